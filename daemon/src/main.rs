@@ -1,0 +1,3 @@
+//! flu: run FUSE filesystems written in Lua.
+
+fn main() {}

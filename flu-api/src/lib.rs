@@ -1,0 +1,18 @@
+//! flu-api: everything a Lua filesystem script sees, and the typed interface the daemon
+//! calls. It knows Lua and POSIX types, not the FUSE wire protocol.
+//!
+//! - [`operations`]: the path-based `Operations` trait the daemon drives.
+//! - [`errno`], [`stat`], [`time`]: the Rust values that cross that interface.
+
+pub mod errno;
+mod errno_table;
+pub mod operations;
+pub mod stat;
+pub mod time;
+
+pub use errno::Errno;
+pub use operations::{
+    ConnectionInfo, DirEntry, Fh, FileLock, OpResult, Opened, Operations, RequestContext,
+};
+pub use stat::{Stat, StatFs};
+pub use time::{TimeSet, Timespec};
