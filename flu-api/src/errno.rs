@@ -93,12 +93,14 @@ impl Errno {
     }
 
     /// The message the `fs` module returns for this errno: luapower's normalized word
-    /// where there is one (`not_found`), else the errno name in lower case without the
-    /// leading `E` would be ambiguous, so the strerror text is used.
+    /// where there is one (`not_found`), else the errno name (`EROFS`).
     pub fn fs_message(self) -> String {
         match NORMALIZED.iter().find(|(_, v)| *v == self.0) {
             Some((n, _)) => (*n).to_string(),
-            None => self.strerror(),
+            None => self
+                .name()
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("errno {}", self.0)),
         }
     }
 
@@ -184,7 +186,7 @@ mod tests {
         assert_eq!(Errno::from_message("io_error"), Some(Errno::EIO));
         assert_eq!(Errno::from_message("disk_full"), Some(Errno::ENOSPC));
         assert_eq!(Errno::ENOENT.fs_message(), "not_found");
-        assert_eq!(Errno::EROFS.fs_message(), Errno::EROFS.strerror());
+        assert_eq!(Errno::EROFS.fs_message(), "EROFS");
     }
 
     #[test]
