@@ -7,6 +7,7 @@
 pub mod errno;
 mod errno_table;
 pub mod operations;
+pub mod passthrough;
 pub mod stat;
 pub mod time;
 
