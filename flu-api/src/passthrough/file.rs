@@ -14,10 +14,12 @@ use super::Passthrough;
 
 /// Flags the backend adds or removes on every open: `O_NOFOLLOW` because the kernel
 /// already resolved the path, so a final symlink here was swapped in meanwhile (and
-/// could point out of the root); `O_CREAT` belongs to `create`; `O_NOCTTY` so the
-/// daemon never gains a controlling terminal.
+/// could point out of the root); `O_CREAT` belongs to `create`, and `O_TMPFILE` (which
+/// would create an unnamed file in a directory) to no path-based call; `O_NOCTTY` so
+/// the daemon never gains a controlling terminal.
 fn open_flags(flags: i32) -> i32 {
-    (flags & !libc::O_CREAT) | libc::O_NOFOLLOW | libc::O_NOCTTY
+    let tmpfile_bit = libc::O_TMPFILE & !libc::O_DIRECTORY;
+    (flags & !(libc::O_CREAT | tmpfile_bit)) | libc::O_NOFOLLOW | libc::O_NOCTTY
 }
 
 impl Passthrough {

@@ -231,3 +231,18 @@ fn copy_file_range_between_handles() {
     rel(&fx, a);
     rel(&fx, b);
 }
+
+#[test]
+fn o_tmpfile_is_not_passed_through() {
+    let fx = Fx::new();
+    std::fs::create_dir(fx.real("d")).unwrap();
+    // Without the tmpfile bit this is a plain read-write open of a directory.
+    assert_eq!(
+        fx.fs
+            .open(&ctx(), p("/d"), libc::O_TMPFILE | libc::O_RDWR)
+            .map(drop)
+            .unwrap_err(),
+        Errno::EISDIR
+    );
+    assert_eq!(std::fs::read_dir(fx.real("d")).unwrap().count(), 0);
+}

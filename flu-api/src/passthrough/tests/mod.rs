@@ -7,6 +7,7 @@ mod file;
 mod identity;
 mod lock;
 mod names;
+mod perf;
 mod resolve;
 mod xattr;
 
