@@ -26,8 +26,10 @@ impl Identity {
     }
 
     /// Become the caller for the life of the guard; `None` when there is nothing to
-    /// switch (not root, or the caller is root). An error means the switch could not be
-    /// made, and the call must not go ahead as root.
+    /// switch (not root, or the caller is root). An error means the ids could not be
+    /// switched, and the call must not go ahead as root. Groups are best effort: when
+    /// unreadable (pid 0, process gone) or refused, the caller has none / the thread
+    /// keeps its own.
     pub fn act_as(&self, ctx: &RequestContext) -> Result<Option<CallerGuard>, Errno> {
         if !self.enabled || (ctx.uid == 0 && ctx.gid == 0) {
             return Ok(None);
@@ -40,18 +42,25 @@ impl Identity {
 pub(super) struct CallerGuard {
     uid: libc::uid_t,
     gid: libc::gid_t,
-    groups: Vec<libc::gid_t>,
+    /// The groups to put back, when the caller's were set.
+    groups: Option<Vec<libc::gid_t>>,
 }
 
 impl CallerGuard {
     fn enter(ctx: &RequestContext) -> Result<CallerGuard, Errno> {
-        let groups = thread_groups()?;
-        set_thread_groups(&caller_groups(ctx.pid))?;
         let mut guard = CallerGuard {
             uid: libc::uid_t::MAX,
             gid: libc::gid_t::MAX,
-            groups,
+            groups: None,
         };
+        // Groups are best effort (a user namespace may deny setgroups): the ids are
+        // what decides ownership.
+        if let Ok(saved) = thread_groups() {
+            match set_thread_groups(&caller_groups(ctx.pid)) {
+                Ok(()) => guard.groups = Some(saved),
+                Err(e) => tracing::debug!("passthrough: setgroups for the caller: {e}"),
+            }
+        }
         // setfsuid/setfsgid answer the previous id and report no error: check by asking
         // again with an invalid id, which changes nothing and answers the current one.
         guard.gid = setfsgid(ctx.gid);
@@ -75,8 +84,10 @@ impl Drop for CallerGuard {
         if self.gid != libc::gid_t::MAX {
             setfsgid(self.gid);
         }
-        // Best effort: nothing to report to; as root this cannot fail.
-        let _ = set_thread_groups(&self.groups);
+        if let Some(groups) = &self.groups {
+            // Nothing to report to; as root this cannot fail.
+            let _ = set_thread_groups(groups);
+        }
     }
 }
 
