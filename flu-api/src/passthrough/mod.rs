@@ -12,15 +12,20 @@
 //! - Open files and directories live in a handle table (`handles`); handle-based calls
 //!   (`getattr`/`truncate`/`chmod`/`chown`/`utimens` with an `fh`, read, write, …) use the
 //!   handle's fd, so unlinked-but-open files keep working.
-//! - When the daemon runs as root, creating calls run with the caller's fsuid, fsgid and
-//!   supplementary groups (`identity`). Unprivileged, objects are created as the
-//!   mounting user.
+//! - When the daemon runs as root, creating calls (and `access`) run with the caller's
+//!   fsuid, fsgid and supplementary groups (`identity`). Unprivileged, nothing is
+//!   switched: objects are created as the mounting user.
+//! - Creation modes are used exactly as given: the kernel already applied the caller's
+//!   umask, and the daemon's own umask is cleared per thread around the call (`umask`).
+//! - Locks are OFD locks on the handle's fd (`lock`): two opens conflict like two
+//!   processes would.
 //!
 //! Files: `sys` (raw call wrappers), `resolve` (path → parent fd + name), `handles`
-//! (open handle table), `identity` (acting as the caller), `umask` (exact creation modes), `attr` (attributes, access,
-//! statfs), `names` (creating, removing, renaming names), `file` (open files and their
-//! I/O), `dir` (open directories), `lock` (POSIX and BSD locks), `xattr`, and `ops`
-//! (the `Operations` impl that routes to all of these).
+//! (open handle table), `identity` (acting as the caller), `umask` (exact creation
+//! modes), `attr` (attributes, access, statfs), `names` (creating, removing, renaming
+//! names), `file` (open files and their I/O), `dir` (open directories), `lock` (POSIX
+//! and BSD locks), `xattr`, and `ops` (the `Operations` impl that routes to all of
+//! these).
 
 mod attr;
 mod dir;
