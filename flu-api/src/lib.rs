@@ -6,6 +6,7 @@
 
 pub mod errno;
 mod errno_table;
+pub mod fs;
 pub mod operations;
 pub mod stat;
 pub mod time;
