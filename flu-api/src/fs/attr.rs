@@ -43,7 +43,11 @@ impl Target<'_> {
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         match *self {
             Target::At { dirfd, path, deref } => {
-                let flags = if deref { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
+                let mut flags = if deref { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
+                // An empty name means the directory fd itself (`dh:attr('')`).
+                if path.is_empty() {
+                    flags |= libc::AT_EMPTY_PATH;
+                }
                 // SAFETY: path is NUL-terminated, st is a valid out pointer.
                 cvt(unsafe { libc::fstatat(dirfd, path.as_ptr(), &mut st, flags) })?;
             }
