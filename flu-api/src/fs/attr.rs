@@ -43,7 +43,11 @@ impl Target<'_> {
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         match *self {
             Target::At { dirfd, path, deref } => {
-                let flags = if deref { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
+                let mut flags = if deref { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
+                // An empty name means the directory fd itself (`dh:attr('')`).
+                if path.is_empty() {
+                    flags |= libc::AT_EMPTY_PATH;
+                }
                 // SAFETY: path is NUL-terminated, st is a valid out pointer.
                 cvt(unsafe { libc::fstatat(dirfd, path.as_ptr(), &mut st, flags) })?;
             }
@@ -106,11 +110,13 @@ fn ns(sec: i64, nsec: i64) -> i64 {
 }
 
 /// One attribute of a stat result. `target` reads the link only when asked for.
+// `i64::from` is a no-op on x86_64 but not where `st_blksize` and friends are i32.
+#[allow(clippy::useless_conversion)]
 pub(crate) fn value(lua: &Lua, st: &libc::stat, name: &str, t: &Target) -> mlua::Result<Value> {
     let time = |s: i64, n: i64| Timespec::new(s, n as u32).as_secs_f64();
     Ok(match name {
         "type" => type_name(st.st_mode).into_lua(lua)?,
-        "size" => Value::Integer(st.st_size),
+        "size" => Value::Integer(i64::from(st.st_size)),
         "perms" => Value::Integer((st.st_mode & 0o7777) as i64),
         "mode" => Value::Integer(st.st_mode as i64),
         "uid" => Value::Integer(st.st_uid as i64),
@@ -119,8 +125,8 @@ pub(crate) fn value(lua: &Lua, st: &libc::stat, name: &str, t: &Target) -> mlua:
         "inode" => Value::Integer(st.st_ino as i64),
         "nlink" => Value::Integer(st.st_nlink as i64),
         "rdev" => Value::Integer(st.st_rdev as i64),
-        "blksize" => Value::Integer(st.st_blksize),
-        "blocks" => Value::Integer(st.st_blocks),
+        "blksize" => Value::Integer(i64::from(st.st_blksize)),
+        "blocks" => Value::Integer(i64::from(st.st_blocks)),
         "atime" => Value::Number(time(st.st_atime, st.st_atime_nsec)),
         "mtime" => Value::Number(time(st.st_mtime, st.st_mtime_nsec)),
         "ctime" => Value::Number(time(st.st_ctime, st.st_ctime_nsec)),

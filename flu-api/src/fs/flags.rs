@@ -178,6 +178,9 @@ fn parse_perms_str(s: &str, base: u32) -> mlua::Result<(u32, bool)> {
             Err(bad())
         };
     }
+    if t.is_empty() {
+        return Err(bad());
+    }
     if let Some(n) = parse_ls_style(t) {
         return Ok((n, false));
     }
