@@ -4,6 +4,13 @@
 // are only reached from tests.
 #![allow(dead_code)]
 
+mod adapter_config;
+mod attr;
+mod fs_core;
+mod handles;
 mod nodes;
+mod oplog;
+#[cfg(test)]
+mod testing;
 
 fn main() {}
