@@ -105,6 +105,7 @@ impl LogValue for DirChunk {
 
 #[derive(Debug)]
 struct OpenFile {
+    nodeid: u64,
     fh: Fh,
 }
 
@@ -180,6 +181,19 @@ impl FsCore {
         self.files.get(fh).map(|f| f.fh).ok_or(Errno::EBADF)
     }
 
+    /// The implementation handle for a getattr/setattr: the kernel's, or for a node
+    /// that has no name any more, any handle open on it (the kernel sends fstat of an
+    /// unlinked file without one; its path alone would answer ENOENT).
+    fn attr_fh(&self, nodeid: u64, fh: Option<u64>) -> Option<Fh> {
+        match fh.and_then(|fh| self.file_fh(fh).ok()) {
+            Some(fh) => Some(fh),
+            None if self.nodes.is_detached(nodeid) => {
+                self.files.find(|f| f.nodeid == nodeid).map(|f| f.fh)
+            }
+            None => None,
+        }
+    }
+
     fn run<T: LogValue>(
         &self,
         op: &'static str,
@@ -226,10 +240,7 @@ impl FsCore {
         self.run(
             "getattr",
             || format!("{} fh={fh:?}", show(&path, nodeid)),
-            || {
-                let fh = fh.and_then(|fh| self.file_fh(fh).ok());
-                self.ops.getattr(ctx, p(&path)?, fh)
-            },
+            || self.ops.getattr(ctx, p(&path)?, self.attr_fh(nodeid, fh)),
         )
     }
 
@@ -242,7 +253,7 @@ impl FsCore {
             || format!("{} {req:?}", show(&path, nodeid)),
             || {
                 let path = p(&path)?;
-                let fh = req.fh.and_then(|fh| self.file_fh(fh).ok());
+                let fh = self.attr_fh(nodeid, req.fh);
                 if let Some(mode) = req.mode {
                     self.ops.chmod(ctx, path, mode, fh)?;
                 }
@@ -410,9 +421,12 @@ impl FsCore {
 
     // ---- files ----
 
-    fn opened(&self, o: flu_api::Opened) -> OpenReply {
+    fn opened(&self, nodeid: u64, o: flu_api::Opened) -> OpenReply {
         OpenReply {
-            fh: self.files.insert(OpenFile { fh: Fh(o.fh) }),
+            fh: self.files.insert(OpenFile {
+                nodeid,
+                fh: Fh(o.fh),
+            }),
             direct_io: o.direct_io || self.config.direct_io,
             keep_cache: o.keep_cache || self.config.kernel_cache,
             nonseekable: o.nonseekable,
@@ -425,7 +439,7 @@ impl FsCore {
         self.run(
             "open",
             || format!("{} flags={flags:#o}", show(&path, nodeid)),
-            || Ok(self.opened(self.ops.open(ctx, p(&path)?, flags)?)),
+            || Ok(self.opened(nodeid, self.ops.open(ctx, p(&path)?, flags)?)),
         )
     }
 
@@ -448,7 +462,7 @@ impl FsCore {
                 let mode = libc::S_IFREG | (mode & !libc::S_IFMT);
                 let opened = self.create_or_mknod(ctx, path, mode, flags)?;
                 match self.register(ctx, parent, name, path, Some(Fh(opened.fh))) {
-                    Ok(entry) => Ok((entry, self.opened(opened))),
+                    Ok(entry) => Ok((entry, self.opened(entry.nodeid, opened))),
                     Err(e) => {
                         // The kernel will never release a handle it did not get.
                         let _ = self.ops.release(ctx, path, Fh(opened.fh), flags, false);
@@ -674,6 +688,28 @@ impl FsCore {
             Some(st) if self.config.use_ino && st.ino != 0 => st.ino,
             _ => UNKNOWN_INO,
         }
+    }
+
+    /// The file type bits (`S_IFDIR`, …) a plain readdir reports for `entry`. Without a
+    /// stat from the listing this asks getattr: fuser cannot send `DT_UNKNOWN`, and a
+    /// wrong type would mislead tools that trust it (find would not descend).
+    pub fn dirent_type(&self, ctx: &RequestContext, dir: u64, entry: &DirEntry) -> u32 {
+        if let Some(st) = entry.stat {
+            return st.file_type();
+        }
+        if entry.name == "." || entry.name == ".." {
+            return libc::S_IFDIR;
+        }
+        self.child_path(dir, &entry.name)
+            .and_then(|path| {
+                self.run(
+                    "getattr",
+                    || format!("{path:?} (readdir type)"),
+                    || self.ops.getattr(ctx, &path, None),
+                )
+            })
+            .map(|st| st.file_type())
+            .unwrap_or(libc::S_IFREG)
     }
 
     /// For readdirplus: the entry the kernel will learn for `entry` (one lookup counted;

@@ -146,6 +146,8 @@ fn unlinked_open_file_stays_readable_through_its_handle() {
     );
     let st = c.getattr(&ctx(), f.nodeid, Some(open.fh)).unwrap();
     assert_eq!((st.size, st.nlink), (10, 0));
+    // fstat arrives without a handle: the open handle of the nameless node is used.
+    assert_eq!(c.getattr(&ctx(), f.nodeid, None).unwrap(), st);
     c.release(&ctx(), f.nodeid, open.fh, 0, false).unwrap();
     c.forget(f.nodeid, 1);
     assert_eq!(c.nodes().len(), 1);

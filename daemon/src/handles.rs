@@ -46,6 +46,11 @@ impl<T> HandleTable<T> {
         self.lock().remove(&fh)
     }
 
+    /// Any open handle whose value satisfies `pred` (a linear scan: for rare paths).
+    pub fn find(&self, pred: impl Fn(&T) -> bool) -> Option<Arc<T>> {
+        self.lock().values().find(|v| pred(v)).cloned()
+    }
+
     pub fn len(&self) -> usize {
         self.lock().len()
     }

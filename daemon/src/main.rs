@@ -7,9 +7,11 @@
 mod adapter_config;
 mod attr;
 mod fs_core;
+mod fuse;
 mod handles;
 mod nodes;
 mod oplog;
+mod passthrough;
 #[cfg(test)]
 mod testing;
 

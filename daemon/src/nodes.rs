@@ -260,6 +260,16 @@ impl NodeTable {
         });
     }
 
+    /// Whether `id` lost all its names (unlinked, or replaced by a rename) but is alive.
+    pub fn is_detached(&self, id: u64) -> bool {
+        id != ROOT_ID
+            && self
+                .lock()
+                .nodes
+                .get(&id)
+                .is_some_and(|n| n.aliases.is_empty())
+    }
+
     /// The number of lookups the kernel holds on `id` (tests and debugging).
     #[cfg(test)]
     pub fn lookups(&self, id: u64) -> Option<u64> {

@@ -44,6 +44,9 @@ pub struct MemFs {
     no_create: bool,
     /// Give stats with readdir entries (readdirplus without getattr calls).
     stats_in_readdir: bool,
+    /// Offer this file as the backing file of every regular file opened (kernel
+    /// passthrough).
+    backing: Option<std::fs::File>,
     pub calls: Calls,
 }
 
@@ -64,6 +67,7 @@ impl MemFs {
             }),
             no_create: false,
             stats_in_readdir: true,
+            backing: None,
             calls: Calls::default(),
         }
     }
@@ -77,6 +81,12 @@ impl MemFs {
     /// Give readdir entries without attributes.
     pub fn without_readdir_stats(mut self) -> MemFs {
         self.stats_in_readdir = false;
+        self
+    }
+
+    /// Offer `file` as backing file for kernel passthrough on every open.
+    pub fn with_backing(mut self, file: std::fs::File) -> MemFs {
+        self.backing = Some(file);
         self
     }
 
@@ -344,8 +354,15 @@ impl Operations for MemFs {
 
     fn open(&self, _ctx: &RequestContext, path: &Path, _flags: i32) -> OpResult<Opened> {
         let st = self.state();
+        let fh = st.resolve(path)?;
+        let regular = st.inodes[&fh].stat.file_type() == libc::S_IFREG;
         Ok(Opened {
-            fh: st.resolve(path)?,
+            fh,
+            backing_fd: self
+                .backing
+                .as_ref()
+                .filter(|_| regular)
+                .map(std::os::fd::AsRawFd::as_raw_fd),
             ..Opened::default()
         })
     }
