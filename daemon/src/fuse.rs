@@ -135,9 +135,13 @@ impl Filesystem for FuseAdapter {
     fn init(&mut self, _req: &Request, kc: &mut KernelConfig) -> std::io::Result<()> {
         let c = self.core.config().clone();
         let caps = kc.capabilities();
-        if let Err(nearest) = kc.set_max_write(c.max_write) {
-            let _ = kc.set_max_write(nearest);
-        }
+        let max_write = match kc.set_max_write(c.max_write) {
+            Ok(_) => c.max_write,
+            Err(nearest) => {
+                let _ = kc.set_max_write(nearest);
+                nearest
+            }
+        };
         // KernelConfig has no getter for the kernel's readahead; asking for more than
         // allowed answers the maximum without changing anything.
         let max_readahead = kc.set_max_readahead(u32::MAX).unwrap_or_else(|max| max);
@@ -171,11 +175,11 @@ impl Filesystem for FuseAdapter {
         let conn = ConnectionInfo {
             proto_major: abi.0,
             proto_minor: abi.1,
-            max_write: c.max_write,
+            max_write,
             max_readahead,
         };
         tracing::debug!(
-            "FUSE init: ABI {}.{}, passthrough {}",
+            "FUSE init: ABI {}.{}, max_write {max_write}, passthrough {}",
             abi.0,
             abi.1,
             self.passthrough
@@ -187,6 +191,9 @@ impl Filesystem for FuseAdapter {
     }
 
     fn destroy(&mut self) {
+        if self.config().debug {
+            tracing::info!("destroy()");
+        }
         self.core.ops().destroy();
     }
 
