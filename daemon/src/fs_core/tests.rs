@@ -277,6 +277,15 @@ fn readdirplus_without_listing_stats_asks_getattr() {
     let fh = c.opendir(&ctx(), ROOT_ID, 0).unwrap();
     let chunk = c.readdir(&ctx(), ROOT_ID, fh, 0).unwrap();
     assert_eq!(c.dirent_ino(ROOT_ID, &chunk.entries[2]), UNKNOWN_INO);
+    // Plain readdir learns the type through getattr (fuser cannot send DT_UNKNOWN).
+    assert_eq!(
+        c.dirent_type(&ctx(), ROOT_ID, &chunk.entries[2]),
+        libc::S_IFDIR
+    );
+    assert_eq!(
+        c.dirent_type(&ctx(), ROOT_ID, &chunk.entries[0]),
+        libc::S_IFDIR
+    );
     let before = fs.calls.getattr.load(Ordering::Relaxed);
     let e = c
         .readdirplus_entry(&ctx(), ROOT_ID, &chunk.entries[2])
