@@ -480,14 +480,23 @@ impl Filesystem for FuseAdapter {
                     full
                 }
                 None => {
-                    // Node id 0: a plain entry the kernel does not instantiate.
+                    // A plain entry the kernel does not instantiate. `.` and `..` still
+                    // need a non-zero inode number, or readdir(3) hides them; the kernel
+                    // never links those two names.
                     let kind = file_type(self.core.dirent_type(&ctx, ino.0, entry));
+                    let dots = entry.name == "." || entry.name == "..";
+                    let dirent_ino = if dots {
+                        self.core.dirent_ino(ino.0, entry).max(1)
+                    } else {
+                        0
+                    };
                     let attr = FileAttr {
                         kind,
+                        ino: INodeNo(dirent_ino),
                         ..negative_attr()
                     };
                     reply.add(
-                        INodeNo(0),
+                        INodeNo(dirent_ino),
                         offset,
                         &entry.name,
                         &Duration::ZERO,

@@ -51,6 +51,7 @@ impl<T> HandleTable<T> {
         self.lock().values().find(|v| pred(v)).cloned()
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.lock().len()
     }

@@ -143,7 +143,8 @@ impl<B> IoModes<B> {
         }
     }
 
-    /// Handles tracked (tests and debugging).
+    /// Handles tracked.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.lock().handles.len()
     }

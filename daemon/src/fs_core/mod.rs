@@ -197,11 +197,13 @@ impl FsCore {
         }
     }
 
-    /// How many files and directories are open (tests and debugging).
+    /// How many files and directories are open.
+    #[cfg(test)]
     pub fn open_handles(&self) -> (usize, usize) {
         (self.files.len(), self.dirs.len())
     }
 
+    #[cfg(test)]
     pub fn nodes(&self) -> &NodeTable {
         &self.nodes
     }

@@ -1,0 +1,150 @@
+//! The command line: `flu mount`, `flu unmount`, `flu run`, and `flu SCRIPT args…`
+//! (the shebang form, `#!/usr/bin/env flu`).
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "flu", version, about = "Run FUSE filesystems written in Lua")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Mount the filesystem a Lua script defines, and serve it in the background.
+    Mount(MountArgs),
+    /// Unmount a flu (or any FUSE) mount: the same as `fusermount3 -u DIR`.
+    Unmount(UnmountArgs),
+    /// Run a script as `lua` would, with `flu` and `fs` requirable; `flu.main(argv, fs)`
+    /// mounts as Flu scripts expect.
+    Run(RunArgs),
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct LogArgs {
+    /// More log output (-v debug, -vv trace).
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Log level: error, warn, info, debug or trace (default info).
+    #[arg(long = "log-level", value_name = "LEVEL")]
+    pub log_level: Option<String>,
+    /// Write the daemon's log (and the script's output) to FILE.
+    #[arg(long = "log-file", value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct MountArgs {
+    /// The Lua script defining the filesystem.
+    pub script: PathBuf,
+    /// The directory to mount on.
+    pub mountpoint: PathBuf,
+    /// Mount options, comma separated (ro, allow_other, default_permissions,
+    /// attr_timeout=1, use_ino, …); may be repeated.
+    #[arg(short = 'o', value_name = "OPTS")]
+    pub options: Vec<String>,
+    /// Stay in the foreground.
+    #[arg(short = 'f', long = "foreground")]
+    pub foreground: bool,
+    /// Log every operation with its arguments, result and latency.
+    #[arg(short = 'd', long = "debug")]
+    pub debug: bool,
+    /// Serve on one thread.
+    #[arg(short = 's')]
+    pub single_thread: bool,
+    /// Number of threads serving requests (Lua calls are serialized; native
+    /// passthrough work runs in parallel).
+    #[arg(long = "threads", value_name = "N")]
+    pub threads: Option<usize>,
+    /// Write the daemon's process id to FILE once mounted.
+    #[arg(long = "pid-file", value_name = "FILE")]
+    pub pid_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub log: LogArgs,
+    /// Arguments for the script (its `...` and `arg`), after `--`.
+    #[arg(last = true)]
+    pub script_args: Vec<OsString>,
+}
+
+#[derive(Args, Debug)]
+pub struct UnmountArgs {
+    /// The mountpoint.
+    pub mountpoint: PathBuf,
+    /// Detach now even if busy (lazy unmount).
+    #[arg(short = 'z', long = "lazy")]
+    pub lazy: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub log: LogArgs,
+    /// The script to run.
+    pub script: PathBuf,
+    /// Its arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<OsString>,
+}
+
+const SUBCOMMANDS: &[&str] = &["mount", "unmount", "run", "help"];
+
+/// `flu SCRIPT args…` is `flu run SCRIPT args…`.
+pub fn normalize_args(mut argv: Vec<OsString>) -> Vec<OsString> {
+    if let Some(first) = argv.get(1) {
+        let s = first.to_string_lossy();
+        if !s.starts_with('-') && !SUBCOMMANDS.contains(&s.as_ref()) {
+            argv.insert(1, OsString::from("run"));
+        }
+    }
+    argv
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        let argv = normalize_args(args.iter().map(OsString::from).collect());
+        Cli::try_parse_from(argv).expect("parses")
+    }
+
+    #[test]
+    fn mount_with_options_and_script_args() {
+        let cli = parse(&[
+            "flu",
+            "mount",
+            "fs.lua",
+            "/mnt",
+            "-o",
+            "ro,allow_other",
+            "-f",
+            "--",
+            "/srv",
+            "-x",
+        ]);
+        let Command::Mount(m) = cli.command else {
+            panic!("not mount")
+        };
+        assert_eq!(m.script, PathBuf::from("fs.lua"));
+        assert_eq!(m.options, vec!["ro,allow_other"]);
+        assert!(m.foreground);
+        assert_eq!(
+            m.script_args,
+            vec![OsString::from("/srv"), OsString::from("-x")]
+        );
+    }
+
+    #[test]
+    fn shebang_form_runs_the_script() {
+        let cli = parse(&["flu", "./hello.lua", "/mnt", "-f"]);
+        let Command::Run(r) = cli.command else {
+            panic!("not run")
+        };
+        assert_eq!(r.script, PathBuf::from("./hello.lua"));
+        assert_eq!(r.args, vec![OsString::from("/mnt"), OsString::from("-f")]);
+    }
+}

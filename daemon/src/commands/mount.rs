@@ -1,0 +1,56 @@
+//! `flu mount SCRIPT DIR`: load the script, take its filesystem table (returned by the
+//! chunk or handed to `flu.main`), mount it, and serve it in the background.
+
+use flu_api::lua::ScriptOutcome;
+
+use super::load_script;
+use crate::cli::MountArgs;
+use crate::fuse_args::parse_fuse_args;
+use crate::mount_options::MountOptions;
+use crate::mountpoint::check_mountpoint;
+use crate::serve::{default_threads, mount_and_serve, ServeRequest};
+
+pub fn mount_command(args: MountArgs) -> Result<(), String> {
+    let mountpoint = check_mountpoint(&args.mountpoint).map_err(|e| e.to_string())?;
+    let mut script = load_script(&args.script, &args.script_args)?;
+    let outcome = script.run().map_err(|e| e.to_string())?;
+    let (fs, mut option_lists, called_main) = match outcome {
+        ScriptOutcome::Finished { filesystem: Some(t), .. } => (t, Vec::new(), false),
+        ScriptOutcome::Finished { filesystem: None, returned_type } => {
+            return Err(format!(
+                "{} returned no filesystem table (got {returned_type}): end it with `return fs` (a table of handlers) or call flu.main(argv, fs)",
+                args.script.display(),
+            ))
+        }
+        // The command line says where to mount; the script's own `-o` options still count.
+        ScriptOutcome::Main { argv, fs } => {
+            let parsed = parse_fuse_args(&argv).map_err(|e| format!("flu.main: {e}"))?;
+            (fs, parsed.options, true)
+        }
+    };
+    option_lists.extend(args.options.iter().cloned());
+    let mut options = MountOptions::parse(&option_lists)?;
+    options.adapter.debug |= args.debug;
+    let ops = script.filesystem(&fs).map_err(|e| e.to_string())?;
+    let threads = if args.single_thread {
+        1
+    } else {
+        args.threads.unwrap_or_else(default_threads)
+    };
+    let request = ServeRequest {
+        mountpoint,
+        options,
+        foreground: args.foreground,
+        threads,
+        pid_file: args.pid_file.clone(),
+        log_file: args.log.log_file.clone(),
+    };
+    let served = mount_and_serve(ops, &request);
+    if called_main {
+        // Let the script finish after flu.main returns, as it would under Flu.
+        if let Err(e) = script.resume_after_main(served.clone()) {
+            tracing::error!("after unmount: {e}");
+        }
+    }
+    served
+}

@@ -1,0 +1,135 @@
+//! Mount options (`-o ro,allow_other,attr_timeout=2,…`): split into what the kernel and
+//! fusermount take (fuser `MountOption`s), who may use the mount, and the adapter's
+//! own settings.
+
+use std::time::Duration;
+
+use fuser::{MountOption, SessionACL};
+
+use crate::adapter_config::AdapterConfig;
+
+/// Everything `-o` can say.
+#[derive(Debug, Clone)]
+pub struct MountOptions {
+    pub kernel: Vec<MountOption>,
+    pub acl: SessionACL,
+    pub adapter: AdapterConfig,
+}
+
+impl Default for MountOptions {
+    fn default() -> MountOptions {
+        MountOptions {
+            kernel: Vec::new(),
+            acl: SessionACL::Owner,
+            adapter: AdapterConfig::default(),
+        }
+    }
+}
+
+fn seconds(name: &str, value: &str) -> Result<Duration, String> {
+    value
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| format!("option {name}= takes a number of seconds, got '{value}'"))
+}
+
+impl MountOptions {
+    /// Parse one or more comma separated option lists; later options win.
+    pub fn parse<S: AsRef<str>>(lists: &[S]) -> Result<MountOptions, String> {
+        let mut o = MountOptions::default();
+        for list in lists {
+            for opt in list
+                .as_ref()
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
+                o.apply(opt)?;
+            }
+        }
+        Ok(o)
+    }
+
+    fn apply(&mut self, opt: &str) -> Result<(), String> {
+        let (name, value) = match opt.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (opt, None),
+        };
+        let a = &mut self.adapter;
+        match (name, value) {
+            ("ro", None) => self.kernel.push(MountOption::RO),
+            ("rw", None) => self.kernel.push(MountOption::RW),
+            ("dev", None) => self.kernel.push(MountOption::Dev),
+            ("nodev", None) => self.kernel.push(MountOption::NoDev),
+            ("suid", None) => self.kernel.push(MountOption::Suid),
+            ("nosuid", None) => self.kernel.push(MountOption::NoSuid),
+            ("exec", None) => self.kernel.push(MountOption::Exec),
+            ("noexec", None) => self.kernel.push(MountOption::NoExec),
+            ("atime", None) => self.kernel.push(MountOption::Atime),
+            ("noatime", None) => self.kernel.push(MountOption::NoAtime),
+            ("sync", None) => self.kernel.push(MountOption::Sync),
+            ("async", None) => self.kernel.push(MountOption::Async),
+            ("dirsync", None) => self.kernel.push(MountOption::DirSync),
+            ("default_permissions", None) => self.kernel.push(MountOption::DefaultPermissions),
+            ("auto_unmount", None) => self.kernel.push(MountOption::AutoUnmount),
+            ("allow_other", None) => self.acl = SessionACL::All,
+            ("allow_root", None) => self.acl = SessionACL::RootAndOwner,
+            ("fsname", Some(v)) => self.kernel.push(MountOption::FSName(v.to_string())),
+            ("subtype", Some(v)) => self.kernel.push(MountOption::Subtype(v.to_string())),
+            ("attr_timeout", Some(v)) => a.attr_timeout = seconds(name, v)?,
+            ("entry_timeout", Some(v)) => a.entry_timeout = seconds(name, v)?,
+            ("negative_timeout", Some(v)) => a.negative_timeout = seconds(name, v)?,
+            ("use_ino", None) => a.use_ino = true,
+            ("readdir_ino", None) => {}
+            ("direct_io", None) => a.direct_io = true,
+            ("kernel_cache", None) => a.kernel_cache = true,
+            ("auto_cache", None) => {}
+            ("writeback_cache", None) => a.writeback_cache = true,
+            ("no_writeback_cache", None) => a.writeback_cache = false,
+            ("passthrough", None) => a.kernel_passthrough = true,
+            ("nopassthrough", None) => a.kernel_passthrough = false,
+            ("readdirplus", None) => a.readdirplus = true,
+            ("noreaddirplus", None) => a.readdirplus = false,
+            ("posix_locks", None) => a.posix_locks = true,
+            ("max_write", Some(v)) => {
+                a.max_write = v
+                    .parse()
+                    .map_err(|_| format!("option max_write= takes a number of bytes, got '{v}'"))?
+            }
+            ("large_read" | "big_writes" | "hard_remove" | "nonempty", None) => {}
+            (_, Some(_)) | (_, None) => return Err(format!("unknown mount option '{opt}'")),
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_acl_and_adapter_options() {
+        let o = MountOptions::parse(&["ro,allow_other", "attr_timeout=2.5,use_ino,fsname=myfs"])
+            .unwrap();
+        assert!(o.kernel.contains(&MountOption::RO));
+        assert_eq!(o.acl, SessionACL::All);
+        assert_eq!(o.adapter.attr_timeout, Duration::from_millis(2500));
+        assert!(o.adapter.use_ino);
+        assert!(o.kernel.contains(&MountOption::FSName("myfs".into())));
+    }
+
+    #[test]
+    fn errors_name_the_option() {
+        assert!(MountOptions::parse(&["bogus"])
+            .unwrap_err()
+            .contains("'bogus'"));
+        assert!(MountOptions::parse(&["attr_timeout=x"])
+            .unwrap_err()
+            .contains("attr_timeout"));
+        assert!(
+            MountOptions::parse(&["nopassthrough"]).is_ok_and(|o| !o.adapter.kernel_passthrough)
+        );
+    }
+}

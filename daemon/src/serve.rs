@@ -1,0 +1,130 @@
+//! Mounting a filesystem and serving it until it is unmounted: detach (unless
+//! foreground), mount, report "mounted" to the waiting parent, then serve on worker
+//! threads while a signal thread turns SIGINT/SIGTERM/SIGHUP into a clean unmount.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use flu_api::Operations;
+use fuser::{Config, Session};
+use nix::sys::signal::{SigSet, Signal};
+
+use crate::detach::{detach, redirect_stdio, ParentOutcome, ReadyReporter};
+use crate::fuse::FuseAdapter;
+use crate::mount_options::MountOptions;
+
+/// How to mount and serve.
+pub struct ServeRequest {
+    /// Absolute, checked mountpoint.
+    pub mountpoint: PathBuf,
+    pub options: MountOptions,
+    pub foreground: bool,
+    pub threads: usize,
+    pub pid_file: Option<PathBuf>,
+    pub log_file: Option<PathBuf>,
+}
+
+/// A sensible default for `--threads`: native passthrough work runs in parallel,
+/// Lua calls are serialized anyway.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(2, 8)
+}
+
+fn describe_mount_error(mountpoint: &Path, e: &std::io::Error) -> String {
+    let m = mountpoint.display();
+    match e.raw_os_error() {
+        Some(libc::EPERM) | Some(libc::EACCES) => format!(
+            "not permitted to mount on {m}: {e} (run as root, or install fuse3 so that fusermount3 can mount for you)"
+        ),
+        Some(libc::ENOENT) if e.to_string().contains("fusermount") => {
+            format!("cannot mount on {m}: fusermount3 was not found (apt-get install fuse3)")
+        }
+        Some(libc::ENODEV) => format!("cannot mount on {m}: the kernel has no FUSE support (modprobe fuse)"),
+        _ => format!("cannot mount on {m}: {e}"),
+    }
+}
+
+/// Mount `ops` and serve it until unmounted.
+///
+/// Without `foreground`, the calling process forks: the parent waits until the child
+/// is serving (or failed) and then exits the process; only the child returns here, once
+/// the filesystem has been unmounted.
+pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(), String> {
+    let mut reporter = if req.foreground {
+        ReadyReporter::foreground()
+    } else {
+        match detach().map_err(|e| format!("cannot detach: {e}"))? {
+            Ok(reporter) => reporter,
+            Err(ParentOutcome::Mounted) => std::process::exit(0),
+            Err(ParentOutcome::Failed(msg)) => {
+                eprintln!("flu: {msg}");
+                std::process::exit(1);
+            }
+        }
+    };
+
+    // Signals are taken by one thread; block them before any other thread exists.
+    let mut signals = SigSet::empty();
+    for s in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        signals.add(s);
+    }
+    let _ = signals.thread_block();
+
+    let mut config = Config::default();
+    config.mount_options = req.options.kernel.clone();
+    config.acl = req.options.acl;
+    config.n_threads = Some(req.threads.max(1));
+    config.clone_fd = req.threads > 1;
+
+    let adapter = FuseAdapter::new(ops, req.options.adapter.clone());
+    let mut session = match Session::new(adapter, &req.mountpoint, &config) {
+        Ok(s) => s,
+        Err(e) => {
+            let msg = describe_mount_error(&req.mountpoint, &e);
+            reporter.failed(&msg);
+            return Err(msg);
+        }
+    };
+    tracing::info!(
+        "mounted on {} (pid {})",
+        req.mountpoint.display(),
+        std::process::id()
+    );
+    if let Some(pid_file) = &req.pid_file {
+        if let Err(e) = std::fs::write(pid_file, format!("{}\n", std::process::id())) {
+            tracing::warn!("cannot write pid file {}: {e}", pid_file.display());
+        }
+    }
+    if !req.foreground {
+        redirect_stdio(req.log_file.as_deref());
+    }
+    reporter.ready();
+
+    let mut unmounter = session.unmount_callable();
+    let mountpoint = req.mountpoint.clone();
+    std::thread::Builder::new()
+        .name("flu-signals".into())
+        .spawn(move || {
+            if let Ok(sig) = signals.wait() {
+                tracing::info!("received {sig:?}: unmounting {}", mountpoint.display());
+                if let Err(e) = unmounter.unmount() {
+                    tracing::warn!(
+                        "unmount failed ({e}); detaching {} lazily",
+                        mountpoint.display()
+                    );
+                    let _ = nix::mount::umount2(&mountpoint, nix::mount::MntFlags::MNT_DETACH);
+                }
+            }
+        })
+        .map_err(|e| format!("cannot start the signal thread: {e}"))?;
+
+    let result = session.run();
+    if let Some(pid_file) = &req.pid_file {
+        let _ = std::fs::remove_file(pid_file);
+    }
+    tracing::info!("unmounted {}", req.mountpoint.display());
+    result.map_err(|e| format!("serving {} failed: {e}", req.mountpoint.display()))
+}
