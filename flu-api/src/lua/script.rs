@@ -200,7 +200,7 @@ impl Script {
                 fs: FsTable(fs),
             });
         }
-        let returned_type = first.type_name();
+        let returned_type = super::call::lua_type_name(&first);
         let filesystem = match first {
             Value::Table(t) => Some(FsTable(t)),
             _ => None,
