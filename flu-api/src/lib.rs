@@ -6,6 +6,7 @@
 
 pub mod errno;
 mod errno_table;
+pub mod lua;
 pub mod operations;
 pub mod stat;
 pub mod time;

@@ -1,0 +1,261 @@
+//! Calling a Lua handler safely: every call goes through `xpcall` with a message handler
+//! that keeps errno values intact and captures a traceback for anything else, so a
+//! script bug becomes a logged EIO and never unwinds into the daemon.
+
+use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Table, Value};
+
+use super::errno::{errno_of_report, errno_of_value};
+use crate::errno::Errno;
+
+/// How a handler call failed.
+#[derive(Debug)]
+pub enum HandlerError {
+    /// The handler reported an errno (raised `flu.errno.X`, or returned `nil, err`).
+    Errno(Errno),
+    /// A bug in the script: a runtime error, with its traceback.
+    Script { message: String, traceback: String },
+    /// The handler returned something of the wrong type.
+    BadResult(String),
+}
+
+impl HandlerError {
+    /// The errno the caller gets, and whether the failure deserves an error log line.
+    pub fn errno(&self) -> Errno {
+        match self {
+            HandlerError::Errno(e) => *e,
+            HandlerError::Script { .. } | HandlerError::BadResult(_) => Errno::EIO,
+        }
+    }
+}
+
+impl From<mlua::Error> for HandlerError {
+    fn from(e: mlua::Error) -> HandlerError {
+        HandlerError::Script {
+            message: e.to_string(),
+            traceback: String::new(),
+        }
+    }
+}
+
+const KEY_XPCALL: &str = "flu.xpcall";
+const KEY_HANDLER: &str = "flu.msgh";
+
+/// Remember `xpcall` and the message handler in the registry, so a script that replaces
+/// the globals cannot break error handling.
+pub fn install(lua: &Lua, is_errno: Function) -> mlua::Result<()> {
+    let xpcall: Function = lua.globals().get("xpcall")?;
+    let handler: Function = lua
+        .load(
+            r#"
+            local is_errno, traceback, tostring, type = ...
+            return function(e)
+              if type(e) == 'number' or is_errno(e) then return e end
+              local ok, msg = pcall(tostring, e)
+              return { __flu_script_error = true, message = ok and msg or '?', traceback = traceback('', 2) }
+            end
+            "#,
+        )
+        .set_name("=flu")
+        .call((
+            is_errno,
+            lua.globals().get::<Table>("debug")?.get::<Function>("traceback")?,
+            lua.globals().get::<Function>("tostring")?,
+            lua.globals().get::<Function>("type")?,
+        ))?;
+    lua.set_named_registry_value(KEY_XPCALL, xpcall)?;
+    lua.set_named_registry_value(KEY_HANDLER, handler)?;
+    Ok(())
+}
+
+/// Call `f(args…)` protected; returns the handler's results.
+pub fn call_protected(
+    lua: &Lua,
+    f: &Function,
+    args: impl IntoLuaMulti,
+) -> Result<MultiValue, HandlerError> {
+    let xpcall: Function = lua.named_registry_value(KEY_XPCALL)?;
+    let handler: Function = lua.named_registry_value(KEY_HANDLER)?;
+    let mut call_args = args.into_lua_multi(lua)?;
+    call_args.push_front(Value::Function(handler));
+    call_args.push_front(Value::Function(f.clone()));
+    let mut results: MultiValue = xpcall.call(call_args)?;
+    let ok = matches!(results.pop_front(), Some(Value::Boolean(true)));
+    if ok {
+        return Ok(results);
+    }
+    let err = results.pop_front().unwrap_or(Value::Nil);
+    Err(classify_raised(&err))
+}
+
+fn classify_raised(err: &Value) -> HandlerError {
+    if let Some(e) = errno_of_value(err) {
+        return HandlerError::Errno(e);
+    }
+    match err {
+        Value::Integer(_) | Value::Number(_) => match errno_of_report(err, &Value::Nil) {
+            Some(e) => HandlerError::Errno(e),
+            None => HandlerError::Script {
+                message: format!("raised a number that is not an errno: {err:?}"),
+                traceback: String::new(),
+            },
+        },
+        Value::Table(t) => HandlerError::Script {
+            message: t
+                .get::<String>("message")
+                .unwrap_or_else(|_| "error object".into()),
+            traceback: t.get::<String>("traceback").unwrap_or_default(),
+        },
+        other => HandlerError::Script {
+            message: other.to_string().unwrap_or_default(),
+            traceback: String::new(),
+        },
+    }
+}
+
+/// A `nil, err[, code]` return is an error report; anything else is a result.
+pub fn check_report(results: &MultiValue) -> Result<(), HandlerError> {
+    let first = results.front().unwrap_or(&Value::Nil);
+    if !first.is_nil() || results.len() < 2 {
+        return Ok(());
+    }
+    let err = results.get(1).unwrap_or(&Value::Nil);
+    let code = results.get(2).unwrap_or(&Value::Nil);
+    match errno_of_report(err, code) {
+        Some(e) => Err(HandlerError::Errno(e)),
+        None => Err(HandlerError::BadResult(format!(
+            "returned nil with error '{}', which is not an errno (use flu.errno.X, an errno name, or a number)",
+            err.to_string().unwrap_or_default()
+        ))),
+    }
+}
+
+/// The first result of a handler that returns nothing meaningful: success unless it is an
+/// error report, or a negative number (C style `return -ENOENT`).
+pub fn expect_unit(results: MultiValue) -> Result<(), HandlerError> {
+    check_report(&results)?;
+    match results.front() {
+        Some(Value::Integer(n)) if *n < 0 => Err(HandlerError::Errno(
+            Errno::from_number(*n).unwrap_or(Errno::EIO),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The first result, after error reports are handled.
+pub fn first(results: MultiValue) -> Result<Value, HandlerError> {
+    check_report(&results)?;
+    let v = results.into_iter().next().unwrap_or(Value::Nil);
+    match v {
+        Value::Integer(n) if n < 0 => Err(HandlerError::Errno(
+            Errno::from_number(n).unwrap_or(Errno::EIO),
+        )),
+        v => Ok(v),
+    }
+}
+
+/// Flu's wording for a result of the wrong type.
+pub fn bad_result(handler: &str, expected: &str, got: &Value) -> HandlerError {
+    HandlerError::BadResult(format!(
+        "bad result #1 from '{handler}' ({expected} expected, got {})",
+        lua_type_name(got)
+    ))
+}
+
+/// The name Lua's `type()` gives a value (integers are numbers).
+pub fn lua_type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Integer(_) => "number",
+        other => other.type_name(),
+    }
+}
+
+/// Read a string result (bytes).
+pub fn expect_bytes(handler: &str, v: Value) -> Result<Vec<u8>, HandlerError> {
+    match v {
+        Value::String(s) => Ok(s.as_bytes().to_vec()),
+        other => Err(bad_result(handler, "string", &other)),
+    }
+}
+
+/// Read a non-negative integer result.
+pub fn expect_count(handler: &str, v: Value) -> Result<u64, HandlerError> {
+    match v {
+        Value::Integer(n) if n >= 0 => Ok(n as u64),
+        Value::Number(n) if n >= 0.0 && n.fract() == 0.0 => Ok(n as u64),
+        other => Err(bad_result(handler, "positive integer", &other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lua::errno::create_errno_table;
+
+    fn setup() -> Lua {
+        // SAFETY: tests load the debug library, as scripts get it.
+        let lua = unsafe { Lua::unsafe_new_with(mlua::StdLib::ALL, mlua::LuaOptions::default()) };
+        let errno = create_errno_table(&lua).unwrap();
+        lua.globals().set("errno", errno).unwrap();
+        let is_errno = lua
+            .create_function(|_, v: Value| Ok(errno_of_value(&v).is_some()))
+            .unwrap();
+        install(&lua, is_errno).unwrap();
+        lua
+    }
+
+    fn run(lua: &Lua, code: &str) -> Result<MultiValue, HandlerError> {
+        let f: Function = lua.load(code).eval().unwrap();
+        call_protected(lua, &f, ("/p",))
+    }
+
+    #[test]
+    fn errno_errors_keep_their_value() {
+        let lua = setup();
+        let e = run(&lua, "return function() error(errno.ENOENT) end").unwrap_err();
+        assert!(matches!(e, HandlerError::Errno(Errno::ENOENT)));
+        let e = run(&lua, "return function() assert(false, errno.EACCES) end").unwrap_err();
+        assert!(matches!(e, HandlerError::Errno(Errno::EACCES)));
+    }
+
+    #[test]
+    fn bugs_carry_message_and_traceback() {
+        let lua = setup();
+        let e = run(&lua, "return function(p) local x = nil; return x.y end").unwrap_err();
+        match e {
+            HandlerError::Script { message, traceback } => {
+                assert!(message.contains("attempt to index"), "{message}");
+                assert!(traceback.contains("stack traceback"), "{traceback}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let e = run(&lua, "return function() error({}) end").unwrap_err();
+        assert!(matches!(e, HandlerError::Script { .. }));
+        let e = run(&lua, "return function() error('boom') end").unwrap_err();
+        assert_eq!(e.errno(), Errno::EIO);
+    }
+
+    #[test]
+    fn reports_and_results() {
+        let lua = setup();
+        let r = run(&lua, "return function() return nil, 'not_found' end").unwrap();
+        assert!(matches!(
+            expect_unit(r),
+            Err(HandlerError::Errno(Errno::ENOENT))
+        ));
+        let r = run(&lua, "return function() return nil, 'x', 13 end").unwrap();
+        assert!(matches!(first(r), Err(HandlerError::Errno(Errno::EACCES))));
+        let r = run(&lua, "return function() return -2 end").unwrap();
+        assert!(matches!(
+            expect_unit(r),
+            Err(HandlerError::Errno(Errno::ENOENT))
+        ));
+        let r = run(&lua, "return function() return 42 end").unwrap();
+        let e = expect_bytes("read", first(r).unwrap()).unwrap_err();
+        match e {
+            HandlerError::BadResult(m) => {
+                assert_eq!(m, "bad result #1 from 'read' (string expected, got number)")
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

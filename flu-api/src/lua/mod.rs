@@ -1,0 +1,20 @@
+//! Everything on the Lua side of flu: the `flu` module, errno values, Flu sets, stat
+//! and time conversions, calling handlers safely, and `LuaFilesystem`, which turns a
+//! script's handler table into an `Operations` implementation.
+
+mod call;
+mod dispatch;
+pub mod errno;
+mod handles;
+mod module;
+mod native;
+mod operations_impl;
+mod script;
+pub mod sets;
+pub mod stat;
+pub mod time;
+
+pub use dispatch::{route_label, LuaFilesystem, Op, Route};
+pub use module::BackendFactory;
+pub use native::native_table;
+pub use script::{Script, ScriptEnvironment, ScriptError, ScriptOutcome};

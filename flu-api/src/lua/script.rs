@@ -1,0 +1,210 @@
+//! Loading and running a filesystem script: a fresh Lua state with `flu` and `fs`
+//! requirable, the script's directory on `package.path`, `arg` and `...` set as the
+//! `lua` interpreter does, and the main chunk run as a coroutine so that `flu.main`
+//! can hand over the filesystem, let the daemon serve it, and return after unmount.
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Thread, Value};
+
+use super::call::install as install_call;
+use super::dispatch::LuaFilesystem;
+use super::errno::errno_of_value;
+use super::module::{create_flu_module, BackendFactory, MAIN_TOKEN};
+use super::stat::StatDefaults;
+use crate::operations::Operations;
+use crate::time::Timespec;
+
+/// Why a script could not be loaded or run.
+#[derive(Debug, thiserror::Error)]
+pub enum ScriptError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Syntax(String),
+    #[error("{0}")]
+    Runtime(String),
+    #[error("{0}")]
+    Setup(String),
+}
+
+impl From<mlua::Error> for ScriptError {
+    fn from(e: mlua::Error) -> ScriptError {
+        ScriptError::Setup(e.to_string())
+    }
+}
+
+/// Where a run of the script stopped.
+pub enum ScriptOutcome {
+    /// The chunk ran to its end; `returned` is its first result.
+    Finished { returned: Value },
+    /// The script called `flu.main(argv, fs)`; resume it with `resume_after_main`.
+    Main { argv: Vec<OsString>, fs: Table },
+}
+
+/// A loaded script and its Lua state.
+pub struct Script {
+    lua: Lua,
+    thread: Thread,
+    args: Vec<OsString>,
+    started: bool,
+}
+
+/// How `require 'fs'` and `flu.passthrough` are provided.
+pub struct ScriptEnvironment {
+    pub fs_module: fn(&Lua) -> mlua::Result<Table>,
+    pub passthrough: BackendFactory,
+}
+
+fn message_of(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::SyntaxError { message, .. } => message.clone(),
+        mlua::Error::CallbackError { traceback, cause } => {
+            format!("{}\n{traceback}", message_of(cause))
+        }
+        other => other.to_string(),
+    }
+}
+
+impl Script {
+    /// Create the Lua state and compile the script (syntax errors are reported here,
+    /// as `file:line: message`).
+    pub fn load(
+        path: &Path,
+        args: &[OsString],
+        env: &ScriptEnvironment,
+    ) -> Result<Script, ScriptError> {
+        let source = std::fs::read(path).map_err(|source| ScriptError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        // SAFETY: the debug library is loaded on purpose (tracebacks, scripts' own use);
+        // no C modules are loaded by the host.
+        let lua = unsafe { Lua::unsafe_new_with(StdLib::ALL, LuaOptions::default()) };
+        let fs_module = (env.fs_module)(&lua)?;
+        let flu = create_flu_module(&lua, fs_module.clone(), env.passthrough)?;
+        let is_errno = lua.create_function(|_, v: Value| Ok(errno_of_value(&v).is_some()))?;
+        install_call(&lua, is_errno)?;
+
+        let package: Table = lua.globals().get("package")?;
+        let preload: Table = package.get("preload")?;
+        let flu_value = flu.clone();
+        preload.set(
+            "flu",
+            lua.create_function(move |_, ()| Ok(flu_value.clone()))?,
+        )?;
+        preload.set(
+            "fs",
+            lua.create_function(move |_, ()| Ok(fs_module.clone()))?,
+        )?;
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let dir = String::from_utf8_lossy(dir.as_os_str().as_bytes()).into_owned();
+        let old: String = package.get("path")?;
+        package.set("path", format!("{dir}/?.lua;{dir}/?/init.lua;{old}"))?;
+
+        let argt = lua.create_table()?;
+        argt.set(0, lua.create_string(path.as_os_str().as_bytes())?)?;
+        for (i, a) in args.iter().enumerate() {
+            argt.set(i + 1, lua.create_string(a.as_bytes())?)?;
+        }
+        lua.globals().set("arg", argt)?;
+
+        let name = format!("@{}", path.display());
+        let chunk: Function = lua
+            .load(&source[..])
+            .set_name(name)
+            .into_function()
+            .map_err(|e| ScriptError::Syntax(message_of(&e)))?;
+        let thread = lua.create_thread(chunk)?;
+        Ok(Script {
+            lua,
+            thread,
+            args: args.to_vec(),
+            started: false,
+        })
+    }
+
+    pub fn lua(&self) -> &Lua {
+        &self.lua
+    }
+
+    /// Run the chunk until it ends or calls `flu.main`.
+    pub fn run(&mut self) -> Result<ScriptOutcome, ScriptError> {
+        let args: MultiValue = self
+            .args
+            .iter()
+            .map(|a| self.lua.create_string(a.as_bytes()).map(Value::String))
+            .collect::<mlua::Result<_>>()?;
+        self.started = true;
+        self.step(args)
+    }
+
+    /// Let `flu.main` return (`true`, or `nil, message`) and run on.
+    pub fn resume_after_main(
+        &mut self,
+        result: Result<(), String>,
+    ) -> Result<ScriptOutcome, ScriptError> {
+        let args = match result {
+            Ok(()) => MultiValue::from_iter([Value::Boolean(true)]),
+            Err(m) => {
+                MultiValue::from_iter([Value::Nil, Value::String(self.lua.create_string(m)?)])
+            }
+        };
+        self.step(args)
+    }
+
+    fn step(&mut self, args: MultiValue) -> Result<ScriptOutcome, ScriptError> {
+        let results: MultiValue = self
+            .thread
+            .resume(args)
+            .map_err(|e| ScriptError::Runtime(message_of(&e)))?;
+        let mut it = results.into_iter();
+        let first = it.next().unwrap_or(Value::Nil);
+        if self.thread.is_resumable() {
+            let is_main = matches!(&first, Value::String(s) if s.as_bytes().as_ref() == MAIN_TOKEN.as_bytes());
+            if !is_main {
+                return Err(ScriptError::Runtime(
+                    "the script yielded outside flu.main".into(),
+                ));
+            }
+            let argv = match it.next() {
+                Some(Value::Table(t)) => t
+                    .sequence_values::<mlua::LuaString>()
+                    .map(|s| s.map(|s| OsString::from(std::ffi::OsStr::from_bytes(&s.as_bytes()))))
+                    .collect::<mlua::Result<Vec<_>>>()?,
+                _ => Vec::new(),
+            };
+            let Some(Value::Table(fs)) = it.next() else {
+                return Err(ScriptError::Runtime(
+                    "flu.main needs a filesystem table".into(),
+                ));
+            };
+            return Ok(ScriptOutcome::Main { argv, fs });
+        }
+        Ok(ScriptOutcome::Finished { returned: first })
+    }
+
+    /// The filesystem for table `fs`: the native backend itself when every handler is
+    /// still the backend's own, else a `LuaFilesystem` routing each operation.
+    pub fn filesystem(&self, fs: &Table) -> Result<Arc<dyn Operations>, ScriptError> {
+        let defaults = StatDefaults {
+            uid: nix::unistd::getuid().as_raw(),
+            gid: nix::unistd::getgid().as_raw(),
+            time: Timespec::now(),
+        };
+        let lfs = LuaFilesystem::new(self.lua.clone(), fs, defaults)?;
+        if let Some(native) = lfs.sole_native_backend() {
+            return Ok(native);
+        }
+        Ok(Arc::new(lfs))
+    }
+}

@@ -1,0 +1,329 @@
+//! Flu sets: named bit sets as Flu scripts read and write them (`{reg=true, rusr=true}`
+//! for modes, `{wronly=true, creat=true}` for open flags), converted both ways.
+//!
+//! A set handed to a handler is a plain table of `name = true` (so `pairs` shows only the
+//! names) with a metatable that also gives its numeric value (`m.number`), answers the
+//! `O_`-prefixed spelling for open flags (`fi.flags.O_WRONLY`), and supports `m & 0o777`.
+
+use mlua::{Lua, Table, Value};
+
+const S_IFMT: u32 = libc::S_IFMT;
+
+/// Mode names and bits. File types are matched against `S_IFMT`, permissions as bits.
+pub const MODE_TYPES: &[(&str, u32)] = &[
+    ("blk", libc::S_IFBLK),
+    ("chr", libc::S_IFCHR),
+    ("fifo", libc::S_IFIFO),
+    ("reg", libc::S_IFREG),
+    ("dir", libc::S_IFDIR),
+    ("lnk", libc::S_IFLNK),
+    ("sock", libc::S_IFSOCK),
+];
+
+pub const MODE_BITS: &[(&str, u32)] = &[
+    ("rusr", 0o400),
+    ("wusr", 0o200),
+    ("xusr", 0o100),
+    ("rgrp", 0o040),
+    ("wgrp", 0o020),
+    ("xgrp", 0o010),
+    ("roth", 0o004),
+    ("woth", 0o002),
+    ("xoth", 0o001),
+    ("suid", 0o4000),
+    ("sgid", 0o2000),
+    ("svtx", 0o1000),
+];
+
+/// Flu's predefined mode strings.
+const MODE_STRINGS: &[(&str, u32)] = &[
+    ("file", libc::S_IFREG | 0o660),
+    ("directory", libc::S_IFDIR | 0o770),
+    ("link", libc::S_IFLNK | 0o660),
+    ("socket", libc::S_IFSOCK | 0o660),
+    ("named pipe", libc::S_IFIFO | 0o660),
+    ("char device", libc::S_IFCHR | 0o660),
+    ("block device", libc::S_IFBLK | 0o660),
+    ("other", 0),
+];
+
+/// Open flag names (the access mode is handled apart: it is a value, not a bit).
+pub const OPEN_FLAG_BITS: &[(&str, i32)] = &[
+    ("append", libc::O_APPEND),
+    ("async", libc::O_ASYNC),
+    ("creat", libc::O_CREAT),
+    ("direct", libc::O_DIRECT),
+    ("directory", libc::O_DIRECTORY),
+    ("excl", libc::O_EXCL),
+    ("largefile", libc::O_LARGEFILE),
+    ("noatime", libc::O_NOATIME),
+    ("noctty", libc::O_NOCTTY),
+    ("nofollow", libc::O_NOFOLLOW),
+    ("nonblock", libc::O_NONBLOCK),
+    ("sync", libc::O_SYNC),
+    ("dsync", libc::O_DSYNC),
+    ("trunc", libc::O_TRUNC),
+    ("cloexec", libc::O_CLOEXEC),
+    ("path", libc::O_PATH),
+    ("tmpfile", libc::O_TMPFILE),
+];
+
+const ACCESS_MODES: &[(&str, i32)] = &[
+    ("rdonly", libc::O_RDONLY),
+    ("wronly", libc::O_WRONLY),
+    ("rdwr", libc::O_RDWR),
+];
+
+/// The mode a script gave: a Flu set, a Flu predefined string, or a number.
+pub fn mode_from_lua(v: &Value) -> Result<u32, String> {
+    match v {
+        Value::Integer(n) => u32::try_from(*n).map_err(|_| format!("mode {n} out of range")),
+        Value::Number(n) if n.fract() == 0.0 && *n >= 0.0 => Ok(*n as u32),
+        Value::String(s) => {
+            let s = s.to_string_lossy();
+            if let Some((_, m)) = MODE_STRINGS.iter().find(|(n, _)| *n == s) {
+                return Ok(*m);
+            }
+            // An octal string such as "0644" or "100644".
+            u32::from_str_radix(s.trim_start_matches("0o"), 8)
+                .map_err(|_| format!("unknown mode string '{s}'"))
+        }
+        Value::Table(t) => {
+            let mut mode = 0;
+            for (name, bit) in MODE_TYPES.iter().chain(MODE_BITS) {
+                if t.raw_get::<Value>(*name)
+                    .map(|v| truthy(&v))
+                    .unwrap_or(false)
+                {
+                    mode |= bit;
+                }
+            }
+            Ok(mode)
+        }
+        other => Err(format!(
+            "mode expected (set, string or number), got {}",
+            other.type_name()
+        )),
+    }
+}
+
+/// The names set in a mode, as Flu pushes them.
+fn mode_names(mode: u32) -> impl Iterator<Item = &'static str> {
+    let ty = MODE_TYPES.iter().filter(move |(_, t)| mode & S_IFMT == *t);
+    let bits = MODE_BITS.iter().filter(move |(_, b)| mode & b != 0);
+    ty.chain(bits).map(|(n, _)| *n)
+}
+
+/// Open flags from a set (either spelling) or a number.
+pub fn open_flags_from_lua(v: &Value) -> Result<i32, String> {
+    match v {
+        Value::Integer(n) => i32::try_from(*n).map_err(|_| format!("flags {n} out of range")),
+        Value::Table(t) => {
+            let has = |name: &str| -> bool {
+                let upper = format!("O_{}", name.to_ascii_uppercase());
+                [name, upper.as_str()]
+                    .iter()
+                    .any(|k| t.raw_get::<Value>(*k).map(|v| truthy(&v)).unwrap_or(false))
+            };
+            let mut flags = if has("rdwr") {
+                libc::O_RDWR
+            } else if has("wronly") {
+                libc::O_WRONLY
+            } else {
+                libc::O_RDONLY
+            };
+            for (name, bit) in OPEN_FLAG_BITS {
+                if has(name) {
+                    flags |= bit;
+                }
+            }
+            Ok(flags)
+        }
+        other => Err(format!(
+            "open flags expected (set or number), got {}",
+            other.type_name()
+        )),
+    }
+}
+
+fn open_flag_names(flags: i32) -> impl Iterator<Item = &'static str> {
+    let acc = ACCESS_MODES
+        .iter()
+        .filter(move |(_, m)| flags & libc::O_ACCMODE == *m);
+    // O_SYNC includes the O_DSYNC bit: name dsync only when sync is not set.
+    let bits = OPEN_FLAG_BITS.iter().filter(move |(n, b)| {
+        flags & b == *b && !(*n == "dsync" && flags & libc::O_SYNC == libc::O_SYNC)
+    });
+    acc.chain(bits).map(|(n, _)| *n)
+}
+
+fn truthy(v: &Value) -> bool {
+    !matches!(v, Value::Nil | Value::Boolean(false))
+}
+
+/// The shared metatable of mode sets, created once per Lua state.
+fn set_metatable(lua: &Lua, key: &str, number_of: fn(&Value) -> i64) -> mlua::Result<Table> {
+    if let Ok(Value::Table(t)) = lua.named_registry_value::<Value>(key) {
+        return Ok(t);
+    }
+    let mt = lua.create_table()?;
+    mt.set(
+        "__index",
+        lua.create_function(move |_, (t, k): (Table, Value)| {
+            let Value::String(k) = k else {
+                return Ok(Value::Nil);
+            };
+            let k = k.to_string_lossy();
+            if k == "number" || k == "value" {
+                return Ok(Value::Integer(number_of(&Value::Table(t))));
+            }
+            // `O_WRONLY` / `S_IFREG`-style spellings read the plain name.
+            let plain = k.strip_prefix("O_").map(|s| s.to_ascii_lowercase());
+            match plain {
+                Some(p) => t.raw_get::<Value>(p),
+                None => Ok(Value::Nil),
+            }
+        })?,
+    )?;
+    mt.set(
+        "__band",
+        lua.create_function(move |_, (a, b): (Value, Value)| {
+            Ok(as_number(&a, number_of) & as_number(&b, number_of))
+        })?,
+    )?;
+    mt.set(
+        "__bor",
+        lua.create_function(move |_, (a, b): (Value, Value)| {
+            Ok(as_number(&a, number_of) | as_number(&b, number_of))
+        })?,
+    )?;
+    mt.set(
+        "__tostring",
+        lua.create_function(move |_, t: Table| Ok(format!("0{:o}", number_of(&Value::Table(t)))))?,
+    )?;
+    lua.set_named_registry_value(key, &mt)?;
+    Ok(mt)
+}
+
+fn as_number(v: &Value, number_of: fn(&Value) -> i64) -> i64 {
+    match v {
+        Value::Integer(n) => *n,
+        Value::Number(n) => *n as i64,
+        Value::Table(_) => number_of(v),
+        _ => 0,
+    }
+}
+
+fn mode_number(v: &Value) -> i64 {
+    mode_from_lua(v).map(i64::from).unwrap_or(0)
+}
+
+fn flags_number(v: &Value) -> i64 {
+    open_flags_from_lua(v).map(i64::from).unwrap_or(0)
+}
+
+/// A mode as a Flu set (with `.number`).
+pub fn mode_to_lua(lua: &Lua, mode: u32) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    for name in mode_names(mode) {
+        t.raw_set(name, true)?;
+    }
+    t.set_metatable(Some(set_metatable(lua, "flu.modeset", mode_number)?))?;
+    Ok(t)
+}
+
+/// Open flags as a Flu set (`rdonly`/`wronly`/`rdwr` always present; `O_` spellings too).
+pub fn open_flags_to_lua(lua: &Lua, flags: i32) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    for name in open_flag_names(flags) {
+        t.raw_set(name, true)?;
+    }
+    t.set_metatable(Some(set_metatable(lua, "flu.flagset", flags_number)?))?;
+    Ok(t)
+}
+
+/// A small set (`{create=true}`) from named bits, as xattr and statvfs flags use.
+pub fn bits_to_lua(lua: &Lua, value: u64, names: &[(&str, u64)]) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    for (name, bit) in names {
+        if value & bit != 0 {
+            t.raw_set(*name, true)?;
+        }
+    }
+    Ok(t)
+}
+
+/// The inverse of `bits_to_lua`; a number is taken as is.
+pub fn bits_from_lua(v: &Value, names: &[(&str, u64)]) -> u64 {
+    match v {
+        Value::Integer(n) => *n as u64,
+        Value::Number(n) => *n as u64,
+        Value::Table(t) => names
+            .iter()
+            .filter(|(n, _)| t.raw_get::<Value>(*n).map(|v| truthy(&v)).unwrap_or(false))
+            .fold(0, |acc, (_, b)| acc | b),
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mode_round_trip() {
+        let lua = Lua::new();
+        for mode in [
+            libc::S_IFREG | 0o644,
+            libc::S_IFDIR | 0o755,
+            libc::S_IFLNK | 0o777,
+            libc::S_IFIFO | 0o4710,
+        ] {
+            let t = mode_to_lua(&lua, mode).unwrap();
+            assert_eq!(mode_from_lua(&Value::Table(t)).unwrap(), mode);
+        }
+        let s = Value::String(lua.create_string("directory").unwrap());
+        assert_eq!(mode_from_lua(&s).unwrap(), libc::S_IFDIR | 0o770);
+        assert_eq!(mode_from_lua(&Value::Integer(0o100644)).unwrap(), 0o100644);
+        assert!(mode_from_lua(&Value::Boolean(true)).is_err());
+    }
+
+    #[test]
+    fn mode_sets_in_lua() {
+        let lua = Lua::new();
+        lua.globals()
+            .set("m", mode_to_lua(&lua, libc::S_IFREG | 0o640).unwrap())
+            .unwrap();
+        let ok: bool = lua
+            .load(
+                r#"
+                local n = 0
+                for k in pairs(m) do n = n + 1 end
+                return m.reg and m.rusr and m.wusr and m.rgrp and not m.roth and n == 4
+                   and m.number == tonumber("100640", 8) and (m & 511) == tonumber("640", 8)
+                   and tostring(m) == "0100640"
+            "#,
+            )
+            .eval()
+            .unwrap();
+        assert!(ok);
+    }
+
+    #[test]
+    fn open_flags_both_spellings() {
+        let lua = Lua::new();
+        let f = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC;
+        lua.globals()
+            .set("f", open_flags_to_lua(&lua, f).unwrap())
+            .unwrap();
+        let ok: bool = lua
+            .load("return f.wronly and f.O_WRONLY and f.creat and f.O_TRUNC and not f.rdonly and not f.O_RDWR and f.number ~= nil")
+            .eval()
+            .unwrap();
+        assert!(ok);
+        let t: Table = lua.globals().get("f").unwrap();
+        assert_eq!(open_flags_from_lua(&Value::Table(t)).unwrap(), f);
+        let r = open_flags_to_lua(&lua, libc::O_RDONLY).unwrap();
+        assert!(r.raw_get::<bool>("rdonly").unwrap());
+    }
+}

@@ -1,0 +1,231 @@
+//! Stat and statfs tables: what handlers return from getattr/statfs, read into `Stat` /
+//! `StatFs` with Flu's defaults, and the tables handed to scripts by native handlers.
+//!
+//! Field names: `dev ino mode nlink uid gid rdev size blocks blksize` and the times as
+//! `atime mtime ctime` or Flu/LuaFileSystem's `access modification change`.
+
+use mlua::{Lua, Table, Value};
+
+use super::sets::{bits_from_lua, bits_to_lua, mode_from_lua, mode_to_lua};
+use super::time::{timespec_from_lua, timespec_to_lua};
+use crate::stat::{Stat, StatFs};
+use crate::time::Timespec;
+
+/// What a stat table leaves out is filled from these (the mounting user, mount time).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StatDefaults {
+    pub uid: u32,
+    pub gid: u32,
+    pub time: Timespec,
+}
+
+/// statvfs flag names as Flu spells them.
+pub const STATVFS_FLAGS: &[(&str, u64)] =
+    &[("rdonly", libc::ST_RDONLY), ("nosuid", libc::ST_NOSUID)];
+
+fn integer_field(t: &Table, name: &str) -> Result<Option<i64>, String> {
+    match t.get::<Value>(name).map_err(|e| e.to_string())? {
+        Value::Nil => Ok(None),
+        Value::Integer(n) => Ok(Some(n)),
+        Value::Number(n) if n.is_finite() => Ok(Some(n as i64)),
+        other => Err(format!(
+            "field '{name}' must be a number, got {}",
+            other.type_name()
+        )),
+    }
+}
+
+fn time_field(t: &Table, names: [&str; 2]) -> Result<Option<Timespec>, String> {
+    for name in names {
+        let v: Value = t.get(name).map_err(|e| e.to_string())?;
+        if !v.is_nil() {
+            return timespec_from_lua(&v)
+                .map(Some)
+                .map_err(|e| format!("field '{name}': {e}"));
+        }
+    }
+    Ok(None)
+}
+
+/// Read a stat table; missing fields get sane defaults (nlink 1 — 2 for a directory —,
+/// the mounting user, the mount time, blocks from size).
+pub fn stat_from_lua(v: &Value, defaults: &StatDefaults) -> Result<Stat, String> {
+    let Value::Table(t) = v else {
+        return Err(format!("table expected, got {}", v.type_name()));
+    };
+    let mode_value: Value = t.get("mode").map_err(|e| e.to_string())?;
+    let mode = if mode_value.is_nil() {
+        libc::S_IFREG | 0o644
+    } else {
+        mode_from_lua(&mode_value).map_err(|e| format!("field 'mode': {e}"))?
+    };
+    let size = integer_field(t, "size")?.unwrap_or(0).max(0) as u64;
+    let is_dir = mode & libc::S_IFMT == libc::S_IFDIR;
+    let atime = time_field(t, ["atime", "access"])?.unwrap_or(defaults.time);
+    let mtime = time_field(t, ["mtime", "modification"])?.unwrap_or(defaults.time);
+    let ctime = time_field(t, ["ctime", "change"])?.unwrap_or(mtime);
+    Ok(Stat {
+        dev: integer_field(t, "dev")?.unwrap_or(0) as u64,
+        ino: integer_field(t, "ino")?.unwrap_or(0) as u64,
+        mode,
+        nlink: integer_field(t, "nlink")?.unwrap_or(if is_dir { 2 } else { 1 }) as u64,
+        uid: integer_field(t, "uid")?
+            .map(|n| n as u32)
+            .unwrap_or(defaults.uid),
+        gid: integer_field(t, "gid")?
+            .map(|n| n as u32)
+            .unwrap_or(defaults.gid),
+        rdev: integer_field(t, "rdev")?.unwrap_or(0) as u64,
+        size,
+        blocks: integer_field(t, "blocks")?
+            .map(|n| n as u64)
+            .unwrap_or(size.div_ceil(512)),
+        blksize: integer_field(t, "blksize")?
+            .map(|n| n as u32)
+            .unwrap_or(4096),
+        atime,
+        mtime,
+        ctime,
+    })
+}
+
+/// A stat table for a script (mode as a Flu set, times as `{sec=, nsec=}`).
+pub fn stat_to_lua(lua: &Lua, st: &Stat) -> mlua::Result<Table> {
+    let t = lua.create_table_with_capacity(0, 13)?;
+    t.raw_set("dev", st.dev as i64)?;
+    t.raw_set("ino", st.ino as i64)?;
+    t.raw_set("mode", mode_to_lua(lua, st.mode)?)?;
+    t.raw_set("nlink", st.nlink as i64)?;
+    t.raw_set("uid", st.uid)?;
+    t.raw_set("gid", st.gid)?;
+    t.raw_set("rdev", st.rdev as i64)?;
+    t.raw_set("size", st.size as i64)?;
+    t.raw_set("blocks", st.blocks as i64)?;
+    t.raw_set("blksize", st.blksize)?;
+    t.raw_set("atime", timespec_to_lua(lua, st.atime)?)?;
+    t.raw_set("mtime", timespec_to_lua(lua, st.mtime)?)?;
+    t.raw_set("ctime", timespec_to_lua(lua, st.ctime)?)?;
+    Ok(t)
+}
+
+/// Read a statfs table (Flu's names); `frsize` defaults to `bsize`.
+pub fn statfs_from_lua(v: &Value) -> Result<StatFs, String> {
+    let Value::Table(t) = v else {
+        return Err(format!("table expected, got {}", v.type_name()));
+    };
+    let d = StatFs::default();
+    let get = |name: &str, default: u64| -> Result<u64, String> {
+        Ok(integer_field(t, name)?.map(|n| n as u64).unwrap_or(default))
+    };
+    let bsize = get("bsize", d.bsize)?;
+    let flag_value: Value = t.get("flag").map_err(|e| e.to_string())?;
+    Ok(StatFs {
+        bsize,
+        frsize: get("frsize", bsize)?,
+        blocks: get("blocks", 0)?,
+        bfree: get("bfree", 0)?,
+        bavail: get("bavail", 0)?,
+        files: get("files", 0)?,
+        ffree: get("ffree", 0)?,
+        favail: get("favail", 0)?,
+        fsid: get("fsid", 0)?,
+        flag: bits_from_lua(&flag_value, STATVFS_FLAGS),
+        namemax: get("namemax", d.namemax)?,
+    })
+}
+
+/// A statfs table for a script.
+pub fn statfs_to_lua(lua: &Lua, s: &StatFs) -> mlua::Result<Table> {
+    let t = lua.create_table_with_capacity(0, 11)?;
+    for (k, v) in [
+        ("bsize", s.bsize),
+        ("frsize", s.frsize),
+        ("blocks", s.blocks),
+        ("bfree", s.bfree),
+        ("bavail", s.bavail),
+        ("files", s.files),
+        ("ffree", s.ffree),
+        ("favail", s.favail),
+        ("fsid", s.fsid),
+        ("namemax", s.namemax),
+    ] {
+        t.raw_set(k, v as i64)?;
+    }
+    t.raw_set("flag", bits_to_lua(lua, s.flag, STATVFS_FLAGS)?)?;
+    Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flu_names_and_defaults() {
+        let lua = Lua::new();
+        let d = StatDefaults {
+            uid: 7,
+            gid: 8,
+            time: Timespec::new(100, 0),
+        };
+        let v: Value = lua
+            .load("return {mode={reg=true, rusr=true}, size=1000, modification=5.25, access={sec=3, nsec=9}}")
+            .eval()
+            .unwrap();
+        let st = stat_from_lua(&v, &d).unwrap();
+        assert_eq!(st.mode, libc::S_IFREG | 0o400);
+        assert_eq!(st.size, 1000);
+        assert_eq!(st.blocks, 2);
+        assert_eq!(st.nlink, 1);
+        assert_eq!((st.uid, st.gid), (7, 8));
+        assert_eq!(st.mtime, Timespec::new(5, 250_000_000));
+        assert_eq!(st.atime, Timespec::new(3, 9));
+        assert_eq!(st.ctime, st.mtime);
+        let v: Value = lua.load("return {mode='directory'}").eval().unwrap();
+        let st = stat_from_lua(&v, &d).unwrap();
+        assert_eq!((st.nlink, st.atime), (2, Timespec::new(100, 0)));
+        let v: Value = lua.load("return {size='big'}").eval().unwrap();
+        assert!(stat_from_lua(&v, &d).unwrap_err().contains("'size'"));
+        assert!(stat_from_lua(&Value::Integer(1), &d).is_err());
+    }
+
+    #[test]
+    fn stat_round_trip() {
+        let lua = Lua::new();
+        let st = Stat {
+            dev: 1,
+            ino: 99,
+            mode: libc::S_IFLNK | 0o777,
+            nlink: 3,
+            uid: 1000,
+            gid: 100,
+            rdev: 0,
+            size: 12,
+            blocks: 8,
+            blksize: 4096,
+            atime: Timespec::new(1, 2),
+            mtime: Timespec::new(3, 4),
+            ctime: Timespec::new(5, 6),
+        };
+        let t = stat_to_lua(&lua, &st).unwrap();
+        assert_eq!(
+            stat_from_lua(&Value::Table(t), &StatDefaults::default()).unwrap(),
+            st
+        );
+    }
+
+    #[test]
+    fn statfs_round_trip() {
+        let lua = Lua::new();
+        let v: Value = lua
+            .load("return {bsize=4096, blocks=10, flag={rdonly=true}}")
+            .eval()
+            .unwrap();
+        let s = statfs_from_lua(&v).unwrap();
+        assert_eq!(
+            (s.frsize, s.blocks, s.flag, s.namemax),
+            (4096, 10, libc::ST_RDONLY, 255)
+        );
+        let t = statfs_to_lua(&lua, &s).unwrap();
+        assert_eq!(statfs_from_lua(&Value::Table(t)).unwrap(), s);
+    }
+}
