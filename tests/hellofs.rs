@@ -39,7 +39,11 @@ fn ls_cat_and_stat() {
     assert_eq!(f.read_at(&mut buf, 6).unwrap(), 5);
     assert_eq!(&buf, b"World");
     let mut tail = [0u8; 32];
-    assert_eq!(f.read_at(&mut tail, 13).unwrap(), 0, "read at EOF returns 0");
+    assert_eq!(
+        f.read_at(&mut tail, 13).unwrap(),
+        0,
+        "read at EOF returns 0"
+    );
     drop(f);
 
     assert_errno(
@@ -102,7 +106,9 @@ fn foreground_daemon_exits_zero_after_flu_unmount() {
     assert_eq!(fs::read_to_string(m.path("hello")).unwrap(), HELLO);
     let r = m.flu_unmount();
     assert!(r.ok(), "flu unmount failed: {}", r.stderr);
-    let status = m.wait_daemon_exit().expect("daemon did not exit after unmount");
+    let status = m
+        .wait_daemon_exit()
+        .expect("daemon did not exit after unmount");
     assert_eq!(status.code(), Some(0), "daemon exit status: {status}");
     assert!(!is_mounted(&m.dir));
 }
@@ -128,10 +134,7 @@ fn flu_run_mounts_flu_style() {
         skip_or_fail::<()>(&why);
         return;
     }
-    assert!(
-        is_fuse_mounted(&m.dir),
-        "flu run exited 0 without a mount"
-    );
+    assert!(is_fuse_mounted(&m.dir), "flu run exited 0 without a mount");
     assert_eq!(fs::read_to_string(m.path("hello")).unwrap(), HELLO);
 
     let r = m.flu_unmount();
@@ -198,10 +201,18 @@ fn shebang_runs_the_script() {
         bin_dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let r = run_cmd(Command::new(&script).arg(&dir).env("PATH", path), MOUNT_TIMEOUT);
+    let r = run_cmd(
+        Command::new(&script).arg(&dir).env("PATH", path),
+        MOUNT_TIMEOUT,
+    );
     let m = adopt(tmp, dir, "/dev/null".into());
     if !r.ok() {
-        let why = format!("{} {} failed: {}", script.display(), m.dir.display(), r.stderr);
+        let why = format!(
+            "{} {} failed: {}",
+            script.display(),
+            m.dir.display(),
+            r.stderr
+        );
         drop(m);
         skip_or_fail::<()>(&why);
         return;

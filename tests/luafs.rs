@@ -95,7 +95,11 @@ fn mkdir_p_cp_r_and_rm_r() {
     assert_eq!(snapshot(&back), expected);
 
     m.sh("rm -r copy x");
-    assert_errno(fs::metadata(m.path("copy")), libc::ENOENT, "copy after rm -r");
+    assert_errno(
+        fs::metadata(m.path("copy")),
+        libc::ENOENT,
+        "copy after rm -r",
+    );
     assert_eq!(m.sh("ls -A"), "README\ndocs\n");
     m.unmount();
 }
@@ -170,7 +174,11 @@ fn symlinks_and_readlink() {
     let lst = fs::symlink_metadata(m.path("link")).unwrap();
     assert!(lst.file_type().is_symlink());
     assert_eq!(lst.len(), 4);
-    assert_errno(fs::metadata(m.path("dangling")), libc::ENOENT, "follow dangling");
+    assert_errno(
+        fs::metadata(m.path("dangling")),
+        libc::ENOENT,
+        "follow dangling",
+    );
     // a link into a directory
     m.sh("mkdir -p dir/sub && echo in > dir/sub/f && ln -s dir/sub s");
     assert_eq!(m.sh("cat s/f"), "in\n");
@@ -227,8 +235,14 @@ fn touch_d_sets_exact_nanosecond_times() {
 fn chmod_and_chown() {
     let Some(m) = luafs() else { return };
     m.sh("echo x > f && chmod 640 f && mkdir d && chmod 1750 d");
-    assert_eq!(fs::metadata(m.path("f")).unwrap().mode(), libc::S_IFREG | 0o640);
-    assert_eq!(fs::metadata(m.path("d")).unwrap().mode(), libc::S_IFDIR | 0o1750);
+    assert_eq!(
+        fs::metadata(m.path("f")).unwrap().mode(),
+        libc::S_IFREG | 0o640
+    );
+    assert_eq!(
+        fs::metadata(m.path("d")).unwrap().mode(),
+        libc::S_IFDIR | 0o1750
+    );
     fs::set_permissions(m.path("f"), fs::Permissions::from_mode(0o4755)).unwrap();
     assert_eq!(m.sh("stat -c %a f"), "4755\n");
     if is_root() {
@@ -252,7 +266,11 @@ fn truncate_grows_with_zeros_and_shrinks() {
     assert_eq!(fs::metadata(m.path("f")).unwrap().len(), 0);
 
     // ftruncate on an open file
-    let f = OpenOptions::new().read(true).write(true).open(m.path("f")).unwrap();
+    let f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(m.path("f"))
+        .unwrap();
     f.write_all_at(b"0123456789", 0).unwrap();
     f.set_len(4).unwrap();
     assert_eq!(f.metadata().unwrap().len(), 4);
@@ -272,14 +290,18 @@ fn dd_seek_leaves_a_gap_of_zeros() {
     let block = m.scratch.join("block");
     fs::write(&block, vec![b'x'; 4096]).unwrap();
     let b = block.display();
-    m.sh(&format!("dd if={b} of=sparse bs=4096 seek=3 count=1 status=none"));
+    m.sh(&format!(
+        "dd if={b} of=sparse bs=4096 seek=3 count=1 status=none"
+    ));
     let data = fs::read(m.path("sparse")).unwrap();
     assert_eq!(data.len(), 4 * 4096);
     assert!(data[..3 * 4096].iter().all(|&c| c == 0), "gap is not zeros");
     assert!(data[3 * 4096..].iter().all(|&c| c == b'x'));
 
     // overwrite in the middle without truncating
-    m.sh(&format!("dd if={b} of=sparse bs=1024 seek=1 count=1 conv=notrunc status=none"));
+    m.sh(&format!(
+        "dd if={b} of=sparse bs=1024 seek=1 count=1 conv=notrunc status=none"
+    ));
     let data = fs::read(m.path("sparse")).unwrap();
     assert_eq!(data.len(), 4 * 4096);
     assert!(data[..1024].iter().all(|&c| c == 0));
@@ -287,7 +309,10 @@ fn dd_seek_leaves_a_gap_of_zeros() {
     assert!(data[2048..3 * 4096].iter().all(|&c| c == 0));
 
     // a write far past the end
-    let f = OpenOptions::new().write(true).open(m.path("sparse")).unwrap();
+    let f = OpenOptions::new()
+        .write(true)
+        .open(m.path("sparse"))
+        .unwrap();
     f.write_all_at(b"tail!", 1 << 20).unwrap();
     drop(f);
     let data = fs::read(m.path("sparse")).unwrap();
@@ -494,7 +519,11 @@ fn new_files_belong_to_the_caller() {
     let r = run_cmd(
         Command::new("setpriv")
             .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .args(["sh", "-c", "echo hi > shared/file && mkdir shared/dir && ln -s file shared/link"])
+            .args([
+                "sh",
+                "-c",
+                "echo hi > shared/file && mkdir shared/dir && ln -s file shared/link",
+            ])
             .current_dir(&m.dir),
         COMMAND_TIMEOUT,
     );
@@ -519,15 +548,27 @@ fn create_mode_is_kept() {
         .open(m.path("m640"))
         .unwrap();
     drop(f);
-    assert_eq!(fs::metadata(m.path("m640")).unwrap().mode(), libc::S_IFREG | 0o640);
+    assert_eq!(
+        fs::metadata(m.path("m640")).unwrap().mode(),
+        libc::S_IFREG | 0o640
+    );
     let mut f = File::create(m.path("plain")).unwrap();
     f.write_all(b"p").unwrap();
     drop(f);
-    assert_eq!(fs::metadata(m.path("plain")).unwrap().mode(), libc::S_IFREG | 0o644);
+    assert_eq!(
+        fs::metadata(m.path("plain")).unwrap().mode(),
+        libc::S_IFREG | 0o644
+    );
     m.sh("mkdir -m 750 d750");
-    assert_eq!(fs::metadata(m.path("d750")).unwrap().mode(), libc::S_IFDIR | 0o750);
+    assert_eq!(
+        fs::metadata(m.path("d750")).unwrap().mode(),
+        libc::S_IFDIR | 0o750
+    );
     assert_errno(
-        OpenOptions::new().write(true).create_new(true).open(m.path("m640")),
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(m.path("m640")),
         libc::EEXIST,
         "O_EXCL on an existing file",
     );

@@ -80,12 +80,8 @@ impl TempDir {
     pub fn new(tag: &str) -> TempDir {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!(
-            "flu-test-{}-{}-{}",
-            tag,
-            std::process::id(),
-            n
-        ));
+        let path =
+            std::env::temp_dir().join(format!("flu-test-{}-{}-{}", tag, std::process::id(), n));
         let _ = fs::remove_dir_all(&path);
         fs::create_dir_all(&path).expect("create temp dir");
         TempDir { path }
@@ -104,9 +100,7 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         // Never recurse into a live mount: that would delete the filesystem's contents
         // (or hang on a dead one).
-        let busy = mount_points()
-            .iter()
-            .any(|m| m.starts_with(&self.path));
+        let busy = mount_points().iter().any(|m| m.starts_with(&self.path));
         if !busy {
             let _ = fs::remove_dir_all(&self.path);
         } else {
@@ -166,7 +160,7 @@ fn unescape_mountinfo(s: &str) -> Vec<u8> {
 /// Whether `dir` is a mount point right now.
 pub fn is_mounted(dir: &Path) -> bool {
     let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-    mount_points().iter().any(|m| *m == dir)
+    mount_points().contains(&dir)
 }
 
 /// Whether `dir` is a FUSE mount point right now.
@@ -371,8 +365,7 @@ impl MountOptions {
         self
     }
     pub fn arg(mut self, a: impl AsRef<OsStr>) -> Self {
-        self.args
-            .push(a.as_ref().to_string_lossy().into_owned());
+        self.args.push(a.as_ref().to_string_lossy().into_owned());
         self
     }
 }
@@ -411,7 +404,10 @@ pub fn mount_with(script: &Path, o: MountOptions) -> Option<Mounted> {
 
     let mut cmd = Command::new(flu_bin());
     cmd.arg("mount").arg(script).arg(&dir);
-    cmd.arg("--log-file").arg(&log).arg("--pid-file").arg(&pid_file);
+    cmd.arg("--log-file")
+        .arg(&log)
+        .arg("--pid-file")
+        .arg(&pid_file);
     if !o.opts.is_empty() {
         cmd.arg("-o").arg(o.opts.join(","));
     }
