@@ -3,11 +3,16 @@
 //!
 //! - [`operations`]: the path-based `Operations` trait the daemon drives.
 //! - [`errno`], [`stat`], [`time`]: the Rust values that cross that interface.
+//! - [`lua`]: the Lua side: the `flu` module, handler calls, `LuaFilesystem`.
+//! - [`fs`]: the portable `fs` Lua module.
+//! - [`passthrough`]: the native passthrough backend.
 
 pub mod errno;
 mod errno_table;
+pub mod fs;
 pub mod lua;
 pub mod operations;
+pub mod passthrough;
 pub mod stat;
 pub mod time;
 

@@ -4,6 +4,7 @@
 
 mod call;
 mod dispatch;
+mod environment;
 pub mod errno;
 mod handles;
 mod module;
@@ -15,6 +16,9 @@ pub mod stat;
 pub mod time;
 
 pub use dispatch::{route_label, LuaFilesystem, Op, Route};
+pub use environment::default_environment;
 pub use module::BackendFactory;
 pub use native::native_table;
-pub use script::{Script, ScriptEnvironment, ScriptError, ScriptOutcome};
+pub use script::{FsTable, Script, ScriptEnvironment, ScriptError, ScriptOutcome};
+#[cfg(test)]
+mod tests;

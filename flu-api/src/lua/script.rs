@@ -40,12 +40,19 @@ impl From<mlua::Error> for ScriptError {
     }
 }
 
+/// A filesystem table a script produced (opaque outside the Lua layer).
+pub struct FsTable(Table);
+
 /// Where a run of the script stopped.
 pub enum ScriptOutcome {
-    /// The chunk ran to its end; `returned` is its first result.
-    Finished { returned: Value },
+    /// The chunk ran to its end; `filesystem` is its first result when that is a
+    /// table, else `returned_type` names what it was.
+    Finished {
+        filesystem: Option<FsTable>,
+        returned_type: &'static str,
+    },
     /// The script called `flu.main(argv, fs)`; resume it with `resume_after_main`.
-    Main { argv: Vec<OsString>, fs: Table },
+    Main { argv: Vec<OsString>, fs: FsTable },
 }
 
 /// A loaded script and its Lua state.
@@ -188,20 +195,31 @@ impl Script {
                     "flu.main needs a filesystem table".into(),
                 ));
             };
-            return Ok(ScriptOutcome::Main { argv, fs });
+            return Ok(ScriptOutcome::Main {
+                argv,
+                fs: FsTable(fs),
+            });
         }
-        Ok(ScriptOutcome::Finished { returned: first })
+        let returned_type = first.type_name();
+        let filesystem = match first {
+            Value::Table(t) => Some(FsTable(t)),
+            _ => None,
+        };
+        Ok(ScriptOutcome::Finished {
+            filesystem,
+            returned_type,
+        })
     }
 
     /// The filesystem for table `fs`: the native backend itself when every handler is
     /// still the backend's own, else a `LuaFilesystem` routing each operation.
-    pub fn filesystem(&self, fs: &Table) -> Result<Arc<dyn Operations>, ScriptError> {
+    pub fn filesystem(&self, fs: &FsTable) -> Result<Arc<dyn Operations>, ScriptError> {
         let defaults = StatDefaults {
             uid: nix::unistd::getuid().as_raw(),
             gid: nix::unistd::getgid().as_raw(),
             time: Timespec::now(),
         };
-        let lfs = LuaFilesystem::new(self.lua.clone(), fs, defaults)?;
+        let lfs = LuaFilesystem::new(self.lua.clone(), &fs.0, defaults)?;
         if let Some(native) = lfs.sole_native_backend() {
             return Ok(native);
         }

@@ -1,0 +1,84 @@
+-- faultfs: a passthrough that injects errors or latency, to test how programs
+-- handle I/O failures.
+--
+--   flu mount examples/faultfs.lua /mnt/faulty -- ROOT RULE...
+--
+-- A RULE is  [OP:]PATTERN=ACTION[@PROBABILITY]
+--   OP          a handler name (read, write, open, getattr, ...); all handlers if absent
+--   PATTERN     a Lua pattern matched against the path ('%.log$', '^/db/')
+--   ACTION      an errno name (EIO, ENOSPC, EACCES, ...) or delay:MILLISECONDS
+--   PROBABILITY between 0 and 1 (default 1: always)
+--
+-- Examples:
+--   flu mount examples/faultfs.lua /mnt/f -- /srv/data 'read:%.db$=EIO'
+--   flu mount examples/faultfs.lua /mnt/f -- /srv/data 'write:.=ENOSPC@0.1' 'open:^/slow/=delay:200'
+--
+-- Handlers no rule names stay native (full speed). Delays hold the Lua lock, so they
+-- also delay other Lua handlers running at the same time.
+
+local flu = require 'flu'
+
+local args = table.pack(...)
+local root = args[1]
+if not root then error('usage: flu mount faultfs.lua MOUNTPOINT -- ROOT RULE...', 0) end
+
+local base = flu.passthrough(root)
+local fs = setmetatable({}, {__index = base})
+
+local rules = {}
+for i = 2, args.n do
+  local spec = args[i]
+  local target, action = spec:match('^(.-)=([^=]+)$')
+  if not target then error('bad rule ' .. spec .. ' (expected [OP:]PATTERN=ACTION[@P])', 0) end
+  local op, pattern = target:match('^(%l[%l_]*):(.*)$')
+  if not op or base[op] == nil then op, pattern = nil, target end
+  local what, p = action:match('^(.-)@([%d.]+)$')
+  local rule = {op = op, pattern = pattern, probability = tonumber(p) or 1}
+  what = what or action
+  local ms = what:match('^delay:(%d+)$')
+  if ms then
+    rule.delay = tonumber(ms) / 1000
+  elseif flu.errno[what] then
+    rule.errno = flu.errno[what]
+  else
+    error('bad action ' .. what .. ' in rule ' .. spec .. ' (an errno name or delay:MS)', 0)
+  end
+  rules[#rules + 1] = rule
+end
+
+-- The path argument's position: first for every handler but symlink (target, path).
+local function path_of(op, ...)
+  if op == 'symlink' then return (select(2, ...)) end
+  return (...)
+end
+
+local function wrap(op)
+  local handler = base[op]
+  fs[op] = function(...)
+    local path = path_of(op, ...)
+    for _, r in ipairs(rules) do
+      if (r.op == nil or r.op == op) and type(path) == 'string' and path:find(r.pattern)
+         and math.random() < r.probability then
+        if r.delay then flu.sleep(r.delay) else
+          flu.log.info(string.format('faultfs: %s %s -> %s', op, path, r.errno.name))
+          error(r.errno)
+        end
+      end
+    end
+    return handler(...)
+  end
+end
+
+local wrapped = {}
+for _, r in ipairs(rules) do
+  if r.op then
+    wrapped[r.op] = true
+  else
+    for name in pairs(base) do wrapped[name] = true end
+  end
+end
+-- Releasing must never fail, or handles would leak.
+wrapped.release, wrapped.releasedir, wrapped.init, wrapped.destroy = nil, nil, nil, nil
+for op in pairs(wrapped) do wrap(op) end
+
+return fs

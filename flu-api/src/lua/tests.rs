@@ -1,0 +1,289 @@
+//! LuaFilesystem driven directly through `Operations`, without a kernel: Flu-style
+//! scripts, error conventions, file-info lifetime, and native routing.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::{default_environment, Script, ScriptOutcome};
+use crate::errno::Errno;
+use crate::operations::{Fh, Operations, RequestContext};
+use crate::time::{TimeSet, Timespec};
+
+fn temp_dir(tag: &str) -> PathBuf {
+    let mut template = std::env::temp_dir()
+        .join(format!("flu-lua-{tag}-XXXXXX"))
+        .into_os_string()
+        .into_encoded_bytes();
+    template.push(0);
+    // SAFETY: template is a NUL-terminated buffer mkdtemp may modify.
+    let p = unsafe { libc::mkdtemp(template.as_mut_ptr() as *mut libc::c_char) };
+    assert!(!p.is_null(), "mkdtemp failed");
+    template.pop();
+    PathBuf::from(OsString::from(
+        String::from_utf8(template).expect("utf8 temp path"),
+    ))
+}
+
+fn load(source: &str, args: &[&str]) -> (Script, Arc<dyn Operations>) {
+    let dir = temp_dir("script");
+    let path = dir.join("fs.lua");
+    std::fs::write(&path, source).expect("write script");
+    let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+    let mut script = Script::load(&path, &args, &default_environment()).expect("script loads");
+    let fs = match script.run().expect("script runs") {
+        ScriptOutcome::Finished {
+            filesystem: Some(t),
+            ..
+        } => t,
+        ScriptOutcome::Main { fs, .. } => fs,
+        ScriptOutcome::Finished { returned_type, .. } => panic!("no table, got {returned_type}"),
+    };
+    let ops = script.filesystem(&fs).expect("filesystem");
+    (script, ops)
+}
+
+fn ctx() -> RequestContext {
+    RequestContext {
+        uid: 1000,
+        gid: 100,
+        pid: 42,
+        umask: 0o022,
+    }
+}
+
+const HELLO: &str = r#"
+local flu = require 'flu'
+local errno = flu.errno
+local fs = {}
+function fs.getattr(path)
+  if path == '/' then return {mode = {dir=true, rusr=true, xusr=true}, nlink = 2} end
+  if path == '/hello' then return {mode = 'file', size = 13, modification = 1.5} end
+  error(errno.ENOENT)
+end
+function fs.readdir(path, filler)
+  filler('.') filler('..') filler('hello')
+end
+function fs.open(path, fi)
+  if fi.flags.wronly or fi.flags.O_RDWR then error(errno.EACCES) end
+  fi.fh = {opened = path}
+end
+function fs.read(path, size, offset, fi)
+  assert(fi.fh.opened == path)
+  return ('Hello World!\n'):sub(offset + 1, offset + size)
+end
+function fs.getxattr(path, name) return nil, 'ENODATA' end
+function fs.access(path, mask) local c = flu.get_context() assert(c.uid == 1000 and c.pid == 42) end
+return flu.main({'hellofs', ...}, fs)
+"#;
+
+#[test]
+fn flu_style_hello() {
+    let (_script, ops) = load(HELLO, &[]);
+    let c = ctx();
+    let root = ops.getattr(&c, Path::new("/"), None).unwrap();
+    assert!(root.is_dir());
+    let st = ops.getattr(&c, Path::new("/hello"), None).unwrap();
+    assert_eq!(
+        (st.size, st.mode, st.mtime),
+        (13, libc::S_IFREG | 0o660, Timespec::new(1, 500_000_000))
+    );
+    assert_eq!(
+        ops.getattr(&c, Path::new("/nope"), None),
+        Err(Errno::ENOENT)
+    );
+    assert_eq!(
+        ops.open(&c, Path::new("/hello"), libc::O_WRONLY),
+        Err(Errno::EACCES)
+    );
+    let opened = ops.open(&c, Path::new("/hello"), libc::O_RDONLY).unwrap();
+    let data = ops
+        .read(&c, Path::new("/hello"), Fh(opened.fh), 6, 100)
+        .unwrap();
+    assert_eq!(data, b"World!\n");
+    ops.release(&c, Path::new("/hello"), Fh(opened.fh), 0, false)
+        .unwrap();
+    let d = ops.opendir(&c, Path::new("/"), 0).unwrap();
+    let names: Vec<_> = ops
+        .readdir(&c, Path::new("/"), Fh(d.fh))
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            OsString::from("."),
+            OsString::from(".."),
+            OsString::from("hello")
+        ]
+    );
+    assert_eq!(
+        ops.getxattr(&c, Path::new("/hello"), "user.x".as_ref()),
+        Err(Errno::ENODATA)
+    );
+    ops.access(&c, Path::new("/hello"), libc::R_OK).unwrap();
+    // Missing handlers answer as libfuse does.
+    assert_eq!(ops.mkdir(&c, Path::new("/d"), 0o755), Err(Errno::ENOSYS));
+    assert!(ops.statfs(&c, Path::new("/")).is_ok());
+}
+
+#[test]
+fn bugs_and_bad_results_are_eio_and_the_next_call_works() {
+    let (_script, ops) = load(
+        r#"
+        local fs = {}
+        local calls = 0
+        function fs.getattr(path)
+          calls = calls + 1
+          if path == '/bug' then local t = nil; return t.x end
+          if path == '/table' then error({code = 1}) end
+          if path == '/string' then error('oops') end
+          if path == '/wrong' then return 42 end
+          return {mode = 'file', size = calls}
+        end
+        function fs.readlink(path) return 7 end
+        return fs
+    "#,
+        &[],
+    );
+    let c = ctx();
+    for p in ["/bug", "/table", "/string", "/wrong"] {
+        assert_eq!(ops.getattr(&c, Path::new(p), None), Err(Errno::EIO), "{p}");
+    }
+    assert_eq!(ops.getattr(&c, Path::new("/ok"), None).unwrap().size, 5);
+    assert_eq!(ops.readlink(&c, Path::new("/l")), Err(Errno::EIO));
+}
+
+#[test]
+fn handler_results_and_arguments() {
+    let (_script, ops) = load(
+        r#"
+        local flu = require 'flu'
+        local seen = {}
+        local fs = {}
+        function fs.getattr(path) return seen[path] or {mode = 'directory'} end
+        function fs.mkdir(path, mode)
+          assert(mode.dir and mode.rusr and mode.number == tonumber('40750', 8), tostring(mode))
+          seen[path] = {mode = mode}
+        end
+        function fs.chown(path, uid, gid) assert(uid == -1 and gid == 5) end
+        function fs.utimens(path, atime, mtime)
+          assert(atime == nil and mtime.sec == 3 and mtime.nsec == 7)
+          seen[path] = {mode = 'file', mtime = mtime}
+        end
+        function fs.rename(old, new, flags) assert(flags.noreplace and not flags.exchange) end
+        function fs.setxattr(path, name, value, flags) assert(flags.create and value == 'v\0w') end
+        function fs.listxattr(path) return {'user.a', 'user.b'} end
+        function fs.write(path, data, offset, fi) return #data end
+        function fs.truncate(path, size) return nil, 'disk_full' end
+        return fs
+    "#,
+        &[],
+    );
+    let c = ctx();
+    ops.mkdir(&c, Path::new("/d"), 0o750).unwrap();
+    assert_eq!(
+        ops.getattr(&c, Path::new("/d"), None).unwrap().mode,
+        libc::S_IFDIR | 0o750
+    );
+    ops.chown(&c, Path::new("/d"), None, Some(5), None).unwrap();
+    ops.utimens(
+        &c,
+        Path::new("/t"),
+        TimeSet::Omit,
+        TimeSet::At(Timespec::new(3, 7)),
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        ops.getattr(&c, Path::new("/t"), None).unwrap().mtime,
+        Timespec::new(3, 7)
+    );
+    ops.rename(&c, Path::new("/a"), Path::new("/b"), libc::RENAME_NOREPLACE)
+        .unwrap();
+    ops.setxattr(
+        &c,
+        Path::new("/d"),
+        "user.a".as_ref(),
+        b"v\0w",
+        libc::XATTR_CREATE,
+    )
+    .unwrap();
+    assert_eq!(
+        ops.listxattr(&c, Path::new("/d")).unwrap(),
+        vec![OsString::from("user.a"), OsString::from("user.b")]
+    );
+    let o = ops.open(&c, Path::new("/f"), libc::O_WRONLY).unwrap();
+    assert_eq!(
+        ops.write(&c, Path::new("/f"), Fh(o.fh), 0, b"abc").unwrap(),
+        3
+    );
+    assert_eq!(
+        ops.truncate(&c, Path::new("/f"), 0, None),
+        Err(Errno::ENOSPC)
+    );
+    // Without a create handler: mknod + open; without mknod either: ENOSYS.
+    assert_eq!(
+        ops.create(&c, Path::new("/n"), libc::S_IFREG | 0o644, libc::O_WRONLY),
+        Err(Errno::ENOSYS)
+    );
+}
+
+#[test]
+fn passthrough_alone_is_served_natively_and_overrides_go_through_lua() {
+    let root = temp_dir("pt");
+    std::fs::write(root.join("f"), b"data").unwrap();
+    let root_s = root.to_str().unwrap();
+    let (_s, ops) = load("return require('flu').passthrough(...)", &[root_s]);
+    // The sole native backend is served directly: no LuaFilesystem in between.
+    assert!(ops.getattr(&ctx(), Path::new("/f"), None).is_ok());
+
+    let (_s2, ops) = load(
+        r#"
+        local flu = require 'flu'
+        local base = flu.passthrough(...)
+        local fs = setmetatable({}, {__index = base})
+        function fs.read(path, size, offset, fi)
+          return base.read(path, size, offset, fi):upper()
+        end
+        function fs.getattr(path, fi)
+          local st = base.getattr(path, fi)
+          st.size = st.size + 0
+          return st
+        end
+        return fs
+    "#,
+        &[root_s],
+    );
+    let c = RequestContext::default();
+    let f = Path::new("/f");
+    assert_eq!(ops.getattr(&c, f, None).unwrap().size, 4);
+    assert_eq!(
+        ops.getattr(&c, Path::new("/missing"), None),
+        Err(Errno::ENOENT)
+    );
+    let o = ops.open(&c, f, libc::O_RDWR).unwrap();
+    // read goes through Lua, so no kernel passthrough for this handle.
+    assert_eq!(o.backing_fd, None);
+    assert_eq!(ops.read(&c, f, Fh(o.fh), 0, 10).unwrap(), b"DATA");
+    assert_eq!(ops.write(&c, f, Fh(o.fh), 4, b"!!").unwrap(), 2);
+    ops.release(&c, f, Fh(o.fh), libc::O_RDWR, false).unwrap();
+    assert_eq!(std::fs::read(root.join("f")).unwrap(), b"data!!");
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn script_errors_are_reported_with_file_and_line() {
+    let dir = temp_dir("syntax");
+    let path = dir.join("bad.lua");
+    std::fs::write(&path, "local x = \nreturn {").unwrap();
+    let err = Script::load(&path, &[], &default_environment())
+        .err()
+        .expect("syntax error");
+    assert!(err.to_string().contains("bad.lua:2:"), "{err}");
+    std::fs::write(&path, "local t = nil\nreturn t.x").unwrap();
+    let mut s = Script::load(&path, &[], &default_environment()).unwrap();
+    let err = s.run().err().expect("runtime error");
+    assert!(err.to_string().contains("bad.lua:2:"), "{err}");
+}

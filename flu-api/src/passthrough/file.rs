@@ -1,0 +1,174 @@
+//! Open files: open, create, read, write, flush, release, fsync, fallocate, lseek,
+//! copy_file_range. Every call after open works on the handle's fd, so it keeps
+//! working after the file is unlinked or renamed.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::Path;
+
+use crate::errno::Errno;
+use crate::operations::{Fh, Opened, RequestContext};
+
+use super::sys::{cvt, cvt_retry, off, openat};
+use super::umask::ExactModes;
+use super::Passthrough;
+
+/// Flags the backend adds or removes on every open: `O_NOFOLLOW` because the kernel
+/// already resolved the path, so a final symlink here was swapped in meanwhile (and
+/// could point out of the root); `O_CREAT` belongs to `create`, and `O_TMPFILE` (which
+/// would create an unnamed file in a directory) to no path-based call; `O_NOCTTY` so
+/// the daemon never gains a controlling terminal.
+fn open_flags(flags: i32) -> i32 {
+    let tmpfile_bit = libc::O_TMPFILE & !libc::O_DIRECTORY;
+    (flags & !(libc::O_CREAT | tmpfile_bit)) | libc::O_NOFOLLOW | libc::O_NOCTTY
+}
+
+impl Passthrough {
+    pub(super) fn do_open(&self, path: &Path, flags: i32) -> Result<Opened, Errno> {
+        let r = self.resolve(path)?;
+        let fd = openat(r.fd(), r.name(), open_flags(flags), 0)?;
+        Ok(self.opened(fd))
+    }
+
+    /// Created as the caller (`identity`); `mode` used exactly (`umask`).
+    pub(super) fn do_create(
+        &self,
+        ctx: &RequestContext,
+        path: &Path,
+        mode: u32,
+        flags: i32,
+    ) -> Result<Opened, Errno> {
+        let r = self.resolve(path)?;
+        let fd = {
+            let _as = self.identity.act_as(ctx)?;
+            let _m = ExactModes::enter();
+            openat(
+                r.fd(),
+                r.name(),
+                open_flags(flags) | libc::O_CREAT,
+                mode & 0o7777,
+            )?
+        };
+        Ok(self.opened(fd))
+    }
+
+    fn opened(&self, fd: OwnedFd) -> Opened {
+        let raw = fd.as_raw_fd();
+        let fh = self.handles.insert(fd);
+        Opened {
+            fh,
+            backing_fd: self.options.kernel_passthrough.then_some(raw),
+            ..Opened::default()
+        }
+    }
+
+    /// One pread per chunk until `size` bytes or end of file: FUSE reads a short
+    /// answer as end of file.
+    pub(super) fn do_read(&self, fh: Fh, offset: u64, size: u32) -> Result<Vec<u8>, Errno> {
+        let h = self.handles.get(fh)?;
+        let mut buf = vec![0u8; size as usize];
+        let mut done = 0usize;
+        while done < buf.len() {
+            let pos = off(offset.saturating_add(done as u64))?;
+            let rest = &mut buf[done..];
+            let n = cvt_retry(|| unsafe {
+                libc::pread(h.fd(), rest.as_mut_ptr().cast(), rest.len(), pos)
+            });
+            match n {
+                Ok(0) => break,
+                Ok(n) => done += n as usize,
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
+            }
+        }
+        buf.truncate(done);
+        Ok(buf)
+    }
+
+    /// pwrite until all is written; a failure after some bytes reports those bytes.
+    /// An `O_APPEND` handle appends wherever the offset says (pwrite on Linux).
+    pub(super) fn do_write(&self, fh: Fh, offset: u64, data: &[u8]) -> Result<u32, Errno> {
+        let h = self.handles.get(fh)?;
+        let mut done = 0usize;
+        while done < data.len() {
+            let pos = off(offset.saturating_add(done as u64))?;
+            let rest = &data[done..];
+            let n = cvt_retry(|| unsafe {
+                libc::pwrite(h.fd(), rest.as_ptr().cast(), rest.len(), pos)
+            });
+            match n {
+                Ok(0) => break,
+                Ok(n) => done += n as usize,
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
+            }
+        }
+        u32::try_from(done).map_err(|_| Errno::EINVAL)
+    }
+
+    /// close(dup(fd)), as libfuse's passthrough does: what a close would flush (NFS
+    /// write-back, errors the filesystem reports at close) happens now.
+    pub(super) fn do_flush(&self, fh: Fh) -> Result<(), Errno> {
+        let h = self.handles.get(fh)?;
+        let dup = cvt(unsafe { libc::fcntl(h.fd(), libc::F_DUPFD_CLOEXEC, 0) })?;
+        cvt(unsafe { libc::close(dup) }).map(drop)
+    }
+
+    pub(super) fn do_release(&self, fh: Fh) -> Result<(), Errno> {
+        // The fd closes when the last in-flight call lets go of the handle.
+        self.handles.remove(fh).map(drop).ok_or(Errno::EBADF)
+    }
+
+    /// fsync for files and directories alike.
+    pub(super) fn do_fsync(&self, fh: Fh, datasync: bool) -> Result<(), Errno> {
+        let h = self.handles.get(fh)?;
+        cvt_retry(|| unsafe {
+            if datasync {
+                libc::fdatasync(h.fd())
+            } else {
+                libc::fsync(h.fd())
+            }
+        })
+        .map(drop)
+    }
+
+    /// Any mode the filesystem below supports (keep size, punch hole, zero range,
+    /// collapse, insert, unshare).
+    pub(super) fn do_fallocate(
+        &self,
+        fh: Fh,
+        mode: i32,
+        offset: u64,
+        length: u64,
+    ) -> Result<(), Errno> {
+        let h = self.handles.get(fh)?;
+        let (o, l) = (off(offset)?, off(length)?);
+        cvt_retry(|| unsafe { libc::fallocate(h.fd(), mode, o, l) }).map(drop)
+    }
+
+    /// SEEK_DATA / SEEK_HOLE (the kernel handles the other whences itself). The fd's
+    /// own position is never used for I/O (pread/pwrite), so moving it is harmless.
+    pub(super) fn do_lseek(&self, fh: Fh, offset: i64, whence: i32) -> Result<i64, Errno> {
+        let h = self.handles.get(fh)?;
+        cvt(unsafe { libc::lseek(h.fd(), offset, whence) })
+    }
+
+    pub(super) fn do_copy_file_range(
+        &self,
+        fh_in: Fh,
+        offset_in: u64,
+        fh_out: Fh,
+        offset_out: u64,
+        len: u64,
+        flags: u32,
+    ) -> Result<u64, Errno> {
+        let a = self.handles.get(fh_in)?;
+        let b = self.handles.get(fh_out)?;
+        let mut oi = off(offset_in)?;
+        let mut oo = off(offset_out)?;
+        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        let n = cvt_retry(|| unsafe {
+            libc::copy_file_range(a.fd(), &mut oi, b.fd(), &mut oo, len, flags)
+        })?;
+        Ok(n as u64)
+    }
+}

@@ -1,0 +1,104 @@
+//! The native passthrough backend: every [`Operations`](crate::Operations) method
+//! implemented over a real directory, with the semantics of the kernel filesystem below.
+//!
+//! How it stays correct:
+//! - Every path is resolved relative to an `O_PATH` fd of the root directory, never as
+//!   an absolute backing path: no symlink in any component is followed, `..` never
+//!   escapes, and paths longer than `PATH_MAX` work (see `resolve`).
+//! - The final object is reached with `*at` calls on (parent fd, name) and
+//!   `AT_SYMLINK_NOFOLLOW`, or through an `O_PATH` fd and `/proc/self/fd/N` for calls
+//!   that have no `*at` form (xattrs, truncate), as libfuse's passthrough_hp does.
+//!   So xattrs and truncate need `/proc` mounted.
+//! - Open files and directories live in a handle table (`handles`); handle-based calls
+//!   (`getattr`/`truncate`/`chmod`/`chown`/`utimens` with an `fh`, read, write, …) use the
+//!   handle's fd, so unlinked-but-open files keep working.
+//! - When the daemon runs as root, creating calls (and `access`) run with the caller's
+//!   fsuid, fsgid and supplementary groups (`identity`). Unprivileged, nothing is
+//!   switched: objects are created as the mounting user.
+//! - Creation modes are used exactly as given: the kernel already applied the caller's
+//!   umask, and the daemon's own umask is cleared per thread around the call (`umask`).
+//! - Locks are OFD locks on the handle's fd (`lock`): two opens conflict like two
+//!   processes would.
+//!
+//! Files: `sys` (raw call wrappers), `resolve` (path → parent fd + name), `handles`
+//! (open handle table), `identity` (acting as the caller), `umask` (exact creation
+//! modes), `attr` (attributes, access, statfs), `names` (creating, removing, renaming
+//! names), `file` (open files and their I/O), `dir` (open directories), `lock` (POSIX
+//! and BSD locks), `xattr`, and `ops` (the `Operations` impl that routes to all of
+//! these).
+
+mod attr;
+mod dir;
+mod file;
+mod handles;
+mod identity;
+mod lock;
+mod names;
+mod ops;
+mod resolve;
+mod sys;
+mod umask;
+mod xattr;
+
+#[cfg(test)]
+mod tests;
+
+use std::os::fd::OwnedFd;
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+
+use crate::errno::Errno;
+
+use handles::Handles;
+use identity::Identity;
+
+/// How a [`Passthrough`] behaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PassthroughOptions {
+    /// Hand the backing file's fd to the daemon on `open`/`create`
+    /// ([`Opened::backing_fd`](crate::Opened::backing_fd)) so it can register a FUSE
+    /// kernel passthrough backing file. Default `true`.
+    pub kernel_passthrough: bool,
+    /// When the process runs as root, create files, directories, nodes and symlinks as
+    /// the calling user (per-thread fsuid/fsgid/groups). Ignored when not root.
+    /// Default `true`.
+    pub create_as_caller: bool,
+}
+
+impl Default for PassthroughOptions {
+    fn default() -> PassthroughOptions {
+        PassthroughOptions {
+            kernel_passthrough: true,
+            create_as_caller: true,
+        }
+    }
+}
+
+/// A filesystem that mirrors the directory tree under `root`.
+pub struct Passthrough {
+    /// `O_PATH | O_DIRECTORY` fd of the root: every path is resolved beneath it.
+    root: OwnedFd,
+    options: PassthroughOptions,
+    handles: Handles,
+    identity: Identity,
+    /// Set once `openat2` answered ENOSYS: walk components with `openat` from then on.
+    no_openat2: AtomicBool,
+}
+
+impl Passthrough {
+    /// Mirror `root` (symlinks in `root` itself are followed once, here).
+    pub fn new(root: &Path, options: PassthroughOptions) -> Result<Passthrough, Errno> {
+        let root = sys::open_root(root)?;
+        Ok(Passthrough {
+            root,
+            options,
+            handles: Handles::new(),
+            identity: Identity::new(options.create_as_caller),
+            no_openat2: AtomicBool::new(false),
+        })
+    }
+
+    pub fn options(&self) -> &PassthroughOptions {
+        &self.options
+    }
+}

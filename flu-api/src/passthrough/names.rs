@@ -1,0 +1,114 @@
+//! Names in directories: mknod, mkdir, symlink (created as the caller, see `identity`),
+//! unlink, rmdir, rename (with `RENAME_NOREPLACE`/`RENAME_EXCHANGE` via renameat2),
+//! link and readlink. All are `*at` calls on the resolved parent fd; none follows a
+//! final symlink.
+
+use std::path::Path;
+
+use crate::errno::Errno;
+use crate::operations::RequestContext;
+
+use super::sys::{cvt, path_cstring};
+use super::umask::ExactModes;
+use super::Passthrough;
+
+impl Passthrough {
+    /// `mode` is used exactly: the kernel already applied the caller's umask (FUSE
+    /// without `FUSE_DONT_MASK`), so neither it nor the daemon's is applied again.
+    pub(super) fn do_mknod(
+        &self,
+        ctx: &RequestContext,
+        path: &Path,
+        mode: u32,
+        rdev: u64,
+    ) -> Result<(), Errno> {
+        let r = self.resolve(path)?;
+        let _as = self.identity.act_as(ctx)?;
+        let _m = ExactModes::enter();
+        cvt(unsafe { libc::mknodat(r.fd(), r.name().as_ptr(), mode, rdev) }).map(drop)
+    }
+
+    pub(super) fn do_mkdir(
+        &self,
+        ctx: &RequestContext,
+        path: &Path,
+        mode: u32,
+    ) -> Result<(), Errno> {
+        let r = self.resolve(path)?;
+        let _as = self.identity.act_as(ctx)?;
+        let _m = ExactModes::enter();
+        cvt(unsafe { libc::mkdirat(r.fd(), r.name().as_ptr(), mode) }).map(drop)
+    }
+
+    pub(super) fn do_symlink(
+        &self,
+        ctx: &RequestContext,
+        target: &Path,
+        path: &Path,
+    ) -> Result<(), Errno> {
+        // The target is stored as given: bytes the kernel never interprets here.
+        let target = path_cstring(target)?;
+        let r = self.resolve(path)?;
+        let _as = self.identity.act_as(ctx)?;
+        cvt(unsafe { libc::symlinkat(target.as_ptr(), r.fd(), r.name().as_ptr()) }).map(drop)
+    }
+
+    pub(super) fn do_unlink(&self, path: &Path) -> Result<(), Errno> {
+        let r = self.resolve(path)?;
+        cvt(unsafe { libc::unlinkat(r.fd(), r.name().as_ptr(), 0) }).map(drop)
+    }
+
+    pub(super) fn do_rmdir(&self, path: &Path) -> Result<(), Errno> {
+        let r = self.resolve(path)?;
+        cvt(unsafe { libc::unlinkat(r.fd(), r.name().as_ptr(), libc::AT_REMOVEDIR) }).map(drop)
+    }
+
+    pub(super) fn do_rename(&self, from: &Path, to: &Path, flags: u32) -> Result<(), Errno> {
+        let a = self.resolve(from)?;
+        let b = self.resolve(to)?;
+        // The raw syscall: every flag the kernel knows passes through, and the kernel
+        // decides which the filesystem below supports.
+        cvt(unsafe {
+            libc::syscall(
+                libc::SYS_renameat2,
+                a.fd(),
+                a.name().as_ptr(),
+                b.fd(),
+                b.name().as_ptr(),
+                flags,
+            )
+        })
+        .map(drop)
+    }
+
+    /// A new name for the same inode: no new object, so no identity switch.
+    pub(super) fn do_link(&self, from: &Path, to: &Path) -> Result<(), Errno> {
+        let a = self.resolve(from)?;
+        let b = self.resolve(to)?;
+        // flags 0: a symlink `from` gets a hard link to the symlink itself.
+        cvt(unsafe { libc::linkat(a.fd(), a.name().as_ptr(), b.fd(), b.name().as_ptr(), 0) })
+            .map(drop)
+    }
+
+    pub(super) fn do_readlink(&self, path: &Path) -> Result<Vec<u8>, Errno> {
+        let r = self.resolve(path)?;
+        let mut buf = vec![0u8; libc::PATH_MAX as usize];
+        loop {
+            let n = cvt(unsafe {
+                libc::readlinkat(
+                    r.fd(),
+                    r.name().as_ptr(),
+                    buf.as_mut_ptr().cast(),
+                    buf.len(),
+                )
+            })? as usize;
+            // A full buffer may mean a cut target: grow and ask again.
+            if n < buf.len() {
+                buf.truncate(n);
+                return Ok(buf);
+            }
+            let len = buf.len() * 2;
+            buf.resize(len, 0);
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! Tests of the passthrough backend on real temporary directories: each op's answer is
+//! compared with the same syscall done directly on the directory.
+
+mod attr;
+mod dir;
+mod file;
+mod identity;
+mod lock;
+mod names;
+mod perf;
+mod resolve;
+mod xattr;
+
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use crate::errno::Errno;
+use crate::operations::{Fh, Operations, RequestContext};
+
+use super::{Passthrough, PassthroughOptions};
+
+/// A temporary directory, removed on drop.
+pub(super) struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new_in(base: &str) -> TempDir {
+        let tmpl = CString::new(format!("{base}/flu-pt-XXXXXX")).unwrap();
+        let mut raw = tmpl.into_bytes_with_nul();
+        let p = unsafe { libc::mkdtemp(raw.as_mut_ptr().cast()) };
+        assert!(!p.is_null(), "mkdtemp in {base}: {}", Errno::last());
+        raw.pop();
+        TempDir(PathBuf::from(String::from_utf8(raw).unwrap()))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A passthrough over a fresh directory.
+pub(super) struct Fx {
+    pub dir: TempDir,
+    pub fs: Passthrough,
+}
+
+impl Fx {
+    /// On /tmp (the disk filesystem).
+    pub fn new() -> Fx {
+        Fx::in_base("/tmp", PassthroughOptions::default())
+    }
+
+    /// On /dev/shm (tmpfs: user xattrs, predictable sparse handling).
+    pub fn shm() -> Fx {
+        Fx::in_base("/dev/shm", PassthroughOptions::default())
+    }
+
+    pub fn in_base(base: &str, opts: PassthroughOptions) -> Fx {
+        let dir = TempDir::new_in(base);
+        let fs = Passthrough::new(dir.path(), opts).unwrap();
+        Fx { dir, fs }
+    }
+
+    /// The backing path of a mount path.
+    pub fn real(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p.trim_start_matches('/'))
+    }
+
+    pub fn write_real(&self, p: &str, data: &[u8]) {
+        std::fs::write(self.real(p), data).unwrap();
+    }
+
+    pub fn open(&self, p: &str, flags: i32) -> Fh {
+        Fh(self.fs.open(&ctx(), Path::new(p), flags).unwrap().fh)
+    }
+
+    pub fn create(&self, p: &str, flags: i32) -> Fh {
+        let o = self
+            .fs
+            .create(&ctx(), Path::new(p), libc::S_IFREG | 0o644, flags)
+            .unwrap();
+        Fh(o.fh)
+    }
+}
+
+/// A request from root, umask 022.
+pub(super) fn ctx() -> RequestContext {
+    RequestContext {
+        uid: 0,
+        gid: 0,
+        pid: std::process::id(),
+        umask: 0o022,
+    }
+}
+
+pub(super) fn p(s: &str) -> &Path {
+    Path::new(s)
+}
+
+/// lstat a backing path directly.
+pub(super) fn lstat(path: &Path) -> Result<libc::stat, Errno> {
+    let c = CString::new(path.as_os_str().as_bytes()).unwrap();
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::lstat(c.as_ptr(), &mut st) };
+    if r < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(st)
+    }
+}
+
+pub(super) fn is_root() -> bool {
+    unsafe { libc::geteuid() == 0 }
+}
