@@ -79,20 +79,24 @@ fn script_bugs_give_eio_and_one_log_line() {
 
         let slash = format!("/{name}");
         let lines = m.wait_log_lines(&["ERROR", &slash]);
-        assert_eq!(
+        // one failed lookup is one request; a failed read may be retried once by the
+        // kernel (readahead, then a plain read), so reads may log twice
+        let allowed = if handler == "read" { 1..=2 } else { 1..=1 };
+        assert!(
+            allowed.contains(&lines.len()),
+            "{name}: expected one ERROR line naming {slash}, got {}; log:\n{}",
             lines.len(),
-            1,
-            "{name}: expected one ERROR line naming {slash}; log:\n{}",
             m.log_text()
         );
-        let line = &lines[0];
-        assert!(line.contains(handler), "{name}: handler missing: {line}");
-        assert!(line.contains(words), "{name}: '{words}' missing: {line}");
-        if traceback {
-            assert!(
-                line.contains("traceback"),
-                "{name}: the log line should carry the traceback: {line}"
-            );
+        for line in &lines {
+            assert!(line.contains(handler), "{name}: handler missing: {line}");
+            assert!(line.contains(words), "{name}: '{words}' missing: {line}");
+            if traceback {
+                assert!(
+                    line.contains("traceback"),
+                    "{name}: the log line should carry the traceback: {line}"
+                );
+            }
         }
     }
     // Flu's wording for a wrong result type
