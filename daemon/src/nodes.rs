@@ -1,0 +1,436 @@
+//! The node tree: the daemon's map between the kernel's node ids and paths.
+//!
+//! FUSE speaks in node ids; `Operations` speaks in paths. This module owns the translation,
+//! as libfuse's high-level `fuse.c` does with its node table:
+//!
+//! - every node the kernel knows has a lookup count; `lookup` adds one, `forget` removes
+//!   `n`, and a node is freed when its count is zero and no child node still refers to it
+//!   as parent (so a child's path can always be built);
+//! - a node is linked under one or more `(parent, name)` aliases; `rename` re-links a node
+//!   in O(1), moving its whole subtree with it;
+//! - `unlink` detaches a node but keeps it while the kernel holds lookups, remembering its
+//!   last known path so handle-based operations on an unlinked open file still get one;
+//! - in `use_ino` mode nodes are keyed by the implementation's `(dev, ino)`, so the names
+//!   of one hard-linked file share a node id, and the id is the real inode number when
+//!   that number is free.
+//!
+//! Thread-safe behind one mutex; no method calls out while holding it.
+
+use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+
+use flu_api::Stat;
+
+/// The kernel's id of the mount's root directory (`FUSE_ROOT_ID`).
+pub const ROOT_ID: u64 = 1;
+
+/// One name under which a node is linked.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Alias {
+    parent: u64,
+    name: OsString,
+}
+
+#[derive(Debug, Default)]
+struct Node {
+    /// How many lookups the kernel holds (never forgotten for the root).
+    lookups: u64,
+    /// Current names, most recently looked up first (that is the one `path_of` uses).
+    aliases: Vec<Alias>,
+    /// How many entries of the name table have this node as parent.
+    children: u64,
+    /// The path the node had when its last alias went away.
+    last_path: Option<PathBuf>,
+    /// `(dev, ino)` of the file, in `use_ino` mode.
+    key: Option<(u64, u64)>,
+}
+
+#[derive(Debug)]
+struct Tree {
+    nodes: HashMap<u64, Node>,
+    /// The name table: `(parent, name)` → node.
+    entries: HashMap<Alias, u64>,
+    /// `(dev, ino)` → node, in `use_ino` mode.
+    by_key: HashMap<(u64, u64), u64>,
+    next_id: u64,
+}
+
+/// The node tree. See the module documentation.
+#[derive(Debug)]
+pub struct NodeTable {
+    tree: Mutex<Tree>,
+    use_ino: bool,
+}
+
+impl NodeTable {
+    /// A tree holding only the root; `use_ino` chooses node ids from `Stat.ino`.
+    pub fn new(use_ino: bool) -> NodeTable {
+        let mut nodes = HashMap::new();
+        nodes.insert(
+            ROOT_ID,
+            Node {
+                lookups: 1,
+                ..Node::default()
+            },
+        );
+        NodeTable {
+            tree: Mutex::new(Tree {
+                nodes,
+                entries: HashMap::new(),
+                by_key: HashMap::new(),
+                next_id: ROOT_ID + 1,
+            }),
+            use_ino,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Tree> {
+        // A panic while holding the lock cannot leave the maps half-updated in a way that
+        // breaks memory safety; keep serving rather than poisoning every later request.
+        self.tree.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The kernel learned `name` in `parent` (lookup, or a create/mkdir/… reply): find or
+    /// make its node and count one lookup. `stat` is what the implementation reported
+    /// for it. Returns the node id, or `None` when `parent` is unknown.
+    pub fn lookup(&self, parent: u64, name: &OsStr, stat: &Stat) -> Option<u64> {
+        let mut tree = self.lock();
+        if !tree.nodes.contains_key(&parent) {
+            return None;
+        }
+        let alias = Alias {
+            parent,
+            name: name.to_owned(),
+        };
+        let key = (self.use_ino && stat.ino != 0).then_some((stat.dev, stat.ino));
+        if let Some(&id) = tree.entries.get(&alias) {
+            let same_file = match key {
+                Some(k) => tree.nodes.get(&id).and_then(|n| n.key) == Some(k),
+                None => true,
+            };
+            if same_file {
+                tree.touch(id, &alias);
+                return Some(id);
+            }
+            // The name now refers to another file: the old node loses it.
+            tree.detach(&alias);
+        }
+        let id = match key.and_then(|k| tree.by_key.get(&k).copied()) {
+            Some(id) => id,
+            None => {
+                let id = tree.new_id(key.map(|(_, ino)| ino));
+                tree.nodes.insert(
+                    id,
+                    Node {
+                        key,
+                        ..Node::default()
+                    },
+                );
+                if let Some(k) = key {
+                    tree.by_key.insert(k, id);
+                }
+                id
+            }
+        };
+        tree.link(id, alias.clone());
+        tree.touch(id, &alias);
+        Some(id)
+    }
+
+    /// The node at `name` in `parent`, if the kernel knows one (no count change).
+    pub fn child(&self, parent: u64, name: &OsStr) -> Option<u64> {
+        let tree = self.lock();
+        tree.entries
+            .get(&Alias {
+                parent,
+                name: name.to_owned(),
+            })
+            .copied()
+    }
+
+    /// The kernel dropped `n` lookups of `id`; frees it when none are left.
+    pub fn forget(&self, id: u64, n: u64) {
+        if id == ROOT_ID {
+            return;
+        }
+        let mut tree = self.lock();
+        if let Some(node) = tree.nodes.get_mut(&id) {
+            node.lookups = node.lookups.saturating_sub(n);
+            tree.try_free(id);
+        }
+    }
+
+    /// The absolute path of `id` (`/` for the root), through its preferred alias, or
+    /// its last known path when it (or an ancestor) was unlinked. `None` for an unknown
+    /// node.
+    pub fn path_of(&self, id: u64) -> Option<PathBuf> {
+        self.lock().path_of(id)
+    }
+
+    /// `path_of(parent)` joined with `name`.
+    pub fn child_path(&self, parent: u64, name: &OsStr) -> Option<PathBuf> {
+        let mut path = self.path_of(parent)?;
+        path.push(name);
+        Some(path)
+    }
+
+    /// After a successful rename: move the node at `(old_parent, old_name)` (with its
+    /// subtree) to `(new_parent, new_name)`, detaching whatever was there.
+    pub fn rename(&self, old_parent: u64, old_name: &OsStr, new_parent: u64, new_name: &OsStr) {
+        let from = Alias {
+            parent: old_parent,
+            name: old_name.to_owned(),
+        };
+        let to = Alias {
+            parent: new_parent,
+            name: new_name.to_owned(),
+        };
+        let mut tree = self.lock();
+        let moved = tree.entries.get(&from).copied();
+        let replaced = tree.entries.get(&to).copied();
+        if from == to || (moved.is_some() && moved == replaced) {
+            // Renaming a file onto itself (or onto another of its hard links) changes nothing.
+            return;
+        }
+        // Re-link everything before freeing anything, so no node or parent drops to zero
+        // references in between.
+        if let Some(id) = replaced {
+            tree.unlink_alias(id, &to);
+        }
+        if let Some(id) = moved {
+            tree.link(id, to);
+            tree.unlink_alias(id, &from);
+        }
+        for id in [replaced, Some(old_parent), Some(new_parent)]
+            .into_iter()
+            .flatten()
+        {
+            tree.try_free(id);
+        }
+    }
+
+    /// After a successful `RENAME_EXCHANGE`: swap the nodes of the two names.
+    pub fn exchange(&self, parent_a: u64, name_a: &OsStr, parent_b: u64, name_b: &OsStr) {
+        let a = Alias {
+            parent: parent_a,
+            name: name_a.to_owned(),
+        };
+        let b = Alias {
+            parent: parent_b,
+            name: name_b.to_owned(),
+        };
+        let mut tree = self.lock();
+        let node_a = tree.entries.get(&a).copied();
+        let node_b = tree.entries.get(&b).copied();
+        if a == b || node_a == node_b {
+            return;
+        }
+        for (alias, node) in [(&a, node_a), (&b, node_b)] {
+            if node.is_some() {
+                tree.entries.remove(alias);
+                if let Some(p) = tree.nodes.get_mut(&alias.parent) {
+                    p.children -= 1;
+                }
+            }
+        }
+        if let Some(id) = node_a {
+            tree.link(id, b.clone());
+            tree.remove_alias(id, &a);
+        }
+        if let Some(id) = node_b {
+            tree.link(id, a.clone());
+            tree.remove_alias(id, &b);
+        }
+        for id in [node_a, node_b, Some(parent_a), Some(parent_b)]
+            .into_iter()
+            .flatten()
+        {
+            tree.try_free(id);
+        }
+    }
+
+    /// After a successful unlink/rmdir: detach the node at `name` in `parent`. It stays
+    /// alive (with its last known path) while the kernel holds lookups.
+    pub fn unlink(&self, parent: u64, name: &OsStr) {
+        self.lock().detach(&Alias {
+            parent,
+            name: name.to_owned(),
+        });
+    }
+
+    /// Whether `id` lost all its names (unlinked, or replaced by a rename) but is alive.
+    pub fn is_detached(&self, id: u64) -> bool {
+        id != ROOT_ID
+            && self
+                .lock()
+                .nodes
+                .get(&id)
+                .is_some_and(|n| n.aliases.is_empty())
+    }
+
+    /// The number of lookups the kernel holds on `id` (tests and debugging).
+    #[cfg(test)]
+    pub fn lookups(&self, id: u64) -> Option<u64> {
+        self.lock().nodes.get(&id).map(|n| n.lookups)
+    }
+
+    /// Whether `id` is alive.
+    #[cfg(test)]
+    pub fn contains(&self, id: u64) -> bool {
+        self.lock().nodes.contains_key(&id)
+    }
+
+    /// How many nodes are alive, the root included.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.lock().nodes.len()
+    }
+}
+
+impl Tree {
+    /// A fresh node id: the real inode number when asked for and free, else the counter.
+    fn new_id(&mut self, wanted: Option<u64>) -> u64 {
+        if let Some(ino) = wanted {
+            if ino != ROOT_ID && ino != 0 && !self.nodes.contains_key(&ino) {
+                return ino;
+            }
+        }
+        loop {
+            let id = self.next_id;
+            // Wrapping past u64::MAX would take centuries; skip 0 and the root anyway.
+            self.next_id = self.next_id.checked_add(1).unwrap_or(ROOT_ID + 1);
+            if id > ROOT_ID && !self.nodes.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+
+    /// Count a lookup and make `alias` the preferred name.
+    fn touch(&mut self, id: u64, alias: &Alias) {
+        if let Some(node) = self.nodes.get_mut(&id) {
+            node.lookups += 1;
+            if let Some(pos) = node.aliases.iter().position(|a| a == alias) {
+                let a = node.aliases.remove(pos);
+                node.aliases.insert(0, a);
+            }
+        }
+    }
+
+    /// Put `id` in the name table under `alias` (which must be free).
+    fn link(&mut self, id: u64, alias: Alias) {
+        if let Some(p) = self.nodes.get_mut(&alias.parent) {
+            p.children += 1;
+        }
+        if let Some(node) = self.nodes.get_mut(&id) {
+            node.aliases.insert(0, alias.clone());
+            node.last_path = None;
+        }
+        self.entries.insert(alias, id);
+    }
+
+    /// Remove `alias` (which names `id`) from the name table and the node.
+    fn unlink_alias(&mut self, id: u64, alias: &Alias) {
+        if self.entries.get(alias) == Some(&id) {
+            self.entries.remove(alias);
+            if let Some(p) = self.nodes.get_mut(&alias.parent) {
+                p.children -= 1;
+            }
+        }
+        self.remove_alias(id, alias);
+    }
+
+    /// Drop `alias` from the node's list, remembering its path if it was the last one.
+    fn remove_alias(&mut self, id: u64, alias: &Alias) {
+        let has_it = self
+            .nodes
+            .get(&id)
+            .is_some_and(|n| n.aliases.contains(alias));
+        if !has_it {
+            return;
+        }
+        let last = self.nodes.get(&id).is_some_and(|n| n.aliases.len() == 1);
+        let path = if last { self.path_of(id) } else { None };
+        if let Some(node) = self.nodes.get_mut(&id) {
+            node.aliases.retain(|a| a != alias);
+            if last {
+                node.last_path = path;
+            }
+        }
+    }
+
+    /// Take the node at `alias` out of the name table; free it if nothing holds it.
+    fn detach(&mut self, alias: &Alias) {
+        if let Some(&id) = self.entries.get(alias) {
+            self.unlink_alias(id, alias);
+            self.try_free(id);
+            self.try_free(alias.parent);
+        }
+    }
+
+    /// Free `id` if the kernel holds no lookup and no child refers to it, then its
+    /// parents in turn.
+    fn try_free(&mut self, id: u64) {
+        let mut pending = vec![id];
+        while let Some(id) = pending.pop() {
+            if id == ROOT_ID {
+                continue;
+            }
+            let Some(node) = self.nodes.get(&id) else {
+                continue;
+            };
+            if node.lookups > 0 || node.children > 0 {
+                continue;
+            }
+            let Some(node) = self.nodes.remove(&id) else {
+                continue;
+            };
+            if let Some(k) = node.key {
+                if self.by_key.get(&k) == Some(&id) {
+                    self.by_key.remove(&k);
+                }
+            }
+            for alias in node.aliases {
+                if self.entries.get(&alias) == Some(&id) {
+                    self.entries.remove(&alias);
+                    if let Some(p) = self.nodes.get_mut(&alias.parent) {
+                        p.children -= 1;
+                    }
+                    pending.push(alias.parent);
+                }
+            }
+        }
+    }
+
+    fn path_of(&self, id: u64) -> Option<PathBuf> {
+        let mut names: Vec<&OsStr> = Vec::new();
+        let mut cur = id;
+        // A rename cycle cannot happen (the kernel forbids moving a directory into its own
+        // subtree), but never loop forever on a corrupted tree.
+        for _ in 0..=self.nodes.len() {
+            if cur == ROOT_ID {
+                let mut path = PathBuf::from("/");
+                path.extend(names.iter().rev());
+                return Some(path);
+            }
+            let node = self.nodes.get(&cur)?;
+            match node.aliases.first() {
+                Some(alias) => {
+                    names.push(&alias.name);
+                    cur = alias.parent;
+                }
+                None => {
+                    let mut path = node.last_path.clone()?;
+                    path.extend(names.iter().rev());
+                    return Some(path);
+                }
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+#[path = "nodes_tests.rs"]
+mod tests;

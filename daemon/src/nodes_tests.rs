@@ -1,0 +1,281 @@
+//! Tests of the node tree.
+
+use super::*;
+use std::path::Path;
+
+fn file(ino: u64) -> Stat {
+    Stat {
+        dev: 7,
+        ino,
+        mode: libc::S_IFREG | 0o644,
+        ..Stat::default()
+    }
+}
+
+fn dir(ino: u64) -> Stat {
+    Stat {
+        mode: libc::S_IFDIR | 0o755,
+        ..file(ino)
+    }
+}
+
+fn os(s: &str) -> &OsStr {
+    OsStr::new(s)
+}
+
+fn path(t: &NodeTable, id: u64) -> Option<PathBuf> {
+    t.path_of(id)
+}
+
+#[test]
+fn root_is_one_and_slash() {
+    let t = NodeTable::new(false);
+    assert_eq!(path(&t, ROOT_ID).as_deref(), Some(Path::new("/")));
+    t.forget(ROOT_ID, 100);
+    assert!(t.contains(ROOT_ID));
+    assert_eq!(path(&t, 42), None);
+}
+
+#[test]
+fn lookup_counts_and_forget_frees() {
+    let t = NodeTable::new(false);
+    let a = t.lookup(ROOT_ID, os("a"), &file(0)).unwrap();
+    assert_eq!(a, 2);
+    assert_eq!(t.lookup(ROOT_ID, os("a"), &file(0)), Some(a));
+    assert_eq!(t.lookups(a), Some(2));
+    t.forget(a, 1);
+    assert_eq!(t.lookups(a), Some(1));
+    assert_eq!(t.child(ROOT_ID, os("a")), Some(a));
+    t.forget(a, 1);
+    assert!(!t.contains(a));
+    assert_eq!(t.child(ROOT_ID, os("a")), None);
+    // Ids are not reused: the next node gets a fresh one.
+    assert_eq!(t.lookup(ROOT_ID, os("a"), &file(0)), Some(3));
+    assert_eq!(t.len(), 2);
+}
+
+#[test]
+fn unknown_parent_is_refused() {
+    let t = NodeTable::new(false);
+    assert_eq!(t.lookup(99, os("a"), &file(0)), None);
+}
+
+#[test]
+fn forgotten_parent_stays_while_children_are_known() {
+    let t = NodeTable::new(false);
+    let d = t.lookup(ROOT_ID, os("d"), &dir(0)).unwrap();
+    let f = t.lookup(d, os("f"), &file(0)).unwrap();
+    t.forget(d, 1);
+    assert!(t.contains(d));
+    assert_eq!(path(&t, f).as_deref(), Some(Path::new("/d/f")));
+    t.forget(f, 1);
+    assert!(!t.contains(f));
+    assert!(!t.contains(d), "parent freed with its last child");
+    assert_eq!(t.len(), 1);
+}
+
+#[test]
+fn nested_directory_renames_move_subtrees() {
+    let t = NodeTable::new(false);
+    let a = t.lookup(ROOT_ID, os("a"), &dir(0)).unwrap();
+    let b = t.lookup(a, os("b"), &dir(0)).unwrap();
+    let c = t.lookup(b, os("c"), &file(0)).unwrap();
+    let x = t.lookup(ROOT_ID, os("x"), &dir(0)).unwrap();
+    assert_eq!(path(&t, c).as_deref(), Some(Path::new("/a/b/c")));
+    t.rename(a, os("b"), x, os("bb"));
+    assert_eq!(path(&t, c).as_deref(), Some(Path::new("/x/bb/c")));
+    t.rename(ROOT_ID, os("x"), a, os("y"));
+    assert_eq!(path(&t, c).as_deref(), Some(Path::new("/a/y/bb/c")));
+    assert_eq!(path(&t, b).as_deref(), Some(Path::new("/a/y/bb")));
+    t.rename(ROOT_ID, os("a"), ROOT_ID, os("z"));
+    assert_eq!(path(&t, c).as_deref(), Some(Path::new("/z/y/bb/c")));
+    assert_eq!(t.child(ROOT_ID, os("a")), None);
+    assert_eq!(t.child(ROOT_ID, os("z")), Some(a));
+}
+
+#[test]
+fn rename_of_an_unknown_name_still_detaches_the_target() {
+    let t = NodeTable::new(false);
+    let old = t.lookup(ROOT_ID, os("t"), &file(0)).unwrap();
+    t.rename(ROOT_ID, os("never-looked-up"), ROOT_ID, os("t"));
+    assert_eq!(t.child(ROOT_ID, os("t")), None);
+    assert_eq!(path(&t, old).as_deref(), Some(Path::new("/t")));
+}
+
+#[test]
+fn rename_over_an_existing_node_keeps_it_while_looked_up() {
+    let t = NodeTable::new(false);
+    let src = t.lookup(ROOT_ID, os("src"), &file(0)).unwrap();
+    let dst = t.lookup(ROOT_ID, os("dst"), &file(0)).unwrap();
+    t.rename(ROOT_ID, os("src"), ROOT_ID, os("dst"));
+    assert_eq!(t.child(ROOT_ID, os("dst")), Some(src));
+    assert_eq!(t.child(ROOT_ID, os("src")), None);
+    assert!(t.contains(dst));
+    // The replaced node keeps its last known path for handle-based operations.
+    assert_eq!(path(&t, dst).as_deref(), Some(Path::new("/dst")));
+    assert_eq!(path(&t, src).as_deref(), Some(Path::new("/dst")));
+    t.forget(dst, 1);
+    assert!(!t.contains(dst));
+    // A later lookup of the name finds the renamed node, not the old one.
+    assert_eq!(t.lookup(ROOT_ID, os("dst"), &file(0)), Some(src));
+}
+
+#[test]
+fn rename_onto_itself_is_a_no_op() {
+    let t = NodeTable::new(false);
+    let a = t.lookup(ROOT_ID, os("a"), &file(0)).unwrap();
+    t.rename(ROOT_ID, os("a"), ROOT_ID, os("a"));
+    assert_eq!(t.child(ROOT_ID, os("a")), Some(a));
+    assert_eq!(path(&t, a).as_deref(), Some(Path::new("/a")));
+}
+
+#[test]
+fn unlink_keeps_the_last_known_path() {
+    let t = NodeTable::new(false);
+    let d = t.lookup(ROOT_ID, os("d"), &dir(0)).unwrap();
+    let f = t.lookup(d, os("f"), &file(0)).unwrap();
+    t.unlink(d, os("f"));
+    assert_eq!(t.child(d, os("f")), None);
+    assert_eq!(path(&t, f).as_deref(), Some(Path::new("/d/f")));
+    // Renaming the parent afterwards does not change the remembered path.
+    t.rename(ROOT_ID, os("d"), ROOT_ID, os("e"));
+    assert_eq!(path(&t, f).as_deref(), Some(Path::new("/d/f")));
+    // A new file of the same name gets a new node.
+    let g = t.lookup(d, os("f"), &file(0)).unwrap();
+    assert_ne!(g, f);
+    assert_eq!(path(&t, g).as_deref(), Some(Path::new("/e/f")));
+    t.forget(f, 1);
+    assert!(!t.contains(f));
+}
+
+#[test]
+fn unlinked_directory_gives_its_children_a_path() {
+    let t = NodeTable::new(false);
+    let d = t.lookup(ROOT_ID, os("d"), &dir(0)).unwrap();
+    let f = t.lookup(d, os("f"), &file(0)).unwrap();
+    t.unlink(ROOT_ID, os("d"));
+    assert_eq!(path(&t, f).as_deref(), Some(Path::new("/d/f")));
+    t.forget(d, 1);
+    assert!(t.contains(d), "kept for its child");
+    t.forget(f, 1);
+    assert_eq!(t.len(), 1);
+}
+
+#[test]
+fn unlink_of_a_forgotten_node_frees_it() {
+    let t = NodeTable::new(false);
+    let f = t.lookup(ROOT_ID, os("f"), &file(0)).unwrap();
+    t.forget(f, 1);
+    t.unlink(ROOT_ID, os("f"));
+    assert_eq!(t.len(), 1);
+}
+
+#[test]
+fn default_mode_ignores_the_implementation_ino() {
+    let t = NodeTable::new(false);
+    let a = t.lookup(ROOT_ID, os("a"), &file(500)).unwrap();
+    let b = t.lookup(ROOT_ID, os("b"), &file(500)).unwrap();
+    assert_eq!((a, b), (2, 3));
+}
+
+#[test]
+fn use_ino_shares_one_node_between_hard_links() {
+    let t = NodeTable::new(true);
+    let a = t.lookup(ROOT_ID, os("a"), &file(500)).unwrap();
+    assert_eq!(a, 500);
+    let d = t.lookup(ROOT_ID, os("d"), &dir(600)).unwrap();
+    let b = t.lookup(d, os("b"), &file(500)).unwrap();
+    assert_eq!(b, a);
+    assert_eq!(t.lookups(a), Some(2));
+    // The most recently looked-up alias is preferred.
+    assert_eq!(path(&t, a).as_deref(), Some(Path::new("/d/b")));
+    t.lookup(ROOT_ID, os("a"), &file(500));
+    assert_eq!(path(&t, a).as_deref(), Some(Path::new("/a")));
+    // Unlinking one name leaves the other.
+    t.unlink(ROOT_ID, os("a"));
+    assert_eq!(path(&t, a).as_deref(), Some(Path::new("/d/b")));
+    t.unlink(d, os("b"));
+    assert_eq!(path(&t, a).as_deref(), Some(Path::new("/d/b")));
+    t.forget(a, 3);
+    assert!(!t.contains(a));
+    // The key is gone with the node: the same ino makes a new node.
+    assert_eq!(t.lookup(ROOT_ID, os("c"), &file(500)), Some(500));
+}
+
+#[test]
+fn use_ino_falls_back_on_collisions() {
+    let t = NodeTable::new(true);
+    // The root's id and 0 are never used.
+    let r = t.lookup(ROOT_ID, os("r"), &file(1)).unwrap();
+    assert!(r > 1);
+    let z = t.lookup(ROOT_ID, os("z"), &file(0)).unwrap();
+    assert!(z > 1 && z != r);
+    // Same ino on another device: a different file, a generated id.
+    let a = t.lookup(ROOT_ID, os("a"), &file(700)).unwrap();
+    let other_dev = Stat {
+        dev: 8,
+        ..file(700)
+    };
+    let b = t.lookup(ROOT_ID, os("b"), &other_dev).unwrap();
+    assert_eq!(a, 700);
+    assert_ne!(b, 700);
+    // An ino equal to an already generated id falls back too.
+    let c = t.lookup(ROOT_ID, os("c"), &file(r)).unwrap();
+    assert_ne!(c, r);
+}
+
+#[test]
+fn use_ino_replaced_file_gets_a_new_node() {
+    let t = NodeTable::new(true);
+    let a = t.lookup(ROOT_ID, os("a"), &file(10)).unwrap();
+    // The name now refers to another file (changed behind the kernel's back).
+    let b = t.lookup(ROOT_ID, os("a"), &file(11)).unwrap();
+    assert_ne!(a, b);
+    assert_eq!(t.child(ROOT_ID, os("a")), Some(b));
+    assert_eq!(path(&t, a).as_deref(), Some(Path::new("/a")));
+}
+
+#[test]
+fn exchange_swaps_names_and_subtrees() {
+    let t = NodeTable::new(false);
+    let a = t.lookup(ROOT_ID, os("a"), &dir(0)).unwrap();
+    let b = t.lookup(ROOT_ID, os("b"), &dir(0)).unwrap();
+    let fa = t.lookup(a, os("f"), &file(0)).unwrap();
+    let fb = t.lookup(b, os("g"), &file(0)).unwrap();
+    t.exchange(ROOT_ID, os("a"), ROOT_ID, os("b"));
+    assert_eq!(t.child(ROOT_ID, os("a")), Some(b));
+    assert_eq!(t.child(ROOT_ID, os("b")), Some(a));
+    assert_eq!(path(&t, fa).as_deref(), Some(Path::new("/b/f")));
+    assert_eq!(path(&t, fb).as_deref(), Some(Path::new("/a/g")));
+    // Across directories, with one side never looked up.
+    t.exchange(a, os("f"), b, os("unknown"));
+    assert_eq!(path(&t, fa).as_deref(), Some(Path::new("/a/unknown")));
+    assert_eq!(t.child(a, os("f")), None);
+    t.forget(fa, 1);
+    t.forget(fb, 1);
+    t.forget(a, 1);
+    t.forget(b, 1);
+    assert_eq!(t.len(), 1);
+}
+
+#[test]
+fn concurrent_lookups_and_forgets_balance() {
+    let t = std::sync::Arc::new(NodeTable::new(false));
+    let threads: Vec<_> = (0..4)
+        .map(|i| {
+            let t = t.clone();
+            std::thread::spawn(move || {
+                for j in 0..500 {
+                    let name = format!("f{}", (i * 7 + j) % 50);
+                    if let Some(id) = t.lookup(ROOT_ID, OsStr::new(&name), &file(0)) {
+                        t.forget(id, 1);
+                    }
+                }
+            })
+        })
+        .collect();
+    for th in threads {
+        th.join().unwrap();
+    }
+    assert_eq!(t.len(), 1);
+}

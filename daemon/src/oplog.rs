@@ -1,0 +1,113 @@
+//! How operations are logged: a failed operation once at debug level (op, arguments,
+//! errno); with `-d` every operation at info level with its arguments, result and latency.
+//! Results are summarized (a read logs its length, not its bytes).
+
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use flu_api::{Errno, FileLock, OpResult, Stat, StatFs};
+
+/// A short, log-friendly description of an operation's result.
+pub trait LogValue {
+    fn log_value(&self) -> String;
+}
+
+impl LogValue for () {
+    fn log_value(&self) -> String {
+        "ok".into()
+    }
+}
+
+impl LogValue for u32 {
+    fn log_value(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl LogValue for u64 {
+    fn log_value(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl LogValue for i64 {
+    fn log_value(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl LogValue for Vec<u8> {
+    fn log_value(&self) -> String {
+        format!("{} bytes", self.len())
+    }
+}
+
+impl LogValue for Vec<OsString> {
+    fn log_value(&self) -> String {
+        format!("{:?}", self)
+    }
+}
+
+impl LogValue for Stat {
+    fn log_value(&self) -> String {
+        let mut s = String::new();
+        let _ = write!(
+            s,
+            "{{mode={:o} size={} nlink={} uid={} gid={} ino={}}}",
+            self.mode, self.size, self.nlink, self.uid, self.gid, self.ino
+        );
+        s
+    }
+}
+
+impl LogValue for StatFs {
+    fn log_value(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+impl LogValue for FileLock {
+    fn log_value(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+impl<A: LogValue, B: LogValue> LogValue for (A, B) {
+    fn log_value(&self) -> String {
+        format!("{} {}", self.0.log_value(), self.1.log_value())
+    }
+}
+
+/// Run one operation `f` and log it as the module documentation says. `args` is only
+/// formatted when something is logged.
+pub fn traced<T: LogValue>(
+    debug: bool,
+    op: &'static str,
+    args: impl FnOnce() -> String,
+    f: impl FnOnce() -> OpResult<T>,
+) -> OpResult<T> {
+    let start = debug.then(Instant::now);
+    let res = f();
+    match (start, &res) {
+        (Some(start), Ok(v)) => tracing::info!(
+            "{op}({}) -> {} in {:?}",
+            args(),
+            v.log_value(),
+            start.elapsed()
+        ),
+        (Some(start), Err(e)) => tracing::info!(
+            "{op}({}) -> error {} in {:?}",
+            args(),
+            errno_text(*e),
+            start.elapsed()
+        ),
+        (None, Err(e)) => tracing::debug!("{op}({}) failed: {}", args(), errno_text(*e)),
+        (None, Ok(_)) => {}
+    }
+    res
+}
+
+fn errno_text(e: Errno) -> String {
+    format!("{e:?} ({e})")
+}

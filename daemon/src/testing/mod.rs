@@ -1,0 +1,3 @@
+//! Test helpers: an in-memory filesystem implementing `Operations`.
+
+pub mod memfs;
