@@ -1,0 +1,2 @@
+-- Fails while loading, before any filesystem exists.
+error("refusing to start: no configuration")
