@@ -315,10 +315,17 @@ impl LuaFilesystem {
     }
 }
 
+/// The traceback on the same log line: frames joined by ` <- `, so one failure is one
+/// line in the log.
 fn indent(traceback: &str) -> String {
-    if traceback.trim().is_empty() {
+    let frames: Vec<&str> = traceback
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && *l != "stack traceback:")
+        .collect();
+    if frames.is_empty() {
         String::new()
     } else {
-        format!("\n{}", traceback.trim_start_matches('\n'))
+        format!(" (traceback: {})", frames.join(" <- "))
     }
 }

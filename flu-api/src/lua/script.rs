@@ -69,14 +69,22 @@ pub struct ScriptEnvironment {
     pub passthrough: BackendFactory,
 }
 
+/// The error's message without mlua's prefixes; the traceback goes to the debug log.
 fn message_of(e: &mlua::Error) -> String {
-    match e {
+    let text = match e {
         mlua::Error::SyntaxError { message, .. } => message.clone(),
-        mlua::Error::CallbackError { traceback, cause } => {
-            format!("{}\n{traceback}", message_of(cause))
-        }
+        mlua::Error::RuntimeError(m) => m.clone(),
+        mlua::Error::CallbackError { cause, .. } => message_of(cause),
         other => other.to_string(),
+    };
+    let (message, traceback) = match text.split_once("\nstack traceback:") {
+        Some((m, t)) => (m.to_string(), t.to_string()),
+        None => (text, String::new()),
+    };
+    if !traceback.trim().is_empty() {
+        tracing::debug!("script traceback:{traceback}");
     }
+    message
 }
 
 impl Script {
@@ -87,10 +95,18 @@ impl Script {
         args: &[OsString],
         env: &ScriptEnvironment,
     ) -> Result<Script, ScriptError> {
-        let source = std::fs::read(path).map_err(|source| ScriptError::Read {
+        let mut source = std::fs::read(path).map_err(|source| ScriptError::Read {
             path: path.to_path_buf(),
             source,
         })?;
+        // Like `lua`, ignore a first line starting with `#` (a shebang), keeping line numbers.
+        if source.first() == Some(&b'#') {
+            let end = source
+                .iter()
+                .position(|b| *b == b'\n')
+                .unwrap_or(source.len());
+            source.drain(..end);
+        }
         // SAFETY: the debug library is loaded on purpose (tracebacks, scripts' own use);
         // no C modules are loaded by the host.
         let lua = unsafe { Lua::unsafe_new_with(StdLib::ALL, LuaOptions::default()) };
