@@ -18,7 +18,7 @@ use fuser::{
 };
 
 pub use crate::adapter_config::AdapterConfig;
-use crate::attr::{file_type, negative_attr, to_file_attr};
+use crate::attr::{file_type, negative_attr, request_time, to_file_attr};
 use crate::fs_core::{Entry, FsCore, OpenReply, SetAttr, XattrReply};
 use crate::passthrough::{IoDecision, IoModes};
 
@@ -46,7 +46,7 @@ fn ctx(req: &Request, umask: u32) -> RequestContext {
 fn time_set(t: Option<TimeOrNow>) -> Option<TimeSet> {
     t.map(|t| match t {
         TimeOrNow::Now => TimeSet::Now,
-        TimeOrNow::SpecificTime(t) => TimeSet::At(flu_api::Timespec::from_system_time(t)),
+        TimeOrNow::SpecificTime(t) => TimeSet::At(request_time(t)),
     })
 }
 
