@@ -1,0 +1,1681 @@
+//! POSIX conformance of the native passthrough: every scenario runs in a plain tmpfs
+//! directory and through a mounted passthrough (over another tmpfs directory), and the
+//! observable results — errno values, stat fields (mode, nlink, size, blocks, uid, gid,
+//! rdev, which names share an inode), explicitly set timestamps, contents, xattrs — must
+//! be identical. Each scenario runs twice: over the native passthrough (no Lua on any
+//! op) and over the passthrough with every handler overridden in Lua (the Lua path for
+//! every op). Afterwards the backing directory must hold exactly what the plain
+//! directory holds.
+//!
+//! A scenario is `fn(dir: &Path) -> Vec<String>`: one line per observation, so a
+//! divergence prints both sides line by line.
+
+mod common;
+mod posix;
+
+use std::ffi::CStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use libc::{
+    O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR,
+    O_TRUNC, O_WRONLY,
+};
+use posix::*;
+
+type Scenario = fn(&Path) -> Vec<String>;
+
+/// Run `scenario` in a plain tmpfs dir and through `script` mounted (with `-o use_ino`)
+/// over another one.
+fn check(name: &str, scenario: Scenario, script: &str) {
+    check_mounted(name, scenario, script, mount_passthrough)
+}
+
+fn check_mounted(
+    name: &str,
+    scenario: Scenario,
+    script: &str,
+    mount: fn(&str, &Path) -> Option<common::Mounted>,
+) {
+    let plain = ShmDir::new("plain");
+    let expected = scenario(plain.path());
+
+    let backing = ShmDir::new("backing");
+    let Some(m) = mount(script, backing.path()) else {
+        return;
+    };
+    let got = scenario(&m.dir);
+    assert!(m.daemon_alive(), "the daemon died during `{name}`");
+    assert_same(name, &expected, script, &got);
+
+    // What the scenario left behind, seen through the mount and in the backing dir.
+    let through_mount = tree(&m.dir);
+    m.unmount();
+    let left_plain = tree(plain.path());
+    let left_backing = tree(backing.path());
+    assert_eq!(
+        left_plain, left_backing,
+        "`{name}`: the backing dir differs from the plain dir afterwards"
+    );
+    assert_eq!(
+        through_mount, left_backing,
+        "`{name}`: the mount showed something else than the backing dir holds"
+    );
+}
+
+/// One test per scenario and backend: `native::NAME` and `lua::NAME`.
+macro_rules! scenarios {
+    ($($(#[$attr:meta])* $name:ident),* $(,)?) => {
+        mod native {
+            $( $(#[$attr])* #[test] fn $name() { super::check(stringify!($name), super::$name, super::NATIVE) } )*
+        }
+        mod lua {
+            $( $(#[$attr])* #[test] fn $name() { super::check(stringify!($name), super::$name, super::LUA) } )*
+        }
+    };
+}
+
+scenarios!(
+    create_excl,
+    open_errors,
+    name_too_long,
+    deep_paths_beyond_path_max,
+    symlink_loops,
+    symlinks,
+    mkdir_rmdir,
+    hard_links,
+    rename_files,
+    rename_dirs,
+    rename_noreplace_exchange,
+    unlink_while_open,
+    #[ignore = "xattr requests carry no file handle and the node of an unlinked file has no \
+                path: the daemon answers ENOENT (libfuse's high-level API does the same with \
+                hard_remove)"]
+    xattrs_on_unlinked_open_file,
+    #[ignore = "the kernel sends no file handle with getattr of a directory, and a removed \
+                directory has no path: the daemon answers ENOENT (as libfuse's high-level \
+                API does)"]
+    fstat_removed_open_dir,
+    o_append,
+    truncate_and_ftruncate,
+    chmod_then_stat,
+    chown_and_fchown,
+    utimens,
+    xattrs,
+    sparse_past_4g_and_seek,
+    fallocate_and_punch_hole,
+    copy_file_range_between_files,
+    mmap_and_read_write,
+    fifos_and_device_nodes,
+    readdir_listing,
+    write_read_lseek,
+    access_as_root,
+);
+
+/// Hard links without `-o use_ino`: every name is its own node, so the inode numbers
+/// of two names of one file differ (as with libfuse's high-level API).
+#[test]
+#[ignore = "without -o use_ino (off by default, as in libfuse) each name of a hard-linked \
+            file gets its own node and st_ino; the suite mounts with use_ino"]
+fn native_hard_links_default_options() {
+    check_mounted("hard_links", hard_links, NATIVE, mount_passthrough_default);
+}
+
+fn j(d: &Path, name: &str) -> PathBuf {
+    d.join(name)
+}
+
+/// Create `name` with `contents` (recorded).
+fn put(r: &mut Rec, d: &Path, name: &str, contents: &[u8]) {
+    let p = j(d, name);
+    if let Some(fd) = r.open(
+        &format!("create {name}"),
+        &p,
+        O_CREAT | O_WRONLY | O_TRUNC,
+        0o644,
+    ) {
+        r.rc(&format!("write {name}"), pwrite_full(fd, contents, 0));
+        close(fd).unwrap();
+    }
+}
+
+/// Bytes that depend on position and seed.
+fn pattern(seed: u8, len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| {
+            (i as u32)
+                .wrapping_mul(31)
+                .wrapping_add(seed as u32 * 7 + (i as u32 >> 11)) as u8
+        })
+        .collect()
+}
+
+fn create_excl(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    let f = j(d, "f");
+    if let Some(fd) = r.open("create excl", &f, O_CREAT | O_EXCL | O_WRONLY, 0o640) {
+        r.rc("write", write(fd, b"hello"));
+        r.fstat("fstat new", fd);
+        close(fd).unwrap();
+    }
+    r.open("create excl again", &f, O_CREAT | O_EXCL | O_WRONLY, 0o600);
+    r.open(
+        "create excl rdonly again",
+        &f,
+        O_CREAT | O_EXCL | O_RDONLY,
+        0o600,
+    );
+    if let Some(fd) = r.open("create existing", &f, O_CREAT | O_RDWR, 0o600) {
+        r.data("read", read(fd, 100));
+        close(fd).unwrap();
+    }
+    r.stat("stat f", &f);
+    r.ok("symlink dangling", symlink(b"target", &j(d, "dl")));
+    r.open(
+        "excl on dangling symlink",
+        &j(d, "dl"),
+        O_CREAT | O_EXCL | O_WRONLY,
+        0o644,
+    );
+    r.lstat("target after excl", &j(d, "target"));
+    if let Some(fd) = r.open(
+        "create through dangling symlink",
+        &j(d, "dl"),
+        O_CREAT | O_WRONLY,
+        0o604,
+    ) {
+        close(fd).unwrap();
+    }
+    r.lstat("target after create", &j(d, "target"));
+    r.open(
+        "create in missing dir",
+        &j(d, "nodir/x"),
+        O_CREAT | O_WRONLY,
+        0o644,
+    );
+    if let Some(fd) = r.open("create mode 0", &j(d, "m0"), O_CREAT | O_EXCL | O_RDWR, 0) {
+        r.rc("write mode 0", write(fd, b"x"));
+        close(fd).unwrap();
+    }
+    r.stat("stat m0", &j(d, "m0"));
+    if let Some(fd) = r.open("reopen mode 0 as root", &j(d, "m0"), O_RDONLY, 0) {
+        r.data("read m0", read(fd, 10));
+        close(fd).unwrap();
+    }
+    if let Some(fd) = r.open(
+        "create 04755",
+        &j(d, "suid"),
+        O_CREAT | O_EXCL | O_WRONLY,
+        0o4755,
+    ) {
+        close(fd).unwrap();
+    }
+    r.stat("stat suid", &j(d, "suid"));
+    r.done()
+}
+
+fn open_errors(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    put(&mut r, d, "f", b"some data");
+    r.ok("mkdir dir", mkdir(&j(d, "dir"), 0o755));
+    r.open("missing", &j(d, "missing"), O_RDONLY, 0);
+    r.open("missing parent", &j(d, "missing/x"), O_RDONLY, 0);
+    r.open("file as dir", &j(d, "f/x"), O_RDONLY, 0);
+    r.open("file as dir creat", &j(d, "f/x"), O_CREAT | O_WRONLY, 0o644);
+    r.open("trailing slash on file", &j(d, "f/"), O_RDONLY, 0);
+    r.stat("stat trailing slash on file", &j(d, "f/"));
+    r.open("dir O_WRONLY", &j(d, "dir"), O_WRONLY, 0);
+    r.open("dir O_RDWR", &j(d, "dir"), O_RDWR, 0);
+    r.open("dir O_CREAT", &j(d, "dir"), O_CREAT | O_WRONLY, 0o644);
+    r.open("O_DIRECTORY on file", &j(d, "f"), O_RDONLY | O_DIRECTORY, 0);
+    r.open(
+        "O_DIRECTORY|O_CREAT",
+        &j(d, "newdir"),
+        O_RDONLY | O_DIRECTORY | O_CREAT,
+        0o755,
+    );
+    r.lstat("after O_DIRECTORY|O_CREAT", &j(d, "newdir"));
+    if let Some(fd) = r.open("dir O_RDONLY", &j(d, "dir"), O_RDONLY, 0) {
+        r.data("read a dir", read(fd, 10));
+        r.rc("write a dir fd", write(fd, b"x"));
+        close(fd).unwrap();
+    }
+    if let Some(fd) = r.open("f O_WRONLY", &j(d, "f"), O_WRONLY, 0) {
+        r.data("read O_WRONLY", read(fd, 10));
+        close(fd).unwrap();
+    }
+    if let Some(fd) = r.open("f O_RDONLY", &j(d, "f"), O_RDONLY, 0) {
+        r.rc("write O_RDONLY", write(fd, b"x"));
+        r.rc("ftruncate O_RDONLY", ftruncate(fd, 0));
+        close(fd).unwrap();
+    }
+    r.ok("mkdir under file", mkdir(&j(d, "f/sub"), 0o755));
+    r.ok("mkdir existing file", mkdir(&j(d, "f"), 0o755));
+    r.ok("unlink missing", unlink(&j(d, "missing")));
+    r.ok("unlink under file", unlink(&j(d, "f/x")));
+    if let Some(fd) = r.open("O_TRUNC", &j(d, "f"), O_WRONLY | O_TRUNC, 0) {
+        r.fstat("fstat after O_TRUNC", fd);
+        close(fd).unwrap();
+    }
+    r.stat("stat f", &j(d, "f"));
+    r.done()
+}
+
+fn name_too_long(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    let n255 = d.join(long_name(255));
+    let n256 = d.join(long_name(256));
+    let n300 = d.join(long_name(300));
+    if let Some(fd) = r.open("create 255", &n255, O_CREAT | O_EXCL | O_WRONLY, 0o644) {
+        r.rc("write 255", write(fd, b"long"));
+        close(fd).unwrap();
+    }
+    r.stat("stat 255", &n255);
+    r.open("create 256", &n256, O_CREAT | O_EXCL | O_WRONLY, 0o644);
+    r.open("open 256", &n256, O_RDONLY, 0);
+    r.stat("stat 256", &n256);
+    r.stat("stat 300", &n300);
+    r.ok("mkdir 256", mkdir(&n256, 0o755));
+    r.ok("mknod 256", mknod(&n256, libc::S_IFREG | 0o644, 0));
+    r.ok("symlink 256", symlink(b"x", &n256));
+    r.ok("link to 256", link(&n255, &n256));
+    r.ok("rename to 256", rename(&n255, &n256));
+    r.ok("unlink 256", unlink(&n256));
+    r.ok("rmdir 256", rmdir(&n256));
+    r.data("readlink 256", readlink(&n256));
+    r.data("getxattr 256", getxattr(&n256, "user.x", 10));
+    r.ok("truncate 256", truncate(&n256, 0));
+    r.ok("chmod 256", chmod(&n256, 0o600));
+    r.ok("mkdir 255", mkdir(&d.join(long_name(254)), 0o755));
+    r.ok(
+        "create under 254/255",
+        open(
+            &d.join(long_name(254)).join(long_name(255)),
+            O_CREAT | O_WRONLY,
+            0o644,
+        )
+        .and_then(close),
+    );
+    let mut names: Vec<usize> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().len())
+        .collect();
+    names.sort();
+    r.note("listed name lengths", format!("{names:?}"));
+    // A path longer than PATH_MAX is refused by the kernel itself.
+    let long_path = d.join("x/".repeat(2100));
+    r.stat("stat path > PATH_MAX", &long_path);
+    r.done()
+}
+
+/// Paths below a chain of directories whose total length exceeds PATH_MAX, reached
+/// with *at calls on directory fds. The passthrough must resolve them relative to fds.
+fn deep_paths_beyond_path_max(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    let comp = vec![b'd'; 200];
+    let mut fds = vec![];
+    let mut dir = open(d, O_RDONLY | O_DIRECTORY, 0).unwrap();
+    fds.push(dir);
+    let mut ok = true;
+    for level in 0..25 {
+        let c = std::ffi::CString::new(comp.clone()).unwrap();
+        // SAFETY: valid dirfd and name.
+        let made = sys(unsafe { libc::mkdirat(dir as i32, c.as_ptr(), 0o755) } as i64);
+        let sub = openat(dir as i32, &comp, O_RDONLY | O_DIRECTORY, 0);
+        if made.is_err() || sub.is_err() {
+            r.note(&format!("level {level}"), format!("{made:?} {sub:?}"));
+            ok = false;
+            break;
+        }
+        dir = sub.unwrap();
+        fds.push(dir);
+    }
+    r.note("made 25 levels (5000+ bytes)", ok);
+    if let Some(fd) = r.ok(
+        "create file at the bottom",
+        openat(dir as i32, b"leaf", O_CREAT | O_EXCL | O_RDWR, 0o640),
+    ) {
+        r.rc("write leaf", pwrite(fd, b"deep data", 0));
+        r.data("read leaf", pread(fd, 100, 0));
+        close(fd).unwrap();
+    }
+    if let Some(fd) = r.ok("reopen leaf", openat(dir as i32, b"leaf", O_RDONLY, 0)) {
+        r.fstat("fstat leaf", fd);
+        close(fd).unwrap();
+    }
+    // SAFETY: valid dirfd and names.
+    unsafe {
+        let leaf = c"leaf";
+        let leaf2 = c"leaf2";
+        r.ok(
+            "linkat",
+            sys(libc::linkat(dir as i32, leaf.as_ptr(), dir as i32, leaf2.as_ptr(), 0) as i64),
+        );
+        r.ok(
+            "renameat",
+            sys(libc::renameat(dir as i32, leaf2.as_ptr(), dir as i32, c"leaf3".as_ptr()) as i64),
+        );
+        r.ok(
+            "symlinkat",
+            sys(libc::symlinkat(c"leaf".as_ptr(), dir as i32, c"sl".as_ptr()) as i64),
+        );
+        let mut st: libc::stat = std::mem::zeroed();
+        let rc = libc::fstatat(dir as i32, leaf.as_ptr(), &mut st, 0);
+        r.note(
+            "fstatat leaf",
+            format!("rc {rc} nlink {} size {}", st.st_nlink, st.st_size),
+        );
+        r.ok(
+            "fchmodat",
+            sys(libc::fchmodat(dir as i32, leaf.as_ptr(), 0o600, 0) as i64),
+        );
+        let rc = libc::fstatat(dir as i32, c"sl".as_ptr(), &mut st, 0);
+        r.note(
+            "fstatat through symlink",
+            format!("rc {rc} mode {:o}", st.st_mode),
+        );
+        for name in [c"sl", c"leaf3", c"leaf"] {
+            r.ok(
+                &format!("unlinkat {}", name.to_string_lossy()),
+                sys(libc::unlinkat(dir as i32, name.as_ptr(), 0) as i64),
+            );
+        }
+    }
+    // Remove the chain bottom-up.
+    let c = std::ffi::CString::new(comp).unwrap();
+    let mut removed = 0;
+    while fds.len() > 1 {
+        close(fds.pop().unwrap()).unwrap();
+        let parent = *fds.last().unwrap();
+        // SAFETY: valid dirfd and name.
+        if unsafe { libc::unlinkat(parent as i32, c.as_ptr(), libc::AT_REMOVEDIR) } == 0 {
+            removed += 1;
+        }
+    }
+    close(fds.pop().unwrap()).unwrap();
+    r.note("levels removed", removed);
+    r.done()
+}
+
+fn symlink_loops(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    put(&mut r, d, "f", b"target data");
+    r.ok("symlink l -> f", symlink(b"f", &j(d, "l")));
+    r.open(
+        "O_NOFOLLOW on symlink",
+        &j(d, "l"),
+        O_RDONLY | O_NOFOLLOW,
+        0,
+    );
+    r.open(
+        "O_NOFOLLOW|O_CREAT on symlink",
+        &j(d, "l"),
+        O_WRONLY | O_CREAT | O_NOFOLLOW,
+        0o644,
+    );
+    if let Some(fd) = r.open(
+        "O_PATH|O_NOFOLLOW on symlink",
+        &j(d, "l"),
+        O_PATH | O_NOFOLLOW,
+        0,
+    ) {
+        r.fstat("fstat O_PATH symlink", fd);
+        close(fd).unwrap();
+    }
+    if let Some(fd) = r.open("follow l", &j(d, "l"), O_RDONLY, 0) {
+        r.data("read via l", read(fd, 100));
+        close(fd).unwrap();
+    }
+    r.ok("symlink a -> b", symlink(b"b", &j(d, "a")));
+    r.ok("symlink b -> a", symlink(b"a", &j(d, "b")));
+    r.ok("symlink self -> self", symlink(b"self", &j(d, "self")));
+    r.open("open loop a", &j(d, "a"), O_RDONLY, 0);
+    r.open("create through loop", &j(d, "a"), O_CREAT | O_WRONLY, 0o644);
+    r.stat("stat loop a", &j(d, "a"));
+    r.lstat("lstat loop a", &j(d, "a"));
+    r.stat("stat self loop", &j(d, "self"));
+    r.stat("stat loop as dir", &j(d, "a/x"));
+    r.ok("chmod loop", chmod(&j(d, "a"), 0o600));
+    r.ok("truncate loop", truncate(&j(d, "a"), 0));
+    // A chain of 40 links resolves; 41 is one too many (MAXSYMLINKS).
+    for i in 0..41 {
+        let target = if i == 0 {
+            "f".to_string()
+        } else {
+            format!("c{}", i - 1)
+        };
+        symlink(target.as_bytes(), &j(d, &format!("c{i}"))).unwrap();
+    }
+    r.stat("chain of 40", &j(d, "c39"));
+    r.stat("chain of 41", &j(d, "c40"));
+    r.done()
+}
+
+fn symlinks(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    put(&mut r, d, "file", b"contents");
+    r.ok("mkdir dir", mkdir(&j(d, "dir"), 0o755));
+    r.ok("symlink rel", symlink(b"target/rel", &j(d, "s")));
+    r.data("readlink rel", readlink(&j(d, "s")));
+    r.lstat("lstat dangling", &j(d, "s"));
+    r.stat("stat dangling", &j(d, "s"));
+    r.ok("symlink abs", symlink(b"/nonexistent/abs", &j(d, "abs")));
+    r.data("readlink abs", readlink(&j(d, "abs")));
+    r.ok("symlink over existing", symlink(b"x", &j(d, "file")));
+    r.data("readlink a file", readlink(&j(d, "file")));
+    r.data("readlink a dir", readlink(&j(d, "dir")));
+    r.data("readlink missing", readlink(&j(d, "missing")));
+    r.ok("symlink to file", symlink(b"file", &j(d, "sf")));
+    r.stat("stat via symlink", &j(d, "sf"));
+    r.contents("read via symlink", &j(d, "sf"));
+    r.ok("symlink to dir", symlink(b"dir", &j(d, "sd")));
+    put(&mut r, d, "sd/inside", b"via link");
+    r.contents("dir/inside", &j(d, "dir/inside"));
+    r.open(
+        "O_DIRECTORY via symlink",
+        &j(d, "sd"),
+        O_RDONLY | O_DIRECTORY,
+        0,
+    )
+    .map(close);
+    r.open(
+        "O_DIRECTORY|O_NOFOLLOW on symlink",
+        &j(d, "sd"),
+        O_RDONLY | O_DIRECTORY | O_NOFOLLOW,
+        0,
+    )
+    .map(close);
+    r.ok("rmdir a symlink to dir", rmdir(&j(d, "sd")));
+    r.ok("unlink symlink to dir", unlink(&j(d, "sd")));
+    r.lstat("dir still there", &j(d, "dir"));
+    let t4095 = vec![b't'; 4095];
+    r.ok("symlink 4095-byte target", symlink(&t4095, &j(d, "long")));
+    r.data("readlink 4095", readlink(&j(d, "long")));
+    r.lstat("lstat 4095", &j(d, "long"));
+    r.ok(
+        "symlink 4096-byte target",
+        symlink(&vec![b't'; 4096], &j(d, "toolong")),
+    );
+    r.ok("symlink empty target", symlink(b"", &j(d, "empty")));
+    r.ok("lchown symlink", lchown(&j(d, "sf"), 1234, 5678));
+    r.lstat("lstat after lchown", &j(d, "sf"));
+    r.stat("target after lchown", &j(d, "file"));
+    r.ok("hard link a symlink", link(&j(d, "sf"), &j(d, "sf2")));
+    r.lstat("lstat hard-linked symlink", &j(d, "sf2"));
+    r.data("readlink hard-linked symlink", readlink(&j(d, "sf2")));
+    r.done()
+}
+
+fn mkdir_rmdir(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    r.ok("mkdir a 0750", mkdir(&j(d, "a"), 0o750));
+    r.stat("stat a", &j(d, "a"));
+    r.ok("mkdir a again", mkdir(&j(d, "a"), 0o755));
+    r.ok("mkdir a/b", mkdir(&j(d, "a/b"), 0o755));
+    r.ok("mkdir a/c", mkdir(&j(d, "a/c"), 0o700));
+    r.stat("stat a with 2 subdirs", &j(d, "a"));
+    r.stat("stat root", d);
+    r.ok("rmdir non-empty", rmdir(&j(d, "a")));
+    r.ok("rmdir a/b", rmdir(&j(d, "a/b")));
+    r.stat("stat a after rmdir", &j(d, "a"));
+    put(&mut r, d, "a/c/f", b"x");
+    r.ok("rmdir dir holding a file", rmdir(&j(d, "a/c")));
+    r.ok("rmdir a file", rmdir(&j(d, "a/c/f")));
+    r.ok("unlink a dir", unlink(&j(d, "a/c")));
+    r.ok("rmdir missing", rmdir(&j(d, "a/missing")));
+    r.ok("rmdir a/.", rmdir(&j(d, "a/.")));
+    r.ok("rmdir a/..", rmdir(&j(d, "a/..")));
+    r.ok("mkdir sticky 01777", mkdir(&j(d, "sticky"), 0o1777));
+    r.stat("stat sticky", &j(d, "sticky"));
+    r.ok("mkdir setgid 02755", mkdir(&j(d, "sgid"), 0o2755));
+    r.stat("stat sgid", &j(d, "sgid"));
+    r.ok("mkdir in sgid", mkdir(&j(d, "sgid/sub"), 0o755));
+    r.stat("stat sgid/sub", &j(d, "sgid/sub"));
+    r.ok("mkdir mode 0", mkdir(&j(d, "zero"), 0));
+    r.stat("stat zero", &j(d, "zero"));
+    put(&mut r, d, "zero/f", b"root ignores modes");
+    r.ok("mkdir trailing slash", mkdir(&j(d, "trail/"), 0o755));
+    r.stat("stat trail", &j(d, "trail"));
+    r.ok("unlink a/c/f", unlink(&j(d, "a/c/f")));
+    r.ok("rmdir a/c", rmdir(&j(d, "a/c")));
+    r.ok("rmdir a", rmdir(&j(d, "a")));
+    r.stat("stat a after", &j(d, "a"));
+    r.stat("stat root after", d);
+    r.done()
+}
+
+fn hard_links(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    put(&mut r, d, "f", b"data");
+    r.ok("link f g", link(&j(d, "f"), &j(d, "g")));
+    r.stat("stat f", &j(d, "f"));
+    r.stat("stat g", &j(d, "g"));
+    r.ok("mkdir sub", mkdir(&j(d, "sub"), 0o755));
+    r.ok("link f sub/h", link(&j(d, "f"), &j(d, "sub/h")));
+    r.stat("stat sub/h", &j(d, "sub/h"));
+    r.stat("stat f again", &j(d, "f"));
+    if let Some(fd) = r.open("open g", &j(d, "g"), O_WRONLY, 0) {
+        r.rc("write via g", pwrite(fd, b"more", 4));
+        close(fd).unwrap();
+    }
+    r.contents("read via f", &j(d, "f"));
+    r.contents("read via sub/h", &j(d, "sub/h"));
+    r.ok("chmod via h", chmod(&j(d, "sub/h"), 0o600));
+    r.stat("stat f after chmod via h", &j(d, "f"));
+    r.ok("unlink f", unlink(&j(d, "f")));
+    r.stat("stat f after unlink", &j(d, "f"));
+    r.stat("stat g after unlink f", &j(d, "g"));
+    r.ok("link a dir", link(&j(d, "sub"), &j(d, "sublink")));
+    r.ok("link onto existing", link(&j(d, "g"), &j(d, "sub/h")));
+    r.ok("link missing", link(&j(d, "missing"), &j(d, "x")));
+    r.ok("link into missing dir", link(&j(d, "g"), &j(d, "nodir/x")));
+    r.ok("link f again (recreate name)", link(&j(d, "g"), &j(d, "f")));
+    r.stat("stat f relinked", &j(d, "f"));
+    if let Some(fd) = r.open("open h", &j(d, "sub/h"), O_RDWR, 0) {
+        r.ok("unlink g", unlink(&j(d, "g")));
+        r.ok("unlink f", unlink(&j(d, "f")));
+        r.fstat("fstat h (nlink 1)", fd);
+        r.ok("unlink h", unlink(&j(d, "sub/h")));
+        r.fstat("fstat h (nlink 0)", fd);
+        r.data("read unlinked", pread(fd, 100, 0));
+        close(fd).unwrap();
+    }
+    // Many links to one file.
+    put(&mut r, d, "m", b"many");
+    for i in 0..20 {
+        link(&j(d, "m"), &j(d, &format!("m{i}"))).unwrap();
+    }
+    r.stat("stat m with 21 names", &j(d, "m"));
+    r.stat("stat m19", &j(d, "m19"));
+    for i in 0..10 {
+        unlink(&j(d, &format!("m{i}"))).unwrap();
+    }
+    r.stat("stat m with 11 names", &j(d, "m"));
+    r.stat("stat m15", &j(d, "m15"));
+    r.done()
+}
+
+fn rename_files(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    put(&mut r, d, "f", b"first");
+    put(&mut r, d, "g", b"second");
+    r.stat("stat f", &j(d, "f"));
+    r.stat("stat g", &j(d, "g"));
+    r.ok("rename f -> new", rename(&j(d, "f"), &j(d, "new")));
+    r.stat("stat f gone", &j(d, "f"));
+    r.stat("stat new (f's inode)", &j(d, "new"));
+    let old_g = open(&j(d, "g"), O_RDONLY, 0).unwrap();
+    r.ok("rename new over g", rename(&j(d, "new"), &j(d, "g")));
+    r.stat("stat g (f's inode)", &j(d, "g"));
+    r.contents("g contents", &j(d, "g"));
+    r.fstat("old g fd (replaced)", old_g);
+    r.data("read old g fd", pread(old_g, 100, 0));
+    close(old_g).unwrap();
+    r.ok("rename to itself", rename(&j(d, "g"), &j(d, "g")));
+    r.ok("link g h", link(&j(d, "g"), &j(d, "h")));
+    r.ok("rename onto another link", rename(&j(d, "g"), &j(d, "h")));
+    r.stat("g still there", &j(d, "g"));
+    r.stat("h still there", &j(d, "h"));
+    r.ok("rename missing", rename(&j(d, "missing"), &j(d, "x")));
+    r.ok(
+        "rename into missing dir",
+        rename(&j(d, "g"), &j(d, "nodir/x")),
+    );
+    r.ok("rename to file/x", rename(&j(d, "g"), &j(d, "h/x")));
+    r.ok("mkdir dir", mkdir(&j(d, "dir"), 0o755));
+    r.ok("rename file over dir", rename(&j(d, "g"), &j(d, "dir")));
+    r.ok("rename dir over file", rename(&j(d, "dir"), &j(d, "g")));
+    r.ok("rename file into dir", rename(&j(d, "h"), &j(d, "dir/h")));
+    r.stat("dir/h", &j(d, "dir/h"));
+    r.stat("g (other link)", &j(d, "g"));
+    r.ok(
+        "rename file out of dir",
+        rename(&j(d, "dir/h"), &j(d, "out")),
+    );
+    r.contents("out", &j(d, "out"));
+    r.ok(
+        "rename with trailing slash",
+        rename(&j(d, "out"), &j(d, "out2/")),
+    );
+    r.ok("rename symlink", symlink(b"g", &j(d, "sl")));
+    r.ok("rename symlink", rename(&j(d, "sl"), &j(d, "dir/sl")));
+    r.data("readlink moved symlink", readlink(&j(d, "dir/sl")));
+    r.stat("stat moved symlink (relative target)", &j(d, "dir/sl"));
+    r.done()
+}
+
+fn rename_dirs(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    r.ok("mkdir a", mkdir(&j(d, "a"), 0o755));
+    r.ok("mkdir a/sub", mkdir(&j(d, "a/sub"), 0o755));
+    put(&mut r, d, "a/sub/f", b"deep file");
+    r.ok("mkdir empty", mkdir(&j(d, "empty"), 0o700));
+    r.ok("mkdir full", mkdir(&j(d, "full"), 0o755));
+    put(&mut r, d, "full/x", b"x");
+    r.ok(
+        "rename dir over non-empty dir",
+        rename(&j(d, "a"), &j(d, "full")),
+    );
+    r.ok(
+        "rename dir into itself",
+        rename(&j(d, "a"), &j(d, "a/sub/a")),
+    );
+    r.ok(
+        "rename dir onto its child",
+        rename(&j(d, "a"), &j(d, "a/sub")),
+    );
+    r.ok(
+        "rename child onto its parent",
+        rename(&j(d, "a/sub"), &j(d, "a")),
+    );
+    r.ok("rename a/. ", rename(&j(d, "a/."), &j(d, "dot")));
+    r.ok("rename onto a/..", rename(&j(d, "empty"), &j(d, "a/..")));
+    r.stat("stat empty", &j(d, "empty"));
+    r.ok(
+        "rename dir over empty dir",
+        rename(&j(d, "a"), &j(d, "empty")),
+    );
+    r.stat("stat empty (a's inode)", &j(d, "empty"));
+    r.stat("stat a gone", &j(d, "a"));
+    r.contents("file in moved tree", &j(d, "empty/sub/f"));
+    put(&mut r, d, "empty/sub/new", b"created after move");
+    r.stat("root nlink", d);
+    r.ok(
+        "rename sub across",
+        rename(&j(d, "empty/sub"), &j(d, "full/sub")),
+    );
+    r.stat("empty nlink after", &j(d, "empty"));
+    r.stat("full nlink after", &j(d, "full"));
+    r.contents("moved again", &j(d, "full/sub/new"));
+    r.ok(
+        "rename dir with trailing slash",
+        rename(&j(d, "empty/"), &j(d, "e2/")),
+    );
+    r.stat("e2", &j(d, "e2"));
+    // Renames of open directories and files inside them keep working.
+    let fd = open(&j(d, "full/sub/f"), O_RDONLY, 0).unwrap();
+    r.ok(
+        "rename parent of open file",
+        rename(&j(d, "full"), &j(d, "moved")),
+    );
+    r.data("read open file after parent moved", pread(fd, 100, 0));
+    r.fstat("fstat open file after parent moved", fd);
+    close(fd).unwrap();
+    r.stat("stat via new path", &j(d, "moved/sub/f"));
+    r.stat("stat via old path", &j(d, "full/sub/f"));
+    r.done()
+}
+
+fn rename_noreplace_exchange(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    let noreplace = libc::RENAME_NOREPLACE;
+    let exchange = libc::RENAME_EXCHANGE;
+    put(&mut r, d, "f", b"eff");
+    put(&mut r, d, "g", b"gee");
+    r.ok("mkdir dir", mkdir(&j(d, "dir"), 0o750));
+    put(&mut r, d, "dir/inner", b"inner");
+    r.ok("mkdir empty", mkdir(&j(d, "empty"), 0o755));
+    r.stat("f", &j(d, "f"));
+    r.stat("g", &j(d, "g"));
+    r.stat("dir", &j(d, "dir"));
+    r.ok(
+        "noreplace onto file",
+        renameat2(&j(d, "f"), &j(d, "g"), noreplace),
+    );
+    r.ok(
+        "noreplace dir onto empty dir",
+        renameat2(&j(d, "dir"), &j(d, "empty"), noreplace),
+    );
+    r.contents("g intact", &j(d, "g"));
+    r.ok(
+        "noreplace to new name",
+        renameat2(&j(d, "f"), &j(d, "h"), noreplace),
+    );
+    r.stat("h (f's inode)", &j(d, "h"));
+    r.stat("f gone", &j(d, "f"));
+    r.ok(
+        "noreplace missing source",
+        renameat2(&j(d, "f"), &j(d, "z"), noreplace),
+    );
+    r.ok(
+        "exchange files",
+        renameat2(&j(d, "h"), &j(d, "g"), exchange),
+    );
+    r.stat("h after exchange", &j(d, "h"));
+    r.stat("g after exchange", &j(d, "g"));
+    r.contents("h contents", &j(d, "h"));
+    r.contents("g contents", &j(d, "g"));
+    r.ok(
+        "exchange file and dir",
+        renameat2(&j(d, "g"), &j(d, "dir"), exchange),
+    );
+    r.stat("g is the dir", &j(d, "g"));
+    r.stat("dir is the file", &j(d, "dir"));
+    r.contents("inner via g", &j(d, "g/inner"));
+    r.ok(
+        "exchange with missing",
+        renameat2(&j(d, "h"), &j(d, "missing"), exchange),
+    );
+    r.ok(
+        "exchange missing with existing",
+        renameat2(&j(d, "missing"), &j(d, "h"), exchange),
+    );
+    r.ok("mkdir g/deeper", mkdir(&j(d, "g/deeper"), 0o755));
+    r.ok(
+        "exchange dir with its child",
+        renameat2(&j(d, "g"), &j(d, "g/deeper"), exchange),
+    );
+    r.ok(
+        "exchange|noreplace",
+        renameat2(&j(d, "h"), &j(d, "dir"), exchange | noreplace),
+    );
+    r.ok(
+        "exchange across dirs",
+        renameat2(&j(d, "h"), &j(d, "g/inner"), exchange),
+    );
+    r.contents("h now", &j(d, "h"));
+    r.contents("g/inner now", &j(d, "g/inner"));
+    r.ok(
+        "exchange dirs across parents",
+        renameat2(&j(d, "empty"), &j(d, "g/deeper"), exchange),
+    );
+    r.stat("root nlink", d);
+    r.stat("g nlink", &j(d, "g"));
+    r.ok(
+        "exchange with itself",
+        renameat2(&j(d, "h"), &j(d, "h"), exchange),
+    );
+    r.ok(
+        "unknown rename flag",
+        renameat2(&j(d, "h"), &j(d, "h2"), 1 << 10),
+    );
+    r.ok(
+        "whiteout rename",
+        renameat2(&j(d, "h"), &j(d, "wh"), libc::RENAME_WHITEOUT),
+    );
+    r.lstat("whiteout left behind", &j(d, "h"));
+    r.lstat("whiteout target", &j(d, "wh"));
+    r.done()
+}
+
+fn unlink_while_open(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    put(&mut r, d, "f", b"0123456789");
+    let Some(fd) = r.open("open f", &j(d, "f"), O_RDWR, 0) else {
+        return r.done();
+    };
+    let fd2 = open(&j(d, "f"), O_RDONLY, 0).unwrap();
+    r.ok("unlink f", unlink(&j(d, "f")));
+    r.fstat("fstat after unlink", fd);
+    r.data("pread after unlink", pread(fd, 100, 0));
+    r.rc("pwrite after unlink", pwrite(fd, b"abc", 10));
+    r.fstat("fstat after write", fd);
+    r.data("pread all", pread(fd, 100, 0));
+    r.data("read via second fd", pread(fd2, 100, 0));
+    r.rc("ftruncate after unlink", ftruncate(fd, 5));
+    r.fstat("fstat after ftruncate", fd);
+    r.data("second fd after ftruncate", pread(fd2, 100, 0));
+    r.rc("fchmod after unlink", fchmod(fd, 0o600));
+    r.rc("fchown after unlink", fchown(fd, 42, 43));
+    r.rc(
+        "futimens after unlink",
+        futimens(fd, [ts(1000, 1), ts(2000, 2)]),
+    );
+    r.fstat("fstat after fchmod/fchown", fd);
+    r.rc("fallocate after unlink", fallocate(fd, 0, 0, 8192));
+    r.fstat("fstat after fallocate", fd);
+    r.rc("fsync after unlink", fsync(fd));
+    r.stat("stat path", &j(d, "f"));
+    put(&mut r, d, "f", b"a new file with the same name");
+    r.data("old fd still old", pread(fd, 100, 0));
+    r.contents("new file", &j(d, "f"));
+    close(fd).unwrap();
+    close(fd2).unwrap();
+    // A removed directory that is still open.
+    r.ok("mkdir dd", mkdir(&j(d, "dd"), 0o755));
+    let dfd = open(&j(d, "dd"), O_RDONLY | O_DIRECTORY, 0).unwrap();
+    r.ok("rmdir open dir", rmdir(&j(d, "dd")));
+    r.ok(
+        "create in removed dir",
+        openat(dfd as i32, b"x", O_CREAT | O_WRONLY, 0o644),
+    );
+    r.data("list removed dir", {
+        // SAFETY: getdents64 into our buffer.
+        let mut buf = [0u8; 1024];
+        let n = unsafe { libc::syscall(libc::SYS_getdents64, dfd, buf.as_mut_ptr(), buf.len()) };
+        sys(n).map(|n| format!("{} bytes", n).into_bytes())
+    });
+    close(dfd).unwrap();
+    r.done()
+}
+
+/// xattrs of an unlinked file that is still open, through its fd.
+fn xattrs_on_unlinked_open_file(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    put(&mut r, d, "f", b"data");
+    let fd = open(&j(d, "f"), O_RDWR, 0).unwrap();
+    r.rc("fsetxattr before unlink", fsetxattr(fd, "user.a", b"1", 0));
+    r.ok("unlink f", unlink(&j(d, "f")));
+    r.rc("fsetxattr after unlink", fsetxattr(fd, "user.k", b"v", 0));
+    r.data("fgetxattr after unlink", fgetxattr(fd, "user.a", 10));
+    close(fd).unwrap();
+    r.done()
+}
+
+/// fstat of a directory that was removed while open.
+fn fstat_removed_open_dir(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    r.ok("mkdir dd", mkdir(&j(d, "dd"), 0o755));
+    let dfd = open(&j(d, "dd"), O_RDONLY | O_DIRECTORY, 0).unwrap();
+    r.ok("rmdir open dir", rmdir(&j(d, "dd")));
+    r.fstat("fstat removed dir", dfd);
+    close(dfd).unwrap();
+    r.done()
+}
+
+fn o_append(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    put(&mut r, d, "f", b"abc");
+    let Some(fd) = r.open("open O_APPEND", &j(d, "f"), O_WRONLY | O_APPEND, 0) else {
+        return r.done();
+    };
+    r.rc("lseek 0", lseek(fd, 0, libc::SEEK_SET));
+    r.rc("write def", write(fd, b"def"));
+    r.rc("offset after write", lseek(fd, 0, libc::SEEK_CUR));
+    r.rc("pwrite at 0 appends", pwrite(fd, b"X", 0));
+    let fd2 = open(&j(d, "f"), O_RDWR | O_APPEND, 0).unwrap();
+    r.rc("write via second fd", write(fd2, b"22"));
+    r.rc("write via first fd", write(fd, b"11"));
+    r.fstat("fstat", fd);
+    r.contents("contents", &j(d, "f"));
+    let plain = open(&j(d, "f"), O_WRONLY, 0).unwrap();
+    r.rc("plain fd writes at 0", write(plain, b"Z"));
+    r.rc("ftruncate to 2", ftruncate(plain, 2));
+    r.rc("append after truncate", write(fd, b"!"));
+    r.contents("contents after", &j(d, "f"));
+    for f in [fd, fd2, plain] {
+        close(f).unwrap();
+    }
+    if let Some(fd) = r.open(
+        "O_APPEND|O_TRUNC|O_CREAT",
+        &j(d, "g"),
+        O_WRONLY | O_APPEND | O_TRUNC | O_CREAT,
+        0o644,
+    ) {
+        for i in 0..100u32 {
+            write(fd, format!("{i},").as_bytes()).unwrap();
+        }
+        r.fstat("fstat g", fd);
+        close(fd).unwrap();
+    }
+    r.contents("g", &j(d, "g"));
+    r.done()
+}
+
+fn truncate_and_ftruncate(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    put(&mut r, d, "f", b"hello");
+    r.ok("truncate up to 100", truncate(&j(d, "f"), 100));
+    r.stat("stat 100", &j(d, "f"));
+    r.contents("contents 100", &j(d, "f"));
+    r.ok("truncate down to 3", truncate(&j(d, "f"), 3));
+    r.contents("contents 3", &j(d, "f"));
+    let fd = open(&j(d, "f"), O_RDWR, 0).unwrap();
+    r.rc("ftruncate to 8193", ftruncate(fd, 8193));
+    r.fstat("fstat 8193", fd);
+    r.rc("pwrite at 8000", pwrite(fd, b"tail", 8000));
+    r.rc("ftruncate to 8002", ftruncate(fd, 8002));
+    r.data("read tail", pread(fd, 100, 7998));
+    r.rc("ftruncate to 0", ftruncate(fd, 0));
+    r.data("read empty", pread(fd, 100, 0));
+    r.rc("ftruncate -1", ftruncate(fd, -1));
+    r.rc("ftruncate 5 GiB", ftruncate(fd, 5 << 30));
+    r.fstat("fstat 5 GiB", fd);
+    r.data("read in hole", pread(fd, 8, (5 << 30) - 4));
+    close(fd).unwrap();
+    r.ok("truncate to 10", truncate(&j(d, "f"), 10));
+    r.ok("mkdir dir", mkdir(&j(d, "dir"), 0o755));
+    r.ok("truncate a dir", truncate(&j(d, "dir"), 0));
+    r.ok("truncate missing", truncate(&j(d, "missing"), 0));
+    r.ok("truncate -1", truncate(&j(d, "f"), -1));
+    r.ok("symlink", symlink(b"f", &j(d, "l")));
+    r.ok("truncate via symlink", truncate(&j(d, "l"), 1));
+    r.stat("f after truncate via symlink", &j(d, "f"));
+    r.lstat("symlink unchanged", &j(d, "l"));
+    r.ok(
+        "truncate a fifo",
+        mkfifo(&j(d, "p"), 0o644).and_then(|_| truncate(&j(d, "p"), 0)),
+    );
+    r.done()
+}
+
+fn chmod_then_stat(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    put(&mut r, d, "f", b"x");
+    for mode in [0o640, 0o4755, 0o2755, 0o2645, 0o1644, 0o7777, 0o000, 0o644] {
+        r.ok(&format!("chmod {mode:o}"), chmod(&j(d, "f"), mode));
+        r.stat(&format!("stat after chmod {mode:o}"), &j(d, "f"));
+    }
+    r.ok(
+        "chmod with type bits",
+        chmod(&j(d, "f"), libc::S_IFDIR | 0o600),
+    );
+    r.stat("type bits ignored", &j(d, "f"));
+    r.ok("mkdir dir", mkdir(&j(d, "dir"), 0o755));
+    r.ok("chmod dir 01777", chmod(&j(d, "dir"), 0o1777));
+    r.stat("stat dir", &j(d, "dir"));
+    let fd = open(&j(d, "f"), O_RDONLY, 0).unwrap();
+    r.rc("fchmod 0604", fchmod(fd, 0o604));
+    r.fstat("fstat after fchmod", fd);
+    r.stat("stat after fchmod", &j(d, "f"));
+    close(fd).unwrap();
+    r.ok("symlink", symlink(b"f", &j(d, "l")));
+    r.ok("chmod via symlink", chmod(&j(d, "l"), 0o611));
+    r.stat("target after chmod via symlink", &j(d, "f"));
+    r.lstat("symlink itself", &j(d, "l"));
+    r.ok("chmod missing", chmod(&j(d, "missing"), 0o600));
+    r.done()
+}
+
+fn chown_and_fchown(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    put(&mut r, d, "f", b"x");
+    r.ok("chown 1000:2000", chown(&j(d, "f"), 1000, 2000));
+    r.stat("stat", &j(d, "f"));
+    r.ok("chown -1:3000", chown(&j(d, "f"), u32::MAX, 3000));
+    r.stat("stat gid only", &j(d, "f"));
+    r.ok("chown 4000:-1", chown(&j(d, "f"), 4000, u32::MAX));
+    r.stat("stat uid only", &j(d, "f"));
+    r.ok("chown -1:-1", chown(&j(d, "f"), u32::MAX, u32::MAX));
+    r.stat("stat unchanged", &j(d, "f"));
+    let fd = open(&j(d, "f"), O_RDWR, 0).unwrap();
+    r.rc("fchown 5:6", fchown(fd, 5, 6));
+    r.fstat("fstat after fchown", fd);
+    close(fd).unwrap();
+    r.ok("chmod 06755", chmod(&j(d, "f"), 0o6755));
+    r.ok("chown clears setuid/setgid", chown(&j(d, "f"), 7, 8));
+    r.stat("stat after chown of setuid file", &j(d, "f"));
+    r.ok("chmod 02745", chmod(&j(d, "f"), 0o2745));
+    r.ok(
+        "chown -1:-1 on setgid file",
+        chown(&j(d, "f"), u32::MAX, u32::MAX),
+    );
+    r.stat("stat after no-op chown", &j(d, "f"));
+    r.ok("mkdir dir", mkdir(&j(d, "dir"), 0o2755));
+    r.ok("chown dir", chown(&j(d, "dir"), 9, 10));
+    r.stat("setgid dir keeps its bit", &j(d, "dir"));
+    r.ok("symlink", symlink(b"f", &j(d, "l")));
+    r.ok("chown via symlink", chown(&j(d, "l"), 11, 12));
+    r.stat("target", &j(d, "f"));
+    r.lstat("symlink", &j(d, "l"));
+    r.ok("lchown", lchown(&j(d, "l"), 13, 14));
+    r.lstat("symlink after lchown", &j(d, "l"));
+    r.stat("target after lchown", &j(d, "f"));
+    r.ok("chown missing", chown(&j(d, "missing"), 1, 1));
+    put(&mut r, d, "dir/child", b"");
+    r.stat("file created in setgid dir owned by 10", &j(d, "dir/child"));
+    r.ok("mkdir in setgid dir", mkdir(&j(d, "dir/sub"), 0o755));
+    r.stat("dir created in setgid dir", &j(d, "dir/sub"));
+    r.done()
+}
+
+fn now() -> (i64, i64) {
+    let mut t = ts(0, 0);
+    // SAFETY: valid out pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut t) };
+    (t.tv_sec, t.tv_nsec)
+}
+
+fn now_coarse() -> (i64, i64) {
+    let mut t = ts(0, 0);
+    // SAFETY: valid out pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut t) };
+    (t.tv_sec, t.tv_nsec)
+}
+
+/// Whether the file's atime and mtime lie within [before, after].
+fn times_between(p: &Path, before: (i64, i64), after: (i64, i64)) -> String {
+    let Ok(st) = lstat(p) else {
+        return "stat failed".into();
+    };
+    let a = (st.st_atime, st.st_atime_nsec);
+    let m = (st.st_mtime, st.st_mtime_nsec);
+    format!(
+        "atime now: {}, mtime now: {}",
+        before <= a && a <= after,
+        before <= m && m <= after
+    )
+}
+
+fn utimens(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    put(&mut r, d, "f", b"x");
+    let f = j(d, "f");
+    let omit = libc::UTIME_OMIT;
+    let now_ = libc::UTIME_NOW;
+    r.ok(
+        "exact ns",
+        utimensat(
+            &f,
+            [
+                ts(1_000_000_000, 123_456_789),
+                ts(1_500_000_000, 987_654_321),
+            ],
+            0,
+        ),
+    );
+    r.times("after exact", &f);
+    r.ok(
+        "omit atime",
+        utimensat(&f, [ts(0, omit), ts(1_600_000_000, 5)], 0),
+    );
+    r.times("after omit atime", &f);
+    r.ok(
+        "omit mtime",
+        utimensat(&f, [ts(1_700_000_000, 6), ts(0, omit)], 0),
+    );
+    r.times("after omit mtime", &f);
+    r.ok("omit both", utimensat(&f, [ts(0, omit), ts(0, omit)], 0));
+    r.times("after omit both", &f);
+    let before = now_coarse();
+    r.ok("now both", utimensat(&f, [ts(0, now_), ts(0, now_)], 0));
+    let after = now();
+    r.note("after now both", times_between(&f, before, after));
+    r.ok("exact again", utimensat(&f, [ts(1, 2), ts(3, 4)], 0));
+    let before = now_coarse();
+    r.ok(
+        "now mtime, omit atime",
+        utimensat(&f, [ts(0, omit), ts(0, now_)], 0),
+    );
+    let after = now();
+    r.note("mtime now, atime kept", times_between(&f, before, after));
+    let st = lstat(&f).unwrap();
+    r.note(
+        "atime kept",
+        format!("{}.{:09}", st.st_atime, st.st_atime_nsec),
+    );
+    // SAFETY: a null times pointer means "now".
+    let before = now_coarse();
+    let rc = unsafe { libc::utimensat(libc::AT_FDCWD, cpath(&f).as_ptr(), std::ptr::null(), 0) };
+    let after = now();
+    r.note("utimensat NULL", rc);
+    r.note("after NULL", times_between(&f, before, after));
+    r.ok(
+        "pre-1970",
+        utimensat(&f, [ts(-100, 5), ts(-1, 999_999_999)], 0),
+    );
+    r.times("after pre-1970", &f);
+    r.ok(
+        "far future",
+        utimensat(&f, [ts(10_000_000_000, 1), ts(1 << 34, 0)], 0),
+    );
+    r.times("after far future", &f);
+    r.ok(
+        "bad nsec",
+        utimensat(&f, [ts(1, 1_000_000_000), ts(1, 0)], 0),
+    );
+    let fd = open(&f, O_RDONLY, 0).unwrap();
+    r.rc(
+        "futimens",
+        futimens(fd, [ts(1_234_567_890, 111), ts(1_234_567_891, 222)]),
+    );
+    r.times("after futimens", &f);
+    close(fd).unwrap();
+    r.ok("symlink", symlink(b"f", &j(d, "l")));
+    r.ok(
+        "utimensat NOFOLLOW on symlink",
+        utimensat(
+            &j(d, "l"),
+            [ts(42, 42), ts(43, 43)],
+            libc::AT_SYMLINK_NOFOLLOW,
+        ),
+    );
+    r.times("symlink times", &j(d, "l"));
+    r.times("target unchanged", &f);
+    r.ok(
+        "utimensat via symlink",
+        utimensat(&j(d, "l"), [ts(44, 0), ts(45, 0)], 0),
+    );
+    r.times("target after", &f);
+    r.ok("mkdir dir", mkdir(&j(d, "dir"), 0o755));
+    r.ok(
+        "dir times",
+        utimensat(&j(d, "dir"), [ts(7, 7), ts(8, 8)], 0),
+    );
+    r.times("dir times", &j(d, "dir"));
+    r.ok(
+        "missing",
+        utimensat(&j(d, "missing"), [ts(1, 1), ts(1, 1)], 0),
+    );
+    r.done()
+}
+
+/// `listxattr` output as a readable list.
+fn names(r: Result<Vec<u8>, i32>) -> String {
+    match r {
+        Ok(b) if b.starts_with(b"size ") => String::from_utf8_lossy(&b).into_owned(),
+        Ok(b) => {
+            let mut v: Vec<String> = b
+                .split(|c| *c == 0)
+                .filter(|s| !s.is_empty())
+                .map(|s| String::from_utf8_lossy(s).into_owned())
+                .collect();
+            v.sort();
+            format!("{v:?}")
+        }
+        Err(e) => errno_name(e),
+    }
+}
+
+fn xattrs(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    put(&mut r, d, "f", b"x");
+    let f = j(d, "f");
+    r.ok("set user.a", setxattr(&f, "user.a", b"1", 0));
+    r.data("size of user.a", getxattr(&f, "user.a", 0));
+    r.data("get user.a", getxattr(&f, "user.a", 100));
+    r.ok(
+        "create user.b",
+        setxattr(&f, "user.b", b"value-two", libc::XATTR_CREATE),
+    );
+    r.ok(
+        "create existing",
+        setxattr(&f, "user.a", b"2", libc::XATTR_CREATE),
+    );
+    r.ok(
+        "replace missing",
+        setxattr(&f, "user.c", b"3", libc::XATTR_REPLACE),
+    );
+    r.ok(
+        "replace user.a",
+        setxattr(&f, "user.a", b"replaced", libc::XATTR_REPLACE),
+    );
+    r.data("get replaced", getxattr(&f, "user.a", 100));
+    r.data("buffer too small", getxattr(&f, "user.b", 2));
+    r.note("list size", names(listxattr(&f, 0)));
+    r.note("list", names(listxattr(&f, 1000)));
+    r.note("list buffer too small", names(listxattr(&f, 3)));
+    r.data("get missing", getxattr(&f, "user.missing", 100));
+    r.ok("empty value", setxattr(&f, "user.e", b"", 0));
+    r.data("get empty value", getxattr(&f, "user.e", 100));
+    r.data("size of empty value", getxattr(&f, "user.e", 0));
+    let big = pattern(3, 4000);
+    r.ok("4000-byte value", setxattr(&f, "user.big", &big, 0));
+    r.data("get 4000-byte value", getxattr(&f, "user.big", 65536));
+    let bin = [0u8, 1, 2, 255, 0, 10];
+    r.ok("binary value", setxattr(&f, "user.bin", &bin, 0));
+    r.data("get binary value", getxattr(&f, "user.bin", 100));
+    r.ok("remove user.a", removexattr(&f, "user.a"));
+    r.ok("remove again", removexattr(&f, "user.a"));
+    r.note("list after remove", names(listxattr(&f, 1000)));
+    r.ok("unknown namespace", setxattr(&f, "bogus.x", b"1", 0));
+    r.ok(
+        "trusted as root",
+        setxattr(&f, "trusted.t", b"root only", 0),
+    );
+    r.data("get trusted", getxattr(&f, "trusted.t", 100));
+    let long = format!("user.{}", "n".repeat(251));
+    r.ok("name of 256 bytes", setxattr(&f, &long, b"1", 0));
+    r.ok("bad flags", setxattr(&f, "user.f", b"1", 4));
+    r.ok("mkdir dir", mkdir(&j(d, "dir"), 0o755));
+    r.ok(
+        "xattr on dir",
+        setxattr(&j(d, "dir"), "user.d", b"dirval", 0),
+    );
+    r.data("get on dir", getxattr(&j(d, "dir"), "user.d", 100));
+    r.ok("symlink", symlink(b"f", &j(d, "l")));
+    r.data("get via symlink", getxattr(&j(d, "l"), "user.b", 100));
+    r.ok(
+        "lsetxattr user on symlink",
+        lsetxattr(&j(d, "l"), "user.s", b"1", 0),
+    );
+    r.ok(
+        "lsetxattr trusted on symlink",
+        lsetxattr(&j(d, "l"), "trusted.s", b"link", 0),
+    );
+    r.ok(
+        "set via symlink",
+        setxattr(&j(d, "l"), "user.via", b"link", 0),
+    );
+    r.note("list target", names(listxattr(&f, 1000)));
+    r.data("get missing file", getxattr(&j(d, "missing"), "user.a", 10));
+    r.ok(
+        "set missing file",
+        setxattr(&j(d, "missing"), "user.a", b"1", 0),
+    );
+    let fd = open(&f, O_RDONLY, 0).unwrap();
+    r.rc("fsetxattr", fsetxattr(fd, "user.fd", b"by fd", 0));
+    r.data("fgetxattr", fgetxattr(fd, "user.fd", 100));
+    close(fd).unwrap();
+    r.note("final list", names(listxattr(&f, 1000)));
+    r.done()
+}
+
+fn sparse_past_4g_and_seek(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    let five = 5i64 << 30;
+    let Some(fd) = r.open("create", &j(d, "sparse"), O_CREAT | O_RDWR, 0o644) else {
+        return r.done();
+    };
+    r.rc("pwrite at 5 GiB", pwrite(fd, b"end", five));
+    r.rc("pwrite at 0", pwrite(fd, b"start", 0));
+    r.rc("pwrite at 4 GiB + 1", pwrite(fd, b"four", (4 << 30) + 1));
+    r.fstat("fstat", fd);
+    r.rc("SEEK_DATA 0", lseek(fd, 0, libc::SEEK_DATA));
+    r.rc("SEEK_HOLE 0", lseek(fd, 0, libc::SEEK_HOLE));
+    r.rc("SEEK_DATA 4096", lseek(fd, 4096, libc::SEEK_DATA));
+    r.rc("SEEK_HOLE 4 GiB", lseek(fd, 4 << 30, libc::SEEK_HOLE));
+    r.rc(
+        "SEEK_DATA 4 GiB + 8192",
+        lseek(fd, (4 << 30) + 8192, libc::SEEK_DATA),
+    );
+    r.rc("SEEK_HOLE 5 GiB", lseek(fd, five, libc::SEEK_HOLE));
+    r.rc("SEEK_DATA at EOF", lseek(fd, five + 3, libc::SEEK_DATA));
+    r.rc("SEEK_HOLE at EOF", lseek(fd, five + 3, libc::SEEK_HOLE));
+    r.rc("SEEK_DATA past EOF", lseek(fd, five + 100, libc::SEEK_DATA));
+    r.rc("SEEK_END", lseek(fd, 0, libc::SEEK_END));
+    r.rc("SEEK_DATA negative", lseek(fd, -1, libc::SEEK_DATA));
+    r.data("read around 4 GiB", pread(fd, 8, (4 << 30) - 2));
+    r.data("read at 5 GiB", pread(fd, 100, five - 2));
+    r.data("read in the hole", pread(fd, 16, 3 << 30));
+    r.data("read past EOF", pread(fd, 16, five + 10));
+    r.rc("ftruncate 4 GiB + 3", ftruncate(fd, (4 << 30) + 3));
+    r.fstat("fstat after ftruncate", fd);
+    r.data("read the end", pread(fd, 100, 4 << 30));
+    r.rc(
+        "SEEK_HOLE 4 GiB after truncate",
+        lseek(fd, 4 << 30, libc::SEEK_HOLE),
+    );
+    close(fd).unwrap();
+    r.stat("stat", &j(d, "sparse"));
+    // Leave a small file: the final tree comparison reads every file.
+    r.ok(
+        "truncate to 1 MiB + 1",
+        truncate(&j(d, "sparse"), (1 << 20) + 1),
+    );
+    r.contents("contents", &j(d, "sparse"));
+    r.done()
+}
+
+fn fallocate_and_punch_hole(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    let keep = libc::FALLOC_FL_KEEP_SIZE;
+    let punch = libc::FALLOC_FL_PUNCH_HOLE;
+    let Some(fd) = r.open("create", &j(d, "f"), O_CREAT | O_RDWR, 0o644) else {
+        return r.done();
+    };
+    r.rc("allocate 1 MiB", fallocate(fd, 0, 0, 1 << 20));
+    r.fstat("fstat after allocate", fd);
+    r.data("allocated reads as zeros", pread(fd, 16, 1000));
+    r.rc("KEEP_SIZE beyond EOF", fallocate(fd, keep, 2 << 20, 65536));
+    r.fstat("fstat after KEEP_SIZE", fd);
+    r.rc("write pattern", pwrite_full(fd, &pattern(1, 1 << 20), 0));
+    r.rc(
+        "PUNCH_HOLE|KEEP_SIZE",
+        fallocate(fd, punch | keep, 4096, 8192 + 100),
+    );
+    r.fstat("fstat after punch", fd);
+    r.data("punched range", pread(fd, 8192 + 300, 4000));
+    r.rc("SEEK_HOLE 0", lseek(fd, 0, libc::SEEK_HOLE));
+    r.rc("SEEK_DATA 4096", lseek(fd, 4096, libc::SEEK_DATA));
+    r.rc(
+        "PUNCH_HOLE without KEEP_SIZE",
+        fallocate(fd, punch, 0, 4096),
+    );
+    r.rc(
+        "ZERO_RANGE",
+        fallocate(fd, libc::FALLOC_FL_ZERO_RANGE, 0, 4096),
+    );
+    r.rc(
+        "COLLAPSE_RANGE",
+        fallocate(fd, libc::FALLOC_FL_COLLAPSE_RANGE, 0, 4096),
+    );
+    r.rc(
+        "INSERT_RANGE",
+        fallocate(fd, libc::FALLOC_FL_INSERT_RANGE, 0, 4096),
+    );
+    r.rc("length 0", fallocate(fd, 0, 0, 0));
+    r.rc("negative offset", fallocate(fd, 0, -1, 10));
+    r.rc("punch past EOF", fallocate(fd, punch | keep, 3 << 20, 4096));
+    r.rc("allocate extends", fallocate(fd, 0, (1 << 20) - 10, 4096));
+    r.fstat("fstat after extending allocate", fd);
+    r.data("file end", pread(fd, 8192, (1 << 20) - 100));
+    close(fd).unwrap();
+    let ro = open(&j(d, "f"), O_RDONLY, 0).unwrap();
+    r.rc("fallocate read-only fd", fallocate(ro, 0, 0, 10));
+    close(ro).unwrap();
+    r.contents("contents", &j(d, "f"));
+    r.done()
+}
+
+fn copy_file_range_between_files(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    put(&mut r, d, "src", &pattern(7, 100_000));
+    let src = open(&j(d, "src"), O_RDONLY, 0).unwrap();
+    let dst = open(&j(d, "dst"), O_CREAT | O_RDWR, 0o644).unwrap();
+    r.rc("copy 50000", copy_file_range(src, 0, dst, 0, 50_000));
+    r.rc(
+        "copy past src EOF",
+        copy_file_range(src, 200_000, dst, 0, 100),
+    );
+    r.rc(
+        "copy crossing src EOF",
+        copy_file_range(src, 99_000, dst, 50_000, 5_000),
+    );
+    r.rc(
+        "copy to a hole past dst EOF",
+        copy_file_range(src, 10, dst, 300_000, 1000),
+    );
+    r.fstat("fstat dst", dst);
+    r.data("dst head", pread(dst, 64, 49_990));
+    r.data("dst hole", pread(dst, 32, 200_000));
+    r.data("dst tail", pread(dst, 2000, 300_000));
+    r.rc(
+        "same file, disjoint",
+        copy_file_range(dst, 0, dst, 400_000, 1000),
+    );
+    r.rc(
+        "same file, overlapping",
+        copy_file_range(dst, 0, dst, 500, 1000),
+    );
+    r.rc("from write-only", {
+        let wo = open(&j(d, "dst"), O_WRONLY, 0).unwrap();
+        let res = copy_file_range(wo, 0, dst, 0, 10);
+        close(wo).unwrap();
+        res
+    });
+    r.rc("to read-only", copy_file_range(dst, 0, src, 0, 10));
+    r.rc("to O_APPEND", {
+        let ap = open(&j(d, "dst"), O_WRONLY | O_APPEND, 0).unwrap();
+        let res = copy_file_range(src, 0, ap, 0, 10);
+        close(ap).unwrap();
+        res
+    });
+    r.rc("length 0", copy_file_range(src, 0, dst, 0, 0));
+    r.rc("a directory", {
+        let dfd = open(d, O_RDONLY | O_DIRECTORY, 0).unwrap();
+        let res = copy_file_range(dfd, 0, dst, 0, 10);
+        close(dfd).unwrap();
+        res
+    });
+    close(src).unwrap();
+    close(dst).unwrap();
+    r.contents("dst", &j(d, "dst"));
+    r.done()
+}
+
+fn mmap_and_read_write(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    put(&mut r, d, "f", &pattern(2, 3 * 4096));
+    let fd = open(&j(d, "f"), O_RDWR, 0).unwrap();
+    match Map::new(fd, 0, 3 * 4096) {
+        Err(e) => r.note("mmap", errno_name(e)),
+        Ok(mut map) => {
+            map.bytes_mut()[100..200].fill(b'M');
+            map.bytes_mut()[5000..5100].fill(b'N');
+            r.data("read(2) sees mmap writes", pread(fd, 150, 90));
+            r.data("second page", pread(fd, 120, 4990));
+            r.rc("pwrite", pwrite(fd, b"written by pwrite", 8000));
+            r.note("mmap sees pwrite", show_bytes(&map.bytes()[7995..8020]));
+            r.rc("msync", map.msync());
+            r.fstat("fstat", fd);
+        }
+    }
+    // Mapping past EOF after ftruncate grows the file.
+    r.rc("ftruncate to 5 pages", ftruncate(fd, 5 * 4096));
+    match Map::new(fd, 4096, 4 * 4096) {
+        Err(e) => r.note("mmap at offset", errno_name(e)),
+        Ok(mut map) => {
+            map.bytes_mut()[4 * 4096 - 10..].copy_from_slice(b"last bytes");
+            r.note("mapped at offset", show_bytes(&map.bytes()[0..16]));
+            r.rc("msync", map.msync());
+            close(fd).unwrap();
+            // The mapping outlives the fd.
+            map.bytes_mut()[0..5].copy_from_slice(b"after");
+            r.rc("msync after close", map.msync());
+        }
+    }
+    r.contents("contents", &j(d, "f"));
+    let wo = open(&j(d, "f"), O_WRONLY, 0).unwrap();
+    r.note(
+        "mmap a write-only fd",
+        match Map::new(wo, 0, 4096) {
+            Ok(_) => "ok".to_string(),
+            Err(e) => errno_name(e),
+        },
+    );
+    close(wo).unwrap();
+    r.stat("stat", &j(d, "f"));
+    r.done()
+}
+
+fn fifos_and_device_nodes(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    r.ok("mkfifo 0640", mkfifo(&j(d, "p"), 0o640));
+    r.lstat("fifo", &j(d, "p"));
+    r.ok("mkfifo existing", mkfifo(&j(d, "p"), 0o640));
+    if let Some(rd) = r.open(
+        "open fifo read nonblock",
+        &j(d, "p"),
+        O_RDONLY | O_NONBLOCK,
+        0,
+    ) {
+        if let Some(wr) = r.open("open fifo write", &j(d, "p"), O_WRONLY | O_NONBLOCK, 0) {
+            r.rc("write fifo", write(wr, b"through the pipe"));
+            r.data("read fifo", read(rd, 100));
+            close(wr).unwrap();
+        }
+        close(rd).unwrap();
+    }
+    r.open(
+        "open fifo write, no reader",
+        &j(d, "p"),
+        O_WRONLY | O_NONBLOCK,
+        0,
+    );
+    r.ok(
+        "mknod chr",
+        mknod(&j(d, "c"), libc::S_IFCHR | 0o600, libc::makedev(1, 3)),
+    );
+    r.lstat("chr", &j(d, "c"));
+    r.ok(
+        "mknod blk",
+        mknod(&j(d, "b"), libc::S_IFBLK | 0o660, libc::makedev(7, 200)),
+    );
+    r.lstat("blk", &j(d, "b"));
+    r.ok(
+        "mknod big dev numbers",
+        mknod(
+            &j(d, "big"),
+            libc::S_IFCHR | 0o600,
+            libc::makedev(4095, 1 << 19),
+        ),
+    );
+    r.lstat("big", &j(d, "big"));
+    r.ok("mknod reg", mknod(&j(d, "r"), libc::S_IFREG | 0o604, 0));
+    r.lstat("reg", &j(d, "r"));
+    r.ok("mknod type 0 (regular)", mknod(&j(d, "r0"), 0o600, 0));
+    r.lstat("r0", &j(d, "r0"));
+    r.ok("mknod fifo", mknod(&j(d, "p2"), libc::S_IFIFO | 0o606, 0));
+    r.lstat("p2", &j(d, "p2"));
+    r.ok("mknod sock", mknod(&j(d, "s"), libc::S_IFSOCK | 0o755, 0));
+    r.lstat("sock", &j(d, "s"));
+    r.ok(
+        "mknod existing",
+        mknod(&j(d, "c"), libc::S_IFCHR | 0o600, 0),
+    );
+    r.ok(
+        "mknod dir type",
+        mknod(&j(d, "dd"), libc::S_IFDIR | 0o755, 0),
+    );
+    r.ok(
+        "mknod in missing dir",
+        mknod(&j(d, "no/x"), libc::S_IFIFO | 0o600, 0),
+    );
+    r.ok("chmod fifo", chmod(&j(d, "p"), 0o604));
+    r.ok("chown chr", chown(&j(d, "c"), 3, 4));
+    r.lstat("fifo after chmod", &j(d, "p"));
+    r.lstat("chr after chown", &j(d, "c"));
+    r.ok("link fifo", link(&j(d, "p"), &j(d, "p-link")));
+    r.lstat("fifo nlink", &j(d, "p"));
+    r.ok("rename chr", rename(&j(d, "c"), &j(d, "c2")));
+    r.lstat("renamed chr", &j(d, "c2"));
+    r.ok("unlink sock", unlink(&j(d, "s")));
+    r.done()
+}
+
+/// Names and types from opendir/readdir, including `.` and `..`, sorted; and whether
+/// each d_ino matches lstat's st_ino.
+fn listing(r: &mut Rec, what: &str, dir: &Path) {
+    // SAFETY: opendir/readdir/closedir on a path we own; entries copied before the
+    // next readdir call.
+    unsafe {
+        let dp = libc::opendir(cpath(dir).as_ptr());
+        if dp.is_null() {
+            r.note(what, errno_name(errno()));
+            return;
+        }
+        let mut entries = vec![];
+        loop {
+            let e = libc::readdir(dp);
+            if e.is_null() {
+                break;
+            }
+            let name = CStr::from_ptr((*e).d_name.as_ptr()).to_bytes().to_vec();
+            let path = dir.join(std::ffi::OsStr::from_bytes(&name));
+            let ino_ok = if name == b".." {
+                "-".to_string()
+            } else {
+                lstat(&path)
+                    .map(|st| (st.st_ino == (*e).d_ino).to_string())
+                    .unwrap_or_else(errno_name)
+            };
+            entries.push(format!(
+                "{} type {} ino-matches {}",
+                String::from_utf8_lossy(&name),
+                (*e).d_type,
+                ino_ok
+            ));
+        }
+        libc::closedir(dp);
+        entries.sort();
+        r.note(what, format!("{} entries: {entries:?}", entries.len()));
+    }
+}
+
+fn readdir_listing(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    put(&mut r, d, "a", b"1");
+    put(&mut r, d, "b", b"22");
+    r.ok("mkdir dir", mkdir(&j(d, "dir"), 0o755));
+    r.ok("symlink", symlink(b"a", &j(d, "l")));
+    r.ok("mkfifo", mkfifo(&j(d, "p"), 0o644));
+    r.ok("link", link(&j(d, "a"), &j(d, "a2")));
+    put(&mut r, d, "with space and \u{e9}", b"odd name");
+    put(&mut r, d, "-dash", b"");
+    listing(&mut r, "root listing", d);
+    listing(&mut r, "empty dir listing", &j(d, "dir"));
+    listing(&mut r, "listing a file", &j(d, "a"));
+    // A big directory, listed with seeks in the middle.
+    r.ok("mkdir big", mkdir(&j(d, "big"), 0o755));
+    for i in 0..600 {
+        let p = j(d, &format!("big/entry-with-a-longish-name-{i:04}"));
+        close(open(&p, O_CREAT | O_WRONLY, 0o644).unwrap()).unwrap();
+    }
+    listing(&mut r, "big listing", &j(d, "big"));
+    // SAFETY: opendir/readdir/telldir/seekdir on our own directory stream.
+    unsafe {
+        let dp = libc::opendir(cpath(&j(d, "big")).as_ptr());
+        let mut first = vec![];
+        for _ in 0..250 {
+            let e = libc::readdir(dp);
+            first.push(CStr::from_ptr((*e).d_name.as_ptr()).to_bytes().to_vec());
+        }
+        let pos = libc::telldir(dp);
+        let mut next = vec![];
+        for _ in 0..100 {
+            let e = libc::readdir(dp);
+            next.push(CStr::from_ptr((*e).d_name.as_ptr()).to_bytes().to_vec());
+        }
+        libc::seekdir(dp, pos);
+        let mut again = vec![];
+        for _ in 0..100 {
+            let e = libc::readdir(dp);
+            again.push(CStr::from_ptr((*e).d_name.as_ptr()).to_bytes().to_vec());
+        }
+        r.note("seekdir re-reads the same entries", next == again);
+        libc::rewinddir(dp);
+        let e = libc::readdir(dp);
+        r.note(
+            "rewinddir restarts",
+            CStr::from_ptr((*e).d_name.as_ptr()).to_bytes() == first[0].as_slice(),
+        );
+        libc::closedir(dp);
+    }
+    for i in 0..300 {
+        unlink(&j(d, &format!("big/entry-with-a-longish-name-{i:04}"))).unwrap();
+    }
+    listing(&mut r, "big listing after deletes", &j(d, "big"));
+    r.done()
+}
+
+fn write_read_lseek(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    let big = pattern(9, 3 << 20);
+    let Some(fd) = r.open("create", &j(d, "f"), O_CREAT | O_RDWR, 0o644) else {
+        return r.done();
+    };
+    r.rc("one 3 MiB write", write(fd, &big));
+    r.rc("offset after write", lseek(fd, 0, libc::SEEK_CUR));
+    r.data("read at EOF", read(fd, 10));
+    r.rc("lseek SEEK_END -10", lseek(fd, -10, libc::SEEK_END));
+    r.data("read last 10", read(fd, 100));
+    r.rc("lseek negative", lseek(fd, -1, libc::SEEK_SET));
+    r.rc("lseek past EOF", lseek(fd, 10 << 20, libc::SEEK_SET));
+    r.data("read past EOF", read(fd, 10));
+    r.rc("bad whence", lseek(fd, 0, 42));
+    r.rc("write 0 bytes", write(fd, b""));
+    r.data("whole file", pread_full(fd, 4 << 20, 0));
+    r.data("odd offset", pread(fd, 77, 1_048_575));
+    r.data("pread negative", pread(fd, 10, -5));
+    r.rc(
+        "pwrite across 1 MiB boundary",
+        pwrite(fd, &pattern(4, 10_000), (1 << 20) - 5000),
+    );
+    r.data("whole file after", pread_full(fd, 4 << 20, 0));
+    r.rc("fsync", fsync(fd));
+    // SAFETY: plain fd call.
+    r.rc(
+        "fdatasync",
+        sys(unsafe { libc::fdatasync(fd as i32) } as i64),
+    );
+    close(fd).unwrap();
+    r.stat("stat", &j(d, "f"));
+    if let Some(fd) = r.open("O_RDONLY|O_TRUNC", &j(d, "f"), O_RDONLY | O_TRUNC, 0) {
+        r.fstat("fstat after O_RDONLY|O_TRUNC", fd);
+        close(fd).unwrap();
+    }
+    r.done()
+}
+
+fn access_as_root(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    put(&mut r, d, "f", b"x");
+    for mode in [0o644, 0o755, 0o000, 0o100, 0o010, 0o001, 0o200] {
+        chmod(&j(d, "f"), mode).unwrap();
+        for (name, m) in [
+            ("F_OK", libc::F_OK),
+            ("R_OK", libc::R_OK),
+            ("W_OK", libc::W_OK),
+            ("X_OK", libc::X_OK),
+        ] {
+            r.ok(&format!("mode {mode:03o} {name}"), access(&j(d, "f"), m));
+        }
+    }
+    r.ok("mkdir dir 000", mkdir(&j(d, "dir"), 0));
+    r.ok("dir 000 X_OK", access(&j(d, "dir"), libc::X_OK));
+    r.ok("dir 000 W_OK", access(&j(d, "dir"), libc::W_OK));
+    r.ok("missing", access(&j(d, "missing"), libc::F_OK));
+    r.ok("under a file", access(&j(d, "f/x"), libc::F_OK));
+    r.done()
+}
