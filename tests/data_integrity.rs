@@ -359,10 +359,13 @@ fn integrity(script: &str) {
     seeds.push(random);
     eprintln!("{script}: seeds {seeds:?} (the last one is random; replay: FLU_DATA_SEED=N)");
     for seed in seeds {
-        run_seed(&m, backing.path(), seed);
+        {
+            let _g = using_mounts();
+            run_seed(&m, backing.path(), seed);
+        }
         assert!(m.daemon_alive(), "the daemon died (seed {seed})");
     }
-    m.unmount();
+    unmount(m);
 }
 
 #[test]

@@ -124,9 +124,12 @@ fn stress(script: &str, mount: fn(&str, &Path) -> Option<Mounted>) {
     };
     let worker_py = m.scratch.join("worker.py");
     fs::write(&worker_py, WORKER).unwrap();
-    let mut children: Vec<Child> = (0..WORKERS)
-        .map(|seed| spawn_worker(&worker_py, &m.dir, seed, &m.scratch))
-        .collect();
+    let mut children: Vec<Child> = {
+        let _g = spawning();
+        (0..WORKERS)
+            .map(|seed| spawn_worker(&worker_py, &m.dir, seed, &m.scratch))
+            .collect()
+    };
     let mut failures = vec![];
     let mut ops = 0u64;
     for (seed, child) in children.iter_mut().enumerate() {
@@ -155,10 +158,16 @@ fn stress(script: &str, mount: fn(&str, &Path) -> Option<Mounted>) {
     );
     assert!(m.daemon_alive(), "the daemon died under stress");
 
-    let found = m.sh("find . | sort");
+    let found = {
+        let _g = spawning();
+        m.sh("find . | sort")
+    };
     assert!(found.starts_with(".\n"), "find: {found}");
 
-    let through_mount = tree(&m.dir);
+    let through_mount = {
+        let _g = using_mounts();
+        tree(&m.dir)
+    };
     let in_backing = tree(backing.path());
     assert_eq!(
         through_mount, in_backing,
@@ -179,7 +188,7 @@ fn stress(script: &str, mount: fn(&str, &Path) -> Option<Mounted>) {
         !log.contains("panicked"),
         "the daemon logged a panic:\n{log}"
     );
-    m.unmount();
+    unmount(m);
 }
 
 #[test]

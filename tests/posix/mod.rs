@@ -503,6 +503,32 @@ impl Drop for Map {
     }
 }
 
+// ---- spawning vs. open files --------------------------------------------------------
+
+/// Tests in one binary run in parallel threads. A child spawned by one thread holds
+/// copies of every fd of this process until it execs (O_CLOEXEC only closes them
+/// then), so an unmount in another thread can meet EBUSY from an fd that thread has
+/// long closed. So: everything that spawns (mount, unmount, `sh`, workers) takes
+/// [`spawning`]; everything that opens files on a mount holds [`using_mounts`].
+static SPAWN_LOCK: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// Held while spawning processes: no thread has files of a mount open meanwhile.
+pub fn spawning() -> std::sync::RwLockWriteGuard<'static, ()> {
+    SPAWN_LOCK.write().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Held while opening files on a mount (shared between threads).
+pub fn using_mounts() -> std::sync::RwLockReadGuard<'static, ()> {
+    SPAWN_LOCK.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Unmount (asserting it works, as [`Mounted::unmount`]) without racing other threads'
+/// open files.
+pub fn unmount(m: Mounted) {
+    let _g = spawning();
+    m.unmount();
+}
+
 // ---- temp dirs and mounts -----------------------------------------------------------
 
 /// A fresh directory on tmpfs (`/dev/shm`, where user xattrs work), removed on drop
@@ -544,6 +570,7 @@ impl Drop for ShmDir {
 /// `script` (one of [`NATIVE`], [`LUA`]) mounted over `backing`, with `-o use_ino` so
 /// inode numbers (and hard links) are the backing file's. `None`: skip (no FUSE here).
 pub fn mount_passthrough(script: &str, backing: &Path) -> Option<Mounted> {
+    let _g = spawning();
     mount_with(
         &test_script(script),
         MountOptions::new().opt("use_ino").arg(backing),
@@ -552,6 +579,7 @@ pub fn mount_passthrough(script: &str, backing: &Path) -> Option<Mounted> {
 
 /// Like [`mount_passthrough`] with the default options (no `use_ino`).
 pub fn mount_passthrough_default(script: &str, backing: &Path) -> Option<Mounted> {
+    let _g = spawning();
     mount_with(&test_script(script), MountOptions::new().arg(backing))
 }
 
