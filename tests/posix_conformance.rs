@@ -31,6 +31,23 @@ fn check(name: &str, scenario: Scenario, script: &str) {
     check_mounted(name, scenario, script, mount_passthrough)
 }
 
+/// Like [`check`], with `-o allow_other,default_permissions` (so that other users may
+/// use the mount and the kernel checks permissions): for scenarios that act as
+/// another user.
+fn check_as_users(name: &str, scenario: Scenario, script: &str) {
+    check_mounted(name, scenario, script, |script, backing| {
+        let _g = spawning();
+        common::mount_with(
+            &common::test_script(script),
+            common::MountOptions::new()
+                .opt("use_ino")
+                .opt("allow_other")
+                .opt("default_permissions")
+                .arg(backing),
+        )
+    })
+}
+
 fn check_mounted(
     name: &str,
     scenario: Scenario,
@@ -54,6 +71,9 @@ fn check_mounted(
         (scenario(&m.dir), tree(&m.dir))
     };
     assert!(m.daemon_alive(), "the daemon died during `{name}`");
+    if std::env::var_os("FLU_SHOW_OBSERVATIONS").is_some() {
+        eprintln!("`{name}` through {script}:\n  {}", got.join("\n  "));
+    }
     assert_same(name, &expected, script, &got);
     unmount(m);
     let left_plain = tree(plain.path());
@@ -116,6 +136,286 @@ scenarios!(
     write_read_lseek,
     access_as_root,
 );
+
+/// Scenarios that act as other users, over `-o allow_other,default_permissions`.
+macro_rules! user_scenarios {
+    ($($(#[$attr:meta])* $name:ident),* $(,)?) => {
+        mod native_users {
+            $( $(#[$attr])* #[test] fn $name() { super::check_as_users(stringify!($name), super::$name, super::NATIVE) } )*
+        }
+        mod lua_users {
+            $( $(#[$attr])* #[test] fn $name() { super::check_as_users(stringify!($name), super::$name, super::LUA) } )*
+        }
+    };
+}
+
+user_scenarios!(
+    user_creates_own_objects,
+    user_permission_errors,
+    user_setgid_and_sticky,
+    user_writes_clear_setuid,
+);
+
+/// Run `f` on a fresh thread whose (per-thread, raw syscall) credentials are
+/// `uid`/`gid` with supplementary `groups`; the FUSE requests it makes carry them.
+fn as_user<T: Send + 'static>(
+    uid: u32,
+    gid: u32,
+    groups: &[u32],
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let groups = groups.to_vec();
+    std::thread::spawn(move || {
+        // SAFETY: raw credential syscalls affect only this thread, which ends after `f`.
+        unsafe {
+            assert_eq!(
+                libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()),
+                0
+            );
+            assert_eq!(libc::syscall(libc::SYS_setresgid, gid, gid, gid), 0);
+            assert_eq!(libc::syscall(libc::SYS_setresuid, uid, uid, uid), 0);
+        }
+        f()
+    })
+    .join()
+    .expect("user thread panicked")
+}
+
+const USER: u32 = 1000;
+const GROUP: u32 = 1000;
+/// A second group the user belongs to.
+const GROUP2: u32 = 4000;
+
+fn user_creates_own_objects(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    r.ok("chmod root dir 0777", chmod(d, 0o777));
+    let d = d.to_path_buf();
+    as_user(USER, GROUP, &[GROUP, GROUP2], move || {
+        put(&mut r, &d, "f", b"mine");
+        r.stat("file", &j(&d, "f"));
+        r.ok("mkdir", mkdir(&j(&d, "dir"), 0o750));
+        r.stat("dir", &j(&d, "dir"));
+        r.ok("symlink", symlink(b"f", &j(&d, "l")));
+        r.lstat("symlink", &j(&d, "l"));
+        r.ok("mkfifo", mkfifo(&j(&d, "p"), 0o640));
+        r.lstat("fifo", &j(&d, "p"));
+        r.ok("mknod reg", mknod(&j(&d, "n"), libc::S_IFREG | 0o600, 0));
+        r.lstat("mknod reg", &j(&d, "n"));
+        r.ok(
+            "mknod chr (needs CAP_MKNOD)",
+            mknod(&j(&d, "c"), libc::S_IFCHR | 0o600, 0x103),
+        );
+        r.ok("link", link(&j(&d, "f"), &j(&d, "dir/f2")));
+        r.stat("link", &j(&d, "dir/f2"));
+        r.ok("chmod own", chmod(&j(&d, "f"), 0o604));
+        r.ok(
+            "chgrp own to a member group",
+            chown(&j(&d, "f"), u32::MAX, GROUP2),
+        );
+        r.stat("after chgrp", &j(&d, "f"));
+        r.ok(
+            "chgrp to a foreign group",
+            chown(&j(&d, "f"), u32::MAX, 5000),
+        );
+        r.ok("chown to root", chown(&j(&d, "f"), 0, u32::MAX));
+        r.ok(
+            "utimens own exact",
+            utimensat(&j(&d, "f"), [ts(5, 6), ts(7, 8)], 0),
+        );
+        r.times("own times", &j(&d, "f"));
+        r.ok("setxattr own", setxattr(&j(&d, "f"), "user.mine", b"1", 0));
+        r.data("getxattr own", getxattr(&j(&d, "f"), "user.mine", 10));
+        r.ok("rename own", rename(&j(&d, "f"), &j(&d, "dir/g")));
+        r.ok("access R_OK", access(&j(&d, "dir/g"), libc::R_OK));
+        r.ok("access W_OK", access(&j(&d, "dir/g"), libc::W_OK));
+        r.ok("access X_OK", access(&j(&d, "dir/g"), libc::X_OK));
+        r.done()
+    })
+}
+
+fn user_permission_errors(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    r.ok("chmod root dir 0777", chmod(d, 0o777));
+    put(&mut r, d, "rootfile", b"root's");
+    put(&mut r, d, "secret", b"secret");
+    r.ok("chmod secret 0600", chmod(&j(d, "secret"), 0o600));
+    put(&mut r, d, "shared", b"shared");
+    r.ok("chmod shared 0666", chmod(&j(d, "shared"), 0o666));
+    r.ok("mkdir closed 0755", mkdir(&j(d, "closed"), 0o755));
+    put(&mut r, d, "closed/inner", b"x");
+    r.ok("mkdir locked 0700", mkdir(&j(d, "locked"), 0o700));
+    let d = d.to_path_buf();
+    as_user(USER, GROUP, &[GROUP], move || {
+        r.open("read root's 0644", &j(&d, "rootfile"), O_RDONLY, 0)
+            .map(close);
+        r.open("write root's 0644", &j(&d, "rootfile"), O_WRONLY, 0);
+        r.open("read root's 0600", &j(&d, "secret"), O_RDONLY, 0);
+        r.ok("truncate root's 0644", truncate(&j(&d, "rootfile"), 0));
+        r.ok("chmod root's file", chmod(&j(&d, "rootfile"), 0o777));
+        r.ok("chown root's file", chown(&j(&d, "rootfile"), USER, GROUP));
+        r.ok(
+            "utimens exact on root's file",
+            utimensat(&j(&d, "rootfile"), [ts(1, 1), ts(1, 1)], 0),
+        );
+        r.ok(
+            "utimens now on root's 0644",
+            utimensat(
+                &j(&d, "rootfile"),
+                [ts(0, libc::UTIME_NOW), ts(0, libc::UTIME_NOW)],
+                0,
+            ),
+        );
+        r.ok(
+            "utimens now on root's 0666",
+            utimensat(
+                &j(&d, "shared"),
+                [ts(0, libc::UTIME_NOW), ts(0, libc::UTIME_NOW)],
+                0,
+            ),
+        );
+        r.ok(
+            "setxattr on root's 0644",
+            setxattr(&j(&d, "rootfile"), "user.x", b"1", 0),
+        );
+        r.ok(
+            "setxattr on root's 0666",
+            setxattr(&j(&d, "shared"), "user.x", b"1", 0),
+        );
+        r.data(
+            "getxattr on root's 0600",
+            getxattr(&j(&d, "secret"), "user.x", 10),
+        );
+        r.ok(
+            "create in root's 0755 dir",
+            open(&j(&d, "closed/new"), O_CREAT | O_WRONLY, 0o644).and_then(close),
+        );
+        r.ok("unlink in root's 0755 dir", unlink(&j(&d, "closed/inner")));
+        r.ok(
+            "mkdir in root's 0755 dir",
+            mkdir(&j(&d, "closed/sub"), 0o755),
+        );
+        r.ok(
+            "rename out of root's 0755 dir",
+            rename(&j(&d, "closed/inner"), &j(&d, "stolen")),
+        );
+        r.stat("stat in 0700 dir", &j(&d, "locked/x"));
+        r.ok(
+            "list 0700 dir",
+            open(&j(&d, "locked"), O_RDONLY | O_DIRECTORY, 0).and_then(close),
+        );
+        r.ok(
+            "access W_OK root's 0644",
+            access(&j(&d, "rootfile"), libc::W_OK),
+        );
+        r.ok(
+            "access R_OK root's 0600",
+            access(&j(&d, "secret"), libc::R_OK),
+        );
+        r.ok("unlink root's file in 0777 dir", unlink(&j(&d, "rootfile")));
+        r.ok(
+            "write root's 0666",
+            open(&j(&d, "shared"), O_WRONLY | O_APPEND, 0).and_then(|fd| {
+                write(fd, b" + user")?;
+                close(fd)
+            }),
+        );
+        r.stat("shared after user write", &j(&d, "shared"));
+        r.done()
+    })
+}
+
+fn user_setgid_and_sticky(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    r.ok("mkdir sgid 02777", mkdir(&j(d, "sgid"), 0o777));
+    r.ok("chown sgid :3000", chown(&j(d, "sgid"), 0, 3000));
+    r.ok("chmod sgid 02777", chmod(&j(d, "sgid"), 0o2777));
+    r.ok("mkdir sticky", mkdir(&j(d, "sticky"), 0o777));
+    r.ok("chmod sticky 01777", chmod(&j(d, "sticky"), 0o1777));
+    put(&mut r, d, "sticky/roots", b"root's");
+    r.ok(
+        "chmod sticky/roots 0666",
+        chmod(&j(d, "sticky/roots"), 0o666),
+    );
+    put(&mut r, d, "foreign", b"group 3000");
+    r.ok(
+        "chown foreign to user:3000",
+        chown(&j(d, "foreign"), USER, 3000),
+    );
+    let d = d.to_path_buf();
+    as_user(USER, GROUP, &[GROUP], move || {
+        put(&mut r, &d, "sgid/f", b"inherits");
+        r.stat("file in setgid dir", &j(&d, "sgid/f"));
+        r.ok("mkdir in setgid dir", mkdir(&j(&d, "sgid/sub"), 0o755));
+        r.stat("dir in setgid dir", &j(&d, "sgid/sub"));
+        r.ok("symlink in setgid dir", symlink(b"f", &j(&d, "sgid/l")));
+        r.lstat("symlink in setgid dir", &j(&d, "sgid/l"));
+        r.ok("mkfifo in setgid dir", mkfifo(&j(&d, "sgid/p"), 0o644));
+        r.lstat("fifo in setgid dir", &j(&d, "sgid/p"));
+        if let Some(fd) = r.open(
+            "create 02755 in setgid dir (group not ours)",
+            &j(&d, "sgid/x"),
+            O_CREAT | O_WRONLY,
+            0o2755,
+        ) {
+            close(fd).unwrap();
+        }
+        r.stat("sgid bit on a file of a foreign group", &j(&d, "sgid/x"));
+        r.ok(
+            "chmod 02755 on own file of a foreign group",
+            chmod(&j(&d, "foreign"), 0o2755),
+        );
+        r.stat("setgid dropped by chmod", &j(&d, "foreign"));
+        r.ok(
+            "unlink root's file in sticky dir",
+            unlink(&j(&d, "sticky/roots")),
+        );
+        r.ok(
+            "rename root's file in sticky dir",
+            rename(&j(&d, "sticky/roots"), &j(&d, "sticky/moved")),
+        );
+        put(&mut r, &d, "sticky/mine", b"mine");
+        r.ok(
+            "rename own file in sticky dir",
+            rename(&j(&d, "sticky/mine"), &j(&d, "sticky/mine2")),
+        );
+        r.ok(
+            "rename own over root's in sticky dir",
+            rename(&j(&d, "sticky/mine2"), &j(&d, "sticky/roots")),
+        );
+        r.ok(
+            "unlink own file in sticky dir",
+            unlink(&j(&d, "sticky/mine2")),
+        );
+        r.done()
+    })
+}
+
+fn user_writes_clear_setuid(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    r.ok("chmod root dir 0777", chmod(d, 0o777));
+    let d = d.to_path_buf();
+    as_user(USER, GROUP, &[GROUP], move || {
+        put(&mut r, &d, "suid", b"program");
+        r.ok("chmod 06755", chmod(&j(&d, "suid"), 0o6755));
+        r.stat("before write", &j(&d, "suid"));
+        if let Some(fd) = r.open("open for write", &j(&d, "suid"), O_WRONLY, 0) {
+            r.rc("write", pwrite(fd, b"patched", 0));
+            r.fstat("fstat after write", fd);
+            close(fd).unwrap();
+        }
+        r.stat("after write", &j(&d, "suid"));
+        r.ok("chmod 04755 again", chmod(&j(&d, "suid"), 0o4755));
+        r.ok("truncate", truncate(&j(&d, "suid"), 3));
+        r.stat("after truncate", &j(&d, "suid"));
+        r.ok("chmod 04755 again", chmod(&j(&d, "suid"), 0o4755));
+        if let Some(fd) = r.open("open for fallocate", &j(&d, "suid"), O_WRONLY, 0) {
+            r.rc("fallocate", fallocate(fd, 0, 0, 8192));
+            close(fd).unwrap();
+        }
+        r.stat("after fallocate", &j(&d, "suid"));
+        r.done()
+    })
+}
 
 /// Hard links without `-o use_ino`: every name is its own node, so the inode numbers
 /// of two names of one file differ (as with libfuse's high-level API).
