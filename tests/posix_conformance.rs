@@ -135,6 +135,9 @@ scenarios!(
     readdir_listing,
     write_read_lseek,
     access_as_root,
+    open_flag_variants,
+    locks_between_open_files,
+    huge_offsets,
 );
 
 /// Scenarios that act as other users, over `-o allow_other,default_permissions`.
@@ -1995,5 +1998,198 @@ fn access_as_root(d: &Path) -> Vec<String> {
     r.ok("dir 000 W_OK", access(&j(d, "dir"), libc::W_OK));
     r.ok("missing", access(&j(d, "missing"), libc::F_OK));
     r.ok("under a file", access(&j(d, "f/x"), libc::F_OK));
+    r.done()
+}
+
+/// A buffer aligned for O_DIRECT.
+struct Aligned {
+    ptr: *mut u8,
+    len: usize,
+}
+
+impl Aligned {
+    fn new(len: usize, fill: u8) -> Aligned {
+        let layout = std::alloc::Layout::from_size_align(len, 4096).unwrap();
+        // SAFETY: non-zero size; freed with the same layout in Drop.
+        let ptr = unsafe { std::alloc::alloc(layout) };
+        assert!(!ptr.is_null());
+        // SAFETY: freshly allocated, `len` bytes.
+        unsafe { std::ptr::write_bytes(ptr, fill, len) };
+        Aligned { ptr, len }
+    }
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: valid for `len` bytes while self lives.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+impl Drop for Aligned {
+    fn drop(&mut self) {
+        let layout = std::alloc::Layout::from_size_align(self.len, 4096).unwrap();
+        // SAFETY: allocated in `new` with this layout.
+        unsafe { std::alloc::dealloc(self.ptr, layout) };
+    }
+}
+
+fn open_flag_variants(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    put(&mut r, d, "f", &pattern(5, 10_000));
+    if let Some(fd) = r.open("O_DIRECT", &j(d, "f"), O_RDWR | libc::O_DIRECT, 0) {
+        let buf = Aligned::new(8192, b'D');
+        r.rc("aligned O_DIRECT pwrite", pwrite(fd, buf.bytes(), 4096));
+        let back = Aligned::new(8192, 0);
+        // SAFETY: the aligned buffer is writable for its length.
+        let n = unsafe { libc::pread(fd as i32, back.ptr.cast(), back.len, 4096) };
+        r.note("aligned O_DIRECT pread", n);
+        r.note("O_DIRECT data", show_bytes(back.bytes()));
+        r.fstat("fstat O_DIRECT", fd);
+        close(fd).unwrap();
+    }
+    r.contents("after O_DIRECT", &j(d, "f"));
+    for (name, flags) in [
+        ("O_SYNC", O_WRONLY | libc::O_SYNC),
+        ("O_DSYNC", O_WRONLY | libc::O_DSYNC),
+        ("O_NOATIME", O_RDONLY | libc::O_NOATIME),
+        ("O_NONBLOCK", O_RDWR | O_NONBLOCK),
+        ("O_NOCTTY", O_RDWR | libc::O_NOCTTY),
+    ] {
+        if let Some(fd) = r.open(name, &j(d, "f"), flags, 0) {
+            if flags & libc::O_ACCMODE != O_RDONLY {
+                r.rc(&format!("{name} write"), pwrite(fd, name.as_bytes(), 100));
+            } else {
+                r.data(&format!("{name} read"), pread(fd, 10, 100));
+            }
+            close(fd).unwrap();
+        }
+    }
+    // fcntl F_SETFL O_APPEND after opening.
+    if let Some(fd) = r.open("plain O_WRONLY", &j(d, "f"), O_WRONLY, 0) {
+        // SAFETY: plain fcntl on our fd.
+        r.rc(
+            "F_SETFL O_APPEND",
+            sys(unsafe { libc::fcntl(fd as i32, libc::F_SETFL, O_APPEND) } as i64),
+        );
+        r.rc("write appends", write(fd, b"APPENDED"));
+        close(fd).unwrap();
+    }
+    r.stat("stat", &j(d, "f"));
+    r.data("tail", {
+        let fd = open(&j(d, "f"), O_RDONLY, 0).unwrap();
+        let res = pread(fd, 20, 9_990);
+        close(fd).unwrap();
+        res
+    });
+    // fsync of a directory (fsyncdir).
+    let dfd = open(d, O_RDONLY | O_DIRECTORY, 0).unwrap();
+    r.rc("fsync a directory", fsync(dfd));
+    close(dfd).unwrap();
+    // sendfile between two files.
+    let src = open(&j(d, "f"), O_RDONLY, 0).unwrap();
+    let dst = open(&j(d, "g"), O_CREAT | O_WRONLY, 0o644).unwrap();
+    let mut off: i64 = 1000;
+    // SAFETY: valid fds and offset pointer.
+    r.rc(
+        "sendfile",
+        sys(unsafe { libc::sendfile(dst as i32, src as i32, &mut off, 5000) } as i64),
+    );
+    r.note("sendfile offset after", off);
+    close(src).unwrap();
+    close(dst).unwrap();
+    r.contents("sendfile result", &j(d, "g"));
+    r.done()
+}
+
+fn locks_between_open_files(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    put(&mut r, d, "f", b"lock me");
+    let a = open(&j(d, "f"), O_RDWR, 0).unwrap();
+    let b = open(&j(d, "f"), O_RDWR, 0).unwrap();
+    // SAFETY: flock/fcntl on our own fds with valid lock structs.
+    unsafe {
+        r.rc(
+            "flock a LOCK_EX",
+            sys(libc::flock(a as i32, libc::LOCK_EX) as i64),
+        );
+        r.rc(
+            "flock b LOCK_EX|LOCK_NB",
+            sys(libc::flock(b as i32, libc::LOCK_EX | libc::LOCK_NB) as i64),
+        );
+        r.rc(
+            "flock b LOCK_SH|LOCK_NB",
+            sys(libc::flock(b as i32, libc::LOCK_SH | libc::LOCK_NB) as i64),
+        );
+        r.rc(
+            "flock a LOCK_UN",
+            sys(libc::flock(a as i32, libc::LOCK_UN) as i64),
+        );
+        r.rc(
+            "flock b LOCK_SH|LOCK_NB after unlock",
+            sys(libc::flock(b as i32, libc::LOCK_SH | libc::LOCK_NB) as i64),
+        );
+        r.rc(
+            "flock a LOCK_SH|LOCK_NB (shared)",
+            sys(libc::flock(a as i32, libc::LOCK_SH | libc::LOCK_NB) as i64),
+        );
+        let mut fl: libc::flock = std::mem::zeroed();
+        fl.l_type = libc::F_WRLCK as i16;
+        fl.l_whence = libc::SEEK_SET as i16;
+        fl.l_start = 0;
+        fl.l_len = 4;
+        r.rc(
+            "OFD write lock a 0..4",
+            sys(libc::fcntl(a as i32, libc::F_OFD_SETLK, &fl) as i64),
+        );
+        r.rc(
+            "OFD write lock b 0..4",
+            sys(libc::fcntl(b as i32, libc::F_OFD_SETLK, &fl) as i64),
+        );
+        let mut probe = fl;
+        r.rc(
+            "OFD getlk b",
+            sys(libc::fcntl(b as i32, libc::F_OFD_GETLK, &mut probe) as i64),
+        );
+        r.note(
+            "conflicting lock",
+            format!(
+                "type {} start {} len {}",
+                probe.l_type, probe.l_start, probe.l_len
+            ),
+        );
+        fl.l_start = 4;
+        r.rc(
+            "OFD write lock b 4..8",
+            sys(libc::fcntl(b as i32, libc::F_OFD_SETLK, &fl) as i64),
+        );
+        r.rc(
+            "POSIX lock a (same process)",
+            sys(libc::fcntl(a as i32, libc::F_SETLK, &fl) as i64),
+        );
+    }
+    close(a).unwrap();
+    close(b).unwrap();
+    r.done()
+}
+
+fn huge_offsets(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    let Some(fd) = r.open("create", &j(d, "f"), O_CREAT | O_RDWR, 0o644) else {
+        return r.done();
+    };
+    r.rc("pwrite at i64::MAX - 2", pwrite(fd, b"xyz", i64::MAX - 2));
+    r.rc("pwrite at 2^62", pwrite(fd, b"far", 1 << 62));
+    r.fstat("fstat 2^62", fd);
+    r.data("pread at 2^62", pread(fd, 10, 1 << 62));
+    r.rc("SEEK_DATA 0", lseek(fd, 0, libc::SEEK_DATA));
+    r.rc("ftruncate i64::MAX", ftruncate(fd, i64::MAX));
+    r.fstat("fstat after ftruncate i64::MAX", fd);
+    r.rc("ftruncate 3", ftruncate(fd, 3));
+    r.rc("fallocate at 2^62", fallocate(fd, 0, 1 << 62, 4096));
+    r.rc(
+        "fallocate past the limit",
+        fallocate(fd, 0, i64::MAX - 100, 4096),
+    );
+    r.rc("lseek i64::MAX", lseek(fd, i64::MAX, libc::SEEK_SET));
+    r.rc("ftruncate 0", ftruncate(fd, 0));
+    close(fd).unwrap();
     r.done()
 }

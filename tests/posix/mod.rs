@@ -73,6 +73,7 @@ pub fn errno_name(e: i32) -> String {
         libc::ENODEV => "ENODEV",
         libc::ETXTBSY => "ETXTBSY",
         libc::E2BIG => "E2BIG",
+        libc::EAGAIN => "EAGAIN",
         _ => return format!("errno {e}"),
     };
     name.to_string()
