@@ -368,6 +368,87 @@ fn integrity(script: &str) {
     unmount(m);
 }
 
+/// Threads writing and reading disjoint regions of one shared file at once (each with
+/// its own fd and its own model of its region), then the whole file checked.
+fn parallel_regions(script: &str) {
+    const THREADS: u64 = 4;
+    const REGION: u64 = 256 << 10;
+    const OPS: usize = 1_500;
+    let backing = ShmDir::new("regions");
+    let Some(m) = mount_passthrough(script, backing.path()) else {
+        return;
+    };
+    let seed = std::env::var("FLU_DATA_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(random_seed);
+    eprintln!("{script}: parallel regions, seed {seed} (replay: FLU_DATA_SEED={seed})");
+    let path = m.path("shared");
+    let models: Vec<Vec<u8>> = {
+        let _g = using_mounts();
+        let fd = open(&path, libc::O_CREAT | libc::O_RDWR, 0o644).unwrap();
+        ftruncate(fd, (THREADS * REGION) as i64).unwrap();
+        close(fd).unwrap();
+        let threads: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let mut rng = Rng::new(seed ^ (t + 1).wrapping_mul(0x9e37_79b9));
+                    let base = t * REGION;
+                    let mut model = vec![0u8; REGION as usize];
+                    let fd = open(&path, libc::O_RDWR, 0).unwrap();
+                    for op in 0..OPS {
+                        let off = rng.below(REGION);
+                        let len = 1 + rng.below((REGION - off).min(20_000));
+                        if rng.chance(50) {
+                            let mut data = vec![0u8; len as usize];
+                            rng.fill(&mut data);
+                            let n = pwrite_full(fd, &data, (base + off) as i64)
+                                .unwrap_or_else(|e| panic!("seed {seed} thread {t} op {op}: pwrite: {}", errno_name(e)));
+                            assert_eq!(n as u64, len, "seed {seed} thread {t} op {op}");
+                            model[off as usize..(off + len) as usize].copy_from_slice(&data);
+                        } else {
+                            let got = pread_full(fd, len as usize, (base + off) as i64)
+                                .unwrap_or_else(|e| panic!("seed {seed} thread {t} op {op}: pread: {}", errno_name(e)));
+                            assert!(
+                                got == model[off as usize..(off + len) as usize],
+                                "seed {seed} thread {t} op {op}: pread {}+{len} differs from the model",
+                                base + off
+                            );
+                        }
+                    }
+                    close(fd).unwrap();
+                    model
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    };
+    let whole: Vec<u8> = models.concat();
+    let through_mount = {
+        let _g = using_mounts();
+        std::fs::read(&path).unwrap()
+    };
+    assert!(
+        through_mount == whole,
+        "seed {seed}: the file through the mount differs"
+    );
+    let in_backing = std::fs::read(backing.path().join("shared")).unwrap();
+    assert!(in_backing == whole, "seed {seed}: the backing file differs");
+    assert!(m.daemon_alive());
+    unmount(m);
+}
+
+#[test]
+fn native_passthrough_parallel_regions_of_one_file() {
+    parallel_regions(NATIVE);
+}
+
+#[test]
+fn lua_overridden_passthrough_parallel_regions_of_one_file() {
+    parallel_regions(LUA);
+}
+
 #[test]
 fn native_passthrough_keeps_data_intact() {
     integrity(NATIVE);
