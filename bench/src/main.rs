@@ -36,7 +36,7 @@ targets: native flu-native flu-lua flu-example mfusepy";
 
 fn parse_args() -> Result<Opts, String> {
     let mut o = Opts {
-        reps: 5,
+        reps: 9,
         quick: false,
         only: None,
         repo: PathBuf::from("."),
@@ -291,24 +291,21 @@ fn run(o: &Opts) -> Result<(), String> {
         errors: vec![vec![None; nw]; nt],
     };
     for rep in 0..o.reps {
-        // Round-robin, starting with a different target each repetition.
-        let order: Vec<usize> = (0..nt).map(|i| (i + rep) % nt).collect();
-        let mut mounted: Vec<Option<targets::Mounted>> = Vec::new();
-        for t in &targets {
-            match t.mount(&work, &flu, rep) {
-                Ok(m) => mounted.push(Some(m)),
+        // Round-robin: every target once per repetition, starting with a different one
+        // each time; each gets a fresh mount and runs the workloads in order, as a user
+        // would (so cache timeouts see the same gaps on every target).
+        for ti in (0..nt).map(|i| (i + rep) % nt) {
+            let m = match targets[ti].mount(&work, &flu, rep) {
+                Ok(m) => m,
                 Err(e) => {
                     eprintln!("flu-bench: {e}");
-                    for slot in res.errors[mounted.len()].iter_mut() {
+                    for slot in res.errors[ti].iter_mut() {
                         *slot = Some(e.clone());
                     }
-                    mounted.push(None);
+                    continue;
                 }
-            }
-        }
-        for (wi, &id) in workloads::ALL.iter().enumerate() {
-            for &ti in &order {
-                let Some(m) = &mounted[ti] else { continue };
+            };
+            for (wi, &id) in workloads::ALL.iter().enumerate() {
                 let ctx = workloads::Ctx {
                     sizes: &sizes,
                     dir: &m.dir,
@@ -330,8 +327,6 @@ fn run(o: &Opts) -> Result<(), String> {
                     }
                 }
             }
-        }
-        for m in mounted.into_iter().flatten() {
             if let Some(note) = m.unmount() {
                 notes.push(note);
             }

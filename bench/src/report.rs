@@ -487,9 +487,10 @@ impl Report<'_> {
         }
         let _ = writeln!(
             s,
-            "\nEach repetition mounts every target afresh over an empty backing directory under \
-             /dev/shm; each workload then runs on every target in turn (the starting target \
-             rotates), so a burst of noise hits all targets alike. {}\n",
+            "\nEach repetition runs every target in turn (round-robin, the first target rotates \
+             from one repetition to the next, so a burst of noise hits all targets alike); each \
+             target gets a fresh mount over an empty backing directory under /dev/shm and runs \
+             the workloads above in order. {}\n",
             if self.drop_caches {
                 "Before seq-read and rand-read the page cache is dropped (`echo 1 > \
                  /proc/sys/vm/drop_caches`); tmpfs data itself is never evicted, so native reads \
