@@ -11,7 +11,7 @@ use mlua::{Lua, Table, Value};
 use super::call::{
     bad_result, call_protected, expect_bytes, expect_count, expect_unit, first, HandlerError,
 };
-use super::dispatch::{LuaFilesystem, Op, Route};
+use super::dispatch::{route_label, LuaFilesystem, Op, Route};
 use super::handles::{new_file_info, NativeHandle, NativeRef, Slot};
 use super::native::{lock_to_lua, RENAME_FLAGS, XATTR_FLAGS};
 use super::sets::{bits_to_lua, mode_to_lua};
@@ -223,6 +223,19 @@ macro_rules! args {
 }
 
 impl Operations for LuaFilesystem {
+    fn served_by(&self, handler: &str) -> &'static str {
+        let handler = if handler == "lookup" {
+            "getattr"
+        } else {
+            handler
+        };
+        Op::ALL
+            .iter()
+            .find(|op| op.name() == handler)
+            .map(|op| route_label(self.route(*op)))
+            .unwrap_or("daemon")
+    }
+
     fn init(&self, conn: &ConnectionInfo) -> OpResult<()> {
         match self.route(Op::Init) {
             Route::Native(b) => b.init(conn),
