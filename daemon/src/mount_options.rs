@@ -121,6 +121,16 @@ mod tests {
     }
 
     #[test]
+    fn shared_mounts_get_default_permissions() {
+        let o = MountOptions::parse(&["allow_other"]).unwrap();
+        assert!(o.kernel.contains(&MountOption::DefaultPermissions));
+        let o = MountOptions::parse(&["allow_other,nodefault_permissions"]).unwrap();
+        assert!(!o.kernel.contains(&MountOption::DefaultPermissions));
+        let o = MountOptions::parse(&["ro"]).unwrap();
+        assert!(!o.kernel.contains(&MountOption::DefaultPermissions));
+    }
+
+    #[test]
     fn errors_name_the_option() {
         assert!(MountOptions::parse(&["bogus"])
             .unwrap_err()
