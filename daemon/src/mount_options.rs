@@ -37,8 +37,14 @@ fn seconds(name: &str, value: &str) -> Result<Duration, String> {
 
 impl MountOptions {
     /// Parse one or more comma separated option lists; later options win.
+    ///
+    /// A mount other users may enter (`allow_other`, `allow_root`) gets
+    /// `default_permissions` unless `nodefault_permissions` is given: the kernel then
+    /// checks every access against the attributes getattr reports, as it would on a
+    /// local filesystem, instead of trusting the script to check.
     pub fn parse<S: AsRef<str>>(lists: &[S]) -> Result<MountOptions, String> {
         let mut o = MountOptions::default();
+        let mut no_default_permissions = false;
         for list in lists {
             for opt in list
                 .as_ref()
@@ -46,8 +52,18 @@ impl MountOptions {
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
             {
+                if opt == "nodefault_permissions" {
+                    no_default_permissions = true;
+                    o.kernel.retain(|k| *k != MountOption::DefaultPermissions);
+                    continue;
+                }
                 o.apply(opt)?;
             }
+        }
+        let shared = o.acl != SessionACL::Owner;
+        if shared && !no_default_permissions && !o.kernel.contains(&MountOption::DefaultPermissions)
+        {
+            o.kernel.push(MountOption::DefaultPermissions);
         }
         Ok(o)
     }
