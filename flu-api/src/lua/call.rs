@@ -120,6 +120,10 @@ pub fn check_report(results: &MultiValue) -> Result<(), HandlerError> {
     }
     let err = results.get(1).unwrap_or(&Value::Nil);
     let code = results.get(2).unwrap_or(&Value::Nil);
+    // `return nil, maybe_err` with no error is a plain nil.
+    if err.is_nil() && code.is_nil() {
+        return Ok(());
+    }
     match errno_of_report(err, code) {
         Some(e) => Err(HandlerError::Errno(e)),
         None => Err(HandlerError::BadResult(format!(

@@ -258,6 +258,8 @@ impl LuaFilesystem {
         let _serialized = self.call_lock.lock().unwrap_or_else(|p| p.into_inner());
         self.lua.set_app_data(*ctx);
         let result = body(&self.lua, f);
+        // Outside a handler, flu.get_context() describes no caller.
+        self.lua.set_app_data(RequestContext::default());
         result.map_err(|e| self.report(op, path, e))
     }
 
