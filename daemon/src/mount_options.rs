@@ -98,6 +98,7 @@ impl MountOptions {
             ("entry_timeout", Some(v)) => a.entry_timeout = seconds(name, v)?,
             ("negative_timeout", Some(v)) => a.negative_timeout = seconds(name, v)?,
             ("use_ino", None) => a.use_ino = true,
+            ("debug", None) => a.debug = true,
             ("readdir_ino", None) => {}
             ("direct_io", None) => a.direct_io = true,
             ("kernel_cache", None) => a.kernel_cache = true,

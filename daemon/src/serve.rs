@@ -104,6 +104,9 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
     }
     if !req.foreground {
         redirect_stdio(req.log_file.as_deref());
+        if req.log_file.is_none() {
+            crate::logging::switch_to_syslog();
+        }
     }
     reporter.ready();
 

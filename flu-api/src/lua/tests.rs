@@ -315,7 +315,8 @@ fn original_flu_conventions_still_work() {
     );
     let c = ctx();
     let (a, m) = (Timespec::new(1, 2), Timespec::new(3, 4));
-    ops.utimens(&c, Path::new("/f"), TimeSet::At(a), TimeSet::At(m), None).unwrap();
+    ops.utimens(&c, Path::new("/f"), TimeSet::At(a), TimeSet::At(m), None)
+        .unwrap();
     let st = ops.getattr(&c, Path::new("/f"), None).unwrap();
     assert_eq!((st.atime, st.mtime), (a, m));
     let d = ops.opendir(&c, Path::new("/"), 0).unwrap();
