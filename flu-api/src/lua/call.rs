@@ -100,8 +100,10 @@ fn classify_raised(err: &Value) -> HandlerError {
             },
         },
         Value::Table(t) => HandlerError::Script {
+            // Errors raised from Rust (the watchdog) print with mlua's prefix.
             message: t
                 .get::<String>("message")
+                .map(|m| m.trim_start_matches("runtime error: ").to_string())
                 .unwrap_or_else(|_| "error object".into()),
             traceback: t.get::<String>("traceback").unwrap_or_default(),
         },

@@ -326,3 +326,30 @@ fn original_flu_conventions_still_work() {
     let s = ops.statfs(&c, Path::new("/")).unwrap();
     assert_eq!((s.bsize, s.blocks), (4096, 10));
 }
+
+#[test]
+fn endless_handlers_are_interrupted() {
+    let dir = temp_dir("loop");
+    let path = dir.join("loop.lua");
+    std::fs::write(
+        &path,
+        "return { getattr = function(p) if p == '/loop' then while true do end end return {} end }",
+    )
+    .unwrap();
+    let mut script = Script::load(&path, &[], &default_environment()).unwrap();
+    script.set_handler_timeout(Some(std::time::Duration::from_millis(200)));
+    let Ok(ScriptOutcome::Finished {
+        filesystem: Some(fs),
+        ..
+    }) = script.run()
+    else {
+        panic!("script should return its table");
+    };
+    let ops = script.filesystem(&fs).unwrap();
+    assert_eq!(
+        ops.getattr(&ctx(), Path::new("/loop"), None),
+        Err(Errno::EIO)
+    );
+    // The lock was released and the next call is served.
+    assert!(ops.getattr(&ctx(), Path::new("/ok"), None).is_ok());
+}
