@@ -3,6 +3,7 @@
 //! script's handler table into an `Operations` implementation.
 
 mod call;
+mod compat;
 mod dispatch;
 mod environment;
 pub mod errno;

@@ -115,6 +115,7 @@ impl Script {
         let flu = create_flu_module(&lua, fs_module.clone(), env.passthrough)?;
         let is_errno = lua.create_function(|_, v: Value| Ok(errno_of_value(&v).is_some()))?;
         install_call(&lua, is_errno)?;
+        super::compat::install(&lua)?;
 
         let package: Table = lua.globals().get("package")?;
         let preload: Table = package.get("preload")?;
