@@ -134,7 +134,17 @@ impl Script {
             .unwrap_or(Path::new("."));
         let dir = String::from_utf8_lossy(dir.as_os_str().as_bytes()).into_owned();
         let old: String = package.get("path")?;
-        package.set("path", format!("{dir}/?.lua;{dir}/?/init.lua;{old}"))?;
+        // Also where Debian installs Lua 5.4 modules (lua-* packages), after the defaults.
+        package.set(
+            "path",
+            format!("{dir}/?.lua;{dir}/?/init.lua;{old};/usr/share/lua/5.4/?.lua;/usr/share/lua/5.4/?/init.lua"),
+        )?;
+        let cpath: String = package.get("cpath")?;
+        let arch = std::env::consts::ARCH;
+        package.set(
+            "cpath",
+            format!("{cpath};/usr/lib/{arch}-linux-gnu/lua/5.4/?.so;/usr/lib/lua/5.4/?.so"),
+        )?;
 
         let argt = lua.create_table()?;
         argt.set(0, lua.create_string(path.as_os_str().as_bytes())?)?;
