@@ -115,6 +115,19 @@ pub fn create_module(lua: &Lua) -> mlua::Result<Table> {
         "mkfifo",
         lua.create_function(|_, (p, perms): (LStr, Value)| bind::mkfifo(AT_FDCWD, &p, perms))?,
     )?;
+    fs.set(
+        "access",
+        lua.create_function(|_, (p, mode, deref): (LStr, Value, Option<bool>)| {
+            let mode = ops::access_mode(&mode)?;
+            Ok(Ret(ops::access(
+                AT_FDCWD,
+                &p.as_bytes(),
+                mode,
+                deref.unwrap_or(true),
+            )
+            .map(|_| true)))
+        })?,
+    )?;
     fs.set("cd", lua.create_function(cd)?)?;
     fs.set(
         "homedir",
