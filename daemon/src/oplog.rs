@@ -81,9 +81,12 @@ impl<A: LogValue, B: LogValue> LogValue for (A, B) {
 
 /// Run one operation `f` and log it as the module documentation says. `args` is only
 /// formatted when something is logged.
+/// With `-d`, each line also names who served the operation (`via lua`, `via native`,
+/// `via default` for a missing handler).
 pub fn traced<T: LogValue>(
     debug: bool,
     op: &'static str,
+    served_by: impl FnOnce() -> &'static str,
     args: impl FnOnce() -> String,
     f: impl FnOnce() -> OpResult<T>,
 ) -> OpResult<T> {
@@ -91,16 +94,18 @@ pub fn traced<T: LogValue>(
     let res = f();
     match (start, &res) {
         (Some(start), Ok(v)) => tracing::info!(
-            "{op}({}) -> {} in {:?}",
+            "{op}({}) -> {} in {:?} via {}",
             args(),
             v.log_value(),
-            start.elapsed()
+            start.elapsed(),
+            served_by()
         ),
         (Some(start), Err(e)) => tracing::info!(
-            "{op}({}) -> error {} in {:?}",
+            "{op}({}) -> error {} in {:?} via {}",
             args(),
             errno_text(*e),
-            start.elapsed()
+            start.elapsed(),
+            served_by()
         ),
         (None, Err(e)) => tracing::debug!("{op}({}) failed: {}", args(), errno_text(*e)),
         (None, Ok(_)) => {}

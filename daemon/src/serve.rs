@@ -79,7 +79,11 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
     config.n_threads = Some(req.threads.max(1));
     config.clone_fd = req.threads > 1;
 
-    let adapter = FuseAdapter::new(ops, req.options.adapter.clone());
+    let mut adapter_config = req.options.adapter.clone();
+    // A script with its own `lock` handler gets POSIX locks sent to it; otherwise the
+    // kernel keeps locks locally, with exact POSIX semantics.
+    adapter_config.posix_locks |= ops.served_by("lock") == "lua";
+    let adapter = FuseAdapter::new(ops, adapter_config);
     let mut session = match Session::new(adapter, &req.mountpoint, &config) {
         Ok(s) => s,
         Err(e) => {
@@ -100,6 +104,9 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
     }
     if !req.foreground {
         redirect_stdio(req.log_file.as_deref());
+        if req.log_file.is_none() {
+            crate::logging::switch_to_syslog();
+        }
     }
     reporter.ready();
 

@@ -77,6 +77,13 @@ pub trait Operations: Send + Sync {
     }
     fn destroy(&self) {}
 
+    /// Who serves the handler named `handler` ("read", "getattr", …): `"lua"`,
+    /// `"native"` or `"default"` (no handler). Only for `-d` logs.
+    fn served_by(&self, handler: &str) -> &'static str {
+        let _ = handler;
+        "native"
+    }
+
     /// `fh` is given when the kernel asks about an open file (fstat): the
     /// implementation may use its fgetattr handler.
     fn getattr(&self, ctx: &RequestContext, path: &Path, fh: Option<Fh>) -> OpResult<Stat> {

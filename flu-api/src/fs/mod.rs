@@ -207,25 +207,10 @@ fn with_xtarget<R>(
     }
 }
 
-/// The statvfs table, with Flu's field names.
+/// The statvfs table: Flu's field names, `flag` as a set (`{rdonly=true}`), as
+/// statfs handlers return it.
 pub(crate) fn statvfs_table(lua: &Lua, s: &StatFs) -> mlua::Result<Table> {
-    let t = lua.create_table_with_capacity(0, 11)?;
-    for (k, v) in [
-        ("bsize", s.bsize),
-        ("frsize", s.frsize),
-        ("blocks", s.blocks),
-        ("bfree", s.bfree),
-        ("bavail", s.bavail),
-        ("files", s.files),
-        ("ffree", s.ffree),
-        ("favail", s.favail),
-        ("fsid", s.fsid),
-        ("flag", s.flag),
-        ("namemax", s.namemax),
-    ] {
-        t.raw_set(k, v as i64)?;
-    }
-    Ok(t)
+    crate::lua::stat::statfs_to_lua(lua, s)
 }
 
 /// `fs.statvfs(path|f)`.
