@@ -83,6 +83,8 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
     // A script with its own `lock` handler gets POSIX locks sent to it; otherwise the
     // kernel keeps locks locally, with exact POSIX semantics.
     adapter_config.posix_locks |= ops.served_by("lock") == "lua";
+    // Real inode numbers (a passthrough's) are shown as such, and hard links share a node.
+    adapter_config.use_ino |= ops.stable_inode_numbers();
     let adapter = FuseAdapter::new(ops, adapter_config);
     let mut session = match Session::new(adapter, &req.mountpoint, &config) {
         Ok(s) => s,

@@ -223,6 +223,14 @@ macro_rules! args {
 }
 
 impl Operations for LuaFilesystem {
+    /// Inode numbers are real when the backend's own getattr reports them.
+    fn stable_inode_numbers(&self) -> bool {
+        match self.route(Op::Getattr) {
+            Route::Native(b) => b.stable_inode_numbers(),
+            _ => false,
+        }
+    }
+
     fn served_by(&self, handler: &str) -> &'static str {
         let handler = if handler == "lookup" {
             "getattr"
