@@ -35,9 +35,17 @@ pub fn default_threads() -> usize {
 
 fn describe_mount_error(mountpoint: &Path, e: &std::io::Error) -> String {
     let m = mountpoint.display();
+    let dev_fuse_usable = nix::unistd::access(
+        "/dev/fuse",
+        nix::unistd::AccessFlags::R_OK | nix::unistd::AccessFlags::W_OK,
+    )
+    .is_ok();
     match e.raw_os_error() {
+        Some(libc::EACCES) | Some(libc::EPERM) if !dev_fuse_usable => format!(
+            "cannot mount on {m}: /dev/fuse is not accessible to you ({e}); run as root, or make it usable by all (chmod 0666 /dev/fuse, as the fuse3 package's udev rule does)"
+        ),
         Some(libc::EPERM) | Some(libc::EACCES) => format!(
-            "not permitted to mount on {m}: {e} (run as root, or install fuse3 so that fusermount3 can mount for you)"
+            "not permitted to mount on {m}: {e} (run as root, or install fuse3 so that fusermount3 can mount for you; allow_other needs user_allow_other in /etc/fuse.conf)"
         ),
         Some(libc::ENOENT) if e.to_string().contains("fusermount") => {
             format!("cannot mount on {m}: fusermount3 was not found (apt-get install fuse3)")
@@ -90,7 +98,11 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
         Ok(s) => s,
         Err(e) => {
             let msg = describe_mount_error(&req.mountpoint, &e);
-            reporter.failed(&msg);
+            if !req.foreground {
+                // The waiting parent prints the message and exits non-zero.
+                reporter.failed(&msg);
+                std::process::exit(1);
+            }
             return Err(msg);
         }
     };
