@@ -30,7 +30,8 @@ def main():
         if r['geomean'] is not None:
             bars[-1].set_edgecolor('black')
             ax.annotate(f"×{r['geomean']:.1f}", (pts[-1][0], pts[-1][1]), ha='center',
-                        va='bottom', fontsize=7, xytext=(0, 2), textcoords='offset points')
+                        va='bottom', fontsize=7, rotation=90, xytext=(0, 2),
+                        textcoords='offset points')
     ax.set_yscale('log')
     ax.axhline(1.0, color='black', linewidth=0.8)
     ax.set_xticks(range(len(workloads)))

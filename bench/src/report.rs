@@ -38,6 +38,8 @@ pub struct RunInfo {
     /// Average number of CPUs kept busy by processes other than this benchmark and its
     /// children (the daemons, tar, find, rm) during the run.
     pub others_cpus: f64,
+    /// Nice value the benchmark (and so the daemons) ran at.
+    pub nice: i32,
 }
 
 fn read(path: &str) -> String {
@@ -142,6 +144,8 @@ impl RunInfo {
             duration_s: 0.0,
             busy_start: machine_busy() - own_cpu(),
             others_cpus: 0.0,
+            // SAFETY: getpriority on this process has no preconditions.
+            nice: unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) },
         }
     }
 
@@ -442,7 +446,7 @@ impl Report<'_> {
         let _ = writeln!(
             s,
             "Run of {} on {} CPUs ({}), {:.0} GiB RAM, Linux {}, libfuse {}, flu {}; \
-             {} repetitions, interleaved; {:.0} s. Load average {} at the start, {} at the end; \
+             {} repetitions, interleaved, at nice {}; {:.0} s. Load average {} at the start, {} at the end; \
              other processes kept {:.2} CPUs busy on average{}.\n",
             i.date,
             i.cpus,
@@ -452,6 +456,7 @@ impl Report<'_> {
             i.libfuse,
             i.flu_commit,
             i.reps,
+            i.nice,
             i.duration_s,
             i.load_start,
             i.load_end,
