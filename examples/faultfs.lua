@@ -5,9 +5,11 @@
 --
 -- A RULE is  [OP:]PATTERN=ACTION[@PROBABILITY]
 --   OP          a handler name (read, write, open, getattr, ...); all handlers if absent
+--               (a lowercase word before the first ':' must name a handler)
 --   PATTERN     a Lua pattern matched against the path ('%.log$', '^/db/')
 --   ACTION      an errno name (EIO, ENOSPC, EACCES, ...) or delay:MILLISECONDS
 --   PROBABILITY between 0 and 1 (default 1: always)
+-- A bad rule stops the mount with a message saying what is wrong with it.
 --
 -- Examples:
 --   flu mount examples/faultfs.lua /mnt/f -- /srv/data 'read:%.db$=EIO'
@@ -25,26 +27,43 @@ if not root then error('usage: flu mount faultfs.lua MOUNTPOINT -- ROOT RULE...'
 local base = flu.passthrough(root)
 local fs = setmetatable({}, {__index = base})
 
+local function bad(spec, why)
+  error('bad rule ' .. spec .. ': ' .. why .. ' (expected [OP:]PATTERN=ACTION[@PROBABILITY])', 0)
+end
+
 local rules = {}
 for i = 2, args.n do
   local spec = args[i]
   local target, action = spec:match('^(.-)=([^=]+)$')
-  if not target then error('bad rule ' .. spec .. ' (expected [OP:]PATTERN=ACTION[@P])', 0) end
+  if not target then bad(spec, 'no =ACTION') end
   local op, pattern = target:match('^(%l[%l_]*):(.*)$')
-  if not op or base[op] == nil then op, pattern = nil, target end
-  local what, p = action:match('^(.-)@([%d.]+)$')
-  local rule = {op = op, pattern = pattern, probability = tonumber(p) or 1}
-  what = what or action
+  if op and base[op] == nil then bad(spec, 'no handler named ' .. op) end
+  if not op then pattern = target end
+  if not pcall(string.find, '', pattern) then bad(spec, 'invalid Lua pattern ' .. pattern) end
+  local what, p = action:match('^(.-)@(.*)$')
+  local probability = 1
+  if what then
+    probability = tonumber(p)
+    if not probability or probability < 0 or probability > 1 then
+      bad(spec, 'probability ' .. p .. ' is not a number between 0 and 1')
+    end
+  else
+    what = action
+  end
+  local rule = {op = op, pattern = pattern, probability = probability}
   local ms = what:match('^delay:(%d+)$')
   if ms then
     rule.delay = tonumber(ms) / 1000
   elseif flu.errno[what] then
     rule.errno = flu.errno[what]
   else
-    error('bad action ' .. what .. ' in rule ' .. spec .. ' (an errno name or delay:MS)', 0)
+    bad(spec, 'unknown action ' .. what .. ' (an errno name like EIO, or delay:MS)')
   end
   rules[#rules + 1] = rule
 end
+
+-- flu.sleep blocks this handler (and, holding the Lua lock, other Lua handlers).
+local sleep = flu.sleep
 
 -- The path argument's position: first for every handler but symlink (target, path).
 local function path_of(op, ...)
@@ -59,7 +78,7 @@ local function wrap(op)
     for _, r in ipairs(rules) do
       if (r.op == nil or r.op == op) and type(path) == 'string' and path:find(r.pattern)
          and math.random() < r.probability then
-        if r.delay then flu.sleep(r.delay) else
+        if r.delay then sleep(r.delay) else
           flu.log.info(string.format('faultfs: %s %s -> %s', op, path, r.errno.name))
           error(r.errno)
         end

@@ -1,10 +1,13 @@
 -- readonlyfs: a read-only view of a directory. Every change fails with EROFS;
--- reads stay on the native passthrough (no Lua on the read path).
+-- reads stay on the native passthrough (only open and access go through Lua, to look
+-- at the flags; read, getattr, readdir, getxattr, ... never enter Lua).
 --
 --   flu mount examples/readonlyfs.lua /mnt/ro -- /srv/data
 --
 -- (`-o ro` on any flu mount does the same in the kernel; this example shows how an
--- overlay refuses operations itself.)
+-- overlay refuses operations itself. statfs stays native: FUSE cannot pass a read-only
+-- flag to the kernel, whose statvfs f_flag comes from the mount options, so add
+-- `-o ro` too if programs must see ST_RDONLY.)
 
 local flu = require 'flu'
 local EROFS = flu.errno.EROFS
@@ -34,12 +37,6 @@ local W_OK = 2
 function fs.access(path, mask)
   if mask & W_OK ~= 0 then error(EROFS) end
   return base.access(path, mask)
-end
-
-function fs.statfs(path)
-  local st = base.statfs(path)
-  st.flag.rdonly = true
-  return st
 end
 
 return fs

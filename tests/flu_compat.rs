@@ -214,3 +214,32 @@ fn flu_style_script_mounts_unchanged() {
     assert_eq!(root.mode(), libc::S_IFDIR | 0o770);
     m.unmount();
 }
+
+/// Scripts of the Flu era use C modules (LuaFileSystem here) and LuaJIT's `bit`: both
+/// load under flu (`.ci/run` installs Debian's lua-filesystem).
+#[test]
+fn c_modules_and_bit_library_load() {
+    let lfs_so = format!(
+        "/usr/lib/{}-linux-gnu/lua/5.4/lfs.so",
+        std::env::consts::ARCH
+    );
+    if !std::path::Path::new(&lfs_so).exists() {
+        assert!(
+            !on_ci(),
+            "{lfs_so} missing on CI: .ci/run must install lua-filesystem"
+        );
+        eprintln!("skipped: {lfs_so} not installed (apt-get install lua-filesystem)");
+        return;
+    }
+    let dir = TempDir::new("cmod");
+    let script = dir.join("uses_lfs.lua");
+    fs::write(
+        &script,
+        "#!/usr/bin/env flu\nlocal lfs = require 'lfs'\nlocal bit = require 'bit'\n\
+         io.write(lfs.attributes('/', 'mode'), ' ', bit.band(6, 3), ' ', unpack({'ok'}))\n",
+    )
+    .unwrap();
+    let run = run_cmd(Command::new(flu_bin()).arg(&script), COMMAND_TIMEOUT);
+    assert!(run.ok(), "flu failed: {}", run.stderr);
+    assert_eq!(run.stdout, "directory 2 ok");
+}

@@ -4,9 +4,9 @@
 //! the inode number is always the node id, never the implementation's `Stat.ino` (in
 //! `use_ino` mode the node table makes the two equal whenever it can).
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
-use flu_api::{Stat, Timespec};
+use flu_api::Stat;
 use fuser::{FileAttr, FileType, INodeNo};
 
 /// The fuser file type of a `st_mode`; a mode without a known type is a regular file
@@ -47,20 +47,6 @@ pub fn to_file_attr(stat: &Stat, nodeid: u64) -> FileAttr {
     }
 }
 
-/// A time from a setattr request, as the kernel sent it. fuser 0.18 decodes a wire
-/// time `(sec, nsec)` with a negative `sec` as `UNIX_EPOCH - (|sec| s + nsec ns)`
-/// instead of `UNIX_EPOCH - |sec| s + nsec ns`, so a time before 1970 with a fraction
-/// would be stored `2 * nsec` too early. Undo that decoding exactly (it is one-to-one).
-pub fn request_time(t: SystemTime) -> Timespec {
-    match t.duration_since(UNIX_EPOCH) {
-        Ok(_) => Timespec::from_system_time(t),
-        Err(e) => {
-            let d = e.duration();
-            Timespec::new(-(d.as_secs() as i64), d.subsec_nanos())
-        }
-    }
-}
-
 /// Attributes for a negative entry (node id 0: "no such name", cacheable).
 pub fn negative_attr() -> FileAttr {
     to_file_attr(&Stat::default(), 0)
@@ -69,33 +55,7 @@ pub fn negative_attr() -> FileAttr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
-
-    #[test]
-    fn request_times_before_1970_keep_their_fraction() {
-        // What fuser 0.18 makes of the wire times (sec, nsec).
-        let decoded = |sec: i64, nsec: u32| {
-            if sec >= 0 {
-                UNIX_EPOCH + Duration::new(sec as u64, nsec)
-            } else {
-                UNIX_EPOCH - Duration::new(sec.unsigned_abs(), nsec)
-            }
-        };
-        for (sec, nsec) in [
-            (-100, 5),
-            (-1, 999_999_999),
-            (-1, 0),
-            (0, 0),
-            (0, 7),
-            (1_700_000_000, 123_456_789),
-        ] {
-            assert_eq!(
-                request_time(decoded(sec, nsec)),
-                Timespec::new(sec, nsec),
-                "wire time ({sec}, {nsec})"
-            );
-        }
-    }
+    use flu_api::Timespec;
 
     #[test]
     fn converts_every_field() {

@@ -60,6 +60,10 @@ pub struct MountArgs {
     /// passthrough work runs in parallel).
     #[arg(long = "threads", value_name = "N")]
     pub threads: Option<usize>,
+    /// Interrupt a handler that runs Lua code longer than SECS seconds (the caller gets
+    /// EIO); 0 never interrupts. Default 60.
+    #[arg(long = "handler-timeout", value_name = "SECS")]
+    pub handler_timeout: Option<f64>,
     /// Write the daemon's process id to FILE once mounted.
     #[arg(long = "pid-file", value_name = "FILE")]
     pub pid_file: Option<PathBuf>,

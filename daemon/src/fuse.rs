@@ -18,7 +18,7 @@ use fuser::{
 };
 
 pub use crate::adapter_config::AdapterConfig;
-use crate::attr::{file_type, negative_attr, request_time, to_file_attr};
+use crate::attr::{file_type, negative_attr, to_file_attr};
 use crate::fs_core::{Entry, FsCore, OpenReply, SetAttr, XattrReply};
 use crate::passthrough::{IoDecision, IoModes};
 
@@ -46,8 +46,22 @@ fn ctx(req: &Request, umask: u32) -> RequestContext {
 fn time_set(t: Option<TimeOrNow>) -> Option<TimeSet> {
     t.map(|t| match t {
         TimeOrNow::Now => TimeSet::Now,
-        TimeOrNow::SpecificTime(t) => TimeSet::At(request_time(t)),
+        TimeOrNow::SpecificTime(t) => TimeSet::At(setattr_time(t)),
     })
+}
+
+/// A setattr time as the kernel sent it. fuser 0.18 builds a time before the epoch as
+/// `UNIX_EPOCH - Duration::new(-sec, nsec)` (its `system_time_from_time`), so
+/// (-2 s, 7 ns) arrives as 2.000000007 s before the epoch instead of 1.999999993 s;
+/// undo exactly that encoding. Times after the epoch are converted correctly.
+fn setattr_time(t: SystemTime) -> flu_api::Timespec {
+    match t.duration_since(std::time::UNIX_EPOCH) {
+        Ok(_) => flu_api::Timespec::from_system_time(t),
+        Err(e) => {
+            let d = e.duration();
+            flu_api::Timespec::new(-(d.as_secs() as i64), d.subsec_nanos())
+        }
+    }
 }
 
 fn fopen_flags(open: &OpenReply) -> FopenFlags {
@@ -777,3 +791,20 @@ fn reply_xattr(reply: ReplyXattr, res: Result<XattrReply, Errno>) {
 #[cfg(test)]
 #[path = "fuse_mount_tests.rs"]
 mod mount_tests;
+
+#[cfg(test)]
+mod time_tests {
+    use super::*;
+    use std::time::UNIX_EPOCH;
+
+    #[test]
+    fn setattr_times_before_the_epoch_undo_fusers_encoding() {
+        // what fuser 0.18 hands us for (sec, nsec) = (-2, 7) and (-1, 0)
+        let t = setattr_time(UNIX_EPOCH - Duration::new(2, 7));
+        assert_eq!((t.sec, t.nsec), (-2, 7));
+        let t = setattr_time(UNIX_EPOCH - Duration::new(1, 0));
+        assert_eq!((t.sec, t.nsec), (-1, 0));
+        let t = setattr_time(UNIX_EPOCH + Duration::new(981_173_106, 123_456_789));
+        assert_eq!((t.sec, t.nsec), (981_173_106, 123_456_789));
+    }
+}

@@ -32,8 +32,8 @@ fn main() -> ExitCode {
     let argv = cli::normalize_args(std::env::args_os().collect());
     let cli = Cli::parse_from(argv);
     let log_setup = match &cli.command {
-        Command::Mount(m) => logging::init_logging(&m.log, m.debug),
-        Command::Run(r) => logging::init_logging(&r.log, false),
+        Command::Mount(m) => logging::init_logging(&m.log),
+        Command::Run(r) => logging::init_logging(&r.log),
         Command::Unmount(_) => Ok(()),
     };
     if let Err(e) = log_setup {

@@ -37,8 +37,14 @@ fn seconds(name: &str, value: &str) -> Result<Duration, String> {
 
 impl MountOptions {
     /// Parse one or more comma separated option lists; later options win.
+    ///
+    /// A mount other users may enter (`allow_other`, `allow_root`) gets
+    /// `default_permissions` unless `nodefault_permissions` is given: the kernel then
+    /// checks every access against the attributes getattr reports, as it would on a
+    /// local filesystem, instead of trusting the script to check.
     pub fn parse<S: AsRef<str>>(lists: &[S]) -> Result<MountOptions, String> {
         let mut o = MountOptions::default();
+        let mut no_default_permissions = false;
         for list in lists {
             for opt in list
                 .as_ref()
@@ -46,8 +52,18 @@ impl MountOptions {
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
             {
+                if opt == "nodefault_permissions" {
+                    no_default_permissions = true;
+                    o.kernel.retain(|k| *k != MountOption::DefaultPermissions);
+                    continue;
+                }
                 o.apply(opt)?;
             }
+        }
+        let shared = o.acl != SessionACL::Owner;
+        if shared && !no_default_permissions && !o.kernel.contains(&MountOption::DefaultPermissions)
+        {
+            o.kernel.push(MountOption::DefaultPermissions);
         }
         Ok(o)
     }
@@ -82,6 +98,7 @@ impl MountOptions {
             ("entry_timeout", Some(v)) => a.entry_timeout = seconds(name, v)?,
             ("negative_timeout", Some(v)) => a.negative_timeout = seconds(name, v)?,
             ("use_ino", None) => a.use_ino = true,
+            ("debug", None) => a.debug = true,
             ("readdir_ino", None) => {}
             ("direct_io", None) => a.direct_io = true,
             ("kernel_cache", None) => a.kernel_cache = true,
@@ -118,6 +135,16 @@ mod tests {
         assert_eq!(o.adapter.attr_timeout, Duration::from_millis(2500));
         assert!(o.adapter.use_ino);
         assert!(o.kernel.contains(&MountOption::FSName("myfs".into())));
+    }
+
+    #[test]
+    fn shared_mounts_get_default_permissions() {
+        let o = MountOptions::parse(&["allow_other"]).unwrap();
+        assert!(o.kernel.contains(&MountOption::DefaultPermissions));
+        let o = MountOptions::parse(&["allow_other,nodefault_permissions"]).unwrap();
+        assert!(!o.kernel.contains(&MountOption::DefaultPermissions));
+        let o = MountOptions::parse(&["ro"]).unwrap();
+        assert!(!o.kernel.contains(&MountOption::DefaultPermissions));
     }
 
     #[test]

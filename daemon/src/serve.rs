@@ -35,9 +35,17 @@ pub fn default_threads() -> usize {
 
 fn describe_mount_error(mountpoint: &Path, e: &std::io::Error) -> String {
     let m = mountpoint.display();
+    let dev_fuse_usable = nix::unistd::access(
+        "/dev/fuse",
+        nix::unistd::AccessFlags::R_OK | nix::unistd::AccessFlags::W_OK,
+    )
+    .is_ok();
     match e.raw_os_error() {
+        Some(libc::EACCES) | Some(libc::EPERM) if !dev_fuse_usable => format!(
+            "cannot mount on {m}: /dev/fuse is not accessible to you ({e}); run as root, or make it usable by all (chmod 0666 /dev/fuse, as the fuse3 package's udev rule does)"
+        ),
         Some(libc::EPERM) | Some(libc::EACCES) => format!(
-            "not permitted to mount on {m}: {e} (run as root, or install fuse3 so that fusermount3 can mount for you)"
+            "not permitted to mount on {m}: {e} (run as root, or install fuse3 so that fusermount3 can mount for you; allow_other needs user_allow_other in /etc/fuse.conf)"
         ),
         Some(libc::ENOENT) if e.to_string().contains("fusermount") => {
             format!("cannot mount on {m}: fusermount3 was not found (apt-get install fuse3)")
@@ -79,12 +87,22 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
     config.n_threads = Some(req.threads.max(1));
     config.clone_fd = req.threads > 1;
 
-    let adapter = FuseAdapter::new(ops, req.options.adapter.clone());
+    let mut adapter_config = req.options.adapter.clone();
+    // A script with its own `lock` handler gets POSIX locks sent to it; otherwise the
+    // kernel keeps locks locally, with exact POSIX semantics.
+    adapter_config.posix_locks |= ops.served_by("lock") == "lua";
+    // Real inode numbers (a passthrough's) are shown as such, and hard links share a node.
+    adapter_config.use_ino |= ops.stable_inode_numbers();
+    let adapter = FuseAdapter::new(ops, adapter_config);
     let mut session = match Session::new(adapter, &req.mountpoint, &config) {
         Ok(s) => s,
         Err(e) => {
             let msg = describe_mount_error(&req.mountpoint, &e);
-            reporter.failed(&msg);
+            if !req.foreground {
+                // The waiting parent prints the message and exits non-zero.
+                reporter.failed(&msg);
+                std::process::exit(1);
+            }
             return Err(msg);
         }
     };
@@ -100,6 +118,9 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
     }
     if !req.foreground {
         redirect_stdio(req.log_file.as_deref());
+        if req.log_file.is_none() {
+            crate::logging::switch_to_syslog();
+        }
     }
     reporter.ready();
 

@@ -77,6 +77,20 @@ pub trait Operations: Send + Sync {
     }
     fn destroy(&self) {}
 
+    /// Who serves the handler named `handler` ("read", "getattr", …): `"lua"`,
+    /// `"native"` or `"default"` (no handler). Only for `-d` logs.
+    fn served_by(&self, handler: &str) -> &'static str {
+        let _ = handler;
+        "native"
+    }
+
+    /// Whether `Stat.ino` (with `Stat.dev`) names files uniquely and stably, as a real
+    /// filesystem's do: the daemon then shows them as inode numbers and keeps hard links
+    /// of one file on one node (as with `-o use_ino`).
+    fn stable_inode_numbers(&self) -> bool {
+        false
+    }
+
     /// `fh` is given when the kernel asks about an open file (fstat): the
     /// implementation may use its fgetattr handler.
     fn getattr(&self, ctx: &RequestContext, path: &Path, fh: Option<Fh>) -> OpResult<Stat> {

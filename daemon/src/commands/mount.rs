@@ -13,6 +13,14 @@ use crate::serve::{default_threads, mount_and_serve, ServeRequest};
 pub fn mount_command(args: MountArgs) -> Result<(), String> {
     let mountpoint = check_mountpoint(&args.mountpoint).map_err(|e| e.to_string())?;
     let mut script = load_script(&args.script, &args.script_args)?;
+    if let Some(secs) = args.handler_timeout {
+        if !secs.is_finite() || secs < 0.0 {
+            return Err(format!(
+                "--handler-timeout takes a number of seconds, got {secs}"
+            ));
+        }
+        script.set_handler_timeout((secs > 0.0).then(|| std::time::Duration::from_secs_f64(secs)));
+    }
     let outcome = script.run().map_err(|e| e.to_string())?;
     let (fs, mut option_lists, called_main) = match outcome {
         ScriptOutcome::Finished { filesystem: Some(t), .. } => (t, Vec::new(), false),

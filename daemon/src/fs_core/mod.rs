@@ -214,7 +214,7 @@ impl FsCore {
         args: impl FnOnce() -> String,
         f: impl FnOnce() -> OpResult<T>,
     ) -> OpResult<T> {
-        traced(self.config.debug, op, args, f)
+        traced(self.config.debug, op, || self.ops.served_by(op), args, f)
     }
 
     /// Getattr `path` and register `name` in `parent` with it (one kernel lookup).

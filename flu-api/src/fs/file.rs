@@ -166,7 +166,7 @@ fn seek_args(a: Value, b: Value) -> mlua::Result<(libc::c_int, i64)> {
         ),
         (other, _) => {
             return Err(misuse(format!(
-                "seek: whence ('set', 'cur' or 'end') expected, got {}",
+                "seek: whence ('set', 'cur', 'end', 'data' or 'hole') expected, got {}",
                 other.type_name()
             )))
         }
@@ -175,6 +175,9 @@ fn seek_args(a: Value, b: Value) -> mlua::Result<(libc::c_int, i64)> {
         None | Some("cur") => libc::SEEK_CUR,
         Some("set") => libc::SEEK_SET,
         Some("end") => libc::SEEK_END,
+        // The next data / hole at or after offset (sparse files; ENXIO past the end).
+        Some("data") => libc::SEEK_DATA,
+        Some("hole") => libc::SEEK_HOLE,
         Some(other) => return Err(misuse(format!("seek: invalid whence '{other}'"))),
     };
     Ok((w, offset))

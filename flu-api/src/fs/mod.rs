@@ -115,6 +115,19 @@ pub fn create_module(lua: &Lua) -> mlua::Result<Table> {
         "mkfifo",
         lua.create_function(|_, (p, perms): (LStr, Value)| bind::mkfifo(AT_FDCWD, &p, perms))?,
     )?;
+    fs.set(
+        "access",
+        lua.create_function(|_, (p, mode, deref): (LStr, Value, Option<bool>)| {
+            let mode = ops::access_mode(&mode)?;
+            Ok(Ret(ops::access(
+                AT_FDCWD,
+                &p.as_bytes(),
+                mode,
+                deref.unwrap_or(true),
+            )
+            .map(|_| true)))
+        })?,
+    )?;
     fs.set("cd", lua.create_function(cd)?)?;
     fs.set(
         "homedir",
@@ -207,25 +220,10 @@ fn with_xtarget<R>(
     }
 }
 
-/// The statvfs table, with Flu's field names.
+/// The statvfs table: Flu's field names, `flag` as a set (`{rdonly=true}`), as
+/// statfs handlers return it.
 pub(crate) fn statvfs_table(lua: &Lua, s: &StatFs) -> mlua::Result<Table> {
-    let t = lua.create_table_with_capacity(0, 11)?;
-    for (k, v) in [
-        ("bsize", s.bsize),
-        ("frsize", s.frsize),
-        ("blocks", s.blocks),
-        ("bfree", s.bfree),
-        ("bavail", s.bavail),
-        ("files", s.files),
-        ("ffree", s.ffree),
-        ("favail", s.favail),
-        ("fsid", s.fsid),
-        ("flag", s.flag),
-        ("namemax", s.namemax),
-    ] {
-        t.raw_set(k, v as i64)?;
-    }
-    Ok(t)
+    crate::lua::stat::statfs_to_lua(lua, s)
 }
 
 /// `fs.statvfs(path|f)`.

@@ -218,6 +218,49 @@ pub(crate) fn mkfifo(dirfd: RawFd, path: &[u8], perms: u32) -> FsResult<()> {
     cvt(unsafe { libc::mkfifoat(dirfd, c.as_ptr(), perms) }).map(drop)
 }
 
+/// `faccessat`: whether the process may access `path` with `mode` (`R_OK|W_OK|X_OK`,
+/// or `F_OK` = 0 for existence), checked with the real ids like `access(2)`.
+pub(crate) fn access(dirfd: RawFd, path: &[u8], mode: libc::c_int, deref: bool) -> FsResult<()> {
+    let c = cstr(path)?;
+    let flags = if deref { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
+    // SAFETY: NUL-terminated path.
+    cvt(unsafe { libc::faccessat(dirfd, c.as_ptr(), mode, flags) }).map(drop)
+}
+
+/// An access mode: a number (`R_OK|W_OK|X_OK`, 0 = exists), or letters from `rwx`
+/// (`''`, `'f'` or nil = exists).
+pub(crate) fn access_mode(v: &mlua::Value) -> mlua::Result<libc::c_int> {
+    match v {
+        mlua::Value::Nil => Ok(libc::F_OK),
+        mlua::Value::Integer(n) if (0..=7).contains(n) => Ok(*n as libc::c_int),
+        mlua::Value::String(s) => {
+            let mut m = libc::F_OK;
+            for c in s.as_bytes().iter() {
+                m |= match c {
+                    b'r' => libc::R_OK,
+                    b'w' => libc::W_OK,
+                    b'x' => libc::X_OK,
+                    b'f' => libc::F_OK,
+                    _ => {
+                        return Err(super::error::misuse(format!(
+                            "access: invalid mode '{}' (letters rwx expected)",
+                            s.to_string_lossy()
+                        )))
+                    }
+                };
+            }
+            Ok(m)
+        }
+        other => Err(super::error::misuse(format!(
+            "access: mode must be 'rwx' letters or a number 0-7, got {}",
+            match other {
+                mlua::Value::Integer(n) => n.to_string(),
+                o => o.type_name().to_string(),
+            }
+        ))),
+    }
+}
+
 /// The `S_IF*` bits for a type name given to `fs.mknod`.
 pub(crate) fn type_bits(name: &str) -> Option<u32> {
     Some(match name {

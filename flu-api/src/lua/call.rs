@@ -100,8 +100,10 @@ fn classify_raised(err: &Value) -> HandlerError {
             },
         },
         Value::Table(t) => HandlerError::Script {
+            // Errors raised from Rust (the watchdog) print with mlua's prefix.
             message: t
                 .get::<String>("message")
+                .map(|m| m.trim_start_matches("runtime error: ").to_string())
                 .unwrap_or_else(|_| "error object".into()),
             traceback: t.get::<String>("traceback").unwrap_or_default(),
         },
@@ -120,6 +122,10 @@ pub fn check_report(results: &MultiValue) -> Result<(), HandlerError> {
     }
     let err = results.get(1).unwrap_or(&Value::Nil);
     let code = results.get(2).unwrap_or(&Value::Nil);
+    // `return nil, maybe_err` with no error is a plain nil.
+    if err.is_nil() && code.is_nil() {
+        return Ok(());
+    }
     match errno_of_report(err, code) {
         Some(e) => Err(HandlerError::Errno(e)),
         None => Err(HandlerError::BadResult(format!(

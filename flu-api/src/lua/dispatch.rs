@@ -9,6 +9,7 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use mlua::{Function, Lua, Table, Value};
 
@@ -16,6 +17,7 @@ use super::call::HandlerError;
 use super::handles::{new_file_info, HandleTable, NativeHandle, NativeRef, Slot};
 use super::native::NativeRegistry;
 use super::stat::StatDefaults;
+use super::watchdog::Watchdog;
 use crate::errno::Errno;
 use crate::operations::{Fh, OpResult, Operations, RequestContext};
 
@@ -177,7 +179,11 @@ pub struct LuaFilesystem {
     routes: Vec<Route>,
     pub(super) handles: HandleTable,
     pub(super) defaults: StatDefaults,
+    watchdog: Watchdog,
 }
+
+/// How long one handler call may run Lua code before it is interrupted, by default.
+pub const DEFAULT_HANDLER_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Who served an operation, for `-d` tracing.
 pub fn route_label(route: &Route) -> &'static str {
@@ -191,7 +197,13 @@ pub fn route_label(route: &Route) -> &'static str {
 impl LuaFilesystem {
     /// Route every operation of the filesystem table `fs` (handlers may be inherited
     /// through `__index`).
-    pub fn new(lua: Lua, fs: &Table, defaults: StatDefaults) -> mlua::Result<LuaFilesystem> {
+    /// `handler_timeout`: how long a handler may run Lua code (None: forever).
+    pub fn new(
+        lua: Lua,
+        fs: &Table,
+        defaults: StatDefaults,
+        handler_timeout: Option<Duration>,
+    ) -> mlua::Result<LuaFilesystem> {
         let natives = lua
             .app_data_ref::<NativeRegistry>()
             .map(|r| r.clone())
@@ -207,12 +219,14 @@ impl LuaFilesystem {
             };
             routes.push(route);
         }
+        let watchdog = Watchdog::install(&lua, handler_timeout)?;
         Ok(LuaFilesystem {
             lua,
             call_lock: Mutex::new(()),
             routes,
             handles: HandleTable::default(),
             defaults,
+            watchdog,
         })
     }
 
@@ -257,7 +271,11 @@ impl LuaFilesystem {
         };
         let _serialized = self.call_lock.lock().unwrap_or_else(|p| p.into_inner());
         self.lua.set_app_data(*ctx);
+        self.watchdog.arm();
         let result = body(&self.lua, f);
+        self.watchdog.disarm();
+        // Outside a handler, flu.get_context() describes no caller.
+        self.lua.set_app_data(RequestContext::default());
         result.map_err(|e| self.report(op, path, e))
     }
 

@@ -84,7 +84,7 @@ pub fn new_file_info(lua: &Lua, flags: i32) -> mlua::Result<Table> {
     fi.raw_set("keep_cache", false)?;
     fi.raw_set("nonseekable", false)?;
     fi.raw_set("flush", false)?;
-    fi.raw_set("writepage", false)?;
+    fi.raw_set("writepage", 0)?;
     fi.raw_set("lock_owner", 0)?;
     Ok(fi)
 }

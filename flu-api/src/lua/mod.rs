@@ -3,6 +3,7 @@
 //! script's handler table into an `Operations` implementation.
 
 mod call;
+mod compat;
 mod dispatch;
 mod environment;
 pub mod errno;
@@ -14,8 +15,9 @@ mod script;
 pub mod sets;
 pub mod stat;
 pub mod time;
+mod watchdog;
 
-pub use dispatch::{route_label, LuaFilesystem, Op, Route};
+pub use dispatch::{route_label, LuaFilesystem, Op, Route, DEFAULT_HANDLER_TIMEOUT};
 pub use environment::default_environment;
 pub use module::BackendFactory;
 pub use native::native_table;

@@ -79,6 +79,17 @@ pub fn create_flu_module(
     flu.set("FUSE_USE_VERSION", 26)?;
     flu.set("log", create_log_table(lua)?)?;
     flu.set("fs", fs_module)?;
+    // Blocks the calling handler (and, as it holds the Lua lock, other Lua handlers);
+    // Lua has no sleep of its own.
+    flu.set(
+        "sleep",
+        lua.create_function(|_, seconds: f64| {
+            if seconds.is_finite() && seconds > 0.0 {
+                std::thread::sleep(std::time::Duration::from_secs_f64(seconds.min(3600.0)));
+            }
+            Ok(())
+        })?,
+    )?;
 
     flu.set(
         "get_context",

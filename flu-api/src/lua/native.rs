@@ -97,6 +97,17 @@ fn handle_of(fi: &Value) -> Option<NativeHandle> {
     }
 }
 
+fn lock_owner_of(fi: &Value) -> u64 {
+    match fi {
+        Value::Table(fi) => fi
+            .raw_get::<Option<i64>>("lock_owner")
+            .ok()
+            .flatten()
+            .unwrap_or(0) as u64,
+        _ => 0,
+    }
+}
+
 fn flags_of(fi: &Value) -> i32 {
     match fi {
         Value::Table(fi) => fi
@@ -181,25 +192,22 @@ fn time_arg(v: &Value) -> mlua::Result<TimeSet> {
     }
 }
 
-fn lock_from_lua(v: &Value) -> FileLock {
-    let t = match v {
-        Value::Table(t) => Some(t),
-        _ => None,
-    };
-    let get = |k: &str| t.and_then(|t| t.get::<Option<i64>>(k).ok().flatten());
-    let typ = match t
-        .and_then(|t| t.get::<Option<String>>("type").ok().flatten())
-        .as_deref()
-    {
+/// A lock table (`{type='rdlck'|'wrlck'|'unlck', start=, ['end']=, pid=}`; `'read'`
+/// and `'write'` are accepted too); fields left out come from `default`.
+pub fn lock_from_lua(v: &Value, default: FileLock) -> FileLock {
+    let Value::Table(t) = v else { return default };
+    let get = |k: &str| t.get::<Option<i64>>(k).ok().flatten();
+    let typ = match t.get::<Option<String>>("type").ok().flatten().as_deref() {
         Some("rdlck") | Some("read") => libc::F_RDLCK,
         Some("wrlck") | Some("write") => libc::F_WRLCK,
-        _ => libc::F_UNLCK,
+        Some(_) => libc::F_UNLCK,
+        None => default.typ,
     };
     FileLock {
-        start: get("start").unwrap_or(0) as u64,
-        end: get("end").unwrap_or(i64::MAX) as u64,
+        start: get("start").map(|n| n as u64).unwrap_or(default.start),
+        end: get("end").map(|n| n as u64).unwrap_or(default.end),
         typ,
-        pid: get("pid").unwrap_or(0) as u32,
+        pid: get("pid").map(|n| n as u32).unwrap_or(default.pid),
     }
 }
 
@@ -385,8 +393,9 @@ fn raw_functions() -> Vec<(&'static str, Raw)> {
         ("flush", |lua, b, a| {
             let p = path_arg(&arg(&a, 0), "path")?;
             let c = ctx(lua);
+            let owner = lock_owner_of(&arg(&a, 1));
             match handle_of(&arg(&a, 1)) {
-                Some(h) => answer(lua, b.flush(&c, &p, Fh(h.fh), 0)),
+                Some(h) => answer(lua, b.flush(&c, &p, Fh(h.fh), owner)),
                 None => answer(lua, Ok(())),
             }
         }),
@@ -525,15 +534,14 @@ fn raw_functions() -> Vec<(&'static str, Raw)> {
                 return answer::<()>(lua, Err(Errno::EBADF));
             };
             let cmd = arg(&a, 2).to_string().unwrap_or_default();
-            let lock = lock_from_lua(&arg(&a, 3));
-            let owner = match arg(&a, 1) {
-                Value::Table(fi) => fi
-                    .raw_get::<Option<i64>>("lock_owner")
-                    .ok()
-                    .flatten()
-                    .unwrap_or(0) as u64,
-                _ => 0,
+            let whole = FileLock {
+                start: 0,
+                end: i64::MAX as u64,
+                typ: libc::F_UNLCK,
+                pid: 0,
             };
+            let lock = lock_from_lua(&arg(&a, 3), whole);
+            let owner = lock_owner_of(&arg(&a, 1));
             let c = ctx(lua);
             match cmd.as_str() {
                 "getlk" => match b.getlk(&c, &p, Fh(h.fh), owner, lock) {
@@ -550,7 +558,10 @@ fn raw_functions() -> Vec<(&'static str, Raw)> {
                 return answer::<()>(lua, Err(Errno::EBADF));
             };
             let op = int_arg(&arg(&a, 2), "op").unwrap_or(libc::LOCK_UN as i64) as i32;
-            answer(lua, b.flock(&ctx(lua), &p, Fh(h.fh), 0, op))
+            answer(
+                lua,
+                b.flock(&ctx(lua), &p, Fh(h.fh), lock_owner_of(&arg(&a, 1)), op),
+            )
         }),
         ("fallocate", |lua, b, a| {
             let p = path_arg(&arg(&a, 0), "path")?;

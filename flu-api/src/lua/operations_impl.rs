@@ -6,14 +6,14 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use mlua::{Lua, Table, Value};
+use mlua::{Lua, Value};
 
 use super::call::{
     bad_result, call_protected, expect_bytes, expect_count, expect_unit, first, HandlerError,
 };
-use super::dispatch::{LuaFilesystem, Op, Route};
+use super::dispatch::{route_label, LuaFilesystem, Op, Route};
 use super::handles::{new_file_info, NativeHandle, NativeRef, Slot};
-use super::native::{lock_to_lua, RENAME_FLAGS, XATTR_FLAGS};
+use super::native::{lock_from_lua, lock_to_lua, RENAME_FLAGS, XATTR_FLAGS};
 use super::sets::{bits_to_lua, mode_to_lua};
 use super::stat::{stat_from_lua, statfs_from_lua};
 use super::time::timespec_to_lua;
@@ -223,6 +223,27 @@ macro_rules! args {
 }
 
 impl Operations for LuaFilesystem {
+    /// Inode numbers are real when the backend's own getattr reports them.
+    fn stable_inode_numbers(&self) -> bool {
+        match self.route(Op::Getattr) {
+            Route::Native(b) => b.stable_inode_numbers(),
+            _ => false,
+        }
+    }
+
+    fn served_by(&self, handler: &str) -> &'static str {
+        let handler = if handler == "lookup" {
+            "getattr"
+        } else {
+            handler
+        };
+        Op::ALL
+            .iter()
+            .find(|op| op.name() == handler)
+            .map(|op| route_label(self.route(*op)))
+            .unwrap_or("daemon")
+    }
+
     fn init(&self, conn: &ConnectionInfo) -> OpResult<()> {
         match self.route(Op::Init) {
             Route::Native(b) => b.init(conn),
@@ -425,7 +446,15 @@ impl Operations for LuaFilesystem {
             Route::Native(b) => b.utimens(ctx, path, atime, mtime, self.native_fh(b, fh)),
             Route::Missing => Err(Errno::ENOSYS),
             Route::Lua(_) => self.unit(Op::Utimens, path, ctx, |lua| {
-                args!(lua; Self::path_value(lua, path)?, time_value(lua, atime)?, time_value(lua, mtime)?, self.fi_value(lua, fh)?)
+                let a = time_value(lua, atime)?;
+                let m = time_value(lua, mtime)?;
+                // The original Flu passed one table `{atime, mtime}`: the atime argument
+                // also answers `[1]` and `[2]`, so such handlers keep working.
+                if let Value::Table(t) = &a {
+                    t.raw_set(1, time_value(lua, atime)?)?;
+                    t.raw_set(2, m.clone())?;
+                }
+                args!(lua; Self::path_value(lua, path)?, a, m, self.fi_value(lua, fh)?)
             }),
         }
     }
@@ -682,7 +711,8 @@ impl Operations for LuaFilesystem {
                 Op::Fsyncdir,
                 path,
                 ctx,
-                |lua| args!(lua; Self::path_value(lua, path)?, datasync, self.file_info(lua, fh)?),
+                // Flu passed fsyncdir's datasync as a number (fsync's as a boolean).
+                |lua| args!(lua; Self::path_value(lua, path)?, i32::from(datasync), self.file_info(lua, fh)?),
             ),
         }
     }
@@ -819,7 +849,7 @@ impl Operations for LuaFilesystem {
                         typ: libc::F_UNLCK,
                         ..lock
                     }),
-                    Value::Table(t) => Ok(lock_from_table(&t, lock)),
+                    v @ Value::Table(_) => Ok(lock_from_lua(&v, lock)),
                     other => Err(bad_result("lock", "table", &other)),
                 }
             }),
@@ -946,32 +976,5 @@ impl Operations for LuaFilesystem {
                 expect_count("copy_file_range", v)
             }),
         }
-    }
-}
-
-fn lock_from_table(t: &Table, default: FileLock) -> FileLock {
-    let typ = match t
-        .raw_get::<Option<String>>("type")
-        .ok()
-        .flatten()
-        .as_deref()
-    {
-        Some("rdlck") => libc::F_RDLCK,
-        Some("wrlck") => libc::F_WRLCK,
-        Some(_) => libc::F_UNLCK,
-        None => default.typ,
-    };
-    let get = |k: &str, d: u64| {
-        t.raw_get::<Option<i64>>(k)
-            .ok()
-            .flatten()
-            .map(|n| n as u64)
-            .unwrap_or(d)
-    };
-    FileLock {
-        start: get("start", default.start),
-        end: get("end", default.end),
-        typ,
-        pid: get("pid", default.pid as u64) as u32,
     }
 }

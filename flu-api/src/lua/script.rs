@@ -7,11 +7,12 @@ use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Thread, Value};
 
 use super::call::install as install_call;
-use super::dispatch::LuaFilesystem;
+use super::dispatch::{LuaFilesystem, DEFAULT_HANDLER_TIMEOUT};
 use super::errno::errno_of_value;
 use super::module::{create_flu_module, BackendFactory, MAIN_TOKEN};
 use super::stat::StatDefaults;
@@ -60,7 +61,7 @@ pub struct Script {
     lua: Lua,
     thread: Thread,
     args: Vec<OsString>,
-    started: bool,
+    handler_timeout: Option<Duration>,
 }
 
 /// How `require 'fs'` and `flu.passthrough` are provided.
@@ -114,6 +115,7 @@ impl Script {
         let flu = create_flu_module(&lua, fs_module.clone(), env.passthrough)?;
         let is_errno = lua.create_function(|_, v: Value| Ok(errno_of_value(&v).is_some()))?;
         install_call(&lua, is_errno)?;
+        super::compat::install(&lua)?;
 
         let package: Table = lua.globals().get("package")?;
         let preload: Table = package.get("preload")?;
@@ -132,7 +134,17 @@ impl Script {
             .unwrap_or(Path::new("."));
         let dir = String::from_utf8_lossy(dir.as_os_str().as_bytes()).into_owned();
         let old: String = package.get("path")?;
-        package.set("path", format!("{dir}/?.lua;{dir}/?/init.lua;{old}"))?;
+        // Also where Debian installs Lua 5.4 modules (lua-* packages), after the defaults.
+        package.set(
+            "path",
+            format!("{dir}/?.lua;{dir}/?/init.lua;{old};/usr/share/lua/5.4/?.lua;/usr/share/lua/5.4/?/init.lua"),
+        )?;
+        let cpath: String = package.get("cpath")?;
+        let arch = std::env::consts::ARCH;
+        package.set(
+            "cpath",
+            format!("{cpath};/usr/lib/{arch}-linux-gnu/lua/5.4/?.so;/usr/lib/lua/5.4/?.so"),
+        )?;
 
         let argt = lua.create_table()?;
         argt.set(0, lua.create_string(path.as_os_str().as_bytes())?)?;
@@ -152,8 +164,14 @@ impl Script {
             lua,
             thread,
             args: args.to_vec(),
-            started: false,
+            handler_timeout: Some(DEFAULT_HANDLER_TIMEOUT),
         })
+    }
+
+    /// How long one handler call may run Lua code before it is interrupted (None:
+    /// forever); the default is `DEFAULT_HANDLER_TIMEOUT`.
+    pub fn set_handler_timeout(&mut self, limit: Option<Duration>) {
+        self.handler_timeout = limit;
     }
 
     pub fn lua(&self) -> &Lua {
@@ -167,7 +185,6 @@ impl Script {
             .iter()
             .map(|a| self.lua.create_string(a.as_bytes()).map(Value::String))
             .collect::<mlua::Result<_>>()?;
-        self.started = true;
         self.step(args)
     }
 
@@ -235,7 +252,7 @@ impl Script {
             gid: nix::unistd::getgid().as_raw(),
             time: Timespec::now(),
         };
-        let lfs = LuaFilesystem::new(self.lua.clone(), &fs.0, defaults)?;
+        let lfs = LuaFilesystem::new(self.lua.clone(), &fs.0, defaults, self.handler_timeout)?;
         if let Some(native) = lfs.sole_native_backend() {
             return Ok(native);
         }

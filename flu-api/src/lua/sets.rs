@@ -60,6 +60,7 @@ pub const OPEN_FLAG_BITS: &[(&str, i32)] = &[
     ("noctty", libc::O_NOCTTY),
     ("nofollow", libc::O_NOFOLLOW),
     ("nonblock", libc::O_NONBLOCK),
+    ("ndelay", libc::O_NDELAY),
     ("sync", libc::O_SYNC),
     ("dsync", libc::O_DSYNC),
     ("trunc", libc::O_TRUNC),
@@ -177,9 +178,8 @@ fn set_metatable(lua: &Lua, key: &str, number_of: fn(&Value) -> i64) -> mlua::Re
             if k == "number" || k == "value" {
                 return Ok(Value::Integer(number_of(&Value::Table(t))));
             }
-            // `O_WRONLY` / `S_IFREG`-style spellings read the plain name.
-            let plain = k.strip_prefix("O_").map(|s| s.to_ascii_lowercase());
-            match plain {
+            // C spellings (`O_WRONLY`, `S_IFREG`, `S_IRUSR`) read the plain name.
+            match c_spelling(&k) {
                 Some(p) => t.raw_get::<Value>(p),
                 None => Ok(Value::Nil),
             }
@@ -203,6 +203,24 @@ fn set_metatable(lua: &Lua, key: &str, number_of: fn(&Value) -> i64) -> mlua::Re
     )?;
     lua.set_named_registry_value(key, &mt)?;
     Ok(mt)
+}
+
+/// The set name a C constant name stands for.
+fn c_spelling(k: &str) -> Option<String> {
+    if let Some(o) = k.strip_prefix("O_") {
+        return Some(o.to_ascii_lowercase());
+    }
+    let ty = match k {
+        "S_IFREG" => "reg",
+        "S_IFDIR" => "dir",
+        "S_IFLNK" => "lnk",
+        "S_IFIFO" => "fifo",
+        "S_IFSOCK" => "sock",
+        "S_IFCHR" => "chr",
+        "S_IFBLK" => "blk",
+        _ => return k.strip_prefix("S_I").map(|b| b.to_ascii_lowercase()),
+    };
+    Some(ty.to_string())
 }
 
 fn as_number(v: &Value, number_of: fn(&Value) -> i64) -> i64 {
@@ -300,6 +318,7 @@ mod tests {
                 local n = 0
                 for k in pairs(m) do n = n + 1 end
                 return m.reg and m.rusr and m.wusr and m.rgrp and not m.roth and n == 4
+                   and m.S_IFREG and m.S_IRUSR and not m.S_IFDIR and not m.S_IROTH
                    and m.number == tonumber("100640", 8) and (m & 511) == tonumber("640", 8)
                    and tostring(m) == "0100640"
             "#,

@@ -28,6 +28,11 @@ fn integer_field(t: &Table, name: &str) -> Result<Option<i64>, String> {
         Value::Nil => Ok(None),
         Value::Integer(n) => Ok(Some(n)),
         Value::Number(n) if n.is_finite() => Ok(Some(n as i64)),
+        // Flu read fields with lua_isnumber, which takes numeric strings.
+        Value::String(s) => match s.to_string_lossy().trim().parse::<f64>() {
+            Ok(n) if n.is_finite() => Ok(Some(n as i64)),
+            _ => Err(format!("field '{name}' must be a number, got string")),
+        },
         other => Err(format!(
             "field '{name}' must be a number, got {}",
             other.type_name()
@@ -183,6 +188,8 @@ mod tests {
         let v: Value = lua.load("return {mode='directory'}").eval().unwrap();
         let st = stat_from_lua(&v, &d).unwrap();
         assert_eq!((st.nlink, st.atime), (2, Timespec::new(100, 0)));
+        let v: Value = lua.load("return {size='12'}").eval().unwrap();
+        assert_eq!(stat_from_lua(&v, &d).unwrap().size, 12);
         let v: Value = lua.load("return {size='big'}").eval().unwrap();
         assert!(stat_from_lua(&v, &d).unwrap_err().contains("'size'"));
         assert!(stat_from_lua(&Value::Integer(1), &d).is_err());

@@ -287,3 +287,69 @@ fn script_errors_are_reported_with_file_and_line() {
     let err = s.run().err().expect("runtime error");
     assert!(err.to_string().contains("bad.lua:2:"), "{err}");
 }
+
+#[test]
+fn original_flu_conventions_still_work() {
+    let (_script, ops) = load(
+        r#"
+        local flu = require 'flu'
+        local last = {}
+        local fs = {}
+        function fs.getattr(path) return last[path] or {mode = 'file'} end
+        -- Flu 1.x: utimens(path, {atime, mtime})
+        function fs.utimens(path, tv)
+          last[path] = {mode = 'file', atime = tv[1], mtime = tv[2]}
+        end
+        function fs.fsyncdir(path, datasync, fi) assert(datasync == 1, 'fsyncdir datasync is a number') end
+        function fs.open(path, fi)
+          assert(fi.writepage == 0 and fi.flags.S_IFREG == nil and fi.flags.ndelay == nil)
+        end
+        function fs.access(path, mask)
+          local ok = flu.get_context().pid == 42
+          return nil, nil
+        end
+        function fs.statfs(path) return {bsize = '4096', blocks = '10'} end
+        return fs
+    "#,
+        &[],
+    );
+    let c = ctx();
+    let (a, m) = (Timespec::new(1, 2), Timespec::new(3, 4));
+    ops.utimens(&c, Path::new("/f"), TimeSet::At(a), TimeSet::At(m), None)
+        .unwrap();
+    let st = ops.getattr(&c, Path::new("/f"), None).unwrap();
+    assert_eq!((st.atime, st.mtime), (a, m));
+    let d = ops.opendir(&c, Path::new("/"), 0).unwrap();
+    ops.fsyncdir(&c, Path::new("/"), Fh(d.fh), true).unwrap();
+    ops.open(&c, Path::new("/f"), libc::O_RDONLY).unwrap();
+    ops.access(&c, Path::new("/f"), libc::R_OK).unwrap();
+    let s = ops.statfs(&c, Path::new("/")).unwrap();
+    assert_eq!((s.bsize, s.blocks), (4096, 10));
+}
+
+#[test]
+fn endless_handlers_are_interrupted() {
+    let dir = temp_dir("loop");
+    let path = dir.join("loop.lua");
+    std::fs::write(
+        &path,
+        "return { getattr = function(p) if p == '/loop' then while true do end end return {} end }",
+    )
+    .unwrap();
+    let mut script = Script::load(&path, &[], &default_environment()).unwrap();
+    script.set_handler_timeout(Some(std::time::Duration::from_millis(200)));
+    let Ok(ScriptOutcome::Finished {
+        filesystem: Some(fs),
+        ..
+    }) = script.run()
+    else {
+        panic!("script should return its table");
+    };
+    let ops = script.filesystem(&fs).unwrap();
+    assert_eq!(
+        ops.getattr(&ctx(), Path::new("/loop"), None),
+        Err(Errno::EIO)
+    );
+    // The lock was released and the next call is served.
+    assert!(ops.getattr(&ctx(), Path::new("/ok"), None).is_ok());
+}

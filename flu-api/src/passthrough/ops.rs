@@ -13,6 +13,10 @@ use crate::time::TimeSet;
 use super::Passthrough;
 
 impl Operations for Passthrough {
+    fn stable_inode_numbers(&self) -> bool {
+        true
+    }
+
     fn init(&self, _conn: &ConnectionInfo) -> OpResult<()> {
         Ok(())
     }

@@ -149,3 +149,20 @@ fn to_be_closed_and_tostring() {
         "#,
     );
 }
+
+#[test]
+fn seek_data_and_hole() {
+    // tmpfs reports real holes (a generic filesystem would say: data everywhere).
+    super::env_in("/dev/shm").run(
+        r#"
+        local f = assert(fs.open(T .. '/sparse', 'w+'))
+        f:write('x', 1048576)
+        eq(f:seek('hole', 0), 0)
+        eq(f:seek('data', 0), 1048576)
+        eq(f:seek('hole', 1048576), 1048577, 'the end of the file is a hole')
+        fails('ENXIO', 6, f:seek('data', 1048577))
+        raises('invalid whence', function() return f:seek('holes') end)
+        f:close()
+        "#,
+    );
+}

@@ -1,0 +1,155 @@
+//! The filesystems under test, each mounted fresh over its own backing directory on
+//! tmpfs for every repetition.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::cleanup;
+
+#[derive(Clone, Debug)]
+pub enum Kind {
+    /// The backing tmpfs directory itself, no FUSE.
+    Native,
+    /// `flu mount -f SCRIPT MNT -- BACKING`.
+    Flu { script: PathBuf },
+    /// `python3 LOOPBACK BACKING MNT` (mfusepy, foreground).
+    Mfusepy { python: String, loopback: PathBuf },
+}
+
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// Short name used in tables and file names.
+    pub name: String,
+    /// One line saying what it is, for the report.
+    pub what: String,
+    pub kind: Kind,
+}
+
+/// A target ready for workloads: `dir` is where they run.
+pub struct Mounted {
+    pub dir: PathBuf,
+    /// The backing directory (equal to `dir` for the native target).
+    pub backing: PathBuf,
+    pub mountpoint: Option<PathBuf>,
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+fn log_tail(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(5)..].join(" | ")
+}
+
+impl Target {
+    /// Fresh backing dir and mount under `work/<name>/`.
+    pub fn mount(&self, work: &Path, flu: &Path, rep: usize) -> Result<Mounted, String> {
+        let base = work.join(&self.name);
+        let backing = base.join("backing");
+        let mnt = base.join("mnt");
+        let log = work.join("logs").join(format!("{}-{rep}.log", self.name));
+        if backing.exists() {
+            std::fs::remove_dir_all(&backing).map_err(|e| format!("clearing backing: {e}"))?;
+        }
+        std::fs::create_dir_all(&backing).map_err(|e| format!("backing dir: {e}"))?;
+        let mut cmd = match &self.kind {
+            Kind::Native => {
+                return Ok(Mounted {
+                    dir: backing.clone(),
+                    backing,
+                    mountpoint: None,
+                    child: None,
+                    log,
+                })
+            }
+            Kind::Flu { script } => {
+                let mut c = Command::new(flu);
+                c.arg("mount")
+                    .arg("-f")
+                    .arg(script)
+                    .arg(&mnt)
+                    .arg("--")
+                    .arg(&backing);
+                c
+            }
+            Kind::Mfusepy { python, loopback } => {
+                let mut c = Command::new(python);
+                c.arg(loopback).arg(&backing).arg(&mnt);
+                c
+            }
+        };
+        std::fs::create_dir_all(&mnt).map_err(|e| format!("mountpoint: {e}"))?;
+        let logf = File::create(&log).map_err(|e| format!("log file: {e}"))?;
+        let errf = logf.try_clone().map_err(|e| e.to_string())?;
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(logf)
+            .stderr(errf)
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", self.name))?;
+        cleanup::register(&mnt, Some(child.id() as i32));
+        let start = Instant::now();
+        loop {
+            if cleanup::is_mounted(&mnt) {
+                break;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                cleanup::unregister(&mnt);
+                return Err(format!(
+                    "{} exited ({status}) before mounting: {}",
+                    self.name,
+                    log_tail(&log)
+                ));
+            }
+            if start.elapsed() > Duration::from_secs(30) {
+                let _ = child.kill();
+                let _ = child.wait();
+                cleanup::unregister(&mnt);
+                return Err(format!("{} did not mount within 30 s", self.name));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // The kernel answers INIT before the daemon's first reply; make sure the mount
+        // serves before timing anything.
+        std::fs::metadata(&mnt)
+            .map_err(|e| format!("{}: stat of the mount root: {e}", self.name))?;
+        Ok(Mounted {
+            dir: mnt.clone(),
+            backing,
+            mountpoint: Some(mnt),
+            child: Some(child),
+            log,
+        })
+    }
+}
+
+impl Mounted {
+    /// Unmount, wait for the daemon, remove the backing data. Returns a note when the
+    /// daemon had to be killed.
+    pub fn unmount(mut self) -> Option<String> {
+        let mut note = None;
+        if let Some(mnt) = self.mountpoint.take() {
+            let mut ok = false;
+            for _ in 0..50 {
+                if !cleanup::is_mounted(&mnt) || cleanup::fusermount(&mnt, false) {
+                    ok = true;
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            if !ok {
+                cleanup::fusermount(&mnt, true);
+                note = Some(format!("{} was busy; detached lazily", mnt.display()));
+            }
+            if let Some(child) = self.child.take() {
+                cleanup::reap(child.id() as i32, Duration::from_secs(10));
+            }
+            cleanup::unregister(&mnt);
+        }
+        let _ = std::fs::remove_dir_all(&self.backing);
+        let _ = &self.log;
+        note
+    }
+}

@@ -1,0 +1,63 @@
+//! The handler watchdog: a handler that runs Lua code past its time limit (an endless
+//! loop, say) is interrupted with an error, so the caller gets EIO and the daemon —
+//! whose Lua lock the handler holds — keeps serving.
+//!
+//! A Lua hook runs every million instructions and compares the clock with the deadline
+//! of the current call; a handler waiting in a system call or `flu.sleep` runs no
+//! instructions and is not interrupted.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mlua::{HookTriggers, Lua, VmState};
+
+/// Deadlines are kept as milliseconds since the watchdog started; 0 means none.
+pub struct Watchdog {
+    start: Instant,
+    deadline_ms: Arc<AtomicU64>,
+    limit: Option<Duration>,
+}
+
+impl Watchdog {
+    /// Install the hook on `lua`; `limit` None disables the watchdog.
+    pub fn install(lua: &Lua, limit: Option<Duration>) -> mlua::Result<Watchdog> {
+        let start = Instant::now();
+        let deadline_ms = Arc::new(AtomicU64::new(0));
+        if let Some(limit) = limit {
+            let deadline = deadline_ms.clone();
+            let triggers = HookTriggers {
+                every_nth_instruction: Some(1_000_000),
+                ..HookTriggers::default()
+            };
+            lua.set_global_hook(triggers, move |_, _| {
+                let d = deadline.load(Ordering::Relaxed);
+                if d != 0 && start.elapsed().as_millis() as u64 > d {
+                    return Err(mlua::Error::runtime(format!(
+                        "handler interrupted after running for more than {} s (an endless loop?)",
+                        limit.as_secs_f64()
+                    )));
+                }
+                Ok(VmState::Continue)
+            })?;
+        }
+        Ok(Watchdog {
+            start,
+            deadline_ms,
+            limit,
+        })
+    }
+
+    /// A handler call starts now.
+    pub fn arm(&self) {
+        if let Some(limit) = self.limit {
+            let d = (self.start.elapsed() + limit).as_millis() as u64;
+            self.deadline_ms.store(d.max(1), Ordering::Relaxed);
+        }
+    }
+
+    /// The call is over.
+    pub fn disarm(&self) {
+        self.deadline_ms.store(0, Ordering::Relaxed);
+    }
+}
