@@ -420,13 +420,22 @@ fn user_writes_clear_setuid(d: &Path) -> Vec<String> {
     })
 }
 
-/// Hard links without `-o use_ino`: every name is its own node, so the inode numbers
-/// of two names of one file differ (as with libfuse's high-level API).
+/// Hard links with the default options: the native passthrough has stable inode
+/// numbers, so hard links share one node and one st_ino without `-o use_ino`.
 #[test]
-#[ignore = "without -o use_ino (off by default, as in libfuse) each name of a hard-linked \
-            file gets its own node and st_ino; the suite mounts with use_ino"]
 fn native_hard_links_default_options() {
     check_mounted("hard_links", hard_links, NATIVE, mount_passthrough_default);
+}
+
+/// An overlay that overrides getattr in Lua gets daemon-assigned node numbers (as in
+/// libfuse) unless mounted with `-o use_ino`: each name is its own node, with its own
+/// st_ino and its own cached attributes (so a size grown through one name shows late
+/// through another, for up to attr_timeout).
+#[test]
+#[ignore = "by design (docs/passthrough.md): with getattr overridden in Lua and without \
+            -o use_ino, hard links are separate nodes with separate st_ino and cached sizes"]
+fn lua_hard_links_default_options() {
+    check_mounted("hard_links", hard_links, LUA, mount_passthrough_default);
 }
 
 fn j(d: &Path, name: &str) -> PathBuf {
