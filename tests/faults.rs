@@ -4,6 +4,7 @@ mod common;
 
 use std::fs;
 use std::process::Command;
+use std::time::Duration;
 
 use common::*;
 
@@ -288,4 +289,32 @@ fn unmount_calls_destroy() {
     };
     m.unmount();
     assert_eq!(fs::read_to_string(&marker).unwrap(), "destroyed");
+}
+
+/// `-o auto_unmount`: a daemon killed outright (SIGKILL, no chance to clean up) leaves no
+/// stale mount behind; and `flu mount` returns although fusermount3 stays alive.
+#[test]
+fn auto_unmount_cleans_up_after_a_killed_daemon() {
+    if !is_root() {
+        eprintln!("skipped: auto_unmount as non-root needs user_allow_other");
+        return;
+    }
+    let Some(mut m) = mount_with(
+        &example("hellofs.lua"),
+        MountOptions::new().opt("auto_unmount"),
+    ) else {
+        return;
+    };
+    assert_eq!(
+        fs::read_to_string(m.path("hello")).unwrap(),
+        "Hello World!\n"
+    );
+    let pid = m.pid.expect("--pid-file must receive the daemon's pid");
+    // SAFETY: kill(2) on the daemon we started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+    m.wait_daemon_exit();
+    assert!(
+        wait_until(Duration::from_secs(10), || !is_mounted(&m.dir)),
+        "auto_unmount left the mount behind after SIGKILL"
+    );
 }

@@ -7,7 +7,8 @@ use std::io::{Read, Write};
 use std::os::fd::OwnedFd;
 use std::path::Path;
 
-use nix::unistd::{fork, pipe, setsid, ForkResult};
+use nix::fcntl::OFlag;
+use nix::unistd::{fork, pipe2, setsid, ForkResult};
 
 /// The child's end of the pipe: report once, then the parent exits.
 pub struct ReadyReporter {
@@ -46,14 +47,25 @@ pub enum ParentOutcome {
 ///
 /// Must be called while the process has a single thread.
 pub fn detach() -> std::io::Result<Result<ReadyReporter, ParentOutcome>> {
-    let (read_end, write_end): (OwnedFd, OwnedFd) = pipe()?;
+    // Close-on-exec: helpers the daemon starts (fusermount3 stays alive for
+    // auto_unmount) must not hold the parent's pipe open.
+    let (read_end, write_end): (OwnedFd, OwnedFd) = pipe2(OFlag::O_CLOEXEC)?;
     // SAFETY: the process is single-threaded here (the caller guarantees it), so the
     // child may run arbitrary code after fork.
     match unsafe { fork() }? {
         ForkResult::Parent { .. } => {
             drop(write_end);
-            let mut report = Vec::new();
-            let _ = File::from(read_end).read_to_end(&mut report);
+            // The child writes its report in one write: the first read has it all (or
+            // sees EOF when the child died first).
+            let mut report = vec![0u8; 4096];
+            let mut pipe = File::from(read_end);
+            let n = loop {
+                match pipe.read(&mut report) {
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    other => break other.unwrap_or(0),
+                }
+            };
+            report.truncate(n);
             Ok(Err(match report.as_slice() {
                 [0, ..] => ParentOutcome::Mounted,
                 [] => {

@@ -65,6 +65,10 @@ impl MountOptions {
         {
             o.kernel.push(MountOption::DefaultPermissions);
         }
+        // fusermount only cleans up after a dead daemon for mounts root may enter.
+        if o.kernel.contains(&MountOption::AutoUnmount) && !shared {
+            o.acl = SessionACL::RootAndOwner;
+        }
         Ok(o)
     }
 
