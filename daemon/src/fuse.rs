@@ -119,7 +119,7 @@ impl FuseAdapter {
         open: &OpenReply,
         register: impl FnOnce(BorrowedFd<'_>) -> std::io::Result<BackingId>,
     ) -> (FopenFlags, Option<Arc<BackingId>>) {
-        let mut flags = fopen_flags(open);
+        let flags = fopen_flags(open);
         let backing_fd = open.backing_fd.filter(|fd| self.passthrough && *fd >= 0);
         let decision = self.io_modes.open(
             nodeid,
@@ -134,13 +134,18 @@ impl FuseAdapter {
             },
         );
         match decision {
-            IoDecision::Passthrough(id) => (flags, Some(id)),
-            IoDecision::Normal { force_direct_io } => {
-                if force_direct_io {
-                    flags |= FopenFlags::FOPEN_DIRECT_IO;
-                }
-                (flags, None)
-            }
+            // The page cache is not used by these opens: keeping it means nothing, and
+            // the kernel's I/O mode bookkeeping must see a plain passthrough/direct open.
+            IoDecision::Passthrough(id) => (flags - FopenFlags::FOPEN_KEEP_CACHE, Some(id)),
+            IoDecision::Normal {
+                force_direct_io: true,
+            } => (
+                flags - FopenFlags::FOPEN_KEEP_CACHE | FopenFlags::FOPEN_DIRECT_IO,
+                None,
+            ),
+            IoDecision::Normal {
+                force_direct_io: false,
+            } => (flags, None),
         }
     }
 }

@@ -53,9 +53,11 @@ impl Passthrough {
 
     fn opened(&self, fd: OwnedFd) -> Opened {
         let raw = fd.as_raw_fd();
+        let keep_cache = self.page_cache.unchanged_since_last_open(raw);
         let fh = self.handles.insert(fd);
         Opened {
             fh,
+            keep_cache,
             backing_fd: self.options.kernel_passthrough.then_some(raw),
             ..Opened::default()
         }

@@ -35,6 +35,7 @@ mod identity;
 mod lock;
 mod names;
 mod ops;
+mod page_cache;
 mod resolve;
 mod sys;
 mod umask;
@@ -51,6 +52,7 @@ use crate::errno::Errno;
 
 use handles::Handles;
 use identity::Identity;
+use page_cache::PageCacheValidity;
 
 /// How a [`Passthrough`] behaves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +83,7 @@ pub struct Passthrough {
     options: PassthroughOptions,
     handles: Handles,
     identity: Identity,
+    page_cache: PageCacheValidity,
     /// Set once `openat2` answered ENOSYS: walk components with `openat` from then on.
     no_openat2: AtomicBool,
 }
@@ -94,6 +97,7 @@ impl Passthrough {
             options,
             handles: Handles::new(),
             identity: Identity::new(options.create_as_caller),
+            page_cache: PageCacheValidity::default(),
             no_openat2: AtomicBool::new(false),
         })
     }
