@@ -180,6 +180,7 @@ pub struct LuaFilesystem {
     pub(super) handles: HandleTable,
     pub(super) defaults: StatDefaults,
     watchdog: Watchdog,
+    original_exit: Value,
 }
 
 /// How long one handler call may run Lua code before it is interrupted, by default.
@@ -220,6 +221,7 @@ impl LuaFilesystem {
             routes.push(route);
         }
         let watchdog = Watchdog::install(&lua, handler_timeout)?;
+        let original_exit = guard_os_exit(&lua)?;
         Ok(LuaFilesystem {
             lua,
             call_lock: Mutex::new(()),
@@ -227,6 +229,7 @@ impl LuaFilesystem {
             handles: HandleTable::default(),
             defaults,
             watchdog,
+            original_exit,
         })
     }
 
@@ -330,6 +333,31 @@ impl LuaFilesystem {
         let slot: Slot = self.handles.get(fh.0)?;
         let native: NativeRef = slot.native?;
         Arc::ptr_eq(&native.backend, backend).then_some(native.handle)
+    }
+}
+
+/// While the filesystem serves, `os.exit` in a handler would kill the daemon and leave
+/// a dead mount: it raises an error instead (unmounting ends the daemon cleanly).
+fn guard_os_exit(lua: &Lua) -> mlua::Result<Value> {
+    let os: Table = lua.globals().get("os")?;
+    let original: Value = os.get("exit")?;
+    os.set(
+        "exit",
+        lua.create_function(|_, _: mlua::MultiValue| -> mlua::Result<()> {
+            Err(mlua::Error::runtime(
+                "os.exit is not allowed while the filesystem is mounted (unmount it to stop the daemon)",
+            ))
+        })?,
+    )?;
+    Ok(original)
+}
+
+impl Drop for LuaFilesystem {
+    /// Once unmounted, the rest of the script may exit as it likes.
+    fn drop(&mut self) {
+        if let Ok(os) = self.lua.globals().get::<Table>("os") {
+            let _ = os.set("exit", self.original_exit.clone());
+        }
     }
 }
 

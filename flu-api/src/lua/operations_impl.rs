@@ -663,7 +663,15 @@ impl Operations for LuaFilesystem {
                                 mlua::Error::runtime(format!("bad argument #2 to 'filler' ({e})"))
                             })?),
                         };
-                        let name = OsString::from_vec(name.as_bytes().to_vec());
+                        let bytes = name.as_bytes();
+                        // The kernel rejects a whole listing that has such a name.
+                        if bytes.is_empty() || bytes.contains(&b'/') || bytes.contains(&0) {
+                            return Err(mlua::Error::runtime(format!(
+                                "bad argument #1 to 'filler' (a name cannot be empty or contain '/' or NUL: {:?})",
+                                String::from_utf8_lossy(&bytes)
+                            )));
+                        }
+                        let name = OsString::from_vec(bytes.to_vec());
                         let mut sink = sink.lock().unwrap_or_else(|p| p.into_inner());
                         // A listing this long is a runaway loop, not a directory.
                         if sink.len() >= 10_000_000 {

@@ -353,3 +353,29 @@ fn endless_handlers_are_interrupted() {
     // The lock was released and the next call is served.
     assert!(ops.getattr(&ctx(), Path::new("/ok"), None).is_ok());
 }
+
+#[test]
+fn handlers_cannot_exit_the_daemon_or_list_bad_names() {
+    let (script, ops) = load(
+        r#"
+        REAL_EXIT = os.exit
+        return {
+          getattr = function(path) if path == '/exit' then os.exit(3) end return {mode = 'directory'} end,
+          readdir = function(path, filler) filler('ok') filler('a/b') end,
+        }
+    "#,
+        &[],
+    );
+    let c = ctx();
+    assert_eq!(ops.getattr(&c, Path::new("/exit"), None), Err(Errno::EIO));
+    let d = ops.opendir(&c, Path::new("/"), 0).unwrap();
+    assert_eq!(ops.readdir(&c, Path::new("/"), Fh(d.fh)), Err(Errno::EIO));
+    // Unmounted (the filesystem dropped), os.exit is the real one again.
+    drop(ops);
+    let restored: bool = script
+        .lua()
+        .load("return os.exit == REAL_EXIT")
+        .eval()
+        .unwrap();
+    assert!(restored);
+}
