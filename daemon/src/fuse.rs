@@ -140,7 +140,7 @@ impl FuseAdapter {
             IoDecision::Normal {
                 force_direct_io: true,
             } => (
-                flags - FopenFlags::FOPEN_KEEP_CACHE | FopenFlags::FOPEN_DIRECT_IO,
+                (flags - FopenFlags::FOPEN_KEEP_CACHE) | FopenFlags::FOPEN_DIRECT_IO,
                 None,
             ),
             IoDecision::Normal {
