@@ -439,7 +439,20 @@ fn raw_functions() -> Vec<(&'static str, Raw)> {
                 ));
             };
             let c = ctx(lua);
-            match with_handle(b, &c, &p, &arg(&a, 2), true, |fh| b.readdir(&c, &p, fh)) {
+            let listed = with_handle(b, &c, &p, &arg(&a, 2), true, |fh| {
+                let mut entries = b.readdir(&c, &p, fh)?;
+                // Documented: the filler gets a full stat table. The backend lists
+                // names and types only, so stat each entry here, on the open directory
+                // (an entry that vanished meanwhile comes without a stat).
+                for e in entries.iter_mut().filter(|e| e.stat.is_none()) {
+                    e.stat = match b.stat_entry(&c, &p, fh, &e.name) {
+                        Some(r) => r.ok(),
+                        None => b.getattr(&c, &p.join(&e.name), None).ok(),
+                    };
+                }
+                Ok(entries)
+            });
+            match listed {
                 Ok(entries) => {
                     for e in entries {
                         let name = lua.create_string(e.name.as_bytes())?;

@@ -232,10 +232,10 @@ impl Operations for LuaFilesystem {
     }
 
     fn served_by(&self, handler: &str) -> &'static str {
-        let handler = if handler == "lookup" {
-            "getattr"
-        } else {
-            handler
+        let handler = match handler {
+            "lookup" => "getattr",
+            "stat_entry" => "readdir",
+            h => h,
         };
         Op::ALL
             .iter()
@@ -669,7 +669,11 @@ impl Operations for LuaFilesystem {
                         if sink.len() >= 10_000_000 {
                             return Ok(false);
                         }
-                        sink.push(DirEntry { name, stat });
+                        sink.push(DirEntry {
+                            name,
+                            stat,
+                            kind: None,
+                        });
                         Ok(true)
                     },
                 )?;
@@ -683,6 +687,25 @@ impl Operations for LuaFilesystem {
                 Ok(list)
             }),
         }
+    }
+
+    /// Only where the listing came from a backend's own readdir on its own handle, and
+    /// that backend also answers getattr (a Lua getattr must see every stat request).
+    fn stat_entry(
+        &self,
+        ctx: &RequestContext,
+        dir: P,
+        fh: Fh,
+        name: &OsStr,
+    ) -> Option<OpResult<Stat>> {
+        let Route::Native(b) = self.route(Op::Readdir) else {
+            return None;
+        };
+        if !matches!(self.route(Op::Getattr), Route::Native(g) if Arc::ptr_eq(g, b)) {
+            return None;
+        }
+        let h = self.native_handle(fh, b)?;
+        b.stat_entry(ctx, dir, Fh(h.fh), name)
     }
 
     fn releasedir(&self, ctx: &RequestContext, path: P, fh: Fh) -> OpResult<()> {
