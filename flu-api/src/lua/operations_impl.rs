@@ -14,7 +14,7 @@ use super::call::{
 use super::dispatch::{route_label, LuaFilesystem, Op, Route};
 use super::handles::{new_file_info, NativeHandle, NativeRef, Slot};
 use super::native::{lock_from_lua, lock_to_lua, RENAME_FLAGS, XATTR_FLAGS};
-use super::sets::{bits_to_lua, mode_to_lua};
+use super::sets::{bits_to_lua, mode_from_lua, mode_to_lua};
 use super::stat::{stat_from_lua, statfs_from_lua};
 use super::time::timespec_to_lua;
 use crate::errno::Errno;
@@ -657,11 +657,17 @@ impl Operations for LuaFilesystem {
                 let defaults = self.defaults;
                 let filler = lua.create_function(
                     move |_, (name, stat, _offset): (mlua::LuaString, Value, Value)| {
-                        let stat = match &stat {
-                            Value::Nil => None,
-                            v => Some(stat_from_lua(v, &defaults).map_err(|e| {
-                                mlua::Error::runtime(format!("bad argument #2 to 'filler' ({e})"))
-                            })?),
+                        let bad = |e: String| {
+                            mlua::Error::runtime(format!("bad argument #2 to 'filler' ({e})"))
+                        };
+                        let (stat, kind) = match &stat {
+                            Value::Nil => (None, None),
+                            // A type alone ('directory', 0o040000): enough for a listing.
+                            v @ (Value::String(_) | Value::Integer(_) | Value::Number(_)) => {
+                                let kind = mode_from_lua(v).map_err(bad)? & libc::S_IFMT;
+                                (None, (kind != 0).then_some(kind))
+                            }
+                            v => (Some(stat_from_lua(v, &defaults).map_err(bad)?), None),
                         };
                         let name = OsString::from_vec(name.as_bytes().to_vec());
                         let mut sink = sink.lock().unwrap_or_else(|p| p.into_inner());
@@ -669,11 +675,7 @@ impl Operations for LuaFilesystem {
                         if sink.len() >= 10_000_000 {
                             return Ok(false);
                         }
-                        sink.push(DirEntry {
-                            name,
-                            stat,
-                            kind: None,
-                        });
+                        sink.push(DirEntry { name, stat, kind });
                         Ok(true)
                     },
                 )?;
