@@ -481,7 +481,7 @@ impl Filesystem for FuseAdapter {
         let ttl = c.attr_timeout.min(c.entry_timeout);
         for (i, entry) in chunk.entries.iter().enumerate().skip(chunk.start) {
             let offset = i as u64 + 1;
-            let full = match self.core.readdirplus_entry(&ctx, ino.0, entry) {
+            let full = match self.core.readdirplus_entry(&ctx, ino.0, &chunk, entry) {
                 Some(e) => {
                     let attr = to_file_attr(&e.stat, e.nodeid);
                     let full = reply.add(

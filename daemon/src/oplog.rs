@@ -73,6 +73,16 @@ impl LogValue for FileLock {
     }
 }
 
+/// `None`: the implementation does not offer the operation (the caller falls back).
+impl<T: LogValue> LogValue for Option<T> {
+    fn log_value(&self) -> String {
+        match self {
+            Some(v) => v.log_value(),
+            None => "unsupported".into(),
+        }
+    }
+}
+
 impl<A: LogValue, B: LogValue> LogValue for (A, B) {
     fn log_value(&self) -> String {
         format!("{} {}", self.0.log_value(), self.1.log_value())

@@ -41,12 +41,34 @@ pub struct Opened {
     pub backing_fd: Option<RawFd>,
 }
 
-/// One directory entry from `readdir`; a stat given here lets the daemon answer
-/// readdirplus without a getattr per entry.
+/// One directory entry from `readdir`. A stat given here lets the daemon answer
+/// readdirplus without a getattr per entry; a `kind` alone is enough for a plain readdir.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DirEntry {
     pub name: OsString,
     pub stat: Option<Stat>,
+    /// The file type bits (`S_IFDIR`, `S_IFREG`, …) when known without a stat (from
+    /// `d_type`); `None` when unknown. With a `stat`, its type wins.
+    pub kind: Option<u32>,
+}
+
+impl DirEntry {
+    /// An entry with nothing known but its name.
+    pub fn named(name: impl Into<OsString>) -> DirEntry {
+        DirEntry {
+            name: name.into(),
+            stat: None,
+            kind: None,
+        }
+    }
+
+    /// The file type bits, from the stat if there is one, else from `kind`.
+    pub fn file_type(&self) -> Option<u32> {
+        match &self.stat {
+            Some(st) => Some(st.file_type()),
+            None => self.kind,
+        }
+    }
 }
 
 /// A POSIX record lock (`struct flock`), as getlk/setlk carry it.
@@ -206,6 +228,20 @@ pub trait Operations: Send + Sync {
     /// when the implementation leaves them out.
     fn readdir(&self, ctx: &RequestContext, path: &Path, fh: Fh) -> OpResult<Vec<DirEntry>> {
         Err(Errno::ENOSYS)
+    }
+    /// The attributes of entry `name` of the directory `dir` opened as `fh`, when the
+    /// implementation can get them more cheaply than `getattr` of `dir/name` (the native
+    /// passthrough: `fstatat` on the open directory). `None`: not supported, the daemon
+    /// asks `getattr`. The daemon calls it for the entries of a readdirplus reply that
+    /// came without a stat; like `getattr`, it does not follow a final symlink.
+    fn stat_entry(
+        &self,
+        ctx: &RequestContext,
+        dir: &Path,
+        fh: Fh,
+        name: &OsStr,
+    ) -> Option<OpResult<Stat>> {
+        None
     }
     fn releasedir(&self, ctx: &RequestContext, path: &Path, fh: Fh) -> OpResult<()> {
         Ok(())

@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use flu_api::{DirEntry, Errno, Fh, OpResult, RequestContext};
+use flu_api::{DirEntry, Errno, Fh, OpResult, RequestContext, Stat};
 
 use super::{p, show, DirChunk, Entry, FsCore, Listing, OpenDir, UNKNOWN_INO};
 
@@ -22,6 +22,7 @@ impl FsCore {
                 entries.push(DirEntry {
                     name: OsString::from(dot),
                     stat: None,
+                    kind: Some(libc::S_IFDIR),
                 });
             }
         }
@@ -81,7 +82,12 @@ impl FsCore {
                 let start = usize::try_from(offset)
                     .unwrap_or(usize::MAX)
                     .min(entries.len());
-                Ok(DirChunk { entries, start })
+                Ok(DirChunk {
+                    entries,
+                    start,
+                    fh: dir.fh,
+                    path: path.clone().ok(),
+                })
             },
         )
     }
@@ -101,11 +107,12 @@ impl FsCore {
     }
 
     /// The file type bits (`S_IFDIR`, …) a plain readdir reports for `entry`. Without a
-    /// stat from the listing this asks getattr: fuser cannot send `DT_UNKNOWN`, and a
-    /// wrong type would mislead tools that trust it (find would not descend).
+    /// stat or a type from the listing this asks getattr: fuser cannot send
+    /// `DT_UNKNOWN`, and a wrong type would mislead tools that trust it (find would not
+    /// descend).
     pub fn dirent_type(&self, ctx: &RequestContext, dir: u64, entry: &DirEntry) -> u32 {
-        if let Some(st) = entry.stat {
-            return st.file_type();
+        if let Some(kind) = entry.file_type() {
+            return kind;
         }
         if entry.name == "." || entry.name == ".." {
             return libc::S_IFDIR;
@@ -125,10 +132,13 @@ impl FsCore {
     /// For readdirplus: the entry the kernel will learn for `entry` (one lookup counted;
     /// call `forget(nodeid, 1)` if it does not reach the kernel), or `None` for `.`, `..`
     /// and names whose attributes cannot be had.
+    /// The entry's attributes come from the listing, else from `stat_entry` on the open
+    /// directory `chunk.fh`, else from getattr of its path.
     pub fn readdirplus_entry(
         &self,
         ctx: &RequestContext,
         dir: u64,
+        chunk: &DirChunk,
         entry: &DirEntry,
     ) -> Option<Entry> {
         if entry.name == "." || entry.name == ".." {
@@ -136,18 +146,48 @@ impl FsCore {
         }
         let stat = match entry.stat {
             Some(st) => st,
-            None => {
-                let path = self.child_path(dir, &entry.name).ok()?;
-                self.run(
-                    "getattr",
-                    || format!("{path:?} (readdirplus)"),
-                    || self.ops.getattr(ctx, &path, None),
-                )
-                .ok()?
-            }
+            None => self.entry_stat(ctx, dir, chunk, entry)?,
         };
         let nodeid = self.nodes.lookup(dir, &entry.name, &stat)?;
         Some(Entry { nodeid, stat })
+    }
+
+    /// The stat of a listed entry that came without one; `None` if it cannot be had.
+    fn entry_stat(
+        &self,
+        ctx: &RequestContext,
+        dir: u64,
+        chunk: &DirChunk,
+        entry: &DirEntry,
+    ) -> Option<Stat> {
+        if let Some(dir_path) = &chunk.path {
+            let cheap = self.run(
+                "stat_entry",
+                || {
+                    format!(
+                        "{dir_path:?} fh={} {:?} (readdirplus)",
+                        chunk.fh.0, entry.name
+                    )
+                },
+                || {
+                    self.ops
+                        .stat_entry(ctx, dir_path, chunk.fh, &entry.name)
+                        .transpose()
+                },
+            );
+            match cheap {
+                Ok(Some(st)) => return Some(st),
+                Ok(None) => {}
+                Err(_) => return None,
+            }
+        }
+        let path = self.child_path(dir, &entry.name).ok()?;
+        self.run(
+            "getattr",
+            || format!("{path:?} (readdirplus)"),
+            || self.ops.getattr(ctx, &path, None),
+        )
+        .ok()
     }
 
     pub fn releasedir(&self, ctx: &RequestContext, nodeid: u64, fh: u64) -> OpResult<()> {

@@ -94,6 +94,10 @@ impl LogValue for XattrReply {
 pub struct DirChunk {
     pub entries: Arc<Vec<DirEntry>>,
     pub start: usize,
+    /// The implementation's handle of the open directory and its path (`None` when the
+    /// directory has no name any more), for stating entries (`Operations::stat_entry`).
+    pub fh: Fh,
+    pub path: Option<PathBuf>,
 }
 
 impl LogValue for DirChunk {

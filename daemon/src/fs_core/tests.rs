@@ -253,7 +253,7 @@ fn readdirplus_entries_count_lookups_and_use_listing_stats() {
     let before = fs.calls.getattr.load(Ordering::Relaxed);
     let found: Vec<_> = chunk.entries[chunk.start..]
         .iter()
-        .map(|e| c.readdirplus_entry(&ctx(), ROOT_ID, e))
+        .map(|e| c.readdirplus_entry(&ctx(), ROOT_ID, &chunk, e))
         .collect();
     assert_eq!(found[0], None, ". is not looked up");
     assert_eq!(found[1], None, ".. is not looked up");
@@ -288,10 +288,99 @@ fn readdirplus_without_listing_stats_asks_getattr() {
     );
     let before = fs.calls.getattr.load(Ordering::Relaxed);
     let e = c
-        .readdirplus_entry(&ctx(), ROOT_ID, &chunk.entries[2])
+        .readdirplus_entry(&ctx(), ROOT_ID, &chunk, &chunk.entries[2])
         .unwrap();
     assert!(e.stat.is_dir());
     assert_eq!(fs.calls.getattr.load(Ordering::Relaxed), before + 1);
+}
+
+#[test]
+fn readdir_types_from_listed_kinds_without_getattr() {
+    let fs = MemFs::new().with_readdir_kinds();
+    let (fs, c) = core_with(fs, AdapterConfig::default());
+    for (name, mode) in [
+        ("d", libc::S_IFDIR | 0o755),
+        ("f", libc::S_IFREG | 0o644),
+        ("p", libc::S_IFIFO | 0o600),
+    ] {
+        let e = if mode & libc::S_IFMT == libc::S_IFDIR {
+            c.mkdir(&ctx(), ROOT_ID, os(name), mode).unwrap()
+        } else {
+            c.mknod(&ctx(), ROOT_ID, os(name), mode, 0).unwrap()
+        };
+        c.forget(e.nodeid, 1);
+    }
+    c.symlink(&ctx(), ROOT_ID, os("l"), Path::new("f")).unwrap();
+    let fh = c.opendir(&ctx(), ROOT_ID, 0).unwrap();
+    let chunk = c.readdir(&ctx(), ROOT_ID, fh, 0).unwrap();
+    let before = fs.calls.getattr.load(Ordering::Relaxed);
+    let types: Vec<_> = chunk.entries[chunk.start..]
+        .iter()
+        .map(|e| {
+            (
+                e.name.to_string_lossy().into_owned(),
+                c.dirent_type(&ctx(), ROOT_ID, e),
+            )
+        })
+        .collect();
+    let want = [
+        (".", libc::S_IFDIR),
+        ("..", libc::S_IFDIR),
+        ("d", libc::S_IFDIR),
+        ("f", libc::S_IFREG),
+        ("l", libc::S_IFLNK),
+        ("p", libc::S_IFIFO),
+    ];
+    let want: Vec<_> = want.iter().map(|(n, t)| (n.to_string(), *t)).collect();
+    assert_eq!(types, want);
+    assert_eq!(
+        fs.calls.getattr.load(Ordering::Relaxed),
+        before,
+        "no getattr for a plain readdir when the listing has types"
+    );
+}
+
+#[test]
+fn readdirplus_stats_entries_through_stat_entry() {
+    let fs = MemFs::new().with_readdir_kinds().with_stat_entry();
+    let (fs, c) = core_with(fs, AdapterConfig::default());
+    let d = c.mkdir(&ctx(), ROOT_ID, os("d"), 0o700).unwrap();
+    let (f, _) = c.create(&ctx(), d.nodeid, os("f"), 0o640, 0).unwrap();
+    c.forget(f.nodeid, 1);
+    let fh = c.opendir(&ctx(), d.nodeid, 0).unwrap();
+    let chunk = c.readdir(&ctx(), d.nodeid, fh, 0).unwrap();
+    assert_eq!(names(&chunk), [".", "..", "f"]);
+    let getattrs = fs.calls.getattr.load(Ordering::Relaxed);
+    let found: Vec<_> = chunk.entries[chunk.start..]
+        .iter()
+        .map(|e| c.readdirplus_entry(&ctx(), d.nodeid, &chunk, e))
+        .collect();
+    assert_eq!(
+        found[..2],
+        [None, None],
+        "dots are neither stated nor looked up"
+    );
+    let e = found[2].unwrap();
+    assert_eq!(e.stat.mode, libc::S_IFREG | 0o640);
+    assert_eq!(
+        c.nodes().lookups(e.nodeid),
+        Some(1),
+        "one lookup for the kernel"
+    );
+    assert_eq!(fs.calls.stat_entry.load(Ordering::Relaxed), 1);
+    assert_eq!(
+        fs.calls.getattr.load(Ordering::Relaxed),
+        getattrs,
+        "no getattr"
+    );
+    // A name that vanished since the listing: no entry, and no getattr either.
+    c.unlink(&ctx(), d.nodeid, os("f")).unwrap();
+    assert_eq!(
+        c.readdirplus_entry(&ctx(), d.nodeid, &chunk, &chunk.entries[2]),
+        None
+    );
+    assert_eq!(fs.calls.stat_entry.load(Ordering::Relaxed), 2);
+    assert_eq!(fs.calls.getattr.load(Ordering::Relaxed), getattrs);
 }
 
 #[test]

@@ -35,6 +35,15 @@ pub struct Calls {
     pub create: AtomicUsize,
     pub mknod: AtomicUsize,
     pub getattr: AtomicUsize,
+    pub stat_entry: AtomicUsize,
+}
+
+/// What readdir tells about each entry besides its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Listed {
+    Stat,
+    Kind,
+    Name,
 }
 
 #[derive(Debug)]
@@ -42,8 +51,10 @@ pub struct MemFs {
     state: Mutex<State>,
     /// Answer ENOSYS to create (to test the mknod + open fallback).
     no_create: bool,
-    /// Give stats with readdir entries (readdirplus without getattr calls).
-    stats_in_readdir: bool,
+    /// What readdir entries carry (`Stat`: readdirplus without getattr calls).
+    listed: Listed,
+    /// Answer `stat_entry` (else leave it to getattr).
+    stat_entry: bool,
     /// Offer this file as the backing file of every regular file opened (kernel
     /// passthrough).
     backing: Option<std::fs::File>,
@@ -66,7 +77,8 @@ impl MemFs {
                 next_ino: ROOT_INO + 1,
             }),
             no_create: false,
-            stats_in_readdir: true,
+            listed: Listed::Stat,
+            stat_entry: false,
             backing: None,
             calls: Calls::default(),
         }
@@ -80,7 +92,19 @@ impl MemFs {
 
     /// Give readdir entries without attributes.
     pub fn without_readdir_stats(mut self) -> MemFs {
-        self.stats_in_readdir = false;
+        self.listed = Listed::Name;
+        self
+    }
+
+    /// Give readdir entries with their type only (as `d_type`).
+    pub fn with_readdir_kinds(mut self) -> MemFs {
+        self.listed = Listed::Kind;
+        self
+    }
+
+    /// Answer `stat_entry` for entries of listed directories.
+    pub fn with_stat_entry(mut self) -> MemFs {
+        self.stat_entry = true;
         self
     }
 
@@ -438,11 +462,33 @@ impl Operations for MemFs {
         Ok(node
             .children
             .iter()
-            .map(|(name, ino)| DirEntry {
-                name: name.clone(),
-                stat: self.stats_in_readdir.then(|| st.inodes[ino].stat),
+            .map(|(name, ino)| {
+                let stat = st.inodes[ino].stat;
+                DirEntry {
+                    name: name.clone(),
+                    stat: (self.listed == Listed::Stat).then_some(stat),
+                    kind: (self.listed == Listed::Kind).then(|| stat.file_type()),
+                }
             })
             .collect())
+    }
+
+    fn stat_entry(
+        &self,
+        _ctx: &RequestContext,
+        dir: &Path,
+        _fh: Fh,
+        name: &OsStr,
+    ) -> Option<OpResult<Stat>> {
+        if !self.stat_entry {
+            return None;
+        }
+        self.calls.stat_entry.fetch_add(1, Ordering::Relaxed);
+        let st = self.state();
+        Some(st.resolve(dir).and_then(|d| {
+            let ino = st.inodes[&d].children.get(name).ok_or(Errno::ENOENT)?;
+            Ok(st.inodes[ino].stat)
+        }))
     }
 
     fn statfs(&self, _ctx: &RequestContext, _path: &Path) -> OpResult<StatFs> {

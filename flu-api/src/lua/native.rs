@@ -16,7 +16,7 @@ use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Table, Value};
 
 use super::errno::LuaErrno;
 use super::handles::NativeHandle;
-use super::sets::{bits_from_lua, mode_from_lua, open_flags_from_lua};
+use super::sets::{bits_from_lua, mode_from_lua, open_flags_from_lua, type_string};
 use super::stat::{stat_to_lua, statfs_to_lua};
 use super::time::timespec_from_lua;
 use crate::errno::Errno;
@@ -439,13 +439,24 @@ fn raw_functions() -> Vec<(&'static str, Raw)> {
                 ));
             };
             let c = ctx(lua);
-            match with_handle(b, &c, &p, &arg(&a, 2), true, |fh| b.readdir(&c, &p, fh)) {
+            // The filler gets what the backend listed: a stat table only when it gave a
+            // stat (the passthrough does not), else the entry's type as a Flu mode string
+            // ('file', 'directory', …), else nil. Measured with bench/run on flu-lua
+            // (readdir of 2,000 files, time ratio to native): stating every entry here to
+            // hand the filler a full stat table ×42 (the tables are built and parsed back
+            // for each entry, although the kernel wants attributes only for the first
+            // chunk); a type string ×13; nothing (nil) ×72, as the daemon must then ask
+            // the Lua getattr for every entry's type. Readdirplus entries without a stat
+            // are stated through getattr, so a Lua getattr override also sees them.
+            let listed = with_handle(b, &c, &p, &arg(&a, 2), true, |fh| b.readdir(&c, &p, fh));
+            match listed {
                 Ok(entries) => {
                     for e in entries {
                         let name = lua.create_string(e.name.as_bytes())?;
-                        let stat = match &e.stat {
-                            Some(st) => Value::Table(stat_to_lua(lua, st)?),
-                            None => Value::Nil,
+                        let stat = match (&e.stat, e.kind.and_then(type_string)) {
+                            (Some(st), _) => Value::Table(stat_to_lua(lua, st)?),
+                            (None, Some(t)) => Value::String(lua.create_string(t)?),
+                            (None, None) => Value::Nil,
                         };
                         let more: Value = filler.call((name, stat))?;
                         if matches!(more, Value::Boolean(false)) {

@@ -14,7 +14,7 @@ use super::call::{
 use super::dispatch::{route_label, LuaFilesystem, Op, Route};
 use super::handles::{new_file_info, NativeHandle, NativeRef, Slot};
 use super::native::{lock_from_lua, lock_to_lua, RENAME_FLAGS, XATTR_FLAGS};
-use super::sets::{bits_to_lua, mode_to_lua};
+use super::sets::{bits_to_lua, mode_from_lua, mode_to_lua};
 use super::stat::{stat_from_lua, statfs_from_lua};
 use super::time::timespec_to_lua;
 use crate::errno::Errno;
@@ -232,10 +232,10 @@ impl Operations for LuaFilesystem {
     }
 
     fn served_by(&self, handler: &str) -> &'static str {
-        let handler = if handler == "lookup" {
-            "getattr"
-        } else {
-            handler
+        let handler = match handler {
+            "lookup" => "getattr",
+            "stat_entry" => "readdir",
+            h => h,
         };
         Op::ALL
             .iter()
@@ -657,11 +657,17 @@ impl Operations for LuaFilesystem {
                 let defaults = self.defaults;
                 let filler = lua.create_function(
                     move |_, (name, stat, _offset): (mlua::LuaString, Value, Value)| {
-                        let stat = match &stat {
-                            Value::Nil => None,
-                            v => Some(stat_from_lua(v, &defaults).map_err(|e| {
-                                mlua::Error::runtime(format!("bad argument #2 to 'filler' ({e})"))
-                            })?),
+                        let bad = |e: String| {
+                            mlua::Error::runtime(format!("bad argument #2 to 'filler' ({e})"))
+                        };
+                        let (stat, kind) = match &stat {
+                            Value::Nil => (None, None),
+                            // A type alone ('directory', 0o040000): enough for a listing.
+                            v @ (Value::String(_) | Value::Integer(_) | Value::Number(_)) => {
+                                let kind = mode_from_lua(v).map_err(bad)? & libc::S_IFMT;
+                                (None, (kind != 0).then_some(kind))
+                            }
+                            v => (Some(stat_from_lua(v, &defaults).map_err(bad)?), None),
                         };
                         let bytes = name.as_bytes();
                         // The kernel rejects a whole listing that has such a name.
@@ -677,7 +683,7 @@ impl Operations for LuaFilesystem {
                         if sink.len() >= 10_000_000 {
                             return Ok(false);
                         }
-                        sink.push(DirEntry { name, stat });
+                        sink.push(DirEntry { name, stat, kind });
                         Ok(true)
                     },
                 )?;
@@ -691,6 +697,25 @@ impl Operations for LuaFilesystem {
                 Ok(list)
             }),
         }
+    }
+
+    /// Only where the listing came from a backend's own readdir on its own handle, and
+    /// that backend also answers getattr (a Lua getattr must see every stat request).
+    fn stat_entry(
+        &self,
+        ctx: &RequestContext,
+        dir: P,
+        fh: Fh,
+        name: &OsStr,
+    ) -> Option<OpResult<Stat>> {
+        let Route::Native(b) = self.route(Op::Readdir) else {
+            return None;
+        };
+        if !matches!(self.route(Op::Getattr), Route::Native(g) if Arc::ptr_eq(g, b)) {
+            return None;
+        }
+        let h = self.native_handle(fh, b)?;
+        b.stat_entry(ctx, dir, Fh(h.fh), name)
     }
 
     fn releasedir(&self, ctx: &RequestContext, path: P, fh: Fh) -> OpResult<()> {

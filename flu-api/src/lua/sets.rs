@@ -75,6 +75,15 @@ const ACCESS_MODES: &[(&str, i32)] = &[
     ("rdwr", libc::O_RDWR),
 ];
 
+/// Flu's predefined mode string for the file type bits `kind` (`"file"`, `"directory"`,
+/// …), or `None` for bits that are no file type.
+pub fn type_string(kind: u32) -> Option<&'static str> {
+    MODE_STRINGS
+        .iter()
+        .find(|(n, m)| *n != "other" && m & S_IFMT == kind & S_IFMT && kind & S_IFMT != 0)
+        .map(|(n, _)| *n)
+}
+
 /// The mode a script gave: a Flu set, a Flu predefined string, or a number.
 pub fn mode_from_lua(v: &Value) -> Result<u32, String> {
     match v {

@@ -379,3 +379,109 @@ fn handlers_cannot_exit_the_daemon_or_list_bad_names() {
         .unwrap();
     assert!(restored);
 }
+
+#[test]
+fn listings_carry_types_and_stat_entry_goes_native_only_when_safe() {
+    let root = temp_dir("types");
+    std::fs::create_dir(root.join("d")).unwrap();
+    std::fs::write(root.join("f"), b"abc").unwrap();
+    std::os::unix::fs::symlink("f", root.join("l")).unwrap();
+    let root_s = root.to_str().unwrap();
+    let c = ctx();
+    let slash = Path::new("/");
+    let listing = |ops: &Arc<dyn Operations>| {
+        let d = ops.opendir(&c, slash, 0).unwrap();
+        let mut l: Vec<_> = ops
+            .readdir(&c, slash, Fh(d.fh))
+            .unwrap()
+            .into_iter()
+            .map(|e| {
+                (
+                    e.name.into_string().unwrap(),
+                    e.stat.map(|s| s.size),
+                    e.kind,
+                )
+            })
+            .collect();
+        l.sort();
+        (Fh(d.fh), l)
+    };
+
+    // base.readdir under a Lua readdir: the filler gets a type string, passed on as
+    // is; a script's own filler calls give a type (string or number) or a stat.
+    let (_s, ops) = load(
+        r#"
+        local base = require('flu').passthrough(...)
+        local fs = setmetatable({}, {__index = base})
+        function fs.readdir(path, filler, fi)
+          base.readdir(path, function(name, st)
+            assert(type(st) == 'string', 'a type string')
+            return filler(name, st)
+          end, fi)
+          filler('n', tonumber('10600', 8))
+          filler('s', {mode = 'file', size = 7})
+        end
+        return fs
+    "#,
+        &[root_s],
+    );
+    let (fh, l) = listing(&ops);
+    let want = [
+        ("d", None, Some(libc::S_IFDIR)),
+        ("f", None, Some(libc::S_IFREG)),
+        ("l", None, Some(libc::S_IFLNK)),
+        ("n", None, Some(libc::S_IFIFO)),
+        ("s", Some(7), None),
+    ];
+    let want: Vec<_> = want
+        .iter()
+        .map(|(n, s, k)| (n.to_string(), *s, *k))
+        .collect();
+    assert_eq!(l, want);
+    assert_eq!(
+        ops.stat_entry(&c, slash, fh, "f".as_ref()),
+        None,
+        "Lua readdir"
+    );
+
+    // Native readdir and getattr: stat_entry on the backend's open directory.
+    let (_s, ops) = load(
+        r#"
+        local base = require('flu').passthrough(...)
+        return setmetatable({read = function(...) return base.read(...) end}, {__index = base})
+    "#,
+        &[root_s],
+    );
+    let (fh, _) = listing(&ops);
+    let st = ops
+        .stat_entry(&c, slash, fh, "f".as_ref())
+        .unwrap()
+        .unwrap();
+    assert_eq!((st.size, st.file_type()), (3, libc::S_IFREG));
+    assert_eq!(
+        ops.stat_entry(&c, slash, fh, "nope".as_ref()),
+        Some(Err(Errno::ENOENT))
+    );
+    assert_eq!(ops.stat_entry(&c, slash, Fh(9999), "f".as_ref()), None);
+
+    // A Lua getattr must see every stat: no shortcut around it.
+    let (_s, ops) = load(
+        r#"
+        local base = require('flu').passthrough(...)
+        local fs = setmetatable({}, {__index = base})
+        function fs.getattr(path, fi) return base.getattr(path, fi) end
+        return fs
+    "#,
+        &[root_s],
+    );
+    let (fh, _) = listing(&ops);
+    assert_eq!(ops.stat_entry(&c, slash, fh, "f".as_ref()), None);
+
+    // A type the filler cannot read is a script error.
+    let (_s, ops) = load(
+        "return { readdir = function(path, filler) filler('x', 'bogus') end }",
+        &[],
+    );
+    assert_eq!(ops.readdir(&c, slash, Fh(0)), Err(Errno::EIO));
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -134,6 +134,15 @@ impl Operations for Passthrough {
     fn readdir(&self, _ctx: &RequestContext, _path: &Path, fh: Fh) -> OpResult<Vec<DirEntry>> {
         self.do_readdir(fh)
     }
+    fn stat_entry(
+        &self,
+        _ctx: &RequestContext,
+        _dir: &Path,
+        fh: Fh,
+        name: &OsStr,
+    ) -> Option<OpResult<Stat>> {
+        Some(self.do_stat_entry(fh, name))
+    }
     fn releasedir(&self, _ctx: &RequestContext, _path: &Path, fh: Fh) -> OpResult<()> {
         self.do_releasedir(fh)
     }

@@ -1,6 +1,8 @@
-//! opendir, readdir with stats, releasedir, fsyncdir.
+//! opendir, readdir with types, stat_entry, releasedir, fsyncdir.
 
 use std::collections::BTreeMap;
+use std::ffi::{CString, OsStr};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::symlink;
 
 use super::{ctx, lstat, p, Fx};
@@ -9,7 +11,7 @@ use crate::operations::{Fh, Operations};
 use crate::stat::Stat;
 
 #[test]
-fn readdir_lists_everything_with_stats() {
+fn readdir_lists_names_and_kinds_and_stat_entry_matches_fstatat() {
     let fx = Fx::new();
     std::fs::create_dir(fx.real("d")).unwrap();
     for i in 0..300 {
@@ -17,33 +19,60 @@ fn readdir_lists_everything_with_stats() {
     }
     std::fs::create_dir(fx.real("d/sub")).unwrap();
     symlink("nowhere", fx.real("d/link")).unwrap();
+    let fifo = CString::new(fx.real("d/fifo").as_os_str().as_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
     let fh = Fh(fx.fs.opendir(&ctx(), p("/d"), 0).unwrap().fh);
     let list = fx.fs.readdir(&ctx(), p("/d"), fh).unwrap();
-    let got: BTreeMap<_, _> = list.into_iter().map(|e| (e.name, e.stat)).collect();
+    assert!(
+        list.iter().all(|e| e.stat.is_none()),
+        "no stats in a listing"
+    );
+    let got: BTreeMap<_, _> = list.into_iter().map(|e| (e.name, e.kind)).collect();
     let want: Vec<_> = std::fs::read_dir(fx.real("d"))
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(got.len(), 302);
+    assert_eq!(got.len(), 303);
     assert_eq!(want.len(), got.len());
     for name in want {
-        let st = got[&name].expect("stat given");
-        let real = fx.real("d").join(&name);
-        assert_eq!(st, Stat::from(&lstat(&real).unwrap()), "{name:?}");
+        let real = lstat(&fx.real("d").join(&name)).unwrap();
+        // /tmp's filesystem reports d_type; DT_UNKNOWN would be None.
+        assert_eq!(got[&name], Some(real.st_mode & libc::S_IFMT), "{name:?}");
+        let st = fx
+            .fs
+            .stat_entry(&ctx(), p("/d"), fh, &name)
+            .expect("supported");
+        assert_eq!(st.unwrap(), Stat::from(&real), "{name:?}");
     }
+    assert_eq!(got[OsStr::new("sub")], Some(libc::S_IFDIR));
+    assert_eq!(got[OsStr::new("link")], Some(libc::S_IFLNK));
+    assert_eq!(got[OsStr::new("fifo")], Some(libc::S_IFIFO));
+    // stat_entry: one name of this directory, never followed, never outside it.
+    let e = |name: &str| fx.fs.stat_entry(&ctx(), p("/d"), fh, OsStr::new(name));
+    assert_eq!(e("nope"), Some(Err(Errno::ENOENT)));
+    for bad in ["", ".", "..", "sub/x", "../d"] {
+        assert_eq!(e(bad), Some(Err(Errno::EINVAL)), "{bad:?}");
+    }
+    assert_eq!(
+        fx.fs
+            .stat_entry(&ctx(), p("/d"), Fh(9999), OsStr::new("sub")),
+        Some(Err(Errno::EBADF))
+    );
     // Again from the start: the same listing, changes included.
     fx.write_real("d/late", b"");
-    assert_eq!(fx.fs.readdir(&ctx(), p("/d"), fh).unwrap().len(), 303);
+    assert_eq!(fx.fs.readdir(&ctx(), p("/d"), fh).unwrap().len(), 304);
     fx.fs.fsyncdir(&ctx(), p("/d"), fh, false).unwrap();
     fx.fs.fsyncdir(&ctx(), p("/d"), fh, true).unwrap();
-    // Still listable after the directory moved.
+    // Still listable, and its entries statable, after the directory moved.
     fx.fs.rename(&ctx(), p("/d"), p("/e"), 0).unwrap();
-    assert_eq!(fx.fs.readdir(&ctx(), p("/d"), fh).unwrap().len(), 303);
+    assert_eq!(fx.fs.readdir(&ctx(), p("/d"), fh).unwrap().len(), 304);
+    assert!(e("late").is_some_and(|r| r.is_ok_and(|st| st.size == 0)));
     fx.fs.releasedir(&ctx(), p("/e"), fh).unwrap();
     assert_eq!(
         fx.fs.readdir(&ctx(), p("/e"), fh).unwrap_err(),
         Errno::EBADF
     );
+    assert_eq!(e("late"), Some(Err(Errno::EBADF)));
 }
 
 #[test]
