@@ -194,9 +194,9 @@ function P.readdir(path, filler, fi)
   filler('..')
   for name, d, code in fi.fh:dir() do
     if not name then return nil, d, code end
-    -- With a stat, the daemon answers `ls -l` without one getattr per entry.
-    local a = d:attr(false)
-    filler(name, a and stat(a))
+    -- The entry's type (from the listing itself, no stat) is all a plain directory read
+    -- needs; the daemon asks getattr for the few entries `ls -l`-style reads want.
+    filler(name, d:attr('type', false))
   end
 end
 

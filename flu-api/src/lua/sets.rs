@@ -47,6 +47,17 @@ const MODE_STRINGS: &[(&str, u32)] = &[
     ("other", 0),
 ];
 
+/// The `fs` module's type names (`d:attr('type')`), accepted wherever a mode string is,
+/// so a listing can pass them to `filler` as they come.
+const FS_TYPE_NAMES: &[(&str, u32)] = &[
+    ("dir", libc::S_IFDIR | 0o770),
+    ("symlink", libc::S_IFLNK | 0o660),
+    ("pipe", libc::S_IFIFO | 0o660),
+    ("chardev", libc::S_IFCHR | 0o660),
+    ("blockdev", libc::S_IFBLK | 0o660),
+    ("unknown", 0),
+];
+
 /// Open flag names (the access mode is handled apart: it is a value, not a bit).
 pub const OPEN_FLAG_BITS: &[(&str, i32)] = &[
     ("append", libc::O_APPEND),
@@ -91,7 +102,11 @@ pub fn mode_from_lua(v: &Value) -> Result<u32, String> {
         Value::Number(n) if n.fract() == 0.0 && *n >= 0.0 => Ok(*n as u32),
         Value::String(s) => {
             let s = s.to_string_lossy();
-            if let Some((_, m)) = MODE_STRINGS.iter().find(|(n, _)| *n == s) {
+            if let Some((_, m)) = MODE_STRINGS
+                .iter()
+                .chain(FS_TYPE_NAMES)
+                .find(|(n, _)| *n == s)
+            {
                 return Ok(*m);
             }
             // An octal string such as "0644" or "100644".
@@ -311,6 +326,8 @@ mod tests {
         }
         let s = Value::String(lua.create_string("directory").unwrap());
         assert_eq!(mode_from_lua(&s).unwrap(), libc::S_IFDIR | 0o770);
+        let s = Value::String(lua.create_string("symlink").unwrap());
+        assert_eq!(mode_from_lua(&s).unwrap() & libc::S_IFMT, libc::S_IFLNK);
         assert_eq!(mode_from_lua(&Value::Integer(0o100644)).unwrap(), 0o100644);
         assert!(mode_from_lua(&Value::Boolean(true)).is_err());
     }
