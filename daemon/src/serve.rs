@@ -106,22 +106,24 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
             return Err(msg);
         }
     };
-    tracing::info!(
-        "mounted on {} (pid {})",
-        req.mountpoint.display(),
-        std::process::id()
-    );
     if let Some(pid_file) = &req.pid_file {
         if let Err(e) = std::fs::write(pid_file, format!("{}\n", std::process::id())) {
             tracing::warn!("cannot write pid file {}: {e}", pid_file.display());
         }
     }
+    // Detached: from here on the log goes to --log-file or syslog, never the terminal
+    // (a successful `flu mount` prints nothing).
     if !req.foreground {
         redirect_stdio(req.log_file.as_deref());
         if req.log_file.is_none() {
             crate::logging::switch_to_syslog();
         }
     }
+    tracing::info!(
+        "mounted on {} (pid {})",
+        req.mountpoint.display(),
+        std::process::id()
+    );
     reporter.ready();
 
     let mut unmounter = session.unmount_callable();
