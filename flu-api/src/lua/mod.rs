@@ -10,7 +10,7 @@ pub mod errno;
 mod handles;
 mod module;
 mod native;
-mod operations_impl;
+mod ops;
 mod script;
 pub mod sets;
 pub mod stat;
