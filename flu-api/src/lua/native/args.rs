@@ -1,0 +1,127 @@
+//! Reading a native function's arguments: paths, integers, times, locks, and what a
+//! file-info table (`fi`) carries (the native handle, open flags, lock owner); also the
+//! request context the daemon left for the call, and lock tables back to Lua.
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use mlua::{Lua, MultiValue, Table, Value};
+
+use crate::lua::handles::NativeHandle;
+use crate::lua::sets::open_flags_from_lua;
+use crate::lua::time::timespec_from_lua;
+use crate::operations::{FileLock, RequestContext};
+use crate::time::TimeSet;
+
+pub(super) fn ctx(lua: &Lua) -> RequestContext {
+    lua.app_data_ref::<RequestContext>()
+        .map(|c| *c)
+        .unwrap_or_default()
+}
+
+pub(super) fn path_arg(v: &Value, what: &str) -> mlua::Result<std::path::PathBuf> {
+    match v {
+        Value::String(s) => Ok(Path::new(OsStr::from_bytes(&s.as_bytes())).to_path_buf()),
+        other => Err(mlua::Error::runtime(format!(
+            "bad argument '{what}' (string expected, got {})",
+            other.type_name()
+        ))),
+    }
+}
+
+pub(super) fn int_arg(v: &Value, what: &str) -> mlua::Result<i64> {
+    match v {
+        Value::Integer(n) => Ok(*n),
+        Value::Number(n) if n.fract() == 0.0 => Ok(*n as i64),
+        other => Err(mlua::Error::runtime(format!(
+            "bad argument '{what}' (integer expected, got {})",
+            other.type_name()
+        ))),
+    }
+}
+
+/// The native handle in `fi.fh`, if any.
+pub(super) fn handle_of(fi: &Value) -> Option<NativeHandle> {
+    let Value::Table(fi) = fi else { return None };
+    match fi.raw_get::<Value>("fh").ok()? {
+        Value::UserData(ud) => ud.borrow::<NativeHandle>().ok().map(|h| *h),
+        _ => None,
+    }
+}
+
+pub(super) fn lock_owner_of(fi: &Value) -> u64 {
+    match fi {
+        Value::Table(fi) => fi
+            .raw_get::<Option<i64>>("lock_owner")
+            .ok()
+            .flatten()
+            .unwrap_or(0) as u64,
+        _ => 0,
+    }
+}
+
+pub(super) fn flags_of(fi: &Value) -> i32 {
+    match fi {
+        Value::Table(fi) => fi
+            .raw_get::<Value>("flags")
+            .ok()
+            .and_then(|f| open_flags_from_lua(&f).ok())
+            .unwrap_or(libc::O_RDONLY),
+        _ => libc::O_RDONLY,
+    }
+}
+
+pub(super) fn time_arg(v: &Value) -> mlua::Result<TimeSet> {
+    match v {
+        Value::Nil => Ok(TimeSet::Omit),
+        Value::String(s) if s.as_bytes().as_ref() == b"now" => Ok(TimeSet::Now),
+        other => timespec_from_lua(other)
+            .map(TimeSet::At)
+            .map_err(mlua::Error::runtime),
+    }
+}
+
+/// A lock table (`{type='rdlck'|'wrlck'|'unlck', start=, ['end']=, pid=}`; `'read'`
+/// and `'write'` are accepted too); fields left out come from `default`.
+pub fn lock_from_lua(v: &Value, default: FileLock) -> FileLock {
+    let Value::Table(t) = v else { return default };
+    let get = |k: &str| t.get::<Option<i64>>(k).ok().flatten();
+    let typ = match t.get::<Option<String>>("type").ok().flatten().as_deref() {
+        Some("rdlck") | Some("read") => libc::F_RDLCK,
+        Some("wrlck") | Some("write") => libc::F_WRLCK,
+        Some(_) => libc::F_UNLCK,
+        None => default.typ,
+    };
+    FileLock {
+        start: get("start").map(|n| n as u64).unwrap_or(default.start),
+        end: get("end").map(|n| n as u64).unwrap_or(default.end),
+        typ,
+        pid: get("pid").map(|n| n as u32).unwrap_or(default.pid),
+    }
+}
+
+pub fn lock_to_lua(lua: &Lua, l: &FileLock) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    let typ = match l.typ {
+        libc::F_RDLCK => "rdlck",
+        libc::F_WRLCK => "wrlck",
+        _ => "unlck",
+    };
+    t.raw_set("type", typ)?;
+    t.raw_set("start", l.start as i64)?;
+    t.raw_set("end", l.end as i64)?;
+    t.raw_set("pid", l.pid)?;
+    Ok(t)
+}
+
+pub(super) fn arg(args: &MultiValue, i: usize) -> Value {
+    args.get(i).cloned().unwrap_or(Value::Nil)
+}
+
+pub(super) fn optional_id(v: &Value) -> Option<u32> {
+    match v {
+        Value::Integer(n) if *n >= 0 && *n <= u32::MAX as i64 => Some(*n as u32),
+        _ => None,
+    }
+}
