@@ -125,3 +125,8 @@ pub(super) fn optional_id(v: &Value) -> Option<u32> {
         _ => None,
     }
 }
+
+/// fsync's datasync as Flu passes it: a boolean (fsync) or a number (fsyncdir).
+pub(super) fn datasync_arg(v: &Value) -> bool {
+    matches!(v, Value::Boolean(true)) || matches!(v, Value::Integer(n) if *n != 0)
+}

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use mlua::{Lua, Value};
 
-use super::args::{arg, ctx, flags_of, handle_of, int_arg, lock_owner_of, path_arg};
+use super::args::{arg, ctx, datasync_arg, flags_of, handle_of, int_arg, lock_owner_of, path_arg};
 use super::{answer, lock_from_lua, lock_to_lua, Raw};
 use crate::errno::Errno;
 use crate::lua::handles::NativeHandle;
@@ -142,8 +142,7 @@ pub(super) fn raw_functions() -> Vec<(&'static str, Raw)> {
         }),
         ("fsync", |lua, b, a| {
             let p = path_arg(&arg(&a, 0), "path")?;
-            let datasync = matches!(arg(&a, 1), Value::Boolean(true))
-                || matches!(arg(&a, 1), Value::Integer(n) if n != 0);
+            let datasync = datasync_arg(&arg(&a, 1));
             let c = ctx(lua);
             answer(
                 lua,
@@ -209,8 +208,7 @@ pub(super) fn raw_functions() -> Vec<(&'static str, Raw)> {
         }),
         ("fsyncdir", |lua, b, a| {
             let p = path_arg(&arg(&a, 0), "path")?;
-            let datasync = matches!(arg(&a, 1), Value::Boolean(true))
-                || matches!(arg(&a, 1), Value::Integer(n) if n != 0);
+            let datasync = datasync_arg(&arg(&a, 1));
             let c = ctx(lua);
             answer(
                 lua,
