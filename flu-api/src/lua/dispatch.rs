@@ -14,7 +14,7 @@ use std::time::Duration;
 use mlua::{Function, Lua, Table, Value};
 
 use super::call::HandlerError;
-use super::handles::{new_file_info, HandleTable, NativeHandle, NativeRef, Slot};
+use super::handles::{new_file_info, HandleTable, NativeHandle, NativeRef};
 use super::native::NativeRegistry;
 use super::stat::StatDefaults;
 use super::watchdog::Watchdog;
@@ -330,8 +330,7 @@ impl LuaFilesystem {
         fh: Fh,
         backend: &Arc<dyn Operations>,
     ) -> Option<NativeHandle> {
-        let slot: Slot = self.handles.get(fh.0)?;
-        let native: NativeRef = slot.native?;
+        let native: NativeRef = self.handles.native(fh.0)?;
         Arc::ptr_eq(&native.backend, backend).then_some(native.handle)
     }
 }

@@ -63,6 +63,17 @@ impl HandleTable {
         self.lock().get(&fh).cloned()
     }
 
+    /// The native part of a slot, without touching its `fi` table: cloning a Lua value
+    /// takes the Lua state's lock, which native I/O must never wait for.
+    pub fn native(&self, fh: u64) -> Option<NativeRef> {
+        self.lock().get(&fh).and_then(|s| s.native.clone())
+    }
+
+    /// The open flags of a slot (no Lua value touched either).
+    pub fn flags(&self, fh: u64) -> Option<i32> {
+        self.lock().get(&fh).map(|s| s.flags)
+    }
+
     pub fn set_fi(&self, fh: u64, fi: Table) {
         if let Some(slot) = self.lock().get_mut(&fh) {
             slot.fi = Some(fi);

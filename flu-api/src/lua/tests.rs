@@ -485,3 +485,48 @@ fn listings_carry_types_and_stat_entry_goes_native_only_when_safe() {
     assert_eq!(ops.readdir(&c, slash, Fh(0)), Err(Errno::EIO));
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// Native I/O never waits for Lua: while a Lua handler holds the Lua lock (sleeping in
+/// it here), reads through the native backend complete.
+#[test]
+fn native_io_does_not_wait_for_a_busy_lua_handler() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let root = temp_dir("busy");
+    std::fs::write(root.join("f"), b"native data").unwrap();
+    let (_s, ops) = load(
+        r#"
+        local flu = require 'flu'
+        local base = flu.passthrough(...)
+        local fs = setmetatable({}, {__index = base})
+        function fs.getattr(path, fi)
+          if path == '/slow' then flu.sleep(2) return {mode = 'file'} end
+          return base.getattr(path, fi)
+        end
+        -- Opened in Lua (the handle has a fi table), read natively.
+        function fs.open(path, fi) return base.open(path, fi) end
+        return fs
+    "#,
+        &[root.to_str().unwrap()],
+    );
+    let c = RequestContext::default();
+    let f = Path::new("/f");
+    let o = ops.open(&c, f, libc::O_RDONLY).unwrap();
+    let slow_done = Arc::new(AtomicBool::new(false));
+    let slow = {
+        let (ops, done) = (ops.clone(), slow_done.clone());
+        std::thread::spawn(move || {
+            let r = ops.getattr(&RequestContext::default(), Path::new("/slow"), None);
+            done.store(true, Ordering::SeqCst);
+            r
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(ops.read(&c, f, Fh(o.fh), 0, 64).unwrap(), b"native data");
+    assert!(
+        !slow_done.load(Ordering::SeqCst),
+        "the read waited for the Lua handler"
+    );
+    assert!(slow.join().unwrap().is_ok());
+    ops.release(&c, f, Fh(o.fh), libc::O_RDONLY, false).unwrap();
+    let _ = std::fs::remove_dir_all(&root);
+}

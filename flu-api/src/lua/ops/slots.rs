@@ -127,11 +127,7 @@ impl LuaFilesystem {
         if let Some(h) = self.native_handle(fh, backend) {
             return f(Fh(h.fh));
         }
-        let flags = self
-            .handles
-            .get(fh.0)
-            .map(|s| s.flags)
-            .unwrap_or(libc::O_RDONLY)
+        let flags = self.handles.flags(fh.0).unwrap_or(libc::O_RDONLY)
             & !(libc::O_CREAT | libc::O_EXCL | libc::O_TRUNC);
         let opened = if dir {
             backend.opendir(ctx, path, flags)?
