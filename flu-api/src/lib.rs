@@ -14,6 +14,8 @@ pub mod lua;
 pub mod operations;
 pub mod passthrough;
 pub mod stat;
+#[cfg(test)]
+mod test_support;
 pub mod time;
 
 pub use errno::Errno;

@@ -2,31 +2,17 @@
 //! scripts, error conventions, file-info lifetime, and native routing.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use super::{default_environment, Script, ScriptOutcome};
 use crate::errno::Errno;
 use crate::operations::{Fh, Operations, RequestContext};
+use crate::test_support::TempDir;
 use crate::time::{TimeSet, Timespec};
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let mut template = std::env::temp_dir()
-        .join(format!("flu-lua-{tag}-XXXXXX"))
-        .into_os_string()
-        .into_encoded_bytes();
-    template.push(0);
-    // SAFETY: template is a NUL-terminated buffer mkdtemp may modify.
-    let p = unsafe { libc::mkdtemp(template.as_mut_ptr() as *mut libc::c_char) };
-    assert!(!p.is_null(), "mkdtemp failed");
-    template.pop();
-    PathBuf::from(OsString::from(
-        String::from_utf8(template).expect("utf8 temp path"),
-    ))
-}
-
 fn load(source: &str, args: &[&str]) -> (Script, Arc<dyn Operations>) {
-    let dir = temp_dir("script");
+    let dir = TempDir::new("lua-script");
     let path = dir.join("fs.lua");
     std::fs::write(&path, source).expect("write script");
     let args: Vec<OsString> = args.iter().map(OsString::from).collect();
@@ -232,9 +218,9 @@ fn handler_results_and_arguments() {
 
 #[test]
 fn passthrough_alone_is_served_natively_and_overrides_go_through_lua() {
-    let root = temp_dir("pt");
+    let root = TempDir::new("lua-pt");
     std::fs::write(root.join("f"), b"data").unwrap();
-    let root_s = root.to_str().unwrap();
+    let root_s = root.path().to_str().unwrap();
     let (_s, ops) = load("return require('flu').passthrough(...)", &[root_s]);
     // The sole native backend is served directly: no LuaFilesystem in between.
     assert!(ops.getattr(&ctx(), Path::new("/f"), None).is_ok());
@@ -270,12 +256,11 @@ fn passthrough_alone_is_served_natively_and_overrides_go_through_lua() {
     assert_eq!(ops.write(&c, f, Fh(o.fh), 4, b"!!").unwrap(), 2);
     ops.release(&c, f, Fh(o.fh), libc::O_RDWR, false).unwrap();
     assert_eq!(std::fs::read(root.join("f")).unwrap(), b"data!!");
-    let _ = std::fs::remove_dir_all(&root);
 }
 
 #[test]
 fn script_errors_are_reported_with_file_and_line() {
-    let dir = temp_dir("syntax");
+    let dir = TempDir::new("lua-syntax");
     let path = dir.join("bad.lua");
     std::fs::write(&path, "local x = \nreturn {").unwrap();
     let err = Script::load(&path, &[], &default_environment())
@@ -329,7 +314,7 @@ fn original_flu_conventions_still_work() {
 
 #[test]
 fn endless_handlers_are_interrupted() {
-    let dir = temp_dir("loop");
+    let dir = TempDir::new("lua-loop");
     let path = dir.join("loop.lua");
     std::fs::write(
         &path,
@@ -382,11 +367,11 @@ fn handlers_cannot_exit_the_daemon_or_list_bad_names() {
 
 #[test]
 fn listings_carry_types_and_stat_entry_goes_native_only_when_safe() {
-    let root = temp_dir("types");
+    let root = TempDir::new("lua-types");
     std::fs::create_dir(root.join("d")).unwrap();
     std::fs::write(root.join("f"), b"abc").unwrap();
     std::os::unix::fs::symlink("f", root.join("l")).unwrap();
-    let root_s = root.to_str().unwrap();
+    let root_s = root.path().to_str().unwrap();
     let c = ctx();
     let slash = Path::new("/");
     let listing = |ops: &Arc<dyn Operations>| {
@@ -483,7 +468,6 @@ fn listings_carry_types_and_stat_entry_goes_native_only_when_safe() {
         &[],
     );
     assert_eq!(ops.readdir(&c, slash, Fh(0)), Err(Errno::EIO));
-    let _ = std::fs::remove_dir_all(&root);
 }
 
 /// Native I/O never waits for Lua: while a Lua handler holds the Lua lock (sleeping in
@@ -491,7 +475,7 @@ fn listings_carry_types_and_stat_entry_goes_native_only_when_safe() {
 #[test]
 fn native_io_does_not_wait_for_a_busy_lua_handler() {
     use std::sync::atomic::{AtomicBool, Ordering};
-    let root = temp_dir("busy");
+    let root = TempDir::new("lua-busy");
     std::fs::write(root.join("f"), b"native data").unwrap();
     let (_s, ops) = load(
         r#"
@@ -506,7 +490,7 @@ fn native_io_does_not_wait_for_a_busy_lua_handler() {
         function fs.open(path, fi) return base.open(path, fi) end
         return fs
     "#,
-        &[root.to_str().unwrap()],
+        &[root.path().to_str().unwrap()],
     );
     let c = RequestContext::default();
     let f = Path::new("/f");
@@ -528,5 +512,4 @@ fn native_io_does_not_wait_for_a_busy_lua_handler() {
     );
     assert!(slow.join().unwrap().is_ok());
     ops.release(&c, f, Fh(o.fh), libc::O_RDONLY, false).unwrap();
-    let _ = std::fs::remove_dir_all(&root);
 }

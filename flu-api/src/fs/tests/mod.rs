@@ -10,36 +10,11 @@ mod limits;
 mod ops;
 mod xattrs;
 
-use std::ffi::{CString, OsStr};
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
 
 use mlua::Lua;
 
-/// A temporary directory removed on drop.
-pub(super) struct TempDir(PathBuf);
-
-impl TempDir {
-    pub(super) fn new_in(base: &str) -> TempDir {
-        let tmpl = CString::new(format!("{base}/flu-fs-test-XXXXXX")).unwrap();
-        let mut buf = tmpl.into_bytes_with_nul();
-        // SAFETY: buf is a writable NUL-terminated template.
-        let p = unsafe { libc::mkdtemp(buf.as_mut_ptr().cast()) };
-        assert!(!p.is_null(), "mkdtemp: {}", std::io::Error::last_os_error());
-        buf.pop();
-        TempDir(PathBuf::from(OsStr::from_bytes(&buf)))
-    }
-
-    pub(super) fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+pub(super) use crate::test_support::TempDir;
 
 /// Lua helpers every test chunk can use.
 const PRELUDE: &str = r#"
@@ -78,7 +53,7 @@ pub(super) fn env_in(base: &str) -> Env {
     let lua = Lua::new();
     let fs = super::create_module(&lua).unwrap();
     lua.globals().set("fs", fs).unwrap();
-    let dir = TempDir::new_in(base);
+    let dir = TempDir::new_in(base, "fs-test");
     let t = lua
         .create_string(dir.path().as_os_str().as_bytes())
         .unwrap();

@@ -136,7 +136,8 @@ impl LuaFilesystem {
         ctx: &RequestContext,
         path: P,
         fh: Fh,
-        flags: i32,
+        // The slot keeps the flags the file was opened with.
+        _flags: i32,
         flush: bool,
     ) -> OpResult<()> {
         let result = match self.route(Op::Release) {
@@ -150,7 +151,6 @@ impl LuaFilesystem {
         if let Some(slot) = self.handles.remove(fh.0) {
             self.release_native(ctx, path, &slot, false);
         }
-        let _ = flags;
         result
     }
 

@@ -20,29 +20,7 @@ use crate::operations::{Fh, Operations, RequestContext};
 
 use super::{Passthrough, PassthroughOptions};
 
-/// A temporary directory, removed on drop.
-pub(super) struct TempDir(PathBuf);
-
-impl TempDir {
-    pub fn new_in(base: &str) -> TempDir {
-        let tmpl = CString::new(format!("{base}/flu-pt-XXXXXX")).unwrap();
-        let mut raw = tmpl.into_bytes_with_nul();
-        let p = unsafe { libc::mkdtemp(raw.as_mut_ptr().cast()) };
-        assert!(!p.is_null(), "mkdtemp in {base}: {}", Errno::last());
-        raw.pop();
-        TempDir(PathBuf::from(String::from_utf8(raw).unwrap()))
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+pub(super) use crate::test_support::TempDir;
 
 /// A passthrough over a fresh directory.
 pub(super) struct Fx {
@@ -62,7 +40,7 @@ impl Fx {
     }
 
     pub fn in_base(base: &str, opts: PassthroughOptions) -> Fx {
-        let dir = TempDir::new_in(base);
+        let dir = TempDir::new_in(base, "pt");
         let fs = Passthrough::new(dir.path(), opts).unwrap();
         Fx { dir, fs }
     }
