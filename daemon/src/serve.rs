@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use flu_api::Operations;
+use flu_api::{Op, Operations, ServedBy};
 use fuser::{Config, Session};
 use nix::sys::signal::{SigSet, Signal};
 
@@ -90,7 +90,7 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
     let mut adapter_config = req.options.adapter.clone();
     // A script with its own `lock` handler gets POSIX locks sent to it; otherwise the
     // kernel keeps locks locally, with exact POSIX semantics.
-    adapter_config.posix_locks |= ops.served_by("lock") == "lua";
+    adapter_config.posix_locks |= ops.served_by(Op::Lock) == ServedBy::Lua;
     // Real inode numbers (a passthrough's) are shown as such, and hard links share a node.
     adapter_config.use_ino |= ops.stable_inode_numbers();
     let adapter = FuseAdapter::new(ops, adapter_config);

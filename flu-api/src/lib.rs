@@ -1,8 +1,10 @@
 //! flu-api: everything a Lua filesystem script sees, and the typed interface the daemon
 //! calls. It knows Lua and POSIX types, not the FUSE wire protocol.
 //!
-//! - [`operations`]: the path-based `Operations` trait the daemon drives.
+//! - [`op`]: the list of operations, declared once.
+//! - [`operations`]: the path-based operation traits the daemon drives, one per concern.
 //! - [`errno`], [`stat`], [`time`]: the Rust values that cross that interface.
+//! - [`handle_table`]: the open-handle table every layer uses.
 //! - [`lua`]: the Lua side: the `flu` module, handler calls, `LuaFilesystem`.
 //! - [`fs`]: the portable `fs` Lua module.
 //! - [`passthrough`]: the native passthrough backend.
@@ -10,7 +12,9 @@
 pub mod errno;
 mod errno_table;
 pub mod fs;
+pub mod handle_table;
 pub mod lua;
+pub mod op;
 pub mod operations;
 pub mod passthrough;
 pub mod stat;
@@ -19,8 +23,11 @@ mod test_support;
 pub mod time;
 
 pub use errno::Errno;
+pub use handle_table::HandleTable;
+pub use op::{Op, ServedBy};
 pub use operations::{
-    ConnectionInfo, DirEntry, Fh, FileLock, OpResult, Opened, Operations, RequestContext,
+    AttrOps, ConnectionInfo, DirEntry, DirOps, Fh, FileLock, FileOps, Lifecycle, LockOps, NameOps,
+    OpResult, Opened, Operations, RequestContext, Unimplemented, XattrOps,
 };
 pub use stat::{Stat, StatFs};
 pub use time::{TimeSet, Timespec};

@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use flu_api::{DirEntry, Errno, Fh, OpResult, RequestContext, Stat};
+use flu_api::{DirEntry, Errno, Fh, Op, OpResult, RequestContext, Stat};
 
 use super::{p, show, DirChunk, Entry, FsCore, Listing, OpenDir, UNKNOWN_INO};
 
@@ -34,7 +34,7 @@ impl FsCore {
     pub fn opendir(&self, ctx: &RequestContext, nodeid: u64, flags: i32) -> OpResult<u64> {
         let path = self.path(nodeid);
         self.run(
-            "opendir",
+            Op::Opendir,
             || format!("{} flags={flags:#o}", show(&path, nodeid)),
             || {
                 let path = p(&path)?;
@@ -63,7 +63,7 @@ impl FsCore {
     ) -> OpResult<DirChunk> {
         let path = self.path(nodeid);
         self.run(
-            "readdir",
+            Op::Readdir,
             || format!("{} fh={fh} offset={offset}", show(&path, nodeid)),
             || {
                 let dir = self.dirs.get(fh).ok_or(Errno::EBADF)?;
@@ -120,7 +120,7 @@ impl FsCore {
         self.child_path(dir, &entry.name)
             .and_then(|path| {
                 self.run(
-                    "getattr",
+                    Op::Getattr,
                     || format!("{path:?} (readdir type)"),
                     || self.ops.getattr(ctx, &path, None),
                 )
@@ -162,7 +162,7 @@ impl FsCore {
     ) -> Option<Stat> {
         if let Some(dir_path) = &chunk.path {
             let cheap = self.run(
-                "stat_entry",
+                Op::StatEntry,
                 || {
                     format!(
                         "{dir_path:?} fh={} {:?} (readdirplus)",
@@ -183,7 +183,7 @@ impl FsCore {
         }
         let path = self.child_path(dir, &entry.name).ok()?;
         self.run(
-            "getattr",
+            Op::Getattr,
             || format!("{path:?} (readdirplus)"),
             || self.ops.getattr(ctx, &path, None),
         )
@@ -193,7 +193,7 @@ impl FsCore {
     pub fn releasedir(&self, ctx: &RequestContext, nodeid: u64, fh: u64) -> OpResult<()> {
         let path = self.path(nodeid);
         self.run(
-            "releasedir",
+            Op::Releasedir,
             || format!("{} fh={fh}", show(&path, nodeid)),
             || {
                 let dir = self.dirs.remove(fh).ok_or(Errno::EBADF)?;
@@ -212,7 +212,7 @@ impl FsCore {
     ) -> OpResult<()> {
         let path = self.path(nodeid);
         self.run(
-            "fsyncdir",
+            Op::Fsyncdir,
             || format!("{} fh={fh} datasync={datasync}", show(&path, nodeid)),
             || {
                 let dir = self.dirs.get(fh).ok_or(Errno::EBADF)?;

@@ -5,7 +5,7 @@ use std::ffi::OsStr;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
-use flu_api::{Errno, Fh, FileLock, OpResult, Opened, RequestContext};
+use flu_api::{Errno, Fh, FileLock, Op, OpResult, Opened, RequestContext};
 
 use super::{p, show, Entry, FsCore, OpenFile, OpenReply};
 
@@ -28,7 +28,7 @@ impl FsCore {
     pub fn open(&self, ctx: &RequestContext, nodeid: u64, flags: i32) -> OpResult<OpenReply> {
         let path = self.path(nodeid);
         self.run(
-            "open",
+            Op::Open,
             || format!("{} flags={flags:#o}", show(&path, nodeid)),
             || Ok(self.opened(nodeid, self.ops.open(ctx, p(&path)?, flags)?)),
         )
@@ -46,7 +46,7 @@ impl FsCore {
     ) -> OpResult<(Entry, OpenReply)> {
         let path = self.child_path(parent, name);
         self.run(
-            "create",
+            Op::Create,
             || format!("{} mode={mode:o} flags={flags:#o}", show(&path, parent)),
             || {
                 let path = p(&path)?;
@@ -93,7 +93,7 @@ impl FsCore {
     ) -> OpResult<Vec<u8>> {
         let path = self.path(nodeid);
         self.run(
-            "read",
+            Op::Read,
             || {
                 format!(
                     "{} fh={fh} offset={offset} size={size}",
@@ -121,7 +121,7 @@ impl FsCore {
     ) -> OpResult<u32> {
         let path = self.path(nodeid);
         self.run(
-            "write",
+            Op::Write,
             || {
                 format!(
                     "{} fh={fh} offset={offset} size={}",
@@ -148,7 +148,7 @@ impl FsCore {
     ) -> OpResult<()> {
         let path = self.path(nodeid);
         self.run(
-            "flush",
+            Op::Flush,
             || format!("{} fh={fh}", show(&path, nodeid)),
             || {
                 self.ops
@@ -167,7 +167,7 @@ impl FsCore {
     ) -> OpResult<()> {
         let path = self.path(nodeid);
         self.run(
-            "release",
+            Op::Release,
             || format!("{} fh={fh}", show(&path, nodeid)),
             || {
                 let file = self.files.remove(fh).ok_or(Errno::EBADF)?;
@@ -185,7 +185,7 @@ impl FsCore {
     ) -> OpResult<()> {
         let path = self.path(nodeid);
         self.run(
-            "fsync",
+            Op::Fsync,
             || format!("{} fh={fh} datasync={datasync}", show(&path, nodeid)),
             || self.ops.fsync(ctx, p(&path)?, self.file_fh(fh)?, datasync),
         )
@@ -203,7 +203,7 @@ impl FsCore {
     ) -> OpResult<FileLock> {
         let path = self.path(nodeid);
         self.run(
-            "getlk",
+            Op::Getlk,
             || format!("{} fh={fh} owner={owner:#x} {lock:?}", show(&path, nodeid)),
             || {
                 self.ops
@@ -223,7 +223,7 @@ impl FsCore {
     ) -> OpResult<()> {
         let path = self.path(nodeid);
         self.run(
-            "setlk",
+            Op::Setlk,
             || {
                 format!(
                     "{} fh={fh} owner={owner:#x} {lock:?} sleep={sleep}",
@@ -248,7 +248,7 @@ impl FsCore {
     ) -> OpResult<()> {
         let path = self.path(nodeid);
         self.run(
-            "fallocate",
+            Op::Fallocate,
             || {
                 format!(
                     "{} fh={fh} mode={mode:#x} offset={offset} length={length}",
@@ -272,7 +272,7 @@ impl FsCore {
     ) -> OpResult<i64> {
         let path = self.path(nodeid);
         self.run(
-            "lseek",
+            Op::Lseek,
             || {
                 format!(
                     "{} fh={fh} offset={offset} whence={whence}",
@@ -298,7 +298,7 @@ impl FsCore {
         let path_in = self.path(node_in);
         let path_out = self.path(node_out);
         self.run(
-            "copy_file_range",
+            Op::CopyFileRange,
             || {
                 format!(
                     "{} fh={fh_in} offset={offset_in} -> {} fh={fh_out} offset={offset_out} len={len}",

@@ -3,7 +3,7 @@
 
 use std::ffi::OsStr;
 
-use flu_api::{OpResult, RequestContext, StatFs};
+use flu_api::{Op, OpResult, RequestContext, StatFs};
 
 use super::{p, show, xattr_reply, FsCore, XattrReply};
 
@@ -13,7 +13,7 @@ impl FsCore {
     pub fn statfs(&self, ctx: &RequestContext, nodeid: u64) -> OpResult<StatFs> {
         let path = self.path(nodeid);
         self.run(
-            "statfs",
+            Op::Statfs,
             || show(&path, nodeid),
             || {
                 let mut st = self.ops.statfs(ctx, p(&path)?)?;
@@ -28,7 +28,7 @@ impl FsCore {
     pub fn access(&self, ctx: &RequestContext, nodeid: u64, mask: i32) -> OpResult<()> {
         let path = self.path(nodeid);
         self.run(
-            "access",
+            Op::Access,
             || format!("{} mask={mask:#o}", show(&path, nodeid)),
             || self.ops.access(ctx, p(&path)?, mask),
         )
@@ -44,7 +44,7 @@ impl FsCore {
     ) -> OpResult<()> {
         let path = self.path(nodeid);
         self.run(
-            "setxattr",
+            Op::Setxattr,
             || {
                 format!(
                     "{} {name:?} {} bytes flags={flags:#x}",
@@ -66,7 +66,7 @@ impl FsCore {
     ) -> OpResult<XattrReply> {
         let path = self.path(nodeid);
         self.run(
-            "getxattr",
+            Op::Getxattr,
             || format!("{} {name:?} size={size}", show(&path, nodeid)),
             || xattr_reply(self.ops.getxattr(ctx, p(&path)?, name)?, size),
         )
@@ -76,7 +76,7 @@ impl FsCore {
     pub fn listxattr(&self, ctx: &RequestContext, nodeid: u64, size: u32) -> OpResult<XattrReply> {
         let path = self.path(nodeid);
         self.run(
-            "listxattr",
+            Op::Listxattr,
             || format!("{} size={size}", show(&path, nodeid)),
             || {
                 let names = self.ops.listxattr(ctx, p(&path)?)?;
@@ -93,7 +93,7 @@ impl FsCore {
     pub fn removexattr(&self, ctx: &RequestContext, nodeid: u64, name: &OsStr) -> OpResult<()> {
         let path = self.path(nodeid);
         self.run(
-            "removexattr",
+            Op::Removexattr,
             || format!("{} {name:?}", show(&path, nodeid)),
             || self.ops.removexattr(ctx, p(&path)?, name),
         )

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
-use flu_api::{DirEntry, Errno, Fh, OpResult, Operations, RequestContext, Stat, TimeSet};
+use flu_api::{DirEntry, Errno, Fh, Op, OpResult, Operations, RequestContext, Stat, TimeSet};
 
 use crate::adapter_config::AdapterConfig;
 use crate::handles::HandleTable;
@@ -214,11 +214,17 @@ impl FsCore {
 
     fn run<T: LogValue>(
         &self,
-        op: &'static str,
+        op: Op,
         args: impl FnOnce() -> String,
         f: impl FnOnce() -> OpResult<T>,
     ) -> OpResult<T> {
-        traced(self.config.debug, op, || self.ops.served_by(op), args, f)
+        traced(
+            self.config.debug,
+            op.name(),
+            || self.ops.served_by(op).label(),
+            args,
+            f,
+        )
     }
 
     /// Getattr `path` and register `name` in `parent` with it (one kernel lookup).

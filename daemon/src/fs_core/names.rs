@@ -4,7 +4,7 @@
 use std::ffi::OsStr;
 use std::path::Path;
 
-use flu_api::{OpResult, RequestContext, Stat, TimeSet};
+use flu_api::{Op, OpResult, RequestContext, Stat, TimeSet};
 
 use super::{p, show, Entry, FsCore, SetAttr};
 
@@ -14,7 +14,7 @@ impl FsCore {
     pub fn lookup(&self, ctx: &RequestContext, parent: u64, name: &OsStr) -> OpResult<Entry> {
         let path = self.child_path(parent, name);
         self.run(
-            "lookup",
+            Op::Lookup,
             || show(&path, parent),
             || self.register(ctx, parent, name, p(&path)?, None),
         )
@@ -30,7 +30,7 @@ impl FsCore {
     pub fn getattr(&self, ctx: &RequestContext, nodeid: u64, fh: Option<u64>) -> OpResult<Stat> {
         let path = self.path(nodeid);
         self.run(
-            "getattr",
+            Op::Getattr,
             || format!("{} fh={fh:?}", show(&path, nodeid)),
             || self.ops.getattr(ctx, p(&path)?, self.attr_fh(nodeid, fh)),
         )
@@ -41,7 +41,7 @@ impl FsCore {
     pub fn setattr(&self, ctx: &RequestContext, nodeid: u64, req: SetAttr) -> OpResult<Stat> {
         let path = self.path(nodeid);
         self.run(
-            "setattr",
+            Op::Setattr,
             || format!("{} {req:?}", show(&path, nodeid)),
             || {
                 let path = p(&path)?;
@@ -68,7 +68,7 @@ impl FsCore {
     pub fn readlink(&self, ctx: &RequestContext, nodeid: u64) -> OpResult<Vec<u8>> {
         let path = self.path(nodeid);
         self.run(
-            "readlink",
+            Op::Readlink,
             || show(&path, nodeid),
             || self.ops.readlink(ctx, p(&path)?),
         )
@@ -84,7 +84,7 @@ impl FsCore {
     ) -> OpResult<Entry> {
         let path = self.child_path(parent, name);
         self.run(
-            "mknod",
+            Op::Mknod,
             || format!("{} mode={mode:o} rdev={rdev}", show(&path, parent)),
             || {
                 let path = p(&path)?;
@@ -103,7 +103,7 @@ impl FsCore {
     ) -> OpResult<Entry> {
         let path = self.child_path(parent, name);
         self.run(
-            "mkdir",
+            Op::Mkdir,
             || format!("{} mode={mode:o}", show(&path, parent)),
             || {
                 let path = p(&path)?;
@@ -122,7 +122,7 @@ impl FsCore {
     ) -> OpResult<Entry> {
         let path = self.child_path(parent, name);
         self.run(
-            "symlink",
+            Op::Symlink,
             || format!("{target:?} {}", show(&path, parent)),
             || {
                 let path = p(&path)?;
@@ -142,7 +142,7 @@ impl FsCore {
         let from = self.path(nodeid);
         let to = self.child_path(new_parent, new_name);
         self.run(
-            "link",
+            Op::Link,
             || format!("{} {}", show(&from, nodeid), show(&to, new_parent)),
             || {
                 let to = p(&to)?;
@@ -155,7 +155,7 @@ impl FsCore {
     pub fn unlink(&self, ctx: &RequestContext, parent: u64, name: &OsStr) -> OpResult<()> {
         let path = self.child_path(parent, name);
         self.run(
-            "unlink",
+            Op::Unlink,
             || show(&path, parent),
             || {
                 self.ops.unlink(ctx, p(&path)?)?;
@@ -168,7 +168,7 @@ impl FsCore {
     pub fn rmdir(&self, ctx: &RequestContext, parent: u64, name: &OsStr) -> OpResult<()> {
         let path = self.child_path(parent, name);
         self.run(
-            "rmdir",
+            Op::Rmdir,
             || show(&path, parent),
             || {
                 self.ops.rmdir(ctx, p(&path)?)?;
@@ -191,7 +191,7 @@ impl FsCore {
         let from = self.child_path(parent, name);
         let to = self.child_path(new_parent, new_name);
         self.run(
-            "rename",
+            Op::Rename,
             || {
                 format!(
                     "{} {} flags={flags:#x}",

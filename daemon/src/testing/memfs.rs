@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use flu_api::{
-    DirEntry, Errno, Fh, OpResult, Opened, Operations, RequestContext, Stat, StatFs, TimeSet,
-    Timespec,
+    AttrOps, DirEntry, DirOps, Errno, Fh, FileOps, Lifecycle, LockOps, NameOps, OpResult, Opened,
+    RequestContext, Stat, StatFs, TimeSet, Timespec, XattrOps,
 };
 
 #[derive(Debug)]
@@ -209,7 +209,7 @@ impl State {
     }
 }
 
-impl Operations for MemFs {
+impl AttrOps for MemFs {
     fn getattr(&self, _ctx: &RequestContext, path: &Path, fh: Option<Fh>) -> OpResult<Stat> {
         self.calls.getattr.fetch_add(1, Ordering::Relaxed);
         let st = self.state();
@@ -217,6 +217,82 @@ impl Operations for MemFs {
         Ok(st.inodes[&ino].stat)
     }
 
+    fn chmod(&self, _ctx: &RequestContext, path: &Path, mode: u32, fh: Option<Fh>) -> OpResult<()> {
+        let mut st = self.state();
+        let ino = st.target_of(path, fh)?;
+        let node = st.node(ino)?;
+        node.stat.mode = (node.stat.mode & libc::S_IFMT) | (mode & 0o7777);
+        Ok(())
+    }
+
+    fn chown(
+        &self,
+        _ctx: &RequestContext,
+        path: &Path,
+        uid: Option<u32>,
+        gid: Option<u32>,
+        fh: Option<Fh>,
+    ) -> OpResult<()> {
+        let mut st = self.state();
+        let ino = st.target_of(path, fh)?;
+        let node = st.node(ino)?;
+        node.stat.uid = uid.unwrap_or(node.stat.uid);
+        node.stat.gid = gid.unwrap_or(node.stat.gid);
+        Ok(())
+    }
+
+    fn truncate(
+        &self,
+        _ctx: &RequestContext,
+        path: &Path,
+        size: u64,
+        fh: Option<Fh>,
+    ) -> OpResult<()> {
+        let mut st = self.state();
+        let ino = st.target_of(path, fh)?;
+        let node = st.node(ino)?;
+        node.data.resize(size as usize, 0);
+        node.stat.size = size;
+        Ok(())
+    }
+
+    fn utimens(
+        &self,
+        _ctx: &RequestContext,
+        path: &Path,
+        atime: TimeSet,
+        mtime: TimeSet,
+        fh: Option<Fh>,
+    ) -> OpResult<()> {
+        let mut st = self.state();
+        let ino = st.target_of(path, fh)?;
+        let node = st.node(ino)?;
+        for (slot, set) in [(&mut node.stat.atime, atime), (&mut node.stat.mtime, mtime)] {
+            match set {
+                TimeSet::Omit => {}
+                TimeSet::Now => *slot = now(),
+                TimeSet::At(t) => *slot = t,
+            }
+        }
+        Ok(())
+    }
+
+    fn statfs(&self, _ctx: &RequestContext, _path: &Path) -> OpResult<StatFs> {
+        Ok(StatFs {
+            bsize: 4096,
+            frsize: 0,
+            blocks: 1000,
+            bfree: 500,
+            bavail: 400,
+            files: 100,
+            ffree: 50,
+            favail: 50,
+            ..StatFs::default()
+        })
+    }
+}
+
+impl NameOps for MemFs {
     fn readlink(&self, _ctx: &RequestContext, path: &Path) -> OpResult<Vec<u8>> {
         let st = self.state();
         let node = &st.inodes[&st.resolve(path)?];
@@ -315,67 +391,9 @@ impl Operations for MemFs {
         st.node(ino)?.stat.nlink += 1;
         Ok(())
     }
+}
 
-    fn chmod(&self, _ctx: &RequestContext, path: &Path, mode: u32, fh: Option<Fh>) -> OpResult<()> {
-        let mut st = self.state();
-        let ino = st.target_of(path, fh)?;
-        let node = st.node(ino)?;
-        node.stat.mode = (node.stat.mode & libc::S_IFMT) | (mode & 0o7777);
-        Ok(())
-    }
-
-    fn chown(
-        &self,
-        _ctx: &RequestContext,
-        path: &Path,
-        uid: Option<u32>,
-        gid: Option<u32>,
-        fh: Option<Fh>,
-    ) -> OpResult<()> {
-        let mut st = self.state();
-        let ino = st.target_of(path, fh)?;
-        let node = st.node(ino)?;
-        node.stat.uid = uid.unwrap_or(node.stat.uid);
-        node.stat.gid = gid.unwrap_or(node.stat.gid);
-        Ok(())
-    }
-
-    fn truncate(
-        &self,
-        _ctx: &RequestContext,
-        path: &Path,
-        size: u64,
-        fh: Option<Fh>,
-    ) -> OpResult<()> {
-        let mut st = self.state();
-        let ino = st.target_of(path, fh)?;
-        let node = st.node(ino)?;
-        node.data.resize(size as usize, 0);
-        node.stat.size = size;
-        Ok(())
-    }
-
-    fn utimens(
-        &self,
-        _ctx: &RequestContext,
-        path: &Path,
-        atime: TimeSet,
-        mtime: TimeSet,
-        fh: Option<Fh>,
-    ) -> OpResult<()> {
-        let mut st = self.state();
-        let ino = st.target_of(path, fh)?;
-        let node = st.node(ino)?;
-        for (slot, set) in [(&mut node.stat.atime, atime), (&mut node.stat.mtime, mtime)] {
-            match set {
-                TimeSet::Omit => {}
-                TimeSet::Now => *slot = now(),
-                TimeSet::At(t) => *slot = t,
-            }
-        }
-        Ok(())
-    }
-
+impl FileOps for MemFs {
     fn open(&self, _ctx: &RequestContext, path: &Path, _flags: i32) -> OpResult<Opened> {
         let st = self.state();
         let fh = st.resolve(path)?;
@@ -451,7 +469,9 @@ impl Operations for MemFs {
     fn fsync(&self, _ctx: &RequestContext, _path: &Path, _fh: Fh, _datasync: bool) -> OpResult<()> {
         Ok(())
     }
+}
 
+impl DirOps for MemFs {
     fn readdir(&self, _ctx: &RequestContext, path: &Path, _fh: Fh) -> OpResult<Vec<DirEntry>> {
         self.calls.readdir.fetch_add(1, Ordering::Relaxed);
         let st = self.state();
@@ -490,21 +510,9 @@ impl Operations for MemFs {
             Ok(st.inodes[ino].stat)
         }))
     }
+}
 
-    fn statfs(&self, _ctx: &RequestContext, _path: &Path) -> OpResult<StatFs> {
-        Ok(StatFs {
-            bsize: 4096,
-            frsize: 0,
-            blocks: 1000,
-            bfree: 500,
-            bavail: 400,
-            files: 100,
-            ffree: 50,
-            favail: 50,
-            ..StatFs::default()
-        })
-    }
-
+impl XattrOps for MemFs {
     fn setxattr(
         &self,
         _ctx: &RequestContext,
@@ -549,3 +557,6 @@ impl Operations for MemFs {
             .ok_or(Errno::ENODATA)
     }
 }
+
+impl Lifecycle for MemFs {}
+impl LockOps for MemFs {}

@@ -1,16 +1,17 @@
 //! Open handles of a Lua filesystem: for each file or directory the kernel has open, the
 //! `fi` table handed to Lua handlers (so `fi.fh` keeps any Lua value for the life of
-//! the handle) and, when a native backend opened it, that backend's own handle.
+//! the handle) and, when a native backend opened it, that backend's own handle. Also
+//! the one helper that runs a native call on a backend handle, opening a temporary one
+//! when the file was not opened by that backend.
 
-use std::collections::HashMap;
 use std::os::fd::RawFd;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use mlua::{Lua, Table, UserData, UserDataFields};
 
 use super::sets::open_flags_to_lua;
-use crate::operations::Operations;
+use crate::operations::{Fh, OpResult, Operations, RequestContext};
 
 /// A native backend's handle, as a Lua value (`fi.fh` after `base.open(path, fi)`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,56 +33,32 @@ pub struct NativeRef {
     pub handle: NativeHandle,
 }
 
-/// One open file or directory.
-#[derive(Clone, Default)]
+/// One open file or directory, in the filesystem's `HandleTable<Slot>`. Its native
+/// part and flags are plain data: native I/O reads them without touching a Lua value
+/// (cloning one takes the Lua state's lock, which native I/O must never wait for).
+#[derive(Default)]
 pub struct Slot {
     pub flags: i32,
-    pub fi: Option<Table>,
     pub native: Option<NativeRef>,
+    /// The `fi` table, made on the first Lua call that needs it.
+    pub fi: Mutex<Option<Table>>,
 }
 
-/// Slots by the fh number the kernel holds; numbers are never reused.
-#[derive(Default)]
-pub struct HandleTable {
-    next: AtomicU64,
-    slots: Mutex<HashMap<u64, Slot>>,
-}
-
-impl HandleTable {
-    fn lock(&self) -> MutexGuard<'_, HashMap<u64, Slot>> {
-        // A panic elsewhere cannot leave the map inconsistent: keep serving.
-        self.slots.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub fn insert(&self, slot: Slot) -> u64 {
-        let fh = self.next.fetch_add(1, Ordering::Relaxed) + 1;
-        self.lock().insert(fh, slot);
-        fh
-    }
-
-    pub fn get(&self, fh: u64) -> Option<Slot> {
-        self.lock().get(&fh).cloned()
-    }
-
-    /// The native part of a slot, without touching its `fi` table: cloning a Lua value
-    /// takes the Lua state's lock, which native I/O must never wait for.
-    pub fn native(&self, fh: u64) -> Option<NativeRef> {
-        self.lock().get(&fh).and_then(|s| s.native.clone())
-    }
-
-    /// The open flags of a slot (no Lua value touched either).
-    pub fn flags(&self, fh: u64) -> Option<i32> {
-        self.lock().get(&fh).map(|s| s.flags)
-    }
-
-    pub fn set_fi(&self, fh: u64, fi: Table) {
-        if let Some(slot) = self.lock().get_mut(&fh) {
-            slot.fi = Some(fi);
+impl Slot {
+    pub fn new(flags: i32, native: Option<NativeRef>, fi: Option<Table>) -> Slot {
+        Slot {
+            flags,
+            native,
+            fi: Mutex::new(fi),
         }
     }
 
-    pub fn remove(&self, fh: u64) -> Option<Slot> {
-        self.lock().remove(&fh)
+    pub fn fi(&self) -> Option<Table> {
+        self.fi.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn set_fi(&self, fi: Table) {
+        *self.fi.lock().unwrap_or_else(|p| p.into_inner()) = Some(fi);
     }
 }
 
@@ -98,4 +75,40 @@ pub fn new_file_info(lua: &Lua, flags: i32) -> mlua::Result<Table> {
     fi.raw_set("writepage", 0)?;
     fi.raw_set("lock_owner", 0)?;
     Ok(fi)
+}
+
+/// What a handle is open on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandleKind {
+    File,
+    Dir,
+}
+
+/// Run `f` on `backend`'s handle `handle`, or, when the file was not opened by this
+/// backend (`None`: a Lua handler opened it, or the script calls a native function
+/// with its own `fi`), on a temporary one opened with the file's `flags` for this call.
+pub fn with_native_handle<R>(
+    backend: &Arc<dyn Operations>,
+    ctx: &RequestContext,
+    path: &Path,
+    handle: Option<u64>,
+    flags: i32,
+    kind: HandleKind,
+    f: impl FnOnce(Fh) -> OpResult<R>,
+) -> OpResult<R> {
+    if let Some(fh) = handle {
+        return f(Fh(fh));
+    }
+    let flags = flags & !(libc::O_CREAT | libc::O_EXCL | libc::O_TRUNC);
+    let opened = match kind {
+        HandleKind::File => backend.open(ctx, path, flags)?,
+        HandleKind::Dir => backend.opendir(ctx, path, flags)?,
+    };
+    let tmp = Fh(opened.fh);
+    let result = f(tmp);
+    let _ = match kind {
+        HandleKind::File => backend.release(ctx, path, tmp, flags, false),
+        HandleKind::Dir => backend.releasedir(ctx, path, tmp),
+    };
+    result
 }

@@ -4,12 +4,11 @@
 
 mod call;
 mod compat;
-mod dispatch;
 mod environment;
 pub mod errno;
+mod filesystem;
 mod handles;
 mod module;
-mod native;
 mod ops;
 mod script;
 pub mod sets;
@@ -17,10 +16,10 @@ pub mod stat;
 pub mod time;
 mod watchdog;
 
-pub use dispatch::{route_label, LuaFilesystem, Op, Route, DEFAULT_HANDLER_TIMEOUT};
 pub use environment::default_environment;
+pub use filesystem::{LuaFilesystem, Route, DEFAULT_HANDLER_TIMEOUT};
 pub use module::BackendFactory;
-pub use native::native_table;
+pub use ops::native_table;
 pub use script::{FsTable, Script, ScriptEnvironment, ScriptError, ScriptOutcome};
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use mlua::{Lua, MultiValue, Table, Value};
 
 use super::errno::{create_errno_table, errno_of_value};
-use super::native::native_table;
+use super::ops::native_table;
 use super::sets::{mode_from_lua, mode_to_lua};
 use crate::operations::{Operations, RequestContext};
 

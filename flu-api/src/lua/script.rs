@@ -12,8 +12,8 @@ use std::time::Duration;
 use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Thread, Value};
 
 use super::call::install as install_call;
-use super::dispatch::{LuaFilesystem, DEFAULT_HANDLER_TIMEOUT};
 use super::errno::errno_of_value;
+use super::filesystem::{LuaFilesystem, DEFAULT_HANDLER_TIMEOUT};
 use super::module::{create_flu_module, BackendFactory, MAIN_TOKEN};
 use super::stat::StatDefaults;
 use crate::operations::Operations;

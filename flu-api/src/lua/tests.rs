@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::{default_environment, Script, ScriptOutcome};
 use crate::errno::Errno;
-use crate::operations::{Fh, Operations, RequestContext};
+use crate::operations::*;
 use crate::test_support::TempDir;
 use crate::time::{TimeSet, Timespec};
 

@@ -9,17 +9,17 @@ use std::os::fd::AsRawFd;
 use std::path::Path;
 
 use crate::errno::Errno;
-use crate::operations::{Fh, RequestContext};
+use crate::operations::{AttrOps, Fh, OpResult, RequestContext};
 use crate::stat::{Stat, StatFs};
 use crate::time::TimeSet;
 
 use super::sys::{cvt, cvt_retry, fstat, fstatat, off, proc_fd_path};
 use super::Passthrough;
 
-impl Passthrough {
-    pub(super) fn do_getattr(&self, path: &Path, fh: Option<Fh>) -> Result<Stat, Errno> {
+impl AttrOps for Passthrough {
+    fn getattr(&self, _ctx: &RequestContext, path: &Path, fh: Option<Fh>) -> OpResult<Stat> {
         let st = match fh {
-            Some(fh) => fstat(self.handles.get(fh)?.fd())?,
+            Some(fh) => fstat(self.handle(fh)?.fd())?,
             None => {
                 let r = self.resolve(path)?;
                 fstatat(r.fd(), r.name(), libc::AT_SYMLINK_NOFOLLOW)?
@@ -28,10 +28,10 @@ impl Passthrough {
         Ok(Stat::from(&st))
     }
 
-    pub(super) fn do_chmod(&self, path: &Path, mode: u32, fh: Option<Fh>) -> Result<(), Errno> {
+    fn chmod(&self, _ctx: &RequestContext, path: &Path, mode: u32, fh: Option<Fh>) -> OpResult<()> {
         let mode = mode & 0o7777;
         if let Some(fh) = fh {
-            let h = self.handles.get(fh)?;
+            let h = self.handle(fh)?;
             return cvt(unsafe { libc::fchmod(h.fd(), mode) }).map(drop);
         }
         let r = self.resolve(path)?;
@@ -59,18 +59,19 @@ impl Passthrough {
         cvt(unsafe { libc::chmod(p.as_ptr(), mode) }).map(drop)
     }
 
-    pub(super) fn do_chown(
+    fn chown(
         &self,
+        _ctx: &RequestContext,
         path: &Path,
         uid: Option<u32>,
         gid: Option<u32>,
         fh: Option<Fh>,
-    ) -> Result<(), Errno> {
+    ) -> OpResult<()> {
         // -1 leaves an id unchanged, as chown(2) defines it.
         let uid = uid.unwrap_or(libc::uid_t::MAX);
         let gid = gid.unwrap_or(libc::gid_t::MAX);
         if let Some(fh) = fh {
-            let h = self.handles.get(fh)?;
+            let h = self.handle(fh)?;
             return cvt(unsafe { libc::fchown(h.fd(), uid, gid) }).map(drop);
         }
         let r = self.resolve(path)?;
@@ -86,10 +87,16 @@ impl Passthrough {
         .map(drop)
     }
 
-    pub(super) fn do_truncate(&self, path: &Path, size: u64, fh: Option<Fh>) -> Result<(), Errno> {
+    fn truncate(
+        &self,
+        _ctx: &RequestContext,
+        path: &Path,
+        size: u64,
+        fh: Option<Fh>,
+    ) -> OpResult<()> {
         let size = off(size)?;
         if let Some(fh) = fh {
-            let h = self.handles.get(fh)?;
+            let h = self.handle(fh)?;
             return cvt_retry(|| unsafe { libc::ftruncate(h.fd(), size) }).map(drop);
         }
         // truncate(2) through /proc: no open for writing (no side effects on FIFOs or
@@ -99,16 +106,17 @@ impl Passthrough {
         cvt_retry(|| unsafe { libc::truncate(p.as_ptr(), size) }).map(drop)
     }
 
-    pub(super) fn do_utimens(
+    fn utimens(
         &self,
+        _ctx: &RequestContext,
         path: &Path,
         atime: TimeSet,
         mtime: TimeSet,
         fh: Option<Fh>,
-    ) -> Result<(), Errno> {
+    ) -> OpResult<()> {
         let times = [atime.to_libc(), mtime.to_libc()];
         if let Some(fh) = fh {
-            let h = self.handles.get(fh)?;
+            let h = self.handle(fh)?;
             return cvt(unsafe { libc::futimens(h.fd(), times.as_ptr()) }).map(drop);
         }
         let r = self.resolve(path)?;
@@ -125,12 +133,7 @@ impl Passthrough {
 
     /// Checked as the caller (fsuid, fsgid, groups) when running as root: a root daemon
     /// would otherwise grant everything.
-    pub(super) fn do_access(
-        &self,
-        ctx: &RequestContext,
-        path: &Path,
-        mask: i32,
-    ) -> Result<(), Errno> {
+    fn access(&self, ctx: &RequestContext, path: &Path, mask: i32) -> OpResult<()> {
         let r = self.resolve(path)?;
         let _as = self.identity.act_as(ctx)?;
         // faccessat2: AT_EACCESS checks with the fs ids just switched to, not the real
@@ -147,7 +150,7 @@ impl Passthrough {
         .map(drop)
     }
 
-    pub(super) fn do_statfs(&self, path: &Path) -> Result<StatFs, Errno> {
+    fn statfs(&self, _ctx: &RequestContext, path: &Path) -> OpResult<StatFs> {
         // The object's own filesystem (mount points inside the root may differ).
         let fd = self.open_final(path, 0)?;
         let mut s = MaybeUninit::<libc::statvfs>::uninit();

@@ -6,9 +6,10 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 
 use crate::errno::Errno;
-use crate::operations::{DirEntry, Fh, Opened};
+use crate::operations::{DirEntry, DirOps, Fh, OpResult, Opened, RequestContext};
 use crate::stat::Stat;
 
+use super::handles::Handle;
 use super::sys::{cvt, cvt_retry, fstatat, openat};
 use super::Passthrough;
 
@@ -36,8 +37,8 @@ fn kind_of(d_type: u8) -> Option<u32> {
     })
 }
 
-impl Passthrough {
-    pub(super) fn do_opendir(&self, path: &Path) -> Result<Opened, Errno> {
+impl DirOps for Passthrough {
+    fn opendir(&self, _ctx: &RequestContext, path: &Path, _flags: i32) -> OpResult<Opened> {
         let r = self.resolve(path)?;
         let fd = openat(
             r.fd(),
@@ -46,16 +47,16 @@ impl Passthrough {
             0,
         )?;
         Ok(Opened {
-            fh: self.handles.insert(fd),
+            fh: self.handles.insert(Handle::new(fd)),
             ..Opened::default()
         })
     }
 
     /// The whole listing from the start, without `.` and `..` (the daemon adds them):
     /// names and types from `getdents64`, no stats (most listings are never asked for
-    /// attributes; `do_stat_entry` gets them one by one when the kernel does ask).
-    pub(super) fn do_readdir(&self, fh: Fh) -> Result<Vec<DirEntry>, Errno> {
-        let h = self.handles.get(fh)?;
+    /// attributes; `stat_entry` gets them one by one when the kernel does ask).
+    fn readdir(&self, _ctx: &RequestContext, _path: &Path, fh: Fh) -> OpResult<Vec<DirEntry>> {
+        let h = self.handle(fh)?;
         let _pos = h.lock_position();
         cvt(unsafe { libc::lseek(h.fd(), 0, libc::SEEK_SET) })?;
         let mut out = Vec::new();
@@ -91,8 +92,34 @@ impl Passthrough {
 
     /// The stat of entry `name` of the open directory `fh`: `fstatat` on its fd, so it
     /// needs no path walk and still works after the directory moved.
-    pub(super) fn do_stat_entry(&self, fh: Fh, name: &OsStr) -> Result<Stat, Errno> {
-        let h = self.handles.get(fh)?;
+    fn stat_entry(
+        &self,
+        _ctx: &RequestContext,
+        _dir: &Path,
+        fh: Fh,
+        name: &OsStr,
+    ) -> Option<OpResult<Stat>> {
+        Some(self.stat_in_dir(fh, name))
+    }
+
+    fn releasedir(&self, _ctx: &RequestContext, _path: &Path, fh: Fh) -> OpResult<()> {
+        self.handles.remove(fh.0).map(drop).ok_or(Errno::EBADF)
+    }
+
+    fn fsyncdir(
+        &self,
+        _ctx: &RequestContext,
+        _path: &Path,
+        fh: Fh,
+        datasync: bool,
+    ) -> OpResult<()> {
+        self.sync_handle(fh, datasync)
+    }
+}
+
+impl Passthrough {
+    fn stat_in_dir(&self, fh: Fh, name: &OsStr) -> OpResult<Stat> {
+        let h = self.handle(fh)?;
         let bytes = name.as_bytes();
         // One name inside the directory: `..` of the root would leave the tree.
         if matches!(bytes, b"" | b"." | b"..") || bytes.contains(&b'/') {
@@ -104,9 +131,5 @@ impl Passthrough {
             &name,
             libc::AT_SYMLINK_NOFOLLOW,
         )?))
-    }
-
-    pub(super) fn do_releasedir(&self, fh: Fh) -> Result<(), Errno> {
-        self.handles.remove(fh).map(drop).ok_or(Errno::EBADF)
     }
 }

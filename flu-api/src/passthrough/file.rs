@@ -6,8 +6,9 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
 
 use crate::errno::Errno;
-use crate::operations::{Fh, Opened, RequestContext};
+use crate::operations::{Fh, FileOps, OpResult, Opened, RequestContext};
 
+use super::handles::Handle;
 use super::sys::{cvt, cvt_retry, off, openat};
 use super::umask::ExactModes;
 use super::Passthrough;
@@ -23,20 +24,28 @@ fn open_flags(flags: i32) -> i32 {
 }
 
 impl Passthrough {
-    pub(super) fn do_open(&self, path: &Path, flags: i32) -> Result<Opened, Errno> {
+    fn opened(&self, fd: OwnedFd) -> Opened {
+        let raw = fd.as_raw_fd();
+        let keep_cache = self.page_cache.unchanged_since_last_open(raw);
+        let fh = self.handles.insert(Handle::new(fd));
+        Opened {
+            fh,
+            keep_cache,
+            backing_fd: self.options.kernel_passthrough.then_some(raw),
+            ..Opened::default()
+        }
+    }
+}
+
+impl FileOps for Passthrough {
+    fn open(&self, _ctx: &RequestContext, path: &Path, flags: i32) -> OpResult<Opened> {
         let r = self.resolve(path)?;
         let fd = openat(r.fd(), r.name(), open_flags(flags), 0)?;
         Ok(self.opened(fd))
     }
 
     /// Created as the caller (`identity`); `mode` used exactly (`umask`).
-    pub(super) fn do_create(
-        &self,
-        ctx: &RequestContext,
-        path: &Path,
-        mode: u32,
-        flags: i32,
-    ) -> Result<Opened, Errno> {
+    fn create(&self, ctx: &RequestContext, path: &Path, mode: u32, flags: i32) -> OpResult<Opened> {
         let r = self.resolve(path)?;
         let fd = {
             let _as = self.identity.act_as(ctx)?;
@@ -51,22 +60,17 @@ impl Passthrough {
         Ok(self.opened(fd))
     }
 
-    fn opened(&self, fd: OwnedFd) -> Opened {
-        let raw = fd.as_raw_fd();
-        let keep_cache = self.page_cache.unchanged_since_last_open(raw);
-        let fh = self.handles.insert(fd);
-        Opened {
-            fh,
-            keep_cache,
-            backing_fd: self.options.kernel_passthrough.then_some(raw),
-            ..Opened::default()
-        }
-    }
-
     /// One pread per chunk until `size` bytes or end of file: FUSE reads a short
     /// answer as end of file.
-    pub(super) fn do_read(&self, fh: Fh, offset: u64, size: u32) -> Result<Vec<u8>, Errno> {
-        let h = self.handles.get(fh)?;
+    fn read(
+        &self,
+        _ctx: &RequestContext,
+        _path: &Path,
+        fh: Fh,
+        offset: u64,
+        size: u32,
+    ) -> OpResult<Vec<u8>> {
+        let h = self.handle(fh)?;
         let mut buf = vec![0u8; size as usize];
         let mut done = 0usize;
         while done < buf.len() {
@@ -88,8 +92,15 @@ impl Passthrough {
 
     /// pwrite until all is written; a failure after some bytes reports those bytes.
     /// An `O_APPEND` handle appends wherever the offset says (pwrite on Linux).
-    pub(super) fn do_write(&self, fh: Fh, offset: u64, data: &[u8]) -> Result<u32, Errno> {
-        let h = self.handles.get(fh)?;
+    fn write(
+        &self,
+        _ctx: &RequestContext,
+        _path: &Path,
+        fh: Fh,
+        offset: u64,
+        data: &[u8],
+    ) -> OpResult<u32> {
+        let h = self.handle(fh)?;
         let mut done = 0usize;
         while done < data.len() {
             let pos = off(offset.saturating_add(done as u64))?;
@@ -109,62 +120,72 @@ impl Passthrough {
 
     /// close(dup(fd)), as libfuse's passthrough does: what a close would flush (NFS
     /// write-back, errors the filesystem reports at close) happens now.
-    pub(super) fn do_flush(&self, fh: Fh) -> Result<(), Errno> {
-        let h = self.handles.get(fh)?;
+    fn flush(&self, _ctx: &RequestContext, _path: &Path, fh: Fh, _lock_owner: u64) -> OpResult<()> {
+        let h = self.handle(fh)?;
         let dup = cvt(unsafe { libc::fcntl(h.fd(), libc::F_DUPFD_CLOEXEC, 0) })?;
         cvt(unsafe { libc::close(dup) }).map(drop)
     }
 
-    pub(super) fn do_release(&self, fh: Fh) -> Result<(), Errno> {
+    fn release(
+        &self,
+        _ctx: &RequestContext,
+        _path: &Path,
+        fh: Fh,
+        _flags: i32,
+        _flush: bool,
+    ) -> OpResult<()> {
         // The fd closes when the last in-flight call lets go of the handle.
-        self.handles.remove(fh).map(drop).ok_or(Errno::EBADF)
+        self.handles.remove(fh.0).map(drop).ok_or(Errno::EBADF)
     }
 
-    /// fsync for files and directories alike.
-    pub(super) fn do_fsync(&self, fh: Fh, datasync: bool) -> Result<(), Errno> {
-        let h = self.handles.get(fh)?;
-        cvt_retry(|| unsafe {
-            if datasync {
-                libc::fdatasync(h.fd())
-            } else {
-                libc::fsync(h.fd())
-            }
-        })
-        .map(drop)
+    fn fsync(&self, _ctx: &RequestContext, _path: &Path, fh: Fh, datasync: bool) -> OpResult<()> {
+        self.sync_handle(fh, datasync)
     }
 
     /// Any mode the filesystem below supports (keep size, punch hole, zero range,
     /// collapse, insert, unshare).
-    pub(super) fn do_fallocate(
+    fn fallocate(
         &self,
+        _ctx: &RequestContext,
+        _path: &Path,
         fh: Fh,
         mode: i32,
         offset: u64,
         length: u64,
-    ) -> Result<(), Errno> {
-        let h = self.handles.get(fh)?;
+    ) -> OpResult<()> {
+        let h = self.handle(fh)?;
         let (o, l) = (off(offset)?, off(length)?);
         cvt_retry(|| unsafe { libc::fallocate(h.fd(), mode, o, l) }).map(drop)
     }
 
     /// SEEK_DATA / SEEK_HOLE (the kernel handles the other whences itself). The fd's
     /// own position is never used for I/O (pread/pwrite), so moving it is harmless.
-    pub(super) fn do_lseek(&self, fh: Fh, offset: i64, whence: i32) -> Result<i64, Errno> {
-        let h = self.handles.get(fh)?;
+    fn lseek(
+        &self,
+        _ctx: &RequestContext,
+        _path: &Path,
+        fh: Fh,
+        offset: i64,
+        whence: i32,
+    ) -> OpResult<i64> {
+        let h = self.handle(fh)?;
         cvt(unsafe { libc::lseek(h.fd(), offset, whence) })
     }
 
-    pub(super) fn do_copy_file_range(
+    fn copy_file_range(
         &self,
+        _ctx: &RequestContext,
+        _path_in: &Path,
         fh_in: Fh,
         offset_in: u64,
+        _path_out: &Path,
         fh_out: Fh,
         offset_out: u64,
         len: u64,
         flags: u32,
-    ) -> Result<u64, Errno> {
-        let a = self.handles.get(fh_in)?;
-        let b = self.handles.get(fh_out)?;
+    ) -> OpResult<u64> {
+        let a = self.handle(fh_in)?;
+        let b = self.handle(fh_out)?;
         let mut oi = off(offset_in)?;
         let mut oo = off(offset_out)?;
         let len = usize::try_from(len).unwrap_or(usize::MAX);

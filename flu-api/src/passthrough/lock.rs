@@ -9,7 +9,9 @@
 //! first close. A blocking setlk blocks its worker thread until granted.
 
 use crate::errno::Errno;
-use crate::operations::{Fh, FileLock};
+use std::path::Path;
+
+use crate::operations::{Fh, FileLock, LockOps, OpResult, RequestContext};
 
 use super::sys::{cvt, cvt_retry};
 use super::Passthrough;
@@ -53,16 +55,31 @@ fn from_flock(fl: &libc::flock) -> FileLock {
     }
 }
 
-impl Passthrough {
-    pub(super) fn do_getlk(&self, fh: Fh, lock: FileLock) -> Result<FileLock, Errno> {
-        let h = self.handles.get(fh)?;
+impl LockOps for Passthrough {
+    fn getlk(
+        &self,
+        _ctx: &RequestContext,
+        _path: &Path,
+        fh: Fh,
+        _owner: u64,
+        lock: FileLock,
+    ) -> OpResult<FileLock> {
+        let h = self.handle(fh)?;
         let mut fl = to_flock(&lock)?;
         cvt(unsafe { libc::fcntl(h.fd(), libc::F_OFD_GETLK, &mut fl) })?;
         Ok(from_flock(&fl))
     }
 
-    pub(super) fn do_setlk(&self, fh: Fh, lock: FileLock, sleep: bool) -> Result<(), Errno> {
-        let h = self.handles.get(fh)?;
+    fn setlk(
+        &self,
+        _ctx: &RequestContext,
+        _path: &Path,
+        fh: Fh,
+        _owner: u64,
+        lock: FileLock,
+        sleep: bool,
+    ) -> OpResult<()> {
+        let h = self.handle(fh)?;
         let fl = to_flock(&lock)?;
         let cmd = if sleep {
             libc::F_OFD_SETLKW
@@ -72,8 +89,15 @@ impl Passthrough {
         cvt_retry(|| unsafe { libc::fcntl(h.fd(), cmd, &fl) }).map(drop)
     }
 
-    pub(super) fn do_flock(&self, fh: Fh, op: i32) -> Result<(), Errno> {
-        let h = self.handles.get(fh)?;
+    fn flock(
+        &self,
+        _ctx: &RequestContext,
+        _path: &Path,
+        fh: Fh,
+        _owner: u64,
+        op: i32,
+    ) -> OpResult<()> {
+        let h = self.handle(fh)?;
         cvt_retry(|| unsafe { libc::flock(h.fd(), op) }).map(drop)
     }
 }

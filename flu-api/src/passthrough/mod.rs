@@ -21,11 +21,10 @@
 //!   processes would.
 //!
 //! Files: `sys` (raw call wrappers), `resolve` (path → parent fd + name), `handles`
-//! (open handle table), `identity` (acting as the caller), `umask` (exact creation
-//! modes), `attr` (attributes, access, statfs), `names` (creating, removing, renaming
-//! names), `file` (open files and their I/O), `dir` (open directories), `lock` (POSIX
-//! and BSD locks), `xattr`, and `ops` (the `Operations` impl that routes to all of
-//! these).
+//! (what an open handle holds), `identity` (acting as the caller), `umask` (exact
+//! creation modes), and one file per operation trait, each implementing it directly:
+//! `attr` (`AttrOps`), `names` (`NameOps`), `file` (`FileOps`), `dir` (`DirOps`),
+//! `lock` (`LockOps`), `xattr` (`XattrOps`); `Lifecycle` is here.
 
 mod attr;
 mod dir;
@@ -34,7 +33,6 @@ mod handles;
 mod identity;
 mod lock;
 mod names;
-mod ops;
 mod page_cache;
 mod resolve;
 mod sys;
@@ -47,10 +45,14 @@ mod tests;
 use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 use crate::errno::Errno;
+use crate::handle_table::HandleTable;
+use crate::op::{Op, ServedBy};
+use crate::operations::{Fh, Lifecycle, OpResult};
 
-use handles::Handles;
+use handles::Handle;
 use identity::Identity;
 use page_cache::PageCacheValidity;
 
@@ -81,7 +83,7 @@ pub struct Passthrough {
     /// `O_PATH | O_DIRECTORY` fd of the root: every path is resolved beneath it.
     root: OwnedFd,
     options: PassthroughOptions,
-    handles: Handles,
+    handles: HandleTable<Handle>,
     identity: Identity,
     page_cache: PageCacheValidity,
     /// Set once `openat2` answered ENOSYS: walk components with `openat` from then on.
@@ -95,7 +97,7 @@ impl Passthrough {
         Ok(Passthrough {
             root,
             options,
-            handles: Handles::new(),
+            handles: HandleTable::default(),
             identity: Identity::new(options.create_as_caller),
             page_cache: PageCacheValidity::default(),
             no_openat2: AtomicBool::new(false),
@@ -104,5 +106,39 @@ impl Passthrough {
 
     pub fn options(&self) -> &PassthroughOptions {
         &self.options
+    }
+
+    /// The open file or directory behind `fh`.
+    fn handle(&self, fh: Fh) -> OpResult<Arc<Handle>> {
+        self.handles.get(fh.0).ok_or(Errno::EBADF)
+    }
+
+    /// fsync and fsyncdir alike.
+    fn sync_handle(&self, fh: Fh, datasync: bool) -> OpResult<()> {
+        let h = self.handle(fh)?;
+        // SAFETY: plain syscalls on an fd the handle keeps open.
+        sys::cvt_retry(|| unsafe {
+            if datasync {
+                libc::fdatasync(h.fd())
+            } else {
+                libc::fsync(h.fd())
+            }
+        })
+        .map(drop)
+    }
+}
+
+impl Lifecycle for Passthrough {
+    fn served_by(&self, _op: Op) -> ServedBy {
+        ServedBy::Native
+    }
+
+    fn stable_inode_numbers(&self) -> bool {
+        true
+    }
+
+    /// Unmounting: close every handle the kernel did not release.
+    fn destroy(&self) {
+        self.handles.clear();
     }
 }

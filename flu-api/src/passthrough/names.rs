@@ -5,47 +5,30 @@
 
 use std::path::Path;
 
-use crate::errno::Errno;
-use crate::operations::RequestContext;
+use crate::operations::{NameOps, OpResult, RequestContext};
 
 use super::sys::{cvt, path_cstring};
 use super::umask::ExactModes;
 use super::Passthrough;
 
-impl Passthrough {
+impl NameOps for Passthrough {
     /// `mode` is used exactly: the kernel already applied the caller's umask (FUSE
     /// without `FUSE_DONT_MASK`), so neither it nor the daemon's is applied again.
-    pub(super) fn do_mknod(
-        &self,
-        ctx: &RequestContext,
-        path: &Path,
-        mode: u32,
-        rdev: u64,
-    ) -> Result<(), Errno> {
+    fn mknod(&self, ctx: &RequestContext, path: &Path, mode: u32, rdev: u64) -> OpResult<()> {
         let r = self.resolve(path)?;
         let _as = self.identity.act_as(ctx)?;
         let _m = ExactModes::enter();
         cvt(unsafe { libc::mknodat(r.fd(), r.name().as_ptr(), mode, rdev) }).map(drop)
     }
 
-    pub(super) fn do_mkdir(
-        &self,
-        ctx: &RequestContext,
-        path: &Path,
-        mode: u32,
-    ) -> Result<(), Errno> {
+    fn mkdir(&self, ctx: &RequestContext, path: &Path, mode: u32) -> OpResult<()> {
         let r = self.resolve(path)?;
         let _as = self.identity.act_as(ctx)?;
         let _m = ExactModes::enter();
         cvt(unsafe { libc::mkdirat(r.fd(), r.name().as_ptr(), mode) }).map(drop)
     }
 
-    pub(super) fn do_symlink(
-        &self,
-        ctx: &RequestContext,
-        target: &Path,
-        path: &Path,
-    ) -> Result<(), Errno> {
+    fn symlink(&self, ctx: &RequestContext, target: &Path, path: &Path) -> OpResult<()> {
         // The target is stored as given: bytes the kernel never interprets here.
         let target = path_cstring(target)?;
         let r = self.resolve(path)?;
@@ -53,17 +36,17 @@ impl Passthrough {
         cvt(unsafe { libc::symlinkat(target.as_ptr(), r.fd(), r.name().as_ptr()) }).map(drop)
     }
 
-    pub(super) fn do_unlink(&self, path: &Path) -> Result<(), Errno> {
+    fn unlink(&self, _ctx: &RequestContext, path: &Path) -> OpResult<()> {
         let r = self.resolve(path)?;
         cvt(unsafe { libc::unlinkat(r.fd(), r.name().as_ptr(), 0) }).map(drop)
     }
 
-    pub(super) fn do_rmdir(&self, path: &Path) -> Result<(), Errno> {
+    fn rmdir(&self, _ctx: &RequestContext, path: &Path) -> OpResult<()> {
         let r = self.resolve(path)?;
         cvt(unsafe { libc::unlinkat(r.fd(), r.name().as_ptr(), libc::AT_REMOVEDIR) }).map(drop)
     }
 
-    pub(super) fn do_rename(&self, from: &Path, to: &Path, flags: u32) -> Result<(), Errno> {
+    fn rename(&self, _ctx: &RequestContext, from: &Path, to: &Path, flags: u32) -> OpResult<()> {
         let a = self.resolve(from)?;
         let b = self.resolve(to)?;
         // The raw syscall: every flag the kernel knows passes through, and the kernel
@@ -82,7 +65,7 @@ impl Passthrough {
     }
 
     /// A new name for the same inode: no new object, so no identity switch.
-    pub(super) fn do_link(&self, from: &Path, to: &Path) -> Result<(), Errno> {
+    fn link(&self, _ctx: &RequestContext, from: &Path, to: &Path) -> OpResult<()> {
         let a = self.resolve(from)?;
         let b = self.resolve(to)?;
         // flags 0: a symlink `from` gets a hard link to the symlink itself.
@@ -90,7 +73,7 @@ impl Passthrough {
             .map(drop)
     }
 
-    pub(super) fn do_readlink(&self, path: &Path) -> Result<Vec<u8>, Errno> {
+    fn readlink(&self, _ctx: &RequestContext, path: &Path) -> OpResult<Vec<u8>> {
         let r = self.resolve(path)?;
         let mut buf = vec![0u8; libc::PATH_MAX as usize];
         loop {

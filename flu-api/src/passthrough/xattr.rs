@@ -12,6 +12,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 
 use crate::errno::Errno;
+use crate::operations::{OpResult, RequestContext, XattrOps};
 
 use super::sys::{cstring, cvt, proc_fd_path};
 use super::Passthrough;
@@ -28,14 +29,17 @@ impl Passthrough {
         let proc = proc_fd_path(fd.as_raw_fd());
         Ok(Target { _fd: fd, proc })
     }
+}
 
-    pub(super) fn do_setxattr(
+impl XattrOps for Passthrough {
+    fn setxattr(
         &self,
+        _ctx: &RequestContext,
         path: &Path,
         name: &OsStr,
         value: &[u8],
         flags: i32,
-    ) -> Result<(), Errno> {
+    ) -> OpResult<()> {
         let name = cstring(name.as_bytes())?;
         let t = self.xattr_target(path)?;
         cvt(unsafe {
@@ -50,7 +54,7 @@ impl Passthrough {
         .map(drop)
     }
 
-    pub(super) fn do_getxattr(&self, path: &Path, name: &OsStr) -> Result<Vec<u8>, Errno> {
+    fn getxattr(&self, _ctx: &RequestContext, path: &Path, name: &OsStr) -> OpResult<Vec<u8>> {
         let name = cstring(name.as_bytes())?;
         let t = self.xattr_target(path)?;
         read_sized(|buf: &mut [u8]| unsafe {
@@ -63,7 +67,7 @@ impl Passthrough {
         })
     }
 
-    pub(super) fn do_listxattr(&self, path: &Path) -> Result<Vec<OsString>, Errno> {
+    fn listxattr(&self, _ctx: &RequestContext, path: &Path) -> OpResult<Vec<OsString>> {
         let t = self.xattr_target(path)?;
         let list = read_sized(|buf: &mut [u8]| unsafe {
             libc::listxattr(t.proc.as_ptr(), buf.as_mut_ptr().cast(), buf.len())
@@ -75,7 +79,7 @@ impl Passthrough {
             .collect())
     }
 
-    pub(super) fn do_removexattr(&self, path: &Path, name: &OsStr) -> Result<(), Errno> {
+    fn removexattr(&self, _ctx: &RequestContext, path: &Path, name: &OsStr) -> OpResult<()> {
         let name = cstring(name.as_bytes())?;
         let t = self.xattr_target(path)?;
         cvt(unsafe { libc::removexattr(t.proc.as_ptr(), name.as_ptr()) }).map(drop)

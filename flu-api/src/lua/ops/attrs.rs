@@ -1,16 +1,21 @@
 //! Attributes: getattr (and fgetattr), chmod, chown, truncate (and ftruncate),
-//! utimens, statfs and access, with the stat, time and id conversions they need.
+//! utimens, statfs and access — handler calls and native functions, with the stat,
+//! time and id conversions they need.
 
-use mlua::{Lua, Value};
+use std::sync::Arc;
 
-use super::calling::{args, P};
-use crate::errno::Errno;
+use mlua::{Lua, MultiValue, Value};
+
+use super::native::{answer, Raw};
+use super::native_args::{arg, ctx, handle_of, int_arg, optional_id, path_arg, time_arg};
+use super::{args, call_unit, P};
 use crate::lua::call::{bad_result, call_protected, first, HandlerError};
-use crate::lua::dispatch::{LuaFilesystem, Op, Route};
-use crate::lua::sets::mode_to_lua;
-use crate::lua::stat::{stat_from_lua, statfs_from_lua};
+use crate::lua::filesystem::LuaFilesystem;
+use crate::lua::sets::{mode_from_lua, mode_to_lua};
+use crate::lua::stat::{stat_from_lua, stat_to_lua, statfs_from_lua, statfs_to_lua};
 use crate::lua::time::timespec_to_lua;
-use crate::operations::{Fh, OpResult, RequestContext};
+use crate::op::Op;
+use crate::operations::{AttrOps, Fh, OpResult, Operations, RequestContext};
 use crate::stat::{Stat, StatFs};
 use crate::time::{TimeSet, Timespec};
 
@@ -30,6 +35,16 @@ impl LuaFilesystem {
             None => Value::Nil,
         })
     }
+
+    /// The handler for a call that may come with a handle: `with_fh` (fgetattr,
+    /// ftruncate) when there is one and the script defines it.
+    fn by_handle(&self, op: Op, with_fh: Op, fh: Option<Fh>) -> Op {
+        if fh.is_some() && self.has(with_fh) {
+            with_fh
+        } else {
+            op
+        }
+    }
 }
 
 fn time_value(lua: &Lua, t: TimeSet) -> mlua::Result<Value> {
@@ -44,47 +59,36 @@ fn id_value(id: Option<u32>) -> i64 {
     id.map(i64::from).unwrap_or(-1)
 }
 
-impl LuaFilesystem {
-    pub(super) fn do_getattr(
-        &self,
-        ctx: &RequestContext,
-        path: P,
-        fh: Option<Fh>,
-    ) -> OpResult<Stat> {
-        let op = if fh.is_some() && self.has(Op::Fgetattr) {
-            Op::Fgetattr
-        } else {
-            Op::Getattr
-        };
-        match self.route(op) {
-            Route::Native(b) => b.getattr(ctx, path, self.native_fh(b, fh)),
-            Route::Missing => Err(Errno::ENOSYS),
-            Route::Lua(_) => self.with_lua(op, path, ctx, |lua, f| {
+impl AttrOps for LuaFilesystem {
+    fn getattr(&self, ctx: &RequestContext, path: P, fh: Option<Fh>) -> OpResult<Stat> {
+        let op = self.by_handle(Op::Getattr, Op::Fgetattr, fh);
+        self.dispatch(
+            op,
+            path,
+            ctx,
+            |b| b.getattr(ctx, path, self.native_fh(b, fh)),
+            |lua, f| {
                 let p = Self::path_value(lua, path)?;
                 let fi = self.fi_value(lua, fh)?;
                 let v = first(call_protected(lua, f, (p, fi))?)?;
                 self.stat_result(op, v)
-            }),
-        }
+            },
+        )
     }
 
-    pub(super) fn do_chmod(
-        &self,
-        ctx: &RequestContext,
-        path: P,
-        mode: u32,
-        fh: Option<Fh>,
-    ) -> OpResult<()> {
-        match self.route(Op::Chmod) {
-            Route::Native(b) => b.chmod(ctx, path, mode, self.native_fh(b, fh)),
-            Route::Missing => Err(Errno::ENOSYS),
-            Route::Lua(_) => self.unit(Op::Chmod, path, ctx, |lua| {
-                args!(lua; Self::path_value(lua, path)?, mode_to_lua(lua, mode)?, self.fi_value(lua, fh)?)
-            }),
-        }
+    fn chmod(&self, ctx: &RequestContext, path: P, mode: u32, fh: Option<Fh>) -> OpResult<()> {
+        self.dispatch(
+            Op::Chmod,
+            path,
+            ctx,
+            |b| b.chmod(ctx, path, mode, self.native_fh(b, fh)),
+            |lua, f| {
+                call_unit(lua, f, args!(lua; Self::path_value(lua, path)?, mode_to_lua(lua, mode)?, self.fi_value(lua, fh)?))
+            },
+        )
     }
 
-    pub(super) fn do_chown(
+    fn chown(
         &self,
         ctx: &RequestContext,
         path: P,
@@ -92,35 +96,35 @@ impl LuaFilesystem {
         gid: Option<u32>,
         fh: Option<Fh>,
     ) -> OpResult<()> {
-        match self.route(Op::Chown) {
-            Route::Native(b) => b.chown(ctx, path, uid, gid, self.native_fh(b, fh)),
-            Route::Missing => Err(Errno::ENOSYS),
-            Route::Lua(_) => self.unit(Op::Chown, path, ctx, |lua| {
-                args!(lua; Self::path_value(lua, path)?, id_value(uid), id_value(gid), self.fi_value(lua, fh)?)
-            }),
-        }
+        self.dispatch(
+            Op::Chown,
+            path,
+            ctx,
+            |b| b.chown(ctx, path, uid, gid, self.native_fh(b, fh)),
+            |lua, f| {
+                call_unit(lua, f, args!(lua; Self::path_value(lua, path)?, id_value(uid), id_value(gid), self.fi_value(lua, fh)?))
+            },
+        )
     }
 
-    pub(super) fn do_truncate(
-        &self,
-        ctx: &RequestContext,
-        path: P,
-        size: u64,
-        fh: Option<Fh>,
-    ) -> OpResult<()> {
-        let op = if fh.is_some() && self.has(Op::Ftruncate) {
-            Op::Ftruncate
-        } else {
-            Op::Truncate
-        };
-        match self.route(op) {
-            Route::Native(b) => b.truncate(ctx, path, size, self.native_fh(b, fh)),
-            Route::Missing => Err(Errno::ENOSYS),
-            Route::Lua(_) => self.unit(op, path, ctx, |lua| args!(lua; Self::path_value(lua, path)?, size as i64, self.fi_value(lua, fh)?)),
-        }
+    fn truncate(&self, ctx: &RequestContext, path: P, size: u64, fh: Option<Fh>) -> OpResult<()> {
+        let op = self.by_handle(Op::Truncate, Op::Ftruncate, fh);
+        self.dispatch(
+            op,
+            path,
+            ctx,
+            |b| b.truncate(ctx, path, size, self.native_fh(b, fh)),
+            |lua, f| {
+                call_unit(
+                    lua,
+                    f,
+                    args!(lua; Self::path_value(lua, path)?, size as i64, self.fi_value(lua, fh)?),
+                )
+            },
+        )
     }
 
-    pub(super) fn do_utimens(
+    fn utimens(
         &self,
         ctx: &RequestContext,
         path: P,
@@ -128,10 +132,12 @@ impl LuaFilesystem {
         mtime: TimeSet,
         fh: Option<Fh>,
     ) -> OpResult<()> {
-        match self.route(Op::Utimens) {
-            Route::Native(b) => b.utimens(ctx, path, atime, mtime, self.native_fh(b, fh)),
-            Route::Missing => Err(Errno::ENOSYS),
-            Route::Lua(_) => self.unit(Op::Utimens, path, ctx, |lua| {
+        self.dispatch(
+            Op::Utimens,
+            path,
+            ctx,
+            |b| b.utimens(ctx, path, atime, mtime, self.native_fh(b, fh)),
+            |lua, f| {
                 let a = time_value(lua, atime)?;
                 let m = time_value(lua, mtime)?;
                 // The original Flu passed one table `{atime, mtime}`: the atime argument
@@ -140,16 +146,22 @@ impl LuaFilesystem {
                     t.raw_set(1, time_value(lua, atime)?)?;
                     t.raw_set(2, m.clone())?;
                 }
-                args!(lua; Self::path_value(lua, path)?, a, m, self.fi_value(lua, fh)?)
-            }),
-        }
+                call_unit(
+                    lua,
+                    f,
+                    args!(lua; Self::path_value(lua, path)?, a, m, self.fi_value(lua, fh)?),
+                )
+            },
+        )
     }
 
-    pub(super) fn do_statfs(&self, ctx: &RequestContext, path: P) -> OpResult<StatFs> {
-        match self.route(Op::Statfs) {
-            Route::Native(b) => b.statfs(ctx, path),
-            Route::Missing => Ok(StatFs::default()),
-            Route::Lua(_) => self.with_lua(Op::Statfs, path, ctx, |lua, f| {
+    fn statfs(&self, ctx: &RequestContext, path: P) -> OpResult<StatFs> {
+        self.dispatch(
+            Op::Statfs,
+            path,
+            ctx,
+            |b| b.statfs(ctx, path),
+            |lua, f| {
                 let v = first(call_protected(lua, f, Self::path_value(lua, path)?)?)?;
                 match &v {
                     Value::Table(_) => statfs_from_lua(&v).map_err(|e| {
@@ -157,20 +169,77 @@ impl LuaFilesystem {
                     }),
                     other => Err(bad_result("statfs", "table", other)),
                 }
-            }),
-        }
+            },
+        )
     }
 
-    pub(super) fn do_access(&self, ctx: &RequestContext, path: P, mask: i32) -> OpResult<()> {
-        match self.route(Op::Access) {
-            Route::Native(b) => b.access(ctx, path, mask),
-            Route::Missing => Err(Errno::ENOSYS),
-            Route::Lua(_) => self.unit(
-                Op::Access,
-                path,
-                ctx,
-                |lua| args!(lua; Self::path_value(lua, path)?, mask),
-            ),
-        }
+    fn access(&self, ctx: &RequestContext, path: P, mask: i32) -> OpResult<()> {
+        self.dispatch(
+            Op::Access,
+            path,
+            ctx,
+            |b| b.access(ctx, path, mask),
+            |lua, f| call_unit(lua, f, args!(lua; Self::path_value(lua, path)?, mask)),
+        )
     }
+}
+
+/// `base.getattr(path[, fi])` and friends: the backend's attribute operations from Lua.
+pub(super) fn natives() -> Vec<(Op, Raw)> {
+    vec![
+        (Op::Getattr, native_getattr),
+        (Op::Fgetattr, native_getattr),
+        (Op::Chmod, |lua, b, a| {
+            let p = path_arg(&arg(&a, 0), "path")?;
+            let mode = mode_from_lua(&arg(&a, 1)).map_err(mlua::Error::runtime)?;
+            let fh = handle_of(&arg(&a, 2)).map(|h| Fh(h.fh));
+            answer(lua, b.chmod(&ctx(lua), &p, mode & 0o7777, fh))
+        }),
+        (Op::Chown, |lua, b, a| {
+            let p = path_arg(&arg(&a, 0), "path")?;
+            let uid = optional_id(&arg(&a, 1));
+            let gid = optional_id(&arg(&a, 2));
+            let fh = handle_of(&arg(&a, 3)).map(|h| Fh(h.fh));
+            answer(lua, b.chown(&ctx(lua), &p, uid, gid, fh))
+        }),
+        (Op::Truncate, native_truncate),
+        (Op::Ftruncate, native_truncate),
+        (Op::Utimens, |lua, b, a| {
+            let p = path_arg(&arg(&a, 0), "path")?;
+            let atime = time_arg(&arg(&a, 1))?;
+            let mtime = time_arg(&arg(&a, 2))?;
+            let fh = handle_of(&arg(&a, 3)).map(|h| Fh(h.fh));
+            answer(lua, b.utimens(&ctx(lua), &p, atime, mtime, fh))
+        }),
+        (Op::Statfs, |lua, b, a| {
+            let p = path_arg(&arg(&a, 0), "path").unwrap_or_else(|_| "/".into());
+            match b.statfs(&ctx(lua), &p) {
+                Ok(s) => answer(lua, Ok(statfs_to_lua(lua, &s)?)),
+                Err(e) => answer::<()>(lua, Err(e)),
+            }
+        }),
+        (Op::Access, |lua, b, a| {
+            let p = path_arg(&arg(&a, 0), "path")?;
+            let mask = int_arg(&arg(&a, 1), "mask").unwrap_or(0) as i32;
+            answer(lua, b.access(&ctx(lua), &p, mask))
+        }),
+    ]
+}
+
+/// `getattr(path[, fi])` and `fgetattr(path, fi)` take the same arguments.
+fn native_getattr(lua: &Lua, b: &Arc<dyn Operations>, a: MultiValue) -> mlua::Result<MultiValue> {
+    let p = path_arg(&arg(&a, 0), "path")?;
+    let fh = handle_of(&arg(&a, 1)).map(|h| Fh(h.fh));
+    match b.getattr(&ctx(lua), &p, fh) {
+        Ok(st) => answer(lua, Ok(stat_to_lua(lua, &st)?)),
+        Err(e) => answer::<()>(lua, Err(e)),
+    }
+}
+
+/// `truncate(path, size[, fi])` and `ftruncate(path, size, fi)` take the same arguments.
+fn native_truncate(lua: &Lua, b: &Arc<dyn Operations>, a: MultiValue) -> mlua::Result<MultiValue> {
+    let p = path_arg(&arg(&a, 0), "path")?;
+    let size = int_arg(&arg(&a, 1), "size")?.max(0) as u64;
+    let fh = handle_of(&arg(&a, 2)).map(|h| Fh(h.fh));
+    answer(lua, b.truncate(&ctx(lua), &p, size, fh))
 }

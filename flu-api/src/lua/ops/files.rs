@@ -1,53 +1,35 @@
 //! Files: open, create, read, write, flush, release, fsync, fallocate, lseek and
-//! copy_file_range.
+//! copy_file_range — handler calls and native functions.
 
-use super::calling::{args, P};
+use mlua::{Lua, Value};
+
+use super::native::{answer, Raw};
+use super::native_args::{
+    arg, ctx, datasync_arg, flags_of, handle_of, int_arg, lock_owner_of, path_arg, with_fi_handle,
+};
+use super::{args, call_unit, P};
 use crate::errno::Errno;
 use crate::lua::call::{call_protected, expect_bytes, expect_count, first};
-use crate::lua::dispatch::{LuaFilesystem, Op, Route};
-use crate::lua::handles::Slot;
-use crate::operations::{Fh, OpResult, Opened, Operations, RequestContext};
+use crate::lua::filesystem::LuaFilesystem;
+use crate::lua::handles::{HandleKind, NativeHandle};
+use crate::lua::sets::mode_from_lua;
+use crate::op::Op;
+use crate::operations::{Fh, FileOps, OpResult, Opened, RequestContext};
 
-impl LuaFilesystem {
-    pub(super) fn do_open(&self, ctx: &RequestContext, path: P, flags: i32) -> OpResult<Opened> {
-        match self.route(Op::Open) {
-            Route::Native(b) => {
-                let opened = b.open(ctx, path, flags)?;
-                Ok(self.open_native(b, flags, opened))
-            }
-            Route::Missing => Ok(Opened {
-                fh: self.handles.insert(Slot {
-                    flags,
-                    ..Slot::default()
-                }),
-                ..Opened::default()
-            }),
-            Route::Lua(_) => self.open_lua(Op::Open, path, ctx, flags, None),
-        }
+impl FileOps for LuaFilesystem {
+    fn open(&self, ctx: &RequestContext, path: P, flags: i32) -> OpResult<Opened> {
+        self.open_slot(Op::Open, path, ctx, flags, None, |b| {
+            b.open(ctx, path, flags)
+        })
     }
 
-    pub(super) fn do_create(
-        &self,
-        ctx: &RequestContext,
-        path: P,
-        mode: u32,
-        flags: i32,
-    ) -> OpResult<Opened> {
-        match self.route(Op::Create) {
-            Route::Native(b) => {
-                let opened = b.create(ctx, path, mode, flags)?;
-                Ok(self.open_native(b, flags, opened))
-            }
-            Route::Lua(_) => self.open_lua(Op::Create, path, ctx, flags, Some(mode)),
-            // As libfuse: without create, mknod then open.
-            Route::Missing => {
-                self.mknod(ctx, path, libc::S_IFREG | (mode & 0o7777), 0)?;
-                self.open(ctx, path, flags & !(libc::O_CREAT | libc::O_EXCL))
-            }
-        }
+    fn create(&self, ctx: &RequestContext, path: P, mode: u32, flags: i32) -> OpResult<Opened> {
+        self.open_slot(Op::Create, path, ctx, flags, Some(mode), |b| {
+            b.create(ctx, path, mode, flags)
+        })
     }
 
-    pub(super) fn do_read(
+    fn read(
         &self,
         ctx: &RequestContext,
         path: P,
@@ -55,26 +37,25 @@ impl LuaFilesystem {
         offset: u64,
         size: u32,
     ) -> OpResult<Vec<u8>> {
-        match self.route(Op::Read) {
-            Route::Native(b) => self.native_io(b, ctx, path, fh, false, |nfh| {
-                b.read(ctx, path, nfh, offset, size)
-            }),
-            Route::Missing => Err(Errno::ENOSYS),
-            Route::Lua(_) => self.with_lua(Op::Read, path, ctx, |lua, f| {
+        self.dispatch(
+            Op::Read,
+            path,
+            ctx,
+            |b| {
+                self.native_io(b, ctx, path, fh, HandleKind::File, |nfh| {
+                    b.read(ctx, path, nfh, offset, size)
+                })
+            },
+            |lua, f| {
                 let fi = self.file_info(lua, fh)?;
-                let v = first(call_protected(
-                    lua,
-                    f,
-                    (Self::path_value(lua, path)?, size, offset as i64, fi),
-                )?)?;
-                let mut data = expect_bytes("read", v)?;
-                data.truncate(size as usize);
-                Ok(data)
-            }),
-        }
+                let p = Self::path_value(lua, path)?;
+                let v = first(call_protected(lua, f, (p, size, offset as i64, fi))?)?;
+                expect_bytes("read", v)
+            },
+        )
     }
 
-    pub(super) fn do_write(
+    fn write(
         &self,
         ctx: &RequestContext,
         path: P,
@@ -82,22 +63,22 @@ impl LuaFilesystem {
         offset: u64,
         data: &[u8],
     ) -> OpResult<u32> {
-        match self.route(Op::Write) {
-            Route::Native(b) => self.native_io(b, ctx, path, fh, false, |nfh| {
-                b.write(ctx, path, nfh, offset, data)
-            }),
-            Route::Missing => Err(Errno::ENOSYS),
-            Route::Lua(_) => self.with_lua(Op::Write, path, ctx, |lua, f| {
+        self.dispatch(
+            Op::Write,
+            path,
+            ctx,
+            |b| {
+                self.native_io(b, ctx, path, fh, HandleKind::File, |nfh| {
+                    b.write(ctx, path, nfh, offset, data)
+                })
+            },
+            |lua, f| {
                 let fi = self.file_info(lua, fh)?;
+                let p = Self::path_value(lua, path)?;
                 let v = first(call_protected(
                     lua,
                     f,
-                    (
-                        Self::path_value(lua, path)?,
-                        lua.create_string(data)?,
-                        offset as i64,
-                        fi,
-                    ),
+                    (p, lua.create_string(data)?, offset as i64, fi),
                 )?)?;
                 // A handler that returns nothing wrote everything (a common Lua idiom).
                 let n = if v.is_nil() {
@@ -105,77 +86,67 @@ impl LuaFilesystem {
                 } else {
                     expect_count("write", v)?
                 };
-                Ok(n.min(data.len() as u64) as u32)
-            }),
-        }
+                Ok(u32::try_from(n).unwrap_or(u32::MAX))
+            },
+        )
     }
 
-    pub(super) fn do_flush(
-        &self,
-        ctx: &RequestContext,
-        path: P,
-        fh: Fh,
-        lock_owner: u64,
-    ) -> OpResult<()> {
-        match self.route(Op::Flush) {
-            Route::Native(b) => match self.native_handle(fh, b) {
+    fn flush(&self, ctx: &RequestContext, path: P, fh: Fh, lock_owner: u64) -> OpResult<()> {
+        self.dispatch(
+            Op::Flush,
+            path,
+            ctx,
+            // Nothing to flush on a handle the backend did not open.
+            |b| match self.native_handle(fh, b) {
                 Some(h) => b.flush(ctx, path, Fh(h.fh), lock_owner),
+                None if self.is_unimplemented(b) => b.flush(ctx, path, fh, lock_owner),
                 None => Ok(()),
             },
-            Route::Missing => Err(Errno::ENOSYS),
-            Route::Lua(_) => self.unit(Op::Flush, path, ctx, |lua| {
+            |lua, f| {
                 let fi = self.file_info(lua, fh)?;
                 fi.raw_set("lock_owner", lock_owner as i64)?;
-                args!(lua; Self::path_value(lua, path)?, fi)
-            }),
-        }
+                call_unit(lua, f, args!(lua; Self::path_value(lua, path)?, fi))
+            },
+        )
     }
 
-    pub(super) fn do_release(
+    // The slot keeps the flags the file was opened with.
+    fn release(
         &self,
         ctx: &RequestContext,
         path: P,
         fh: Fh,
-        // The slot keeps the flags the file was opened with.
         _flags: i32,
         flush: bool,
     ) -> OpResult<()> {
-        let result = match self.route(Op::Release) {
-            Route::Lua(_) => self.unit(Op::Release, path, ctx, |lua| {
-                let fi = self.file_info(lua, fh)?;
-                fi.raw_set("flush", flush)?;
-                args!(lua; Self::path_value(lua, path)?, fi)
-            }),
-            _ => Ok(()),
-        };
-        if let Some(slot) = self.handles.remove(fh.0) {
-            self.release_native(ctx, path, &slot, false);
-        }
-        result
+        self.release_slot(Op::Release, path, ctx, fh, |lua, f| {
+            let fi = self.file_info(lua, fh)?;
+            fi.raw_set("flush", flush)?;
+            call_unit(lua, f, args!(lua; Self::path_value(lua, path)?, fi))
+        })
     }
 
-    pub(super) fn do_fsync(
-        &self,
-        ctx: &RequestContext,
-        path: P,
-        fh: Fh,
-        datasync: bool,
-    ) -> OpResult<()> {
-        match self.route(Op::Fsync) {
-            Route::Native(b) => self.native_io(b, ctx, path, fh, false, |nfh| {
-                b.fsync(ctx, path, nfh, datasync)
-            }),
-            Route::Missing => Err(Errno::ENOSYS),
-            Route::Lua(_) => self.unit(
-                Op::Fsync,
-                path,
-                ctx,
-                |lua| args!(lua; Self::path_value(lua, path)?, datasync, self.file_info(lua, fh)?),
-            ),
-        }
+    fn fsync(&self, ctx: &RequestContext, path: P, fh: Fh, datasync: bool) -> OpResult<()> {
+        self.dispatch(
+            Op::Fsync,
+            path,
+            ctx,
+            |b| {
+                self.native_io(b, ctx, path, fh, HandleKind::File, |nfh| {
+                    b.fsync(ctx, path, nfh, datasync)
+                })
+            },
+            |lua, f| {
+                call_unit(
+                    lua,
+                    f,
+                    args!(lua; Self::path_value(lua, path)?, datasync, self.file_info(lua, fh)?),
+                )
+            },
+        )
     }
 
-    pub(super) fn do_fallocate(
+    fn fallocate(
         &self,
         ctx: &RequestContext,
         path: P,
@@ -184,16 +155,22 @@ impl LuaFilesystem {
         offset: u64,
         length: u64,
     ) -> OpResult<()> {
-        match self.route(Op::Fallocate) {
-            Route::Native(b) => self.native_io(b, ctx, path, fh, false, |nfh| b.fallocate(ctx, path, nfh, mode, offset, length)),
-            Route::Missing => Err(Errno::ENOSYS),
-            Route::Lua(_) => self.unit(Op::Fallocate, path, ctx, |lua| {
-                args!(lua; Self::path_value(lua, path)?, mode, offset as i64, length as i64, self.file_info(lua, fh)?)
-            }),
-        }
+        self.dispatch(
+            Op::Fallocate,
+            path,
+            ctx,
+            |b| {
+                self.native_io(b, ctx, path, fh, HandleKind::File, |nfh| {
+                    b.fallocate(ctx, path, nfh, mode, offset, length)
+                })
+            },
+            |lua, f| {
+                call_unit(lua, f, args!(lua; Self::path_value(lua, path)?, mode, offset as i64, length as i64, self.file_info(lua, fh)?))
+            },
+        )
     }
 
-    pub(super) fn do_lseek(
+    fn lseek(
         &self,
         ctx: &RequestContext,
         path: P,
@@ -201,12 +178,16 @@ impl LuaFilesystem {
         offset: i64,
         whence: i32,
     ) -> OpResult<i64> {
-        match self.route(Op::Lseek) {
-            Route::Native(b) => self.native_io(b, ctx, path, fh, false, |nfh| {
-                b.lseek(ctx, path, nfh, offset, whence)
-            }),
-            Route::Missing => Err(Errno::ENOSYS),
-            Route::Lua(_) => self.with_lua(Op::Lseek, path, ctx, |lua, f| {
+        self.dispatch(
+            Op::Lseek,
+            path,
+            ctx,
+            |b| {
+                self.native_io(b, ctx, path, fh, HandleKind::File, |nfh| {
+                    b.lseek(ctx, path, nfh, offset, whence)
+                })
+            },
+            |lua, f| {
                 let whence = match whence {
                     libc::SEEK_DATA => "data",
                     libc::SEEK_HOLE => "hole",
@@ -214,24 +195,18 @@ impl LuaFilesystem {
                     libc::SEEK_CUR => "cur",
                     _ => "set",
                 };
+                let p = Self::path_value(lua, path)?;
                 let v = first(call_protected(
                     lua,
                     f,
-                    (
-                        Self::path_value(lua, path)?,
-                        offset,
-                        whence,
-                        self.file_info(lua, fh)?,
-                    ),
+                    (p, offset, whence, self.file_info(lua, fh)?),
                 )?)?;
                 Ok(expect_count("lseek", v)? as i64)
-            }),
-        }
+            },
+        )
     }
 
-    // The trait method's arguments, as they are.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn do_copy_file_range(
+    fn copy_file_range(
         &self,
         ctx: &RequestContext,
         path_in: P,
@@ -243,14 +218,18 @@ impl LuaFilesystem {
         len: u64,
         flags: u32,
     ) -> OpResult<u64> {
-        match self.route(Op::CopyFileRange) {
-            Route::Native(b) => match (self.native_handle(fh_in, b), self.native_handle(fh_out, b)) {
-                (Some(i), Some(o)) => b.copy_file_range(ctx, path_in, Fh(i.fh), offset_in, path_out, Fh(o.fh), offset_out, len, flags),
+        self.dispatch(
+            Op::CopyFileRange,
+            path_in,
+            ctx,
+            |b| match (self.native_handle(fh_in, b), self.native_handle(fh_out, b)) {
+                (Some(i), Some(o)) => b.copy_file_range(
+                    ctx, path_in, Fh(i.fh), offset_in, path_out, Fh(o.fh), offset_out, len, flags,
+                ),
                 // The kernel falls back to read + write.
                 _ => Err(Errno::ENOSYS),
             },
-            Route::Missing => Err(Errno::ENOSYS),
-            Route::Lua(_) => self.with_lua(Op::CopyFileRange, path_in, ctx, |lua, f| {
+            |lua, f| {
                 let v = first(call_protected(
                     lua,
                     f,
@@ -260,7 +239,178 @@ impl LuaFilesystem {
                         len as i64, flags)?,
                 )?)?;
                 expect_count("copy_file_range", v)
-            }),
+            },
+        )
+    }
+}
+
+/// Keep a backend's open handle in `fi.fh` (and its open options in `fi`).
+fn store_open(lua: &Lua, fi: &Value, opened: Opened) -> mlua::Result<()> {
+    if let Value::Table(fi) = fi {
+        fi.raw_set(
+            "fh",
+            lua.create_userdata(NativeHandle {
+                fh: opened.fh,
+                backing_fd: opened.backing_fd,
+            })?,
+        )?;
+        if opened.direct_io {
+            fi.raw_set("direct_io", true)?;
+        }
+        if opened.keep_cache {
+            fi.raw_set("keep_cache", true)?;
+        }
+        if opened.nonseekable {
+            fi.raw_set("nonseekable", true)?;
         }
     }
+    Ok(())
+}
+
+/// The answer of a native open: the handle goes into `fi`.
+pub(super) fn answer_open(
+    lua: &Lua,
+    fi: &Value,
+    opened: OpResult<Opened>,
+) -> mlua::Result<mlua::MultiValue> {
+    match opened {
+        Ok(opened) => {
+            store_open(lua, fi, opened)?;
+            answer(lua, Ok(()))
+        }
+        Err(e) => answer::<()>(lua, Err(e)),
+    }
+}
+
+/// `base.open(path, fi)`, `base.read(path, size, offset, fi)` and friends: the
+/// backend's file operations from Lua, on the handle in `fi.fh` (or a temporary one).
+pub(super) fn natives() -> Vec<(Op, Raw)> {
+    vec![
+        (Op::Open, |lua, b, a| {
+            let p = path_arg(&arg(&a, 0), "path")?;
+            let fi = arg(&a, 1);
+            answer_open(lua, &fi, b.open(&ctx(lua), &p, flags_of(&fi)))
+        }),
+        (Op::Create, |lua, b, a| {
+            let p = path_arg(&arg(&a, 0), "path")?;
+            let mode = mode_from_lua(&arg(&a, 1)).map_err(mlua::Error::runtime)?;
+            let fi = arg(&a, 2);
+            answer_open(lua, &fi, b.create(&ctx(lua), &p, mode, flags_of(&fi)))
+        }),
+        (Op::Read, |lua, b, a| {
+            let p = path_arg(&arg(&a, 0), "path")?;
+            let size = int_arg(&arg(&a, 1), "size")?.clamp(0, u32::MAX as i64) as u32;
+            let offset = int_arg(&arg(&a, 2), "offset")?.max(0) as u64;
+            let c = ctx(lua);
+            let read = with_fi_handle(b, &c, &p, &arg(&a, 3), HandleKind::File, |fh| {
+                b.read(&c, &p, fh, offset, size)
+            });
+            match read {
+                Ok(data) => answer(lua, Ok(lua.create_string(data)?)),
+                Err(e) => answer::<()>(lua, Err(e)),
+            }
+        }),
+        (Op::Write, |lua, b, a| {
+            let p = path_arg(&arg(&a, 0), "path")?;
+            let Value::String(data) = arg(&a, 1) else {
+                return Err(mlua::Error::runtime(
+                    "bad argument 'data' (string expected)",
+                ));
+            };
+            let offset = int_arg(&arg(&a, 2), "offset")?.max(0) as u64;
+            let c = ctx(lua);
+            let bytes = data.as_bytes();
+            answer(
+                lua,
+                with_fi_handle(b, &c, &p, &arg(&a, 3), HandleKind::File, |fh| {
+                    b.write(&c, &p, fh, offset, &bytes)
+                }),
+            )
+        }),
+        (Op::Flush, |lua, b, a| {
+            let p = path_arg(&arg(&a, 0), "path")?;
+            let owner = lock_owner_of(&arg(&a, 1));
+            match handle_of(&arg(&a, 1)) {
+                Some(h) => answer(lua, b.flush(&ctx(lua), &p, Fh(h.fh), owner)),
+                None => answer(lua, Ok(())),
+            }
+        }),
+        (Op::Release, |lua, b, a| {
+            let p = path_arg(&arg(&a, 0), "path")?;
+            let fi = arg(&a, 1);
+            match handle_of(&fi) {
+                Some(h) => answer(
+                    lua,
+                    b.release(&ctx(lua), &p, Fh(h.fh), flags_of(&fi), false),
+                ),
+                None => answer(lua, Ok(())),
+            }
+        }),
+        (Op::Fsync, |lua, b, a| {
+            let p = path_arg(&arg(&a, 0), "path")?;
+            let datasync = datasync_arg(&arg(&a, 1));
+            let c = ctx(lua);
+            answer(
+                lua,
+                with_fi_handle(b, &c, &p, &arg(&a, 2), HandleKind::File, |fh| {
+                    b.fsync(&c, &p, fh, datasync)
+                }),
+            )
+        }),
+        (Op::Fallocate, |lua, b, a| {
+            let p = path_arg(&arg(&a, 0), "path")?;
+            let mode = int_arg(&arg(&a, 1), "mode").unwrap_or(0) as i32;
+            let offset = int_arg(&arg(&a, 2), "offset")?.max(0) as u64;
+            let length = int_arg(&arg(&a, 3), "length")?.max(0) as u64;
+            let c = ctx(lua);
+            answer(
+                lua,
+                with_fi_handle(b, &c, &p, &arg(&a, 4), HandleKind::File, |fh| {
+                    b.fallocate(&c, &p, fh, mode, offset, length)
+                }),
+            )
+        }),
+        (Op::Lseek, |lua, b, a| {
+            let p = path_arg(&arg(&a, 0), "path")?;
+            let offset = int_arg(&arg(&a, 1), "offset")?;
+            let whence = match arg(&a, 2) {
+                Value::String(s) if s.as_bytes().as_ref() == b"hole" => libc::SEEK_HOLE,
+                Value::String(s) if s.as_bytes().as_ref() == b"data" => libc::SEEK_DATA,
+                Value::String(s) if s.as_bytes().as_ref() == b"end" => libc::SEEK_END,
+                Value::String(s) if s.as_bytes().as_ref() == b"cur" => libc::SEEK_CUR,
+                Value::Integer(n) => n as i32,
+                _ => libc::SEEK_SET,
+            };
+            let c = ctx(lua);
+            answer(
+                lua,
+                with_fi_handle(b, &c, &p, &arg(&a, 3), HandleKind::File, |fh| {
+                    b.lseek(&c, &p, fh, offset, whence)
+                }),
+            )
+        }),
+        (Op::CopyFileRange, |lua, b, a| {
+            let pin = path_arg(&arg(&a, 0), "path_in")?;
+            let off_in = int_arg(&arg(&a, 2), "offset_in")?.max(0) as u64;
+            let pout = path_arg(&arg(&a, 3), "path_out")?;
+            let off_out = int_arg(&arg(&a, 5), "offset_out")?.max(0) as u64;
+            let len = int_arg(&arg(&a, 6), "len")?.max(0) as u64;
+            let flags = int_arg(&arg(&a, 7), "flags").unwrap_or(0) as u32;
+            let (Some(hin), Some(hout)) = (handle_of(&arg(&a, 1)), handle_of(&arg(&a, 4))) else {
+                return answer::<()>(lua, Err(Errno::ENOSYS));
+            };
+            let copied = b.copy_file_range(
+                &ctx(lua),
+                &pin,
+                Fh(hin.fh),
+                off_in,
+                &pout,
+                Fh(hout.fh),
+                off_out,
+                len,
+                flags,
+            );
+            answer(lua, copied)
+        }),
+    ]
 }

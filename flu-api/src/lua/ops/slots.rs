@@ -1,43 +1,64 @@
-//! Handle slots: opening into a slot through a Lua handler or a native backend,
-//! finding the native backend's handle behind a slot (or a temporary one), and
-//! closing what a backend still holds when a slot is released.
+//! Handle slots: opening into a slot through a Lua handler or a native backend (or the
+//! defaults), finding the native backend's handle behind a slot, and closing what a
+//! backend still holds when a slot is released.
 
 use std::sync::Arc;
 
-use mlua::Value;
+use mlua::{Function, Value};
 
-use super::calling::P;
-use crate::lua::call::{call_protected, expect_unit};
-use crate::lua::dispatch::{LuaFilesystem, Op, Route};
-use crate::lua::handles::{new_file_info, NativeHandle, NativeRef, Slot};
+use super::P;
+use crate::lua::call::{call_protected, expect_unit, HandlerError};
+use crate::lua::filesystem::{LuaFilesystem, Route};
+use crate::lua::handles::{
+    new_file_info, with_native_handle, HandleKind, NativeHandle, NativeRef, Slot,
+};
 use crate::lua::sets::mode_to_lua;
+use crate::op::Op;
 use crate::operations::{Fh, OpResult, Opened, Operations, RequestContext};
 
 impl LuaFilesystem {
-    /// Open through a Lua handler (`open`, `create` or `opendir`): build `fi`, call,
-    /// keep `fi` (and a native handle found in `fi.fh`) in a new slot.
-    pub(super) fn open_lua(
+    /// Open `path` as `op` (`open`, `create` or `opendir`) into a new slot: through the
+    /// Lua handler (its `fi` and a native handle found in `fi.fh` are kept), or through
+    /// `rust_open` on a native backend or the defaults (its handle is kept).
+    pub(super) fn open_slot(
         &self,
         op: Op,
         path: P,
         ctx: &RequestContext,
         flags: i32,
         mode: Option<u32>,
+        rust_open: impl FnOnce(&Arc<dyn Operations>) -> OpResult<Opened>,
     ) -> OpResult<Opened> {
-        let (fi, native) = self.with_lua(op, path, ctx, |lua, f| {
-            let fi = new_file_info(lua, flags)?;
-            let p = Self::path_value(lua, path)?;
-            let results = match mode {
-                Some(m) => call_protected(lua, f, (p, mode_to_lua(lua, m)?, fi.clone()))?,
-                None => call_protected(lua, f, (p, fi.clone()))?,
-            };
-            expect_unit(results)?;
-            let native = match fi.raw_get::<Value>("fh")? {
-                Value::UserData(ud) => ud.borrow::<NativeHandle>().ok().map(|h| *h),
-                _ => None,
-            };
-            Ok((fi, native))
-        })?;
+        let dir = op == Op::Opendir;
+        self.dispatch(
+            op,
+            path,
+            ctx,
+            |backend| Ok(self.native_slot(backend, flags, rust_open(backend)?, dir)),
+            |lua, f| self.lua_slot(lua, f, path, flags, mode, dir),
+        )
+    }
+
+    fn lua_slot(
+        &self,
+        lua: &mlua::Lua,
+        f: &Function,
+        path: P,
+        flags: i32,
+        mode: Option<u32>,
+        dir: bool,
+    ) -> Result<Opened, HandlerError> {
+        let fi = new_file_info(lua, flags)?;
+        let p = Self::path_value(lua, path)?;
+        let results = match mode {
+            Some(m) => call_protected(lua, f, (p, mode_to_lua(lua, m)?, fi.clone()))?,
+            None => call_protected(lua, f, (p, fi.clone()))?,
+        };
+        expect_unit(results)?;
+        let native = match fi.raw_get::<Value>("fh")? {
+            Value::UserData(ud) => ud.borrow::<NativeHandle>().ok().map(|h| *h),
+            _ => None,
+        };
         let flag = |k: &str| {
             fi.raw_get::<Value>(k)
                 .map(|v| !matches!(v, Value::Nil | Value::Boolean(false)))
@@ -45,21 +66,17 @@ impl LuaFilesystem {
         };
         let (direct_io, keep_cache, nonseekable) =
             (flag("direct_io"), flag("keep_cache"), flag("nonseekable"));
-        // The native handle came from whichever backend serves the op natively.
+        // The native handle came from whichever backend serves the ops natively.
         let native_ref = native.and_then(|handle| {
             self.native_backend()
                 .map(|backend| NativeRef { backend, handle })
         });
         let backing_fd = native_ref.as_ref().and_then(|n| {
-            self.backing_allowed(&n.backend)
+            (!dir && self.backing_allowed(&n.backend))
                 .then_some(n.handle.backing_fd)
                 .flatten()
         });
-        let fh = self.handles.insert(Slot {
-            flags,
-            fi: Some(fi),
-            native: native_ref,
-        });
+        let fh = self.handles.insert(Slot::new(flags, native_ref, Some(fi)));
         Ok(Opened {
             fh,
             direct_io,
@@ -69,9 +86,39 @@ impl LuaFilesystem {
         })
     }
 
+    fn native_slot(
+        &self,
+        backend: &Arc<dyn Operations>,
+        flags: i32,
+        opened: Opened,
+        dir: bool,
+    ) -> Opened {
+        let handle = NativeHandle {
+            fh: opened.fh,
+            backing_fd: opened.backing_fd,
+        };
+        // The defaults hold nothing open: such a slot has no native part (its fi.fh
+        // stays 0, as in Flu).
+        let native = (!self.is_unimplemented(backend)).then(|| NativeRef {
+            backend: backend.clone(),
+            handle,
+        });
+        let fh = self.handles.insert(Slot::new(flags, native, None));
+        let backing_fd = if !dir && self.backing_allowed(backend) {
+            opened.backing_fd
+        } else {
+            None
+        };
+        Opened {
+            fh,
+            backing_fd,
+            ..opened
+        }
+    }
+
     /// Any native backend the routes use (for handles set by `base.open` in Lua).
     fn native_backend(&self) -> Option<Arc<dyn Operations>> {
-        Op::ALL.iter().find_map(|op| match self.route(*op) {
+        Op::HANDLERS.iter().find_map(|op| match self.route(*op) {
             Route::Native(b) => Some(b.clone()),
             _ => None,
         })
@@ -84,80 +131,55 @@ impl LuaFilesystem {
             .all(|op| matches!(self.route(*op), Route::Native(b) if Arc::ptr_eq(b, backend)))
     }
 
-    pub(super) fn open_native(
-        &self,
-        backend: &Arc<dyn Operations>,
-        flags: i32,
-        opened: Opened,
-    ) -> Opened {
-        let handle = NativeHandle {
-            fh: opened.fh,
-            backing_fd: opened.backing_fd,
-        };
-        let fh = self.handles.insert(Slot {
-            flags,
-            fi: None,
-            native: Some(NativeRef {
-                backend: backend.clone(),
-                handle,
-            }),
-        });
-        let backing_fd = if self.backing_allowed(backend) {
-            opened.backing_fd
-        } else {
-            None
-        };
-        Opened {
-            fh,
-            backing_fd,
-            ..opened
-        }
-    }
-
-    /// Run a native op on the backend's handle for `fh`, or on a temporary handle.
+    /// Run a native op on the backend's handle for slot `fh`, or on a temporary handle.
     pub(super) fn native_io<R>(
         &self,
         backend: &Arc<dyn Operations>,
         ctx: &RequestContext,
         path: P,
         fh: Fh,
-        dir: bool,
+        kind: HandleKind,
         f: impl FnOnce(Fh) -> OpResult<R>,
     ) -> OpResult<R> {
-        if let Some(h) = self.native_handle(fh, backend) {
-            return f(Fh(h.fh));
-        }
-        let flags = self.handles.flags(fh.0).unwrap_or(libc::O_RDONLY)
-            & !(libc::O_CREAT | libc::O_EXCL | libc::O_TRUNC);
-        let opened = if dir {
-            backend.opendir(ctx, path, flags)?
-        } else {
-            backend.open(ctx, path, flags)?
-        };
-        let tmp = Fh(opened.fh);
-        let r = f(tmp);
-        let _ = if dir {
-            backend.releasedir(ctx, path, tmp)
-        } else {
-            backend.release(ctx, path, tmp, flags, false)
-        };
-        r
+        let handle = self.native_handle(fh, backend).map(|h| h.fh);
+        let flags = self
+            .handles
+            .get(fh.0)
+            .map(|s| s.flags)
+            .unwrap_or(libc::O_RDONLY);
+        with_native_handle(backend, ctx, path, handle, flags, kind, f)
     }
 
+    /// The backend's own handle behind an optional slot (for getattr/setattr by handle).
     pub(super) fn native_fh(&self, backend: &Arc<dyn Operations>, fh: Option<Fh>) -> Option<Fh> {
         fh.and_then(|fh| self.native_handle(fh, backend))
             .map(|h| Fh(h.fh))
     }
 
-    /// Close what a native backend still holds for a released slot.
-    pub(super) fn release_native(&self, ctx: &RequestContext, path: P, slot: &Slot, dir: bool) {
-        if let Some(n) = &slot.native {
-            let fh = Fh(n.handle.fh);
-            let _ = if dir {
-                n.backend.releasedir(ctx, path, fh)
-            } else {
-                n.backend.release(ctx, path, fh, slot.flags, false)
-            };
+    /// Release slot `fh`: the Lua handler `op` (`release` or `releasedir`) sees its
+    /// `fi` first, then whatever a native backend still holds for it is closed.
+    pub(super) fn release_slot(
+        &self,
+        op: Op,
+        path: P,
+        ctx: &RequestContext,
+        fh: Fh,
+        lua_release: impl FnOnce(&mlua::Lua, &Function) -> Result<(), HandlerError>,
+    ) -> OpResult<()> {
+        let result = match self.route(op) {
+            Route::Lua(_) => self.dispatch(op, path, ctx, |_| Ok(()), lua_release),
+            _ => Ok(()),
+        };
+        if let Some(slot) = self.handles.remove(fh.0) {
+            if let Some(n) = &slot.native {
+                let nfh = Fh(n.handle.fh);
+                let _ = if op == Op::Releasedir {
+                    n.backend.releasedir(ctx, path, nfh)
+                } else {
+                    n.backend.release(ctx, path, nfh, slot.flags, false)
+                };
+            }
         }
+        result
     }
 }

@@ -1,20 +1,29 @@
-//! Extended attributes: setxattr, getxattr, listxattr and removexattr.
+//! Extended attributes: setxattr, getxattr, listxattr and removexattr — handler calls
+//! and native functions.
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 
 use mlua::Value;
 
-use super::calling::{args, P};
+use super::native::{answer, Raw};
+use super::native_args::{arg, ctx, path_arg};
+use super::{args, call_unit, P};
 use crate::errno::Errno;
 use crate::lua::call::{bad_result, call_protected, expect_bytes, first, HandlerError};
-use crate::lua::dispatch::{LuaFilesystem, Op, Route};
-use crate::lua::native::XATTR_FLAGS;
-use crate::lua::sets::bits_to_lua;
-use crate::operations::{OpResult, RequestContext};
+use crate::lua::filesystem::LuaFilesystem;
+use crate::lua::sets::{bits_from_lua, bits_to_lua};
+use crate::op::Op;
+use crate::operations::{OpResult, RequestContext, XattrOps};
 
-impl LuaFilesystem {
-    pub(super) fn do_setxattr(
+/// xattr flag names as handlers receive them.
+pub const XATTR_FLAGS: &[(&str, u64)] = &[
+    ("create", libc::XATTR_CREATE as u64),
+    ("replace", libc::XATTR_REPLACE as u64),
+];
+
+impl XattrOps for LuaFilesystem {
+    fn setxattr(
         &self,
         ctx: &RequestContext,
         path: P,
@@ -22,25 +31,25 @@ impl LuaFilesystem {
         value: &[u8],
         flags: i32,
     ) -> OpResult<()> {
-        match self.route(Op::Setxattr) {
-            Route::Native(b) => b.setxattr(ctx, path, name, value, flags),
-            Route::Missing => Err(Errno::ENOSYS),
-            Route::Lua(_) => self.unit(Op::Setxattr, path, ctx, |lua| {
-                args!(lua; Self::path_value(lua, path)?, Self::name_value(lua, name)?, lua.create_string(value)?, bits_to_lua(lua, flags as u64, XATTR_FLAGS)?)
-            }),
-        }
+        self.dispatch(
+            Op::Setxattr,
+            path,
+            ctx,
+            |b| b.setxattr(ctx, path, name, value, flags),
+            |lua, f| {
+                let flags = bits_to_lua(lua, flags as u64, XATTR_FLAGS)?;
+                call_unit(lua, f, args!(lua; Self::path_value(lua, path)?, Self::name_value(lua, name)?, lua.create_string(value)?, flags))
+            },
+        )
     }
 
-    pub(super) fn do_getxattr(
-        &self,
-        ctx: &RequestContext,
-        path: P,
-        name: &OsStr,
-    ) -> OpResult<Vec<u8>> {
-        match self.route(Op::Getxattr) {
-            Route::Native(b) => b.getxattr(ctx, path, name),
-            Route::Missing => Err(Errno::ENOSYS),
-            Route::Lua(_) => self.with_lua(Op::Getxattr, path, ctx, |lua, f| {
+    fn getxattr(&self, ctx: &RequestContext, path: P, name: &OsStr) -> OpResult<Vec<u8>> {
+        self.dispatch(
+            Op::Getxattr,
+            path,
+            ctx,
+            |b| b.getxattr(ctx, path, name),
+            |lua, f| {
                 let v = first(call_protected(
                     lua,
                     f,
@@ -51,15 +60,17 @@ impl LuaFilesystem {
                     return Err(HandlerError::Errno(Errno::ENODATA));
                 }
                 expect_bytes("getxattr", v)
-            }),
-        }
+            },
+        )
     }
 
-    pub(super) fn do_listxattr(&self, ctx: &RequestContext, path: P) -> OpResult<Vec<OsString>> {
-        match self.route(Op::Listxattr) {
-            Route::Native(b) => b.listxattr(ctx, path),
-            Route::Missing => Err(Errno::ENOSYS),
-            Route::Lua(_) => self.with_lua(Op::Listxattr, path, ctx, |lua, f| {
+    fn listxattr(&self, ctx: &RequestContext, path: P) -> OpResult<Vec<OsString>> {
+        self.dispatch(
+            Op::Listxattr,
+            path,
+            ctx,
+            |b| b.listxattr(ctx, path),
+            |lua, f| {
                 let v = first(call_protected(lua, f, Self::path_value(lua, path)?)?)?;
                 let Value::Table(t) = &v else {
                     return Err(bad_result("listxattr", "array of strings", &v));
@@ -74,25 +85,69 @@ impl LuaFilesystem {
                     }
                 }
                 Ok(names)
-            }),
-        }
+            },
+        )
     }
 
-    pub(super) fn do_removexattr(
-        &self,
-        ctx: &RequestContext,
-        path: P,
-        name: &OsStr,
-    ) -> OpResult<()> {
-        match self.route(Op::Removexattr) {
-            Route::Native(b) => b.removexattr(ctx, path, name),
-            Route::Missing => Err(Errno::ENOSYS),
-            Route::Lua(_) => self.unit(
-                Op::Removexattr,
-                path,
-                ctx,
-                |lua| args!(lua; Self::path_value(lua, path)?, Self::name_value(lua, name)?),
-            ),
-        }
+    fn removexattr(&self, ctx: &RequestContext, path: P, name: &OsStr) -> OpResult<()> {
+        self.dispatch(
+            Op::Removexattr,
+            path,
+            ctx,
+            |b| b.removexattr(ctx, path, name),
+            |lua, f| {
+                call_unit(
+                    lua,
+                    f,
+                    args!(lua; Self::path_value(lua, path)?, Self::name_value(lua, name)?),
+                )
+            },
+        )
     }
+}
+
+/// `base.getxattr(path, name)` and friends: the backend's xattr operations from Lua.
+pub(super) fn natives() -> Vec<(Op, Raw)> {
+    vec![
+        (Op::Setxattr, |lua, b, a| {
+            let p = path_arg(&arg(&a, 0), "path")?;
+            let name = path_arg(&arg(&a, 1), "name")?;
+            let Value::String(value) = arg(&a, 2) else {
+                return Err(mlua::Error::runtime(
+                    "bad argument 'value' (string expected)",
+                ));
+            };
+            let flags = bits_from_lua(&arg(&a, 3), XATTR_FLAGS) as i32;
+            answer(
+                lua,
+                b.setxattr(&ctx(lua), &p, name.as_os_str(), &value.as_bytes(), flags),
+            )
+        }),
+        (Op::Getxattr, |lua, b, a| {
+            let p = path_arg(&arg(&a, 0), "path")?;
+            let name = path_arg(&arg(&a, 1), "name")?;
+            match b.getxattr(&ctx(lua), &p, name.as_os_str()) {
+                Ok(v) => answer(lua, Ok(lua.create_string(v)?)),
+                Err(e) => answer::<()>(lua, Err(e)),
+            }
+        }),
+        (Op::Listxattr, |lua, b, a| {
+            let p = path_arg(&arg(&a, 0), "path")?;
+            match b.listxattr(&ctx(lua), &p) {
+                Ok(names) => {
+                    let t = lua.create_table()?;
+                    for n in names {
+                        t.raw_push(lua.create_string(n.as_bytes())?)?;
+                    }
+                    answer(lua, Ok(t))
+                }
+                Err(e) => answer::<()>(lua, Err(e)),
+            }
+        }),
+        (Op::Removexattr, |lua, b, a| {
+            let p = path_arg(&arg(&a, 0), "path")?;
+            let name = path_arg(&arg(&a, 1), "name")?;
+            answer(lua, b.removexattr(&ctx(lua), &p, name.as_os_str()))
+        }),
+    ]
 }

@@ -4,7 +4,7 @@ use std::os::unix::fs::symlink;
 
 use super::{ctx, lstat, p, Fx};
 use crate::errno::Errno;
-use crate::operations::Operations;
+use crate::operations::*;
 use crate::stat::Stat;
 use crate::time::{TimeSet, Timespec};
 

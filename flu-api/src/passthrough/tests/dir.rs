@@ -7,7 +7,7 @@ use std::os::unix::fs::symlink;
 
 use super::{ctx, lstat, p, Fx};
 use crate::errno::Errno;
-use crate::operations::{Fh, Operations};
+use crate::operations::*;
 use crate::stat::Stat;
 
 #[test]

@@ -5,7 +5,7 @@ use std::os::unix::fs::symlink;
 
 use super::{ctx, lstat, p, Fx};
 use crate::errno::Errno;
-use crate::operations::{Fh, Operations};
+use crate::operations::*;
 use crate::passthrough::PassthroughOptions;
 
 fn rd(fx: &Fx, fh: Fh, off: u64, n: u32) -> Vec<u8> {

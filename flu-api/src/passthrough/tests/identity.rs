@@ -5,7 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 
 use super::{ctx, lstat, p, Fx};
 use crate::errno::Errno;
-use crate::operations::{Operations, RequestContext};
+use crate::operations::*;
 use crate::passthrough::PassthroughOptions;
 
 const NOBODY: RequestContext = RequestContext {

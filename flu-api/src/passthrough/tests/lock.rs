@@ -2,7 +2,7 @@
 
 use super::{ctx, p, Fx};
 use crate::errno::Errno;
-use crate::operations::{FileLock, Operations};
+use crate::operations::*;
 
 #[test]
 fn record_locks_conflict_between_handles() {

@@ -16,7 +16,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::errno::Errno;
-use crate::operations::{Fh, Operations, RequestContext};
+use crate::operations::*;
 
 use super::{Passthrough, PassthroughOptions};
 

@@ -5,7 +5,7 @@ use std::os::unix::fs::symlink;
 
 use super::{ctx, lstat, p, Fx};
 use crate::errno::Errno;
-use crate::operations::Operations;
+use crate::operations::*;
 
 #[test]
 fn mkdir_mknod_fifo_and_errors() {

@@ -6,7 +6,7 @@ use std::ffi::CString;
 use std::time::Instant;
 
 use super::{ctx, p, Fx};
-use crate::operations::Operations;
+use crate::operations::*;
 
 fn ns_per(n: u32, mut f: impl FnMut()) -> u128 {
     let t = Instant::now();
@@ -36,7 +36,7 @@ fn costs() {
         println!("getattr {path}: {ours} ns (lstat of the absolute path: {direct} ns)");
     }
     let fh = fx.open("/f", libc::O_RDONLY);
-    let fd = fx.fs.handles.get(fh).unwrap().fd();
+    let fd = fx.fs.handles.get(fh.0).unwrap().fd();
     let ours = ns_per(n, || {
         assert_eq!(
             fx.fs.read(&ctx(), p("/f"), fh, 0, 4096).unwrap().len(),

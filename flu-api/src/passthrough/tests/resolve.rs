@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 
 use super::{ctx, lstat, p, Fx};
 use crate::errno::Errno;
-use crate::operations::Operations;
+use crate::operations::*;
 use crate::stat::Stat;
 
 fn escape_attempts(fx: &Fx) {

@@ -5,7 +5,7 @@ use std::os::unix::fs::symlink;
 
 use super::{ctx, p, Fx};
 use crate::errno::Errno;
-use crate::operations::Operations;
+use crate::operations::*;
 
 #[test]
 fn set_get_list_remove() {

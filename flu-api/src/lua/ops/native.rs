@@ -1,6 +1,8 @@
 //! Native backends seen from Lua: `flu.passthrough(root)` returns a table of functions
 //! implemented in Rust over an `Operations` backend. Overrides call them like any
 //! handler (`base.read(path, size, offset, fi)`); errors are raised as errno values.
+//! Each operation's function is written beside its handler call, in the file of its
+//! trait; this file collects them into the table.
 //!
 //! Each function is recorded in the `NativeRegistry`, so that when a filesystem table
 //! still holds the backend's own function for an operation, the dispatcher calls the
@@ -11,17 +13,12 @@ use std::sync::{Arc, Mutex};
 
 use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Table, Value};
 
-use super::errno::LuaErrno;
+use crate::lua::errno::LuaErrno;
+use crate::op::Op;
 use crate::operations::{OpResult, Operations};
 
-mod args;
-mod open_files;
-mod paths;
-
-pub use args::{lock_from_lua, lock_to_lua};
-
-/// A native function's handler name and backend.
-type NativeEntry = (&'static str, Arc<dyn Operations>);
+/// A native function's handler and backend.
+type NativeEntry = (Op, Arc<dyn Operations>);
 
 /// Native functions by identity: Lua function pointer → (handler name, backend).
 #[derive(Clone, Default)]
@@ -30,36 +27,23 @@ pub struct NativeRegistry {
 }
 
 impl NativeRegistry {
-    fn record(&self, f: &Function, op: &'static str, backend: Arc<dyn Operations>) {
+    fn record(&self, f: &Function, op: Op, backend: Arc<dyn Operations>) {
         let mut map = self.functions.lock().unwrap_or_else(|p| p.into_inner());
         map.insert(f.to_pointer() as usize, (op, backend));
     }
 
     /// The backend when `f` is its own function for handler `op`.
-    pub fn lookup(&self, f: &Function, op: &str) -> Option<Arc<dyn Operations>> {
+    pub fn lookup(&self, f: &Function, op: Op) -> Option<Arc<dyn Operations>> {
         let map = self.functions.lock().unwrap_or_else(|p| p.into_inner());
         match map.get(&(f.to_pointer() as usize)) {
-            Some((name, backend)) if *name == op => Some(backend.clone()),
+            Some((own, backend)) if *own == op => Some(backend.clone()),
             _ => None,
         }
     }
 }
 
-/// Rename flag names as handlers receive them.
-pub const RENAME_FLAGS: &[(&str, u64)] = &[
-    ("noreplace", libc::RENAME_NOREPLACE as u64),
-    ("exchange", libc::RENAME_EXCHANGE as u64),
-    ("whiteout", libc::RENAME_WHITEOUT as u64),
-];
-
-/// xattr flag names as handlers receive them.
-pub const XATTR_FLAGS: &[(&str, u64)] = &[
-    ("create", libc::XATTR_CREATE as u64),
-    ("replace", libc::XATTR_REPLACE as u64),
-];
-
 /// `(true, results…)` or `(false, errno)`: the shim raises the errno.
-fn answer<T: IntoLuaMulti>(lua: &Lua, r: OpResult<T>) -> mlua::Result<MultiValue> {
+pub(super) fn answer<T: IntoLuaMulti>(lua: &Lua, r: OpResult<T>) -> mlua::Result<MultiValue> {
     match r {
         Ok(v) => {
             let mut mv = v.into_lua_multi(lua)?;
@@ -70,12 +54,17 @@ fn answer<T: IntoLuaMulti>(lua: &Lua, r: OpResult<T>) -> mlua::Result<MultiValue
     }
 }
 
-type Raw = fn(&Lua, &Arc<dyn Operations>, MultiValue) -> mlua::Result<MultiValue>;
+/// A native function: its Lua arguments, the backend, and `answer`'s results.
+pub(super) type Raw = fn(&Lua, &Arc<dyn Operations>, MultiValue) -> mlua::Result<MultiValue>;
 
-/// The functions of a native handler table, by handler name.
-fn raw_functions() -> Vec<(&'static str, Raw)> {
-    let mut functions = paths::raw_functions();
-    functions.extend(open_files::raw_functions());
+/// The functions of a native handler table, by handler.
+fn raw_functions() -> Vec<(Op, Raw)> {
+    let mut functions = super::attrs::natives();
+    functions.extend(super::names::natives());
+    functions.extend(super::files::natives());
+    functions.extend(super::dirs::natives());
+    functions.extend(super::xattrs::natives());
+    functions.extend(super::locks::natives());
     functions
 }
 
@@ -116,12 +105,12 @@ pub fn native_table(lua: &Lua, backend: Arc<dyn Operations>) -> mlua::Result<Tab
     };
     let wrap = raising_wrapper(lua)?;
     let table = lua.create_table()?;
-    for (name, raw) in raw_functions() {
+    for (op, raw) in raw_functions() {
         let b = backend.clone();
         let raw_fn = lua.create_function(move |lua, args: MultiValue| raw(lua, &b, args))?;
         let f: Function = wrap.call(raw_fn)?;
-        registry.record(&f, name, backend.clone());
-        table.raw_set(name, f)?;
+        registry.record(&f, op, backend.clone());
+        table.raw_set(op.name(), f)?;
     }
     Ok(table)
 }

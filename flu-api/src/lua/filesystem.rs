@@ -1,9 +1,10 @@
-//! `LuaFilesystem`: the filesystem a script defines, as an `Operations` implementation.
+//! `LuaFilesystem`: the filesystem a script defines, as an implementation of the
+//! operation traits (their impls live in `ops/`, one file per trait).
 //!
 //! Each operation is routed once, when the filesystem is built: to a Lua handler, to a
 //! native backend (a handler that is still `flu.passthrough`'s own function), or to the
-//! libfuse default when the script has none. Lua calls are serialized by one lock;
-//! native routes never take it.
+//! libfuse default when the script has none. `dispatch` is the one place that acts on
+//! that decision. Lua calls are serialized by one lock; native routes never take it.
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
@@ -14,149 +15,14 @@ use std::time::Duration;
 use mlua::{Function, Lua, Table, Value};
 
 use super::call::HandlerError;
-use super::handles::{new_file_info, HandleTable, NativeHandle, NativeRef};
-use super::native::NativeRegistry;
+use super::handles::{new_file_info, NativeHandle, NativeRef, Slot};
+use super::ops::NativeRegistry;
 use super::stat::StatDefaults;
 use super::watchdog::Watchdog;
 use crate::errno::Errno;
-use crate::operations::{Fh, OpResult, Operations, RequestContext};
-
-/// Every handler name a filesystem table may define.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Op {
-    Getattr,
-    Fgetattr,
-    Readlink,
-    Mknod,
-    Mkdir,
-    Unlink,
-    Rmdir,
-    Symlink,
-    Rename,
-    Link,
-    Chmod,
-    Chown,
-    Truncate,
-    Ftruncate,
-    Utimens,
-    Open,
-    Read,
-    Write,
-    Flush,
-    Release,
-    Fsync,
-    Opendir,
-    Readdir,
-    Releasedir,
-    Fsyncdir,
-    Statfs,
-    Setxattr,
-    Getxattr,
-    Listxattr,
-    Removexattr,
-    Access,
-    Create,
-    Init,
-    Destroy,
-    Lock,
-    Flock,
-    Fallocate,
-    Lseek,
-    CopyFileRange,
-}
-
-impl Op {
-    pub const ALL: [Op; 39] = [
-        Op::Getattr,
-        Op::Fgetattr,
-        Op::Readlink,
-        Op::Mknod,
-        Op::Mkdir,
-        Op::Unlink,
-        Op::Rmdir,
-        Op::Symlink,
-        Op::Rename,
-        Op::Link,
-        Op::Chmod,
-        Op::Chown,
-        Op::Truncate,
-        Op::Ftruncate,
-        Op::Utimens,
-        Op::Open,
-        Op::Read,
-        Op::Write,
-        Op::Flush,
-        Op::Release,
-        Op::Fsync,
-        Op::Opendir,
-        Op::Readdir,
-        Op::Releasedir,
-        Op::Fsyncdir,
-        Op::Statfs,
-        Op::Setxattr,
-        Op::Getxattr,
-        Op::Listxattr,
-        Op::Removexattr,
-        Op::Access,
-        Op::Create,
-        Op::Init,
-        Op::Destroy,
-        Op::Lock,
-        Op::Flock,
-        Op::Fallocate,
-        Op::Lseek,
-        Op::CopyFileRange,
-    ];
-
-    /// The handler's name in the filesystem table.
-    pub fn name(self) -> &'static str {
-        match self {
-            Op::Getattr => "getattr",
-            Op::Fgetattr => "fgetattr",
-            Op::Readlink => "readlink",
-            Op::Mknod => "mknod",
-            Op::Mkdir => "mkdir",
-            Op::Unlink => "unlink",
-            Op::Rmdir => "rmdir",
-            Op::Symlink => "symlink",
-            Op::Rename => "rename",
-            Op::Link => "link",
-            Op::Chmod => "chmod",
-            Op::Chown => "chown",
-            Op::Truncate => "truncate",
-            Op::Ftruncate => "ftruncate",
-            Op::Utimens => "utimens",
-            Op::Open => "open",
-            Op::Read => "read",
-            Op::Write => "write",
-            Op::Flush => "flush",
-            Op::Release => "release",
-            Op::Fsync => "fsync",
-            Op::Opendir => "opendir",
-            Op::Readdir => "readdir",
-            Op::Releasedir => "releasedir",
-            Op::Fsyncdir => "fsyncdir",
-            Op::Statfs => "statfs",
-            Op::Setxattr => "setxattr",
-            Op::Getxattr => "getxattr",
-            Op::Listxattr => "listxattr",
-            Op::Removexattr => "removexattr",
-            Op::Access => "access",
-            Op::Create => "create",
-            Op::Init => "init",
-            Op::Destroy => "destroy",
-            Op::Lock => "lock",
-            Op::Flock => "flock",
-            Op::Fallocate => "fallocate",
-            Op::Lseek => "lseek",
-            Op::CopyFileRange => "copy_file_range",
-        }
-    }
-
-    fn index(self) -> usize {
-        self as usize
-    }
-}
+use crate::handle_table::HandleTable;
+use crate::op::{Op, ServedBy};
+use crate::operations::{Fh, OpResult, Operations, RequestContext, Unimplemented};
 
 /// Where one operation goes.
 #[derive(Clone)]
@@ -170,6 +36,14 @@ impl Route {
     pub fn is_missing(&self) -> bool {
         matches!(self, Route::Missing)
     }
+
+    pub fn served_by(&self) -> ServedBy {
+        match self {
+            Route::Missing => ServedBy::Default,
+            Route::Lua(_) => ServedBy::Lua,
+            Route::Native(_) => ServedBy::Native,
+        }
+    }
 }
 
 /// A script's filesystem.
@@ -177,7 +51,9 @@ pub struct LuaFilesystem {
     pub(super) lua: Lua,
     call_lock: Mutex<()>,
     routes: Vec<Route>,
-    pub(super) handles: HandleTable,
+    /// Serves the routes the script has no handler for: the traits' libfuse defaults.
+    unimplemented: Arc<dyn Operations>,
+    pub(super) handles: HandleTable<Slot>,
     pub(super) defaults: StatDefaults,
     watchdog: Watchdog,
     original_exit: Value,
@@ -185,15 +61,6 @@ pub struct LuaFilesystem {
 
 /// How long one handler call may run Lua code before it is interrupted, by default.
 pub const DEFAULT_HANDLER_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Who served an operation, for `-d` tracing.
-pub fn route_label(route: &Route) -> &'static str {
-    match route {
-        Route::Missing => "default",
-        Route::Lua(_) => "lua",
-        Route::Native(_) => "native",
-    }
-}
 
 impl LuaFilesystem {
     /// Route every operation of the filesystem table `fs` (handlers may be inherited
@@ -209,10 +76,15 @@ impl LuaFilesystem {
             .app_data_ref::<NativeRegistry>()
             .map(|r| r.clone())
             .unwrap_or_default();
+        // One route per op; requests that are no handler stay Missing.
         let mut routes = Vec::with_capacity(Op::ALL.len());
-        for op in Op::ALL {
+        for &op in Op::ALL {
+            if op.handler() != Some(op) {
+                routes.push(Route::Missing);
+                continue;
+            }
             let route = match fs.get::<Value>(op.name())? {
-                Value::Function(f) => match natives.lookup(&f, op.name()) {
+                Value::Function(f) => match natives.lookup(&f, op) {
                     Some(backend) => Route::Native(backend),
                     None => Route::Lua(f),
                 },
@@ -226,6 +98,7 @@ impl LuaFilesystem {
             lua,
             call_lock: Mutex::new(()),
             routes,
+            unimplemented: Arc::new(Unimplemented),
             handles: HandleTable::default(),
             defaults,
             watchdog,
@@ -233,6 +106,7 @@ impl LuaFilesystem {
         })
     }
 
+    /// The route of handler `op` (a request that is no handler: Missing).
     pub fn route(&self, op: Op) -> &Route {
         &self.routes[op.index()]
     }
@@ -245,7 +119,7 @@ impl LuaFilesystem {
     /// mount directly, with no Lua in the way.
     pub fn sole_native_backend(&self) -> Option<Arc<dyn Operations>> {
         let mut backend: Option<&Arc<dyn Operations>> = None;
-        for op in Op::ALL {
+        for &op in Op::HANDLERS {
             match self.route(op) {
                 Route::Native(b) => match backend {
                     None => backend = Some(b),
@@ -260,18 +134,39 @@ impl LuaFilesystem {
         backend.cloned()
     }
 
-    /// Run `body` with the Lua lock held and the request context published for
-    /// `flu.get_context`; map and log failures once.
-    pub(super) fn with_lua<R>(
+    /// The one routing decision: a Lua handler is called through `lua` (under the Lua
+    /// lock, see `call_lua`); a native backend, or the libfuse defaults when the script
+    /// has no handler, through `rust`.
+    pub(super) fn dispatch<R>(
         &self,
         op: Op,
         path: &Path,
         ctx: &RequestContext,
+        rust: impl FnOnce(&Arc<dyn Operations>) -> OpResult<R>,
+        lua: impl FnOnce(&Lua, &Function) -> Result<R, HandlerError>,
+    ) -> OpResult<R> {
+        match self.route(op) {
+            Route::Lua(f) => self.call_lua(op, path, ctx, f, lua),
+            Route::Native(backend) => rust(backend),
+            Route::Missing => rust(&self.unimplemented),
+        }
+    }
+
+    /// Whether `backend` is the stand-in for missing handlers.
+    pub(super) fn is_unimplemented(&self, backend: &Arc<dyn Operations>) -> bool {
+        Arc::ptr_eq(backend, &self.unimplemented)
+    }
+
+    /// Run `body` with the Lua lock held, the watchdog armed and the request context
+    /// published for `flu.get_context`; map and log failures once.
+    fn call_lua<R>(
+        &self,
+        op: Op,
+        path: &Path,
+        ctx: &RequestContext,
+        f: &Function,
         body: impl FnOnce(&Lua, &Function) -> Result<R, HandlerError>,
     ) -> OpResult<R> {
-        let Route::Lua(f) = self.route(op) else {
-            return Err(Errno::ENOSYS);
-        };
         let _serialized = self.call_lock.lock().unwrap_or_else(|p| p.into_inner());
         self.lua.set_app_data(*ctx);
         self.watchdog.arm();
@@ -312,15 +207,18 @@ impl LuaFilesystem {
     /// The `fi` table of an open handle, created on first use (a handle opened natively
     /// gets one whose `fh` is the native handle).
     pub(super) fn file_info(&self, lua: &Lua, fh: Fh) -> mlua::Result<Table> {
-        let slot = self.handles.get(fh.0).unwrap_or_default();
-        if let Some(fi) = slot.fi {
+        let Some(slot) = self.handles.get(fh.0) else {
+            // Not open (a stale handle): a blank fi, as Flu would hand out.
+            return new_file_info(lua, libc::O_RDONLY);
+        };
+        if let Some(fi) = slot.fi() {
             return Ok(fi);
         }
         let fi = new_file_info(lua, slot.flags)?;
         if let Some(native) = &slot.native {
             fi.raw_set("fh", native.handle)?;
         }
-        self.handles.set_fi(fh.0, fi.clone());
+        slot.set_fi(fi.clone());
         Ok(fi)
     }
 
@@ -330,7 +228,8 @@ impl LuaFilesystem {
         fh: Fh,
         backend: &Arc<dyn Operations>,
     ) -> Option<NativeHandle> {
-        let native: NativeRef = self.handles.native(fh.0)?;
+        let slot = self.handles.get(fh.0)?;
+        let native: &NativeRef = slot.native.as_ref()?;
         Arc::ptr_eq(&native.backend, backend).then_some(native.handle)
     }
 }

@@ -1,17 +1,17 @@
-//! Reading a native function's arguments: paths, integers, times, locks, and what a
+//! Reading a native function's arguments: paths, integers, times, and what a
 //! file-info table (`fi`) carries (the native handle, open flags, lock owner); also the
-//! request context the daemon left for the call, and lock tables back to Lua.
+//! request context the daemon left for the call.
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use mlua::{Lua, MultiValue, Table, Value};
+use mlua::{Lua, MultiValue, Value};
 
-use crate::lua::handles::NativeHandle;
+use crate::lua::handles::{with_native_handle, HandleKind, NativeHandle};
 use crate::lua::sets::open_flags_from_lua;
 use crate::lua::time::timespec_from_lua;
-use crate::operations::{FileLock, RequestContext};
+use crate::operations::RequestContext;
 use crate::time::TimeSet;
 
 pub(super) fn ctx(lua: &Lua) -> RequestContext {
@@ -82,39 +82,6 @@ pub(super) fn time_arg(v: &Value) -> mlua::Result<TimeSet> {
     }
 }
 
-/// A lock table (`{type='rdlck'|'wrlck'|'unlck', start=, ['end']=, pid=}`; `'read'`
-/// and `'write'` are accepted too); fields left out come from `default`.
-pub fn lock_from_lua(v: &Value, default: FileLock) -> FileLock {
-    let Value::Table(t) = v else { return default };
-    let get = |k: &str| t.get::<Option<i64>>(k).ok().flatten();
-    let typ = match t.get::<Option<String>>("type").ok().flatten().as_deref() {
-        Some("rdlck") | Some("read") => libc::F_RDLCK,
-        Some("wrlck") | Some("write") => libc::F_WRLCK,
-        Some(_) => libc::F_UNLCK,
-        None => default.typ,
-    };
-    FileLock {
-        start: get("start").map(|n| n as u64).unwrap_or(default.start),
-        end: get("end").map(|n| n as u64).unwrap_or(default.end),
-        typ,
-        pid: get("pid").map(|n| n as u32).unwrap_or(default.pid),
-    }
-}
-
-pub fn lock_to_lua(lua: &Lua, l: &FileLock) -> mlua::Result<Table> {
-    let t = lua.create_table()?;
-    let typ = match l.typ {
-        libc::F_RDLCK => "rdlck",
-        libc::F_WRLCK => "wrlck",
-        _ => "unlck",
-    };
-    t.raw_set("type", typ)?;
-    t.raw_set("start", l.start as i64)?;
-    t.raw_set("end", l.end as i64)?;
-    t.raw_set("pid", l.pid)?;
-    Ok(t)
-}
-
 pub(super) fn arg(args: &MultiValue, i: usize) -> Value {
     args.get(i).cloned().unwrap_or(Value::Nil)
 }
@@ -129,4 +96,18 @@ pub(super) fn optional_id(v: &Value) -> Option<u32> {
 /// fsync's datasync as Flu passes it: a boolean (fsync) or a number (fsyncdir).
 pub(super) fn datasync_arg(v: &Value) -> bool {
     matches!(v, Value::Boolean(true)) || matches!(v, Value::Integer(n) if *n != 0)
+}
+
+/// Run `f` on the backend handle in `fi.fh`, or on a temporary one (see
+/// `with_native_handle`).
+pub(super) fn with_fi_handle<R>(
+    backend: &std::sync::Arc<dyn crate::operations::Operations>,
+    ctx: &RequestContext,
+    path: &Path,
+    fi: &Value,
+    kind: HandleKind,
+    f: impl FnOnce(crate::operations::Fh) -> crate::operations::OpResult<R>,
+) -> crate::operations::OpResult<R> {
+    let handle = handle_of(fi).map(|h| h.fh);
+    with_native_handle(backend, ctx, path, handle, flags_of(fi), kind, f)
 }

@@ -1,0 +1,26 @@
+//! `Lifecycle`: mount and unmount, and what the daemon asks a backend once at mount
+//! (who serves an operation, whether inode numbers are real).
+
+use super::{ConnectionInfo, OpResult};
+use crate::op::{Op, ServedBy};
+
+#[allow(unused_variables)]
+pub trait Lifecycle: Send + Sync {
+    fn init(&self, conn: &ConnectionInfo) -> OpResult<()> {
+        Ok(())
+    }
+    fn destroy(&self) {}
+
+    /// Who serves `op` (shown by `-d`; a Lua `lock` handler also turns on POSIX lock
+    /// forwarding at mount).
+    fn served_by(&self, op: Op) -> ServedBy {
+        ServedBy::Native
+    }
+
+    /// Whether `Stat.ino` (with `Stat.dev`) names files uniquely and stably, as a real
+    /// filesystem's do: the daemon then shows them as inode numbers and keeps hard links
+    /// of one file on one node (as with `-o use_ino`).
+    fn stable_inode_numbers(&self) -> bool {
+        false
+    }
+}
