@@ -10,7 +10,7 @@ use fuser::{Config, Session};
 use nix::sys::signal::{SigSet, Signal};
 
 use crate::detach::{detach, redirect_stdio, ParentOutcome, ReadyReporter};
-use crate::fuse::FuseAdapter;
+use crate::kernel::FuseAdapter;
 use crate::mount_options::MountOptions;
 
 /// How to mount and serve.

@@ -1,6 +1,6 @@
 //! `FuseAdapter`: the thin `fuser::Filesystem` implementation. It turns kernel requests
 //! into `FsCore` calls and their results into replies (TTLs, open flags, kernel
-//! passthrough); all filesystem logic lives in `fs_core`.
+//! passthrough); all filesystem logic lives in `core`.
 
 use std::ffi::OsStr;
 use std::os::fd::BorrowedFd;
@@ -10,17 +10,18 @@ use std::time::{Duration, SystemTime};
 
 use flu_api::{ConnectionInfo, Errno, FileLock, Operations, RequestContext, TimeSet};
 use fuser::{
-    AccessFlags, BackingId, CopyFileRangeFlags, FileAttr, FileHandle, Filesystem, FopenFlags,
-    Generation, INodeNo, InitFlags, IoctlFlags, KernelConfig, LockOwner, OpenFlags, PollEvents,
-    PollFlags, PollNotifier, RenameFlags, ReplyAttr, ReplyBmap, ReplyCreate, ReplyData,
-    ReplyDirectory, ReplyDirectoryPlus, ReplyEmpty, ReplyEntry, ReplyIoctl, ReplyLock, ReplyLseek,
-    ReplyOpen, ReplyPoll, ReplyStatfs, ReplyWrite, ReplyXattr, Request, TimeOrNow, WriteFlags,
+    AccessFlags, BackingId, CopyFileRangeFlags, FileHandle, Filesystem, FopenFlags, Generation,
+    INodeNo, InitFlags, IoctlFlags, KernelConfig, LockOwner, OpenFlags, PollEvents, PollFlags,
+    PollNotifier, RenameFlags, ReplyAttr, ReplyBmap, ReplyCreate, ReplyData, ReplyDirectory,
+    ReplyDirectoryPlus, ReplyEmpty, ReplyEntry, ReplyIoctl, ReplyLock, ReplyLseek, ReplyOpen,
+    ReplyPoll, ReplyStatfs, ReplyWrite, ReplyXattr, Request, TimeOrNow, WriteFlags,
 };
 
-pub use crate::adapter_config::AdapterConfig;
-use crate::attr::{file_type, negative_attr, to_file_attr};
-use crate::fs_core::{Entry, FsCore, OpenReply, SetAttr, XattrReply};
-use crate::passthrough::{IoDecision, IoModes};
+use super::attr::{negative_attr, to_file_attr};
+use super::io_modes::{IoDecision, IoModes};
+use super::replies::{DirListing, DirPlusListing};
+use crate::adapter_config::AdapterConfig;
+use crate::core::{Entry, FsCore, OpenReply, SetAttr, XattrReply};
 
 /// The FUSE filesystem the mount code hands to `fuser::Session::new`.
 pub struct FuseAdapter {
@@ -449,19 +450,14 @@ impl Filesystem for FuseAdapter {
         offset: u64,
         mut reply: ReplyDirectory,
     ) {
-        let ctx = ctx(req, 0);
-        let chunk = match self.core.readdir(&ctx, ino.0, fh.0, offset) {
-            Ok(chunk) => chunk,
-            Err(e) => return reply.error(errno(e)),
-        };
-        for (i, entry) in chunk.entries.iter().enumerate().skip(chunk.start) {
-            let ino_out = self.core.dirent_ino(ino.0, entry);
-            let kind = file_type(self.core.dirent_type(&ctx, ino.0, entry));
-            if reply.add(INodeNo(ino_out), i as u64 + 1, kind, &entry.name) {
-                break;
-            }
+        let mut listing = DirListing(&mut reply);
+        match self
+            .core
+            .fill_readdir(&ctx(req, 0), ino.0, fh.0, offset, &mut listing)
+        {
+            Ok(()) => reply.ok(),
+            Err(e) => reply.error(errno(e)),
         }
-        reply.ok();
     }
 
     fn readdirplus(
@@ -472,63 +468,18 @@ impl Filesystem for FuseAdapter {
         offset: u64,
         mut reply: ReplyDirectoryPlus,
     ) {
-        let ctx = ctx(req, 0);
-        let chunk = match self.core.readdir(&ctx, ino.0, fh.0, offset) {
-            Ok(chunk) => chunk,
-            Err(e) => return reply.error(errno(e)),
-        };
         let c = self.config();
-        let ttl = c.attr_timeout.min(c.entry_timeout);
-        for (i, entry) in chunk.entries.iter().enumerate().skip(chunk.start) {
-            let offset = i as u64 + 1;
-            let full = match self.core.readdirplus_entry(&ctx, ino.0, &chunk, entry) {
-                Some(e) => {
-                    let attr = to_file_attr(&e.stat, e.nodeid);
-                    let full = reply.add(
-                        INodeNo(e.nodeid),
-                        offset,
-                        &entry.name,
-                        &ttl,
-                        &attr,
-                        Generation(0),
-                    );
-                    if full {
-                        // The kernel never saw this entry: undo its lookup.
-                        self.core.forget(e.nodeid, 1);
-                    }
-                    full
-                }
-                None => {
-                    // A plain entry the kernel does not instantiate. `.` and `..` still
-                    // need a non-zero inode number, or readdir(3) hides them; the kernel
-                    // never links those two names.
-                    let kind = file_type(self.core.dirent_type(&ctx, ino.0, entry));
-                    let dots = entry.name == "." || entry.name == "..";
-                    let dirent_ino = if dots {
-                        self.core.dirent_ino(ino.0, entry).max(1)
-                    } else {
-                        0
-                    };
-                    let attr = FileAttr {
-                        kind,
-                        ino: INodeNo(dirent_ino),
-                        ..negative_attr()
-                    };
-                    reply.add(
-                        INodeNo(dirent_ino),
-                        offset,
-                        &entry.name,
-                        &Duration::ZERO,
-                        &attr,
-                        Generation(0),
-                    )
-                }
-            };
-            if full {
-                break;
-            }
+        let mut listing = DirPlusListing {
+            reply: &mut reply,
+            ttl: c.attr_timeout.min(c.entry_timeout),
+        };
+        match self
+            .core
+            .fill_readdirplus(&ctx(req, 0), ino.0, fh.0, offset, &mut listing)
+        {
+            Ok(()) => reply.ok(),
+            Err(e) => reply.error(errno(e)),
         }
-        reply.ok();
     }
 
     fn releasedir(
@@ -792,10 +743,6 @@ fn reply_xattr(reply: ReplyXattr, res: Result<XattrReply, Errno>) {
         Err(e) => reply.error(errno(e)),
     }
 }
-
-#[cfg(test)]
-#[path = "fuse_mount_tests.rs"]
-mod mount_tests;
 
 #[cfg(test)]
 mod time_tests {

@@ -1,29 +1,38 @@
 //! `FsCore`: the filesystem logic between the kernel's node-based requests and the
-//! path-based `Operations`, testable without a kernel (`fuse.rs` only translates types
-//! and replies).
+//! path-based operation traits, testable without a kernel (`kernel/adapter.rs` only
+//! translates types and replies).
 //!
-//! It owns the node tree (node id ↔ path), the open file and directory handles, the
-//! per-open-directory listing snapshots, and libfuse high-level behaviours: setattr split
-//! into chmod/chown/truncate/utimens, create falling back to mknod + open, lookups after
-//! every operation that makes a name, the xattr size-probe protocol.
+//! It owns the node tree (node id ↔ path, `nodes`), the open file and directory
+//! handles, the per-open-directory listing snapshots, and libfuse high-level behaviours:
+//! setattr split into chmod/chown/truncate/utimens, create falling back to mknod + open,
+//! lookups after every operation that makes a name, the xattr size-probe protocol.
+//!
+//! Every operation goes through `on`/`on_two`: the node (or parent and name) becomes a
+//! path, the closure runs with it, and the operation is logged once (`oplog`). The
+//! per-concern files (`names`, `attrs`, `files`, `dirs`, `xattrs`) hold only what is
+//! particular to each operation.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::os::fd::RawFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
-use flu_api::{DirEntry, Errno, Fh, Op, OpResult, Operations, RequestContext, Stat, TimeSet};
+use flu_api::{DirEntry, Errno, Fh, HandleTable, Op, OpResult, Operations, RequestContext, Stat};
 
 use crate::adapter_config::AdapterConfig;
-use crate::handles::HandleTable;
-use crate::nodes::NodeTable;
-use crate::oplog::{traced, LogValue};
+use nodes::NodeTable;
+use oplog::{traced, LogValue};
 
+mod attrs;
 mod dirs;
 mod files;
-mod meta;
 mod names;
+pub mod nodes;
+mod oplog;
+mod xattrs;
+
+pub use dirs::{DirPlusReply, DirReply, PlusEntry};
 
 /// The inode number a directory entry gets when the daemon does not know it yet
 /// (libfuse's `FUSE_UNKNOWN_INO`).
@@ -67,8 +76,8 @@ pub struct SetAttr {
     pub uid: Option<u32>,
     pub gid: Option<u32>,
     pub size: Option<u64>,
-    pub atime: Option<TimeSet>,
-    pub mtime: Option<TimeSet>,
+    pub atime: Option<flu_api::TimeSet>,
+    pub mtime: Option<flu_api::TimeSet>,
     /// The kernel's handle when the change comes through an open file.
     pub fh: Option<u64>,
 }
@@ -95,7 +104,7 @@ pub struct DirChunk {
     pub entries: Arc<Vec<DirEntry>>,
     pub start: usize,
     /// The implementation's handle of the open directory and its path (`None` when the
-    /// directory has no name any more), for stating entries (`Operations::stat_entry`).
+    /// directory has no name any more), for stating entries (`DirOps::stat_entry`).
     pub fh: Fh,
     pub path: Option<PathBuf>,
 }
@@ -118,7 +127,6 @@ struct OpenFile {
 
 #[derive(Debug)]
 struct OpenDir {
-    nodeid: u64,
     fh: Fh,
     listing: Mutex<Listing>,
 }
@@ -133,6 +141,34 @@ struct Listing {
     served: bool,
 }
 
+/// What an operation acts on: a node the kernel knows, or a name in a directory node.
+#[derive(Clone, Copy, Debug)]
+pub enum At<'a> {
+    Node(u64),
+    Child(u64, &'a OsStr),
+}
+
+/// A target resolved to its path (or the reason it has none), for one operation.
+struct Resolved<'a> {
+    at: At<'a>,
+    path: OpResult<PathBuf>,
+}
+
+impl Resolved<'_> {
+    fn path(&self) -> OpResult<&Path> {
+        self.path.as_deref().map_err(|e| *e)
+    }
+
+    /// The path for a log line (escaped by `{:?}`), or the node that has none.
+    fn show(&self) -> String {
+        match (&self.path, self.at) {
+            (Ok(p), _) => format!("{p:?}"),
+            (Err(_), At::Node(id)) => format!("<node {id}>"),
+            (Err(_), At::Child(parent, name)) => format!("<node {parent}>/{name:?}"),
+        }
+    }
+}
+
 /// See the module documentation.
 pub struct FsCore {
     ops: Arc<dyn Operations>,
@@ -142,18 +178,6 @@ pub struct FsCore {
     /// The implementation answered ENOSYS to create: use mknod + open from now on.
     no_create: AtomicBool,
     config: AdapterConfig,
-}
-
-/// The path of a resolved node, for use inside an operation.
-fn p(path: &OpResult<PathBuf>) -> OpResult<&Path> {
-    path.as_deref().map_err(|e| *e)
-}
-
-fn show(path: &OpResult<PathBuf>, nodeid: u64) -> String {
-    match path {
-        Ok(p) => format!("{p:?}"),
-        Err(_) => format!("<node {nodeid}>"),
-    }
 }
 
 impl FsCore {
@@ -176,12 +200,64 @@ impl FsCore {
         &self.ops
     }
 
-    fn path(&self, nodeid: u64) -> OpResult<PathBuf> {
-        self.nodes.path_of(nodeid).ok_or(Errno::ENOENT)
+    /// The node tree (its size, for tests and counts).
+    pub fn nodes(&self) -> &NodeTable {
+        &self.nodes
     }
 
-    fn child_path(&self, parent: u64, name: &OsStr) -> OpResult<PathBuf> {
-        self.nodes.child_path(parent, name).ok_or(Errno::ENOENT)
+    /// How many files and directories are open.
+    pub fn open_handles(&self) -> (usize, usize) {
+        (self.files.len(), self.dirs.len())
+    }
+
+    fn resolve<'a>(&self, at: At<'a>) -> Resolved<'a> {
+        let path = match at {
+            At::Node(id) => self.nodes.path_of(id),
+            At::Child(parent, name) => self.nodes.child_path(parent, name),
+        };
+        Resolved {
+            at,
+            path: path.ok_or(Errno::ENOENT),
+        }
+    }
+
+    /// Run operation `op` on `at`: the closure gets its path; the operation is logged
+    /// once with the path and `args` (formatted only when something is logged).
+    fn on<T: LogValue>(
+        &self,
+        op: Op,
+        at: At,
+        args: impl FnOnce() -> String,
+        f: impl FnOnce(&Path) -> OpResult<T>,
+    ) -> OpResult<T> {
+        let target = self.resolve(at);
+        let describe = || join(target.show(), args());
+        traced(
+            self.config.debug,
+            op.name(),
+            || self.ops.served_by(op).label(),
+            describe,
+            || f(target.path()?),
+        )
+    }
+
+    /// `on` for the operations that name two places (rename, link, copy_file_range).
+    fn on_two<T: LogValue>(
+        &self,
+        op: Op,
+        (a, b): (At, At),
+        args: impl FnOnce() -> String,
+        f: impl FnOnce(&Path, &Path) -> OpResult<T>,
+    ) -> OpResult<T> {
+        let (a, b) = (self.resolve(a), self.resolve(b));
+        let describe = || join(format!("{} {}", a.show(), b.show()), args());
+        traced(
+            self.config.debug,
+            op.name(),
+            || self.ops.served_by(op).label(),
+            describe,
+            || f(a.path()?, b.path()?),
+        )
     }
 
     fn file_fh(&self, fh: u64) -> OpResult<Fh> {
@@ -199,32 +275,6 @@ impl FsCore {
             }
             None => None,
         }
-    }
-
-    /// How many files and directories are open.
-    #[cfg(test)]
-    pub fn open_handles(&self) -> (usize, usize) {
-        (self.files.len(), self.dirs.len())
-    }
-
-    #[cfg(test)]
-    pub fn nodes(&self) -> &NodeTable {
-        &self.nodes
-    }
-
-    fn run<T: LogValue>(
-        &self,
-        op: Op,
-        args: impl FnOnce() -> String,
-        f: impl FnOnce() -> OpResult<T>,
-    ) -> OpResult<T> {
-        traced(
-            self.config.debug,
-            op.name(),
-            || self.ops.served_by(op).label(),
-            args,
-            f,
-        )
     }
 
     /// Getattr `path` and register `name` in `parent` with it (one kernel lookup).
@@ -245,16 +295,16 @@ impl FsCore {
     }
 }
 
-fn xattr_reply(value: Vec<u8>, size: u32) -> OpResult<XattrReply> {
-    let len = u32::try_from(value.len()).map_err(|_| Errno(libc::E2BIG))?;
-    if size == 0 {
-        Ok(XattrReply::Size(len))
-    } else if len > size {
-        Err(Errno::ERANGE)
+/// A log line's arguments: the target, then the operation's own, if any.
+fn join(target: String, args: String) -> String {
+    if args.is_empty() {
+        target
     } else {
-        Ok(XattrReply::Data(value))
+        format!("{target} {args}")
     }
 }
 
-#[cfg(test)]
-mod tests;
+/// A name for log lines (escaped by `{:?}`).
+fn show_name(name: &OsStr) -> String {
+    format!("{:?}", OsString::from(name))
+}

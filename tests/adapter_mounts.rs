@@ -1,4 +1,4 @@
-//! Real mounts of the in-memory filesystem through `FuseAdapter`, driven with std::fs,
+//! Real mounts of the in-memory filesystem of `memfs/` through `flu::kernel::FuseAdapter`, driven with std::fs,
 //! libc calls and getfattr. Every mount is unmounted by a guard, even when a test fails.
 //! When mounting fails, the test fails on CI (`CI=true`) and is skipped elsewhere.
 
@@ -15,8 +15,11 @@ use std::sync::Arc;
 
 use fuser::{BackgroundSession, Config, MountOption};
 
-use super::{AdapterConfig, FuseAdapter};
-use crate::testing::memfs::MemFs;
+use flu::kernel::FuseAdapter;
+use flu::AdapterConfig;
+use memfs::MemFs;
+
+mod memfs;
 
 /// A mounted test filesystem; dropping it unmounts (fuser, then fusermount3 -u, then
 /// umount -l) and removes the mountpoint.

@@ -1,10 +1,18 @@
-//! Tests of `FsCore` over the in-memory filesystem, without a kernel.
+//! Tests of the daemon's path layer (`flu::core::FsCore`) over the in-memory
+//! filesystem of `memfs/`, without a kernel.
 
+mod memfs;
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
-use super::*;
-use crate::nodes::ROOT_ID;
-use crate::testing::memfs::MemFs;
+use flu::core::nodes::ROOT_ID;
+use flu::core::{DirChunk, FsCore, SetAttr, XattrReply, UNKNOWN_INO};
+use flu::AdapterConfig;
+use flu_api::{Errno, RequestContext, TimeSet};
+use memfs::MemFs;
 
 fn ctx() -> RequestContext {
     RequestContext {

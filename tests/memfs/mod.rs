@@ -1,6 +1,10 @@
-//! `MemFs`: a small in-memory `Operations` implementation for tests of the path layer
-//! and the FUSE adapter. Open handles are inode numbers, so unlinked open files keep
-//! working through their handle, as a real filesystem's would.
+//! `MemFs`: a small in-memory filesystem implementing the operation traits, for tests
+//! of the daemon's path layer (`core_paths.rs`) and FUSE adapter (`adapter_mounts.rs`).
+//! Open handles are inode numbers, so unlinked open files keep working through their
+//! handle, as a real filesystem's would.
+
+// Each test crate uses a part of it.
+#![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::{OsStr, OsString};

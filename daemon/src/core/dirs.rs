@@ -1,0 +1,283 @@
+//! Directories: opendir takes a snapshot of the listing, readdir/readdirplus answer
+//! from it so offsets are stable (a reader back at offset 0 gets a fresh snapshot),
+//! releasedir drops it. The core fills the kernel's directory replies itself, through
+//! the small `DirReply`/`DirPlusReply` interfaces the adapter implements.
+
+use std::ffi::{OsStr, OsString};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use flu_api::{DirEntry, Errno, Fh, Op, OpResult, RequestContext, Stat};
+
+use super::{show_name, At, DirChunk, Entry, FsCore, Listing, OpenDir, UNKNOWN_INO};
+
+/// A plain readdir reply being filled.
+pub trait DirReply {
+    /// Add one entry (`kind`: the `S_IFMT` bits); true when the reply is full and the
+    /// entry was not added.
+    fn add(&mut self, ino: u64, offset: u64, kind: u32, name: &OsStr) -> bool;
+}
+
+/// What a readdirplus entry tells the kernel.
+#[derive(Clone, Copy, Debug)]
+pub enum PlusEntry {
+    /// A name the kernel now knows (one lookup counted).
+    Known(Entry),
+    /// A name it does not instantiate (`.`, `..`, entries whose attributes could not
+    /// be had): only its inode number and type.
+    Bare { ino: u64, kind: u32 },
+}
+
+/// A readdirplus reply being filled.
+pub trait DirPlusReply {
+    /// Add one entry; true when the reply is full and the entry was not added.
+    fn add(&mut self, offset: u64, name: &OsStr, entry: PlusEntry) -> bool;
+}
+
+impl FsCore {
+    /// The implementation's listing with `.` and `..` first when it left them out.
+    fn list(&self, ctx: &RequestContext, path: &Path, fh: Fh) -> OpResult<Arc<Vec<DirEntry>>> {
+        let listed = self.ops.readdir(ctx, path, fh)?;
+        let has = |n: &str| listed.iter().any(|e| e.name == n);
+        let mut entries = Vec::with_capacity(listed.len() + 2);
+        for dot in [".", ".."] {
+            if !has(dot) {
+                entries.push(DirEntry {
+                    name: OsString::from(dot),
+                    stat: None,
+                    kind: Some(libc::S_IFDIR),
+                });
+            }
+        }
+        entries.extend(listed);
+        Ok(Arc::new(entries))
+    }
+
+    /// Open a directory and take a snapshot of its listing, so offsets stay stable.
+    pub fn opendir(&self, ctx: &RequestContext, nodeid: u64, flags: i32) -> OpResult<u64> {
+        let args = || format!("flags={flags:#o}");
+        self.on(Op::Opendir, At::Node(nodeid), args, |path| {
+            let fh = Fh(self.ops.opendir(ctx, path, flags)?.fh);
+            let entries = self.list(ctx, path, fh);
+            Ok(self.dirs.insert(OpenDir {
+                fh,
+                listing: Mutex::new(Listing {
+                    entries,
+                    served: false,
+                }),
+            }))
+        })
+    }
+
+    /// The buffered listing from `offset` (0 at the start, else the offset of the last
+    /// entry the kernel got).
+    pub fn readdir(
+        &self,
+        ctx: &RequestContext,
+        nodeid: u64,
+        fh: u64,
+        offset: u64,
+    ) -> OpResult<DirChunk> {
+        let args = || format!("fh={fh} offset={offset}");
+        self.on(Op::Readdir, At::Node(nodeid), args, |path| {
+            let dir = self.dirs.get(fh).ok_or(Errno::EBADF)?;
+            // A poisoned lock only means another reader panicked; the listing is whole.
+            let served = dir.listing.lock().map(|l| l.served).unwrap_or(true);
+            if offset == 0 && served {
+                let fresh = self.list(ctx, path, dir.fh);
+                dir.listing
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .entries = fresh;
+            }
+            let mut listing = dir.listing.lock().unwrap_or_else(|e| e.into_inner());
+            listing.served = true;
+            let entries = listing.entries.clone()?;
+            let start = usize::try_from(offset)
+                .unwrap_or(usize::MAX)
+                .min(entries.len());
+            Ok(DirChunk {
+                entries,
+                start,
+                fh: dir.fh,
+                path: Some(path.to_path_buf()),
+            })
+        })
+    }
+
+    /// Answer a readdir at `offset` into `reply`, as many entries as fit.
+    pub fn fill_readdir(
+        &self,
+        ctx: &RequestContext,
+        nodeid: u64,
+        fh: u64,
+        offset: u64,
+        reply: &mut impl DirReply,
+    ) -> OpResult<()> {
+        let chunk = self.readdir(ctx, nodeid, fh, offset)?;
+        for (i, entry) in chunk.entries.iter().enumerate().skip(chunk.start) {
+            let ino = self.dirent_ino(nodeid, entry);
+            let kind = self.dirent_type(ctx, nodeid, entry);
+            if reply.add(ino, i as u64 + 1, kind, &entry.name) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Answer a readdirplus at `offset` into `reply`: entries the kernel will know get a
+    /// lookup, undone when the reply had no room for them.
+    pub fn fill_readdirplus(
+        &self,
+        ctx: &RequestContext,
+        nodeid: u64,
+        fh: u64,
+        offset: u64,
+        reply: &mut impl DirPlusReply,
+    ) -> OpResult<()> {
+        let chunk = self.readdir(ctx, nodeid, fh, offset)?;
+        for (i, entry) in chunk.entries.iter().enumerate().skip(chunk.start) {
+            let offset = i as u64 + 1;
+            let full = match self.readdirplus_entry(ctx, nodeid, &chunk, entry) {
+                Some(known) => {
+                    let full = reply.add(offset, &entry.name, PlusEntry::Known(known));
+                    if full {
+                        // The kernel never saw this entry: undo its lookup.
+                        self.forget(known.nodeid, 1);
+                    }
+                    full
+                }
+                None => {
+                    // `.` and `..` still need a non-zero inode number, or readdir(3)
+                    // hides them; the kernel never links those two names.
+                    let dots = entry.name == "." || entry.name == "..";
+                    let ino = if dots {
+                        self.dirent_ino(nodeid, entry).max(1)
+                    } else {
+                        0
+                    };
+                    let kind = self.dirent_type(ctx, nodeid, entry);
+                    reply.add(offset, &entry.name, PlusEntry::Bare { ino, kind })
+                }
+            };
+            if full {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// The inode number a plain readdir reports for `entry` of directory `dir`.
+    pub fn dirent_ino(&self, dir: u64, entry: &DirEntry) -> u64 {
+        if entry.name == "." {
+            return dir;
+        }
+        if let Some(id) = self.nodes.child(dir, &entry.name) {
+            return id;
+        }
+        match entry.stat {
+            Some(st) if self.config.use_ino && st.ino != 0 => st.ino,
+            _ => UNKNOWN_INO,
+        }
+    }
+
+    /// The file type bits (`S_IFDIR`, …) a plain readdir reports for `entry`. Without a
+    /// stat or a type from the listing this asks getattr: fuser cannot send
+    /// `DT_UNKNOWN`, and a wrong type would mislead tools that trust it (find would not
+    /// descend).
+    pub fn dirent_type(&self, ctx: &RequestContext, dir: u64, entry: &DirEntry) -> u32 {
+        if let Some(kind) = entry.file_type() {
+            return kind;
+        }
+        if entry.name == "." || entry.name == ".." {
+            return libc::S_IFDIR;
+        }
+        let at = At::Child(dir, &entry.name);
+        self.on(
+            Op::Getattr,
+            at,
+            || "(readdir type)".into(),
+            |path| self.ops.getattr(ctx, path, None),
+        )
+        .map(|st| st.file_type())
+        .unwrap_or(libc::S_IFREG)
+    }
+
+    /// For readdirplus: the entry the kernel will learn for `entry` (one lookup counted;
+    /// call `forget(nodeid, 1)` if it does not reach the kernel), or `None` for `.`, `..`
+    /// and names whose attributes cannot be had.
+    /// The entry's attributes come from the listing, else from `stat_entry` on the open
+    /// directory `chunk.fh`, else from getattr of its path.
+    pub fn readdirplus_entry(
+        &self,
+        ctx: &RequestContext,
+        dir: u64,
+        chunk: &DirChunk,
+        entry: &DirEntry,
+    ) -> Option<Entry> {
+        if entry.name == "." || entry.name == ".." {
+            return None;
+        }
+        let stat = match entry.stat {
+            Some(st) => st,
+            None => self.entry_stat(ctx, dir, chunk, entry)?,
+        };
+        let nodeid = self.nodes.lookup(dir, &entry.name, &stat)?;
+        Some(Entry { nodeid, stat })
+    }
+
+    /// The stat of a listed entry that came without one; `None` if it cannot be had.
+    fn entry_stat(
+        &self,
+        ctx: &RequestContext,
+        dir: u64,
+        chunk: &DirChunk,
+        entry: &DirEntry,
+    ) -> Option<Stat> {
+        if let Some(dir_path) = &chunk.path {
+            let args = || format!("fh={} {} (readdirplus)", chunk.fh.0, show_name(&entry.name));
+            let cheap = self.on(Op::StatEntry, At::Node(dir), args, |_| {
+                self.ops
+                    .stat_entry(ctx, dir_path, chunk.fh, &entry.name)
+                    .transpose()
+            });
+            match cheap {
+                Ok(Some(st)) => return Some(st),
+                Ok(None) => {}
+                Err(_) => return None,
+            }
+        }
+        let at = At::Child(dir, &entry.name);
+        self.on(
+            Op::Getattr,
+            at,
+            || "(readdirplus)".into(),
+            |path| self.ops.getattr(ctx, path, None),
+        )
+        .ok()
+    }
+
+    pub fn releasedir(&self, ctx: &RequestContext, nodeid: u64, fh: u64) -> OpResult<()> {
+        // The handle is the daemon's to drop whatever happens to the path.
+        let dir = self.dirs.remove(fh);
+        let args = || format!("fh={fh}");
+        self.on(Op::Releasedir, At::Node(nodeid), args, |path| {
+            let dir = dir.ok_or(Errno::EBADF)?;
+            self.ops.releasedir(ctx, path, dir.fh)
+        })
+    }
+
+    pub fn fsyncdir(
+        &self,
+        ctx: &RequestContext,
+        nodeid: u64,
+        fh: u64,
+        datasync: bool,
+    ) -> OpResult<()> {
+        let args = || format!("fh={fh} datasync={datasync}");
+        self.on(Op::Fsyncdir, At::Node(nodeid), args, |path| {
+            let dir = self.dirs.get(fh).ok_or(Errno::EBADF)?;
+            self.ops.fsyncdir(ctx, path, dir.fh, datasync)
+        })
+    }
+}

@@ -1,0 +1,126 @@
+//! Names: lookup/forget and everything that makes, removes or moves a name (the node
+//! tree is updated after the implementation succeeded).
+
+use std::ffi::OsStr;
+use std::path::Path;
+
+use flu_api::{Op, OpResult, RequestContext};
+
+use super::{At, Entry, FsCore};
+
+impl FsCore {
+    pub fn lookup(&self, ctx: &RequestContext, parent: u64, name: &OsStr) -> OpResult<Entry> {
+        self.on(Op::Lookup, At::Child(parent, name), String::new, |path| {
+            self.register(ctx, parent, name, path, None)
+        })
+    }
+
+    pub fn forget(&self, nodeid: u64, nlookup: u64) {
+        if self.config.debug {
+            tracing::info!("forget(node {nodeid}, {nlookup})");
+        }
+        self.nodes.forget(nodeid, nlookup);
+    }
+
+    pub fn readlink(&self, ctx: &RequestContext, nodeid: u64) -> OpResult<Vec<u8>> {
+        self.on(Op::Readlink, At::Node(nodeid), String::new, |path| {
+            self.ops.readlink(ctx, path)
+        })
+    }
+
+    pub fn mknod(
+        &self,
+        ctx: &RequestContext,
+        parent: u64,
+        name: &OsStr,
+        mode: u32,
+        rdev: u64,
+    ) -> OpResult<Entry> {
+        let args = || format!("mode={mode:o} rdev={rdev}");
+        self.on(Op::Mknod, At::Child(parent, name), args, |path| {
+            self.ops.mknod(ctx, path, mode, rdev)?;
+            self.register(ctx, parent, name, path, None)
+        })
+    }
+
+    pub fn mkdir(
+        &self,
+        ctx: &RequestContext,
+        parent: u64,
+        name: &OsStr,
+        mode: u32,
+    ) -> OpResult<Entry> {
+        let args = || format!("mode={mode:o}");
+        self.on(Op::Mkdir, At::Child(parent, name), args, |path| {
+            self.ops.mkdir(ctx, path, mode)?;
+            self.register(ctx, parent, name, path, None)
+        })
+    }
+
+    pub fn symlink(
+        &self,
+        ctx: &RequestContext,
+        parent: u64,
+        name: &OsStr,
+        target: &Path,
+    ) -> OpResult<Entry> {
+        let args = || format!("-> {target:?}");
+        self.on(Op::Symlink, At::Child(parent, name), args, |path| {
+            self.ops.symlink(ctx, target, path)?;
+            self.register(ctx, parent, name, path, None)
+        })
+    }
+
+    pub fn link(
+        &self,
+        ctx: &RequestContext,
+        nodeid: u64,
+        new_parent: u64,
+        new_name: &OsStr,
+    ) -> OpResult<Entry> {
+        let places = (At::Node(nodeid), At::Child(new_parent, new_name));
+        self.on_two(Op::Link, places, String::new, |from, to| {
+            self.ops.link(ctx, from, to)?;
+            self.register(ctx, new_parent, new_name, to, None)
+        })
+    }
+
+    pub fn unlink(&self, ctx: &RequestContext, parent: u64, name: &OsStr) -> OpResult<()> {
+        self.on(Op::Unlink, At::Child(parent, name), String::new, |path| {
+            self.ops.unlink(ctx, path)?;
+            self.nodes.unlink(parent, name);
+            Ok(())
+        })
+    }
+
+    pub fn rmdir(&self, ctx: &RequestContext, parent: u64, name: &OsStr) -> OpResult<()> {
+        self.on(Op::Rmdir, At::Child(parent, name), String::new, |path| {
+            self.ops.rmdir(ctx, path)?;
+            self.nodes.unlink(parent, name);
+            Ok(())
+        })
+    }
+
+    /// `flags`: `RENAME_NOREPLACE` / `RENAME_EXCHANGE`, passed to the implementation.
+    pub fn rename(
+        &self,
+        ctx: &RequestContext,
+        parent: u64,
+        name: &OsStr,
+        new_parent: u64,
+        new_name: &OsStr,
+        flags: u32,
+    ) -> OpResult<()> {
+        let places = (At::Child(parent, name), At::Child(new_parent, new_name));
+        let args = || format!("flags={flags:#x}");
+        self.on_two(Op::Rename, places, args, |from, to| {
+            self.ops.rename(ctx, from, to, flags)?;
+            if flags & libc::RENAME_EXCHANGE != 0 {
+                self.nodes.exchange(parent, name, new_parent, new_name);
+            } else {
+                self.nodes.rename(parent, name, new_parent, new_name);
+            }
+            Ok(())
+        })
+    }
+}

@@ -1,3 +1,0 @@
-//! Test helpers: an in-memory filesystem implementing `Operations`.
-
-pub mod memfs;
