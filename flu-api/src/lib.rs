@@ -9,6 +9,8 @@
 //! - [`fs`]: the portable `fs` Lua module.
 //! - [`passthrough`]: the native passthrough backend.
 
+#![warn(clippy::undocumented_unsafe_blocks)]
+
 pub mod errno;
 mod errno_table;
 pub mod fs;

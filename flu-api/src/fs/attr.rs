@@ -302,32 +302,41 @@ fn apply(t: &Target, c: &Changes) -> FsResult<bool> {
     if c.uid.is_some() || c.gid.is_some() {
         let uid = c.uid.unwrap_or(u32::MAX);
         let gid = c.gid.unwrap_or(u32::MAX);
-        // SAFETY: plain syscalls on a NUL-terminated path or an fd.
         cvt(match *t {
+            // SAFETY: `path` is a NUL-terminated CStr borrowed for the whole call; the
+            // rest are integers (a bad `dirfd` is EBADF).
             Target::At { dirfd, path, deref } => unsafe {
                 libc::fchownat(dirfd, path.as_ptr(), uid, gid, nofollow(deref))
             },
+            // SAFETY: `fd` is the descriptor of a file object borrowed for this call;
+            // fchown takes only integers.
             Target::Fd(fd) => unsafe { libc::fchown(fd, uid, gid) },
         })?;
     }
     if let Some(p) = &c.perms {
         let base = t.stat()?.st_mode & 0o7777;
         let perms = parse_perms(p, base).map_err(|_| Errno::EINVAL)?.0;
-        // SAFETY: as above.
         cvt(match *t {
+            // SAFETY: `path` is a NUL-terminated CStr borrowed for the whole call; the
+            // rest are integers.
             Target::At { dirfd, path, deref } => unsafe {
                 libc::fchmodat(dirfd, path.as_ptr(), perms, nofollow(deref))
             },
+            // SAFETY: `fd` is the descriptor of a file object borrowed for this call;
+            // fchmod takes only integers.
             Target::Fd(fd) => unsafe { libc::fchmod(fd, perms) },
         })?;
     }
     if c.atime != TimeSet::Omit || c.mtime != TimeSet::Omit {
         let times = [c.atime.to_libc(), c.mtime.to_libc()];
-        // SAFETY: times points to two timespecs as utimensat requires.
         cvt(match *t {
+            // SAFETY: `times` is a local array of the two timespecs utimensat reads;
+            // `path` is a NUL-terminated CStr borrowed for the whole call.
             Target::At { dirfd, path, deref } => unsafe {
                 libc::utimensat(dirfd, path.as_ptr(), times.as_ptr(), nofollow(deref))
             },
+            // SAFETY: `times` is a local array of the two timespecs futimens reads; `fd`
+            // is the descriptor of a file object borrowed for this call.
             Target::Fd(fd) => unsafe { libc::futimens(fd, times.as_ptr()) },
         })?;
     }
@@ -346,6 +355,8 @@ fn nofollow(deref: bool) -> libc::c_int {
 /// directory fd too. O_NONBLOCK keeps a FIFO from blocking the open.
 fn truncate(t: &Target, size: i64) -> FsResult<()> {
     match *t {
+        // SAFETY: `fd` is the descriptor of a file object borrowed for this call;
+        // ftruncate takes only integers.
         Target::Fd(fd) => retry(|| cvt(unsafe { libc::ftruncate(fd, size) })).map(drop),
         Target::At { dirfd, path, deref } => {
             let mut flags = libc::O_WRONLY | libc::O_NONBLOCK | libc::O_CLOEXEC;
@@ -354,6 +365,8 @@ fn truncate(t: &Target, size: i64) -> FsResult<()> {
             }
             // SAFETY: NUL-terminated path; the fd is closed below on every path.
             let fd = retry(|| cvt(unsafe { libc::openat(dirfd, path.as_ptr(), flags) }))?;
+            // SAFETY: `fd` was opened just above and is closed only after this;
+            // ftruncate takes only integers.
             let r = retry(|| cvt(unsafe { libc::ftruncate(fd, size) }));
             // SAFETY: fd was opened above and is not used after this.
             unsafe { libc::close(fd) };

@@ -245,8 +245,9 @@ impl UserData for File {
         });
         m.add_method("sync", |_, f, datasync: Option<bool>| {
             let fd = f.fd()?;
-            // SAFETY: plain syscalls on an fd.
             let r = retry(|| {
+                // SAFETY: `fd` is this file object's open descriptor (`f` is borrowed
+                // for the call); fsync/fdatasync take only an integer.
                 cvt(unsafe {
                     if datasync.unwrap_or(false) {
                         libc::fdatasync(fd)

@@ -32,11 +32,15 @@ impl AttrOps for Passthrough {
         let mode = mode & 0o7777;
         if let Some(fh) = fh {
             let h = self.handle(fh)?;
+            // SAFETY: `h` holds the handle, so its fd stays open for the call; fchmod
+            // takes only integers.
             return cvt(unsafe { libc::fchmod(h.fd(), mode) }).map(drop);
         }
         let r = self.resolve(path)?;
         // fchmodat2 (Linux 6.6) honours AT_SYMLINK_NOFOLLOW: EOPNOTSUPP on a symlink, as
         // the kernel answers for lchmod.
+        // SAFETY: `r` holds the parent fd open and `r.name()` is a NUL-terminated
+        // CString it owns past the call; the other arguments are integers.
         let res = cvt(unsafe {
             libc::syscall(
                 libc::SYS_fchmodat2,
@@ -56,6 +60,8 @@ impl AttrOps for Passthrough {
             return Err(Errno::EOPNOTSUPP);
         }
         let p = proc_fd_path(fd.as_raw_fd());
+        // SAFETY: `p` is a NUL-terminated CString alive across the call; `fd`, which
+        // it names, is still open.
         cvt(unsafe { libc::chmod(p.as_ptr(), mode) }).map(drop)
     }
 
@@ -72,9 +78,13 @@ impl AttrOps for Passthrough {
         let gid = gid.unwrap_or(libc::gid_t::MAX);
         if let Some(fh) = fh {
             let h = self.handle(fh)?;
+            // SAFETY: `h` holds the handle, so its fd stays open for the call; fchown
+            // takes only integers.
             return cvt(unsafe { libc::fchown(h.fd(), uid, gid) }).map(drop);
         }
         let r = self.resolve(path)?;
+        // SAFETY: `r` holds the parent fd open and `r.name()` is a NUL-terminated
+        // CString it owns past the call.
         cvt(unsafe {
             libc::fchownat(
                 r.fd(),
@@ -97,12 +107,16 @@ impl AttrOps for Passthrough {
         let size = off(size)?;
         if let Some(fh) = fh {
             let h = self.handle(fh)?;
+            // SAFETY: `h` holds the handle, so its fd stays open for the call;
+            // ftruncate takes only integers.
             return cvt_retry(|| unsafe { libc::ftruncate(h.fd(), size) }).map(drop);
         }
         // truncate(2) through /proc: no open for writing (no side effects on FIFOs or
         // devices), and the kernel's own answers (EISDIR, EINVAL for a symlink…).
         let fd = self.open_final(path, 0)?;
         let p = proc_fd_path(fd.as_raw_fd());
+        // SAFETY: `p` is a NUL-terminated CString alive across the call; `fd`, which
+        // it names, is still open.
         cvt_retry(|| unsafe { libc::truncate(p.as_ptr(), size) }).map(drop)
     }
 
@@ -117,9 +131,13 @@ impl AttrOps for Passthrough {
         let times = [atime.to_libc(), mtime.to_libc()];
         if let Some(fh) = fh {
             let h = self.handle(fh)?;
+            // SAFETY: `times` is a local array of the two timespecs futimens reads; `h`
+            // keeps the fd open for the call.
             return cvt(unsafe { libc::futimens(h.fd(), times.as_ptr()) }).map(drop);
         }
         let r = self.resolve(path)?;
+        // SAFETY: `times` is a local array of the two timespecs utimensat reads; `r`
+        // holds the parent fd open and owns the NUL-terminated name past the call.
         cvt(unsafe {
             libc::utimensat(
                 r.fd(),
@@ -138,6 +156,8 @@ impl AttrOps for Passthrough {
         let _as = self.identity.act_as(ctx)?;
         // faccessat2: AT_EACCESS checks with the fs ids just switched to, not the real
         // uid; AT_SYMLINK_NOFOLLOW, because the kernel only asks about final objects.
+        // SAFETY: `r` holds the parent fd open and owns the NUL-terminated name past
+        // the call; the other arguments are integers.
         cvt(unsafe {
             libc::syscall(
                 libc::SYS_faccessat2,
@@ -154,6 +174,7 @@ impl AttrOps for Passthrough {
         // The object's own filesystem (mount points inside the root may differ).
         let fd = self.open_final(path, 0)?;
         let mut s = MaybeUninit::<libc::statvfs>::uninit();
+        // SAFETY: `s` is writable and sized for a statvfs; `fd` is owned here and open.
         cvt(unsafe { libc::fstatvfs(fd.as_raw_fd(), s.as_mut_ptr()) })?;
         // SAFETY: fstatvfs succeeded, so it filled the struct.
         Ok(StatFs::from(&unsafe { s.assume_init() }))

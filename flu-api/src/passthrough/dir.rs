@@ -58,10 +58,13 @@ impl DirOps for Passthrough {
     fn readdir(&self, _ctx: &RequestContext, _path: &Path, fh: Fh) -> OpResult<Vec<DirEntry>> {
         let h = self.handle(fh)?;
         let _pos = h.lock_position();
+        // SAFETY: `h` holds the handle, so its fd stays open; lseek takes only integers.
         cvt(unsafe { libc::lseek(h.fd(), 0, libc::SEEK_SET) })?;
         let mut out = Vec::new();
         let mut buf = vec![0u8; DENTS_BUF];
         loop {
+            // SAFETY: `buf` is a live, writable buffer of `buf.len()` bytes, the most the
+            // kernel writes; `h` keeps the directory fd open.
             let n = cvt_retry(|| unsafe {
                 libc::syscall(libc::SYS_getdents64, h.fd(), buf.as_mut_ptr(), buf.len())
             })? as usize;

@@ -76,6 +76,8 @@ impl FileOps for Passthrough {
         while done < buf.len() {
             let pos = off(offset.saturating_add(done as u64))?;
             let rest = &mut buf[done..];
+            // SAFETY: `rest` is a live, writable slice of `buf` and pread writes at most
+            // `rest.len()` bytes; `h` keeps the fd open.
             let n = cvt_retry(|| unsafe {
                 libc::pread(h.fd(), rest.as_mut_ptr().cast(), rest.len(), pos)
             });
@@ -105,6 +107,8 @@ impl FileOps for Passthrough {
         while done < data.len() {
             let pos = off(offset.saturating_add(done as u64))?;
             let rest = &data[done..];
+            // SAFETY: `rest` is a live slice of `data` and pwrite reads at most
+            // `rest.len()` bytes; `h` keeps the fd open.
             let n = cvt_retry(|| unsafe {
                 libc::pwrite(h.fd(), rest.as_ptr().cast(), rest.len(), pos)
             });
@@ -122,7 +126,10 @@ impl FileOps for Passthrough {
     /// write-back, errors the filesystem reports at close) happens now.
     fn flush(&self, _ctx: &RequestContext, _path: &Path, fh: Fh, _lock_owner: u64) -> OpResult<()> {
         let h = self.handle(fh)?;
+        // SAFETY: F_DUPFD_CLOEXEC takes an int argument; `h` keeps the fd open.
         let dup = cvt(unsafe { libc::fcntl(h.fd(), libc::F_DUPFD_CLOEXEC, 0) })?;
+        // SAFETY: `dup` was just created here, nothing else owns it, and it is not used
+        // after this close.
         cvt(unsafe { libc::close(dup) }).map(drop)
     }
 
@@ -155,6 +162,7 @@ impl FileOps for Passthrough {
     ) -> OpResult<()> {
         let h = self.handle(fh)?;
         let (o, l) = (off(offset)?, off(length)?);
+        // SAFETY: `h` keeps the fd open; fallocate takes only integers.
         cvt_retry(|| unsafe { libc::fallocate(h.fd(), mode, o, l) }).map(drop)
     }
 
@@ -169,6 +177,7 @@ impl FileOps for Passthrough {
         whence: i32,
     ) -> OpResult<i64> {
         let h = self.handle(fh)?;
+        // SAFETY: `h` keeps the fd open; lseek takes only integers.
         cvt(unsafe { libc::lseek(h.fd(), offset, whence) })
     }
 
@@ -189,6 +198,8 @@ impl FileOps for Passthrough {
         let mut oi = off(offset_in)?;
         let mut oo = off(offset_out)?;
         let len = usize::try_from(len).unwrap_or(usize::MAX);
+        // SAFETY: `oi` and `oo` are live, writable off_t locals the kernel updates; `a`
+        // and `b` keep both fds open.
         let n = cvt_retry(|| unsafe {
             libc::copy_file_range(a.fd(), &mut oi, b.fd(), &mut oo, len, flags)
         })?;

@@ -18,8 +18,7 @@ pub(super) struct Identity {
 
 impl Identity {
     pub fn new(create_as_caller: bool) -> Identity {
-        // SAFETY: geteuid cannot fail.
-        let root = unsafe { libc::geteuid() } == 0;
+        let root = nix::unistd::geteuid().is_root();
         Identity {
             enabled: create_as_caller && root,
         }

@@ -66,6 +66,8 @@ impl LockOps for Passthrough {
     ) -> OpResult<FileLock> {
         let h = self.handle(fh)?;
         let mut fl = to_flock(&lock)?;
+        // SAFETY: F_OFD_GETLK reads and fills a `struct flock`, and `fl` is a live,
+        // writable one; `h` keeps the fd open.
         cvt(unsafe { libc::fcntl(h.fd(), libc::F_OFD_GETLK, &mut fl) })?;
         Ok(from_flock(&fl))
     }
@@ -86,6 +88,8 @@ impl LockOps for Passthrough {
         } else {
             libc::F_OFD_SETLK
         };
+        // SAFETY: F_OFD_SETLK(W) only reads a `struct flock`, and `fl` lives across the
+        // call; `h` keeps the fd open.
         cvt_retry(|| unsafe { libc::fcntl(h.fd(), cmd, &fl) }).map(drop)
     }
 
@@ -98,6 +102,7 @@ impl LockOps for Passthrough {
         op: i32,
     ) -> OpResult<()> {
         let h = self.handle(fh)?;
+        // SAFETY: `h` keeps the fd open; flock takes only integers.
         cvt_retry(|| unsafe { libc::flock(h.fd(), op) }).map(drop)
     }
 }

@@ -18,6 +18,8 @@ impl NameOps for Passthrough {
         let r = self.resolve(path)?;
         let _as = self.identity.act_as(ctx)?;
         let _m = ExactModes::enter();
+        // SAFETY: `r` holds the parent fd open and owns the NUL-terminated name past
+        // the call.
         cvt(unsafe { libc::mknodat(r.fd(), r.name().as_ptr(), mode, rdev) }).map(drop)
     }
 
@@ -25,6 +27,8 @@ impl NameOps for Passthrough {
         let r = self.resolve(path)?;
         let _as = self.identity.act_as(ctx)?;
         let _m = ExactModes::enter();
+        // SAFETY: `r` holds the parent fd open and owns the NUL-terminated name past
+        // the call.
         cvt(unsafe { libc::mkdirat(r.fd(), r.name().as_ptr(), mode) }).map(drop)
     }
 
@@ -33,16 +37,22 @@ impl NameOps for Passthrough {
         let target = path_cstring(target)?;
         let r = self.resolve(path)?;
         let _as = self.identity.act_as(ctx)?;
+        // SAFETY: `target` is a NUL-terminated CString alive across the call; `r` holds
+        // the parent fd open and owns the NUL-terminated name.
         cvt(unsafe { libc::symlinkat(target.as_ptr(), r.fd(), r.name().as_ptr()) }).map(drop)
     }
 
     fn unlink(&self, _ctx: &RequestContext, path: &Path) -> OpResult<()> {
         let r = self.resolve(path)?;
+        // SAFETY: `r` holds the parent fd open and owns the NUL-terminated name past
+        // the call.
         cvt(unsafe { libc::unlinkat(r.fd(), r.name().as_ptr(), 0) }).map(drop)
     }
 
     fn rmdir(&self, _ctx: &RequestContext, path: &Path) -> OpResult<()> {
         let r = self.resolve(path)?;
+        // SAFETY: `r` holds the parent fd open and owns the NUL-terminated name past
+        // the call.
         cvt(unsafe { libc::unlinkat(r.fd(), r.name().as_ptr(), libc::AT_REMOVEDIR) }).map(drop)
     }
 
@@ -51,6 +61,8 @@ impl NameOps for Passthrough {
         let b = self.resolve(to)?;
         // The raw syscall: every flag the kernel knows passes through, and the kernel
         // decides which the filesystem below supports.
+        // SAFETY: `a` and `b` hold both parent fds open and own their NUL-terminated
+        // names past the call; `flags` is the unsigned int renameat2(2) takes.
         cvt(unsafe {
             libc::syscall(
                 libc::SYS_renameat2,
@@ -69,6 +81,8 @@ impl NameOps for Passthrough {
         let a = self.resolve(from)?;
         let b = self.resolve(to)?;
         // flags 0: a symlink `from` gets a hard link to the symlink itself.
+        // SAFETY: `a` and `b` hold both parent fds open and own their NUL-terminated
+        // names past the call.
         cvt(unsafe { libc::linkat(a.fd(), a.name().as_ptr(), b.fd(), b.name().as_ptr(), 0) })
             .map(drop)
     }
@@ -77,6 +91,8 @@ impl NameOps for Passthrough {
         let r = self.resolve(path)?;
         let mut buf = vec![0u8; libc::PATH_MAX as usize];
         loop {
+            // SAFETY: `buf` is a live, writable buffer and readlinkat writes at most
+            // `buf.len()` bytes; `r` holds the parent fd and owns the name.
             let n = cvt(unsafe {
                 libc::readlinkat(
                     r.fd(),

@@ -168,6 +168,9 @@ fn openat2_dir(dir: RawFd, rel: &CStr) -> Result<OwnedFd, Errno> {
         resolve: libc::RESOLVE_BENEATH | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS,
     };
     let call = || {
+        // SAFETY: `rel` is a NUL-terminated CStr alive for the call; `how` is a live
+        // #[repr(C)] `struct open_how` passed with its true size; `dir` is the caller's
+        // open directory fd.
         cvt_retry(|| unsafe {
             libc::syscall(
                 libc::SYS_openat2,

@@ -53,6 +53,8 @@ pub(super) fn openat(
     flags: libc::c_int,
     mode: u32,
 ) -> Result<OwnedFd, Errno> {
+    // SAFETY: `name` is a NUL-terminated CStr borrowed for the call; the variadic mode
+    // is passed as the c_uint openat reads.
     let fd = cvt_retry(|| unsafe {
         libc::openat(
             dir,
@@ -72,6 +74,8 @@ pub(super) fn open_root(root: &Path) -> Result<OwnedFd, Errno> {
 
 pub(super) fn fstatat(dir: RawFd, name: &CStr, flags: libc::c_int) -> Result<libc::stat, Errno> {
     let mut st = MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: `st` is writable and sized for a stat; `name` is a NUL-terminated CStr
+    // borrowed for the call.
     cvt(unsafe { libc::fstatat(dir, name.as_ptr(), st.as_mut_ptr(), flags) })?;
     // SAFETY: fstatat succeeded, so it filled the struct.
     Ok(unsafe { st.assume_init() })
@@ -79,6 +83,7 @@ pub(super) fn fstatat(dir: RawFd, name: &CStr, flags: libc::c_int) -> Result<lib
 
 pub(super) fn fstat(fd: RawFd) -> Result<libc::stat, Errno> {
     let mut st = MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: `st` is writable and sized for a stat; a bad `fd` is only EBADF.
     cvt(unsafe { libc::fstat(fd, st.as_mut_ptr()) })?;
     // SAFETY: fstat succeeded, so it filled the struct.
     Ok(unsafe { st.assume_init() })

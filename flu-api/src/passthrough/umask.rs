@@ -11,6 +11,8 @@
 
 use std::cell::Cell;
 
+use nix::sys::stat::{umask, Mode};
+
 thread_local! {
     /// Whether this thread has its own fs context: unknown, yes, refused.
     static OWN_FS: Cell<Option<bool>> = const { Cell::new(None) };
@@ -35,7 +37,7 @@ fn own_fs_context() -> bool {
 
 /// umask 0 on this thread while alive; the previous umask comes back on drop.
 pub(super) struct ExactModes {
-    old: Option<libc::mode_t>,
+    old: Option<Mode>,
 }
 
 impl ExactModes {
@@ -43,8 +45,8 @@ impl ExactModes {
         if !own_fs_context() {
             return ExactModes { old: None };
         }
-        // SAFETY: umask cannot fail; this thread's fs context is its own.
-        let old = unsafe { libc::umask(0) };
+        // This thread's fs context is its own: only its umask changes.
+        let old = umask(Mode::empty());
         ExactModes { old: Some(old) }
     }
 }
@@ -52,8 +54,7 @@ impl ExactModes {
 impl Drop for ExactModes {
     fn drop(&mut self) {
         if let Some(old) = self.old {
-            // SAFETY: as above.
-            unsafe { libc::umask(old) };
+            umask(old);
         }
     }
 }
@@ -65,12 +66,12 @@ mod tests {
     #[test]
     fn umask_is_cleared_and_restored_on_this_thread_only() {
         std::thread::spawn(|| {
-            let before = unsafe { libc::umask(0o027) };
+            let before = umask(Mode::from_bits_truncate(0o027));
             {
                 let _m = ExactModes::enter();
-                assert_eq!(unsafe { libc::umask(0) }, 0);
+                assert_eq!(umask(Mode::empty()).bits(), 0);
             }
-            assert_eq!(unsafe { libc::umask(before) }, 0o027);
+            assert_eq!(umask(before).bits(), 0o027);
         })
         .join()
         .unwrap();

@@ -42,6 +42,9 @@ impl XattrOps for Passthrough {
     ) -> OpResult<()> {
         let name = cstring(name.as_bytes())?;
         let t = self.xattr_target(path)?;
+        // SAFETY: `t.proc` and `name` are NUL-terminated CStrings alive across the call
+        // (and `t` keeps the fd they name open); `value` is a live slice of
+        // `value.len()` bytes.
         cvt(unsafe {
             libc::setxattr(
                 t.proc.as_ptr(),
@@ -57,6 +60,9 @@ impl XattrOps for Passthrough {
     fn getxattr(&self, _ctx: &RequestContext, path: &Path, name: &OsStr) -> OpResult<Vec<u8>> {
         let name = cstring(name.as_bytes())?;
         let t = self.xattr_target(path)?;
+        // SAFETY: `buf` is a live, writable slice from `read_sized` and getxattr writes
+        // at most `buf.len()` bytes; `t.proc` and `name` are NUL-terminated CStrings
+        // that outlive the call.
         read_sized(|buf: &mut [u8]| unsafe {
             libc::getxattr(
                 t.proc.as_ptr(),
@@ -69,6 +75,9 @@ impl XattrOps for Passthrough {
 
     fn listxattr(&self, _ctx: &RequestContext, path: &Path) -> OpResult<Vec<OsString>> {
         let t = self.xattr_target(path)?;
+        // SAFETY: `buf` is a live, writable slice from `read_sized` and listxattr writes
+        // at most `buf.len()` bytes; `t.proc` is a NUL-terminated CString that outlives
+        // the call.
         let list = read_sized(|buf: &mut [u8]| unsafe {
             libc::listxattr(t.proc.as_ptr(), buf.as_mut_ptr().cast(), buf.len())
         })?;
@@ -82,6 +91,7 @@ impl XattrOps for Passthrough {
     fn removexattr(&self, _ctx: &RequestContext, path: &Path, name: &OsStr) -> OpResult<()> {
         let name = cstring(name.as_bytes())?;
         let t = self.xattr_target(path)?;
+        // SAFETY: `t.proc` and `name` are NUL-terminated CStrings alive across the call.
         cvt(unsafe { libc::removexattr(t.proc.as_ptr(), name.as_ptr()) }).map(drop)
     }
 }

@@ -169,7 +169,9 @@ fn statfs_matches_statvfs() {
     let fx = Fx::new();
     let ours = fx.fs.statfs(&ctx(), p("/")).unwrap();
     let c = std::ffi::CString::new(fx.dir.path().to_str().unwrap()).unwrap();
+    // SAFETY: statvfs is plain integers, for which all-zero is a valid value.
     let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a NUL-terminated CString and `s` a live, writable statvfs.
     assert_eq!(unsafe { libc::statvfs(c.as_ptr(), &mut s) }, 0);
     let direct = crate::stat::StatFs::from(&s);
     assert_eq!(

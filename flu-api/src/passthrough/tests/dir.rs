@@ -1,9 +1,10 @@
 //! opendir, readdir with types, stat_entry, releasedir, fsyncdir.
 
 use std::collections::BTreeMap;
-use std::ffi::{CString, OsStr};
-use std::os::unix::ffi::OsStrExt;
+use std::ffi::OsStr;
 use std::os::unix::fs::symlink;
+
+use nix::sys::stat::Mode;
 
 use super::{ctx, lstat, p, Fx};
 use crate::errno::Errno;
@@ -19,8 +20,7 @@ fn readdir_lists_names_and_kinds_and_stat_entry_matches_fstatat() {
     }
     std::fs::create_dir(fx.real("d/sub")).unwrap();
     symlink("nowhere", fx.real("d/link")).unwrap();
-    let fifo = CString::new(fx.real("d/fifo").as_os_str().as_bytes()).unwrap();
-    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    nix::unistd::mkfifo(&fx.real("d/fifo"), Mode::from_bits_truncate(0o600)).unwrap();
     let fh = Fh(fx.fs.opendir(&ctx(), p("/d"), 0).unwrap().fh);
     let list = fx.fs.readdir(&ctx(), p("/d"), fh).unwrap();
     assert!(

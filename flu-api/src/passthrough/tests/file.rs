@@ -114,7 +114,9 @@ fn backing_fd_follows_the_option() {
     fx.write_real("f", b"x");
     let o = fx.fs.open(&ctx(), p("/f"), libc::O_RDONLY).unwrap();
     let fd = o.backing_fd.expect("kernel passthrough is on by default");
+    // SAFETY: stat is plain integers, for which all-zero is a valid value.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `st` is a live, writable stat; `fd` belongs to the open handle `o`.
     assert_eq!(unsafe { libc::fstat(fd, &mut st) }, 0);
     assert_eq!(st.st_ino, lstat(&fx.real("f")).unwrap().st_ino);
     assert_ne!(o.fh, 0);

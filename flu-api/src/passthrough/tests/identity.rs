@@ -16,15 +16,20 @@ const NOBODY: RequestContext = RequestContext {
 };
 
 fn fsuid() -> u32 {
+    // SAFETY: integer-only syscall; an invalid id (-1) changes nothing and answers the
+    // thread's current fsuid.
     unsafe { libc::syscall(libc::SYS_setfsuid, u32::MAX) as u32 }
 }
 
 fn fsgid() -> u32 {
+    // SAFETY: integer-only syscall; an invalid id (-1) changes nothing and answers the
+    // thread's current fsgid.
     unsafe { libc::syscall(libc::SYS_setfsgid, u32::MAX) as u32 }
 }
 
 fn groups() -> Vec<libc::gid_t> {
     let mut v = vec![0; 256];
+    // SAFETY: `v` has room for the 256 entries getgroups may write.
     let n = unsafe { libc::getgroups(256, v.as_mut_ptr()) };
     v.truncate(n as usize);
     v

@@ -11,8 +11,6 @@ mod perf;
 mod resolve;
 mod xattr;
 
-use std::ffi::CString;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::errno::Errno;
@@ -83,16 +81,9 @@ pub(super) fn p(s: &str) -> &Path {
 
 /// lstat a backing path directly.
 pub(super) fn lstat(path: &Path) -> Result<libc::stat, Errno> {
-    let c = CString::new(path.as_os_str().as_bytes()).unwrap();
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::lstat(c.as_ptr(), &mut st) };
-    if r < 0 {
-        Err(Errno::last())
-    } else {
-        Ok(st)
-    }
+    nix::sys::stat::lstat(path).map_err(|e| Errno(e as i32))
 }
 
 pub(super) fn is_root() -> bool {
-    unsafe { libc::geteuid() == 0 }
+    nix::unistd::geteuid().is_root()
 }

@@ -1,10 +1,12 @@
 //! Path resolution: no escape through symlinks or `..`, paths longer than PATH_MAX.
 
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::sync::atomic::Ordering;
+
+use nix::fcntl::{open, openat, OFlag};
+use nix::sys::stat::{mkdirat, Mode};
 
 use super::{ctx, lstat, p, Fx};
 use crate::errno::Errno;
@@ -68,19 +70,16 @@ fn root_is_the_directory_itself() {
 fn long_path(fx: &Fx) -> String {
     let name = "d".repeat(200);
     let mut path = String::new();
-    let root = CString::new(fx.dir.path().to_str().unwrap()).unwrap();
-    let mut cur = unsafe {
-        OwnedFd::from_raw_fd(libc::open(root.as_ptr(), libc::O_PATH | libc::O_DIRECTORY))
-    };
+    let mut cur = open(
+        fx.dir.path(),
+        OFlag::O_PATH | OFlag::O_DIRECTORY,
+        Mode::empty(),
+    )
+    .unwrap();
     let c = CString::new(name.clone()).unwrap();
     for _ in 0..25 {
-        assert_eq!(
-            unsafe { libc::mkdirat(cur.as_raw_fd(), c.as_ptr(), 0o755) },
-            0
-        );
-        let fd = unsafe { libc::openat(cur.as_raw_fd(), c.as_ptr(), libc::O_PATH) };
-        assert!(fd >= 0);
-        cur = unsafe { OwnedFd::from_raw_fd(fd) };
+        mkdirat(&cur, c.as_c_str(), Mode::from_bits_truncate(0o755)).unwrap();
+        cur = openat(&cur, c.as_c_str(), OFlag::O_PATH, Mode::empty()).unwrap();
         path.push('/');
         path.push_str(&name);
     }

@@ -76,6 +76,8 @@ fn set_get_list_remove() {
 fn xattr_list_direct(path: &std::path::Path) -> usize {
     let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
     let mut buf = vec![0u8; 4096];
+    // SAFETY: `c` is a NUL-terminated CString; `buf` is live and writable, and at most
+    // `buf.len()` bytes are written.
     let n = unsafe { libc::llistxattr(c.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
     assert!(n >= 0);
     buf[..n as usize].iter().filter(|&&b| b == 0).count()
