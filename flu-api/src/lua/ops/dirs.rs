@@ -70,15 +70,13 @@ impl DirOps for LuaFilesystem {
     }
 
     fn readdir(&self, ctx: &RequestContext, path: P, fh: Fh) -> OpResult<Vec<DirEntry>> {
-        self.dispatch(
+        self.dispatch_on(
             Op::Readdir,
             path,
             ctx,
-            |b| {
-                self.native_io(b, ctx, path, fh, HandleKind::Dir, |nfh| {
-                    b.readdir(ctx, path, nfh)
-                })
-            },
+            fh,
+            HandleKind::Dir,
+            |b, nfh| b.readdir(ctx, path, nfh),
             |lua, f| -> Result<Vec<DirEntry>, HandlerError> {
                 let entries: Arc<Mutex<Vec<DirEntry>>> = Arc::default();
                 let filler = filler(lua, entries.clone(), self.defaults)?;
@@ -122,15 +120,13 @@ impl DirOps for LuaFilesystem {
     }
 
     fn fsyncdir(&self, ctx: &RequestContext, path: P, fh: Fh, datasync: bool) -> OpResult<()> {
-        self.dispatch(
+        self.dispatch_on(
             Op::Fsyncdir,
             path,
             ctx,
-            |b| {
-                self.native_io(b, ctx, path, fh, HandleKind::Dir, |nfh| {
-                    b.fsyncdir(ctx, path, nfh, datasync)
-                })
-            },
+            fh,
+            HandleKind::Dir,
+            |b, nfh| b.fsyncdir(ctx, path, nfh, datasync),
             // Flu passed fsyncdir's datasync as a number (fsync's as a boolean).
             |lua, f| {
                 call_unit(lua, f, args!(lua; Self::path_value(lua, path)?, i32::from(datasync), self.file_info(lua, fh)?))

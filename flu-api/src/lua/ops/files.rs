@@ -37,15 +37,13 @@ impl FileOps for LuaFilesystem {
         offset: u64,
         size: u32,
     ) -> OpResult<Vec<u8>> {
-        self.dispatch(
+        self.dispatch_on(
             Op::Read,
             path,
             ctx,
-            |b| {
-                self.native_io(b, ctx, path, fh, HandleKind::File, |nfh| {
-                    b.read(ctx, path, nfh, offset, size)
-                })
-            },
+            fh,
+            HandleKind::File,
+            |b, nfh| b.read(ctx, path, nfh, offset, size),
             |lua, f| {
                 let fi = self.file_info(lua, fh)?;
                 let p = Self::path_value(lua, path)?;
@@ -63,15 +61,13 @@ impl FileOps for LuaFilesystem {
         offset: u64,
         data: &[u8],
     ) -> OpResult<u32> {
-        self.dispatch(
+        self.dispatch_on(
             Op::Write,
             path,
             ctx,
-            |b| {
-                self.native_io(b, ctx, path, fh, HandleKind::File, |nfh| {
-                    b.write(ctx, path, nfh, offset, data)
-                })
-            },
+            fh,
+            HandleKind::File,
+            |b, nfh| b.write(ctx, path, nfh, offset, data),
             |lua, f| {
                 let fi = self.file_info(lua, fh)?;
                 let p = Self::path_value(lua, path)?;
@@ -127,15 +123,13 @@ impl FileOps for LuaFilesystem {
     }
 
     fn fsync(&self, ctx: &RequestContext, path: P, fh: Fh, datasync: bool) -> OpResult<()> {
-        self.dispatch(
+        self.dispatch_on(
             Op::Fsync,
             path,
             ctx,
-            |b| {
-                self.native_io(b, ctx, path, fh, HandleKind::File, |nfh| {
-                    b.fsync(ctx, path, nfh, datasync)
-                })
-            },
+            fh,
+            HandleKind::File,
+            |b, nfh| b.fsync(ctx, path, nfh, datasync),
             |lua, f| {
                 call_unit(
                     lua,
@@ -155,15 +149,13 @@ impl FileOps for LuaFilesystem {
         offset: u64,
         length: u64,
     ) -> OpResult<()> {
-        self.dispatch(
+        self.dispatch_on(
             Op::Fallocate,
             path,
             ctx,
-            |b| {
-                self.native_io(b, ctx, path, fh, HandleKind::File, |nfh| {
-                    b.fallocate(ctx, path, nfh, mode, offset, length)
-                })
-            },
+            fh,
+            HandleKind::File,
+            |b, nfh| b.fallocate(ctx, path, nfh, mode, offset, length),
             |lua, f| {
                 call_unit(lua, f, args!(lua; Self::path_value(lua, path)?, mode, offset as i64, length as i64, self.file_info(lua, fh)?))
             },
@@ -178,15 +170,13 @@ impl FileOps for LuaFilesystem {
         offset: i64,
         whence: i32,
     ) -> OpResult<i64> {
-        self.dispatch(
+        self.dispatch_on(
             Op::Lseek,
             path,
             ctx,
-            |b| {
-                self.native_io(b, ctx, path, fh, HandleKind::File, |nfh| {
-                    b.lseek(ctx, path, nfh, offset, whence)
-                })
-            },
+            fh,
+            HandleKind::File,
+            |b, nfh| b.lseek(ctx, path, nfh, offset, whence),
             |lua, f| {
                 let whence = match whence {
                     libc::SEEK_DATA => "data",

@@ -22,15 +22,13 @@ impl LockOps for LuaFilesystem {
         owner: u64,
         lock: FileLock,
     ) -> OpResult<FileLock> {
-        self.dispatch(
+        self.dispatch_on(
             Op::Lock,
             path,
             ctx,
-            |b| {
-                self.native_io(b, ctx, path, fh, HandleKind::File, |nfh| {
-                    b.getlk(ctx, path, nfh, owner, lock)
-                })
-            },
+            fh,
+            HandleKind::File,
+            |b, nfh| b.getlk(ctx, path, nfh, owner, lock),
             |lua, f| {
                 let fi = self.file_info(lua, fh)?;
                 fi.raw_set("lock_owner", owner as i64)?;
@@ -61,15 +59,13 @@ impl LockOps for LuaFilesystem {
         lock: FileLock,
         sleep: bool,
     ) -> OpResult<()> {
-        self.dispatch(
+        self.dispatch_on(
             Op::Lock,
             path,
             ctx,
-            |b| {
-                self.native_io(b, ctx, path, fh, HandleKind::File, |nfh| {
-                    b.setlk(ctx, path, nfh, owner, lock, sleep)
-                })
-            },
+            fh,
+            HandleKind::File,
+            |b, nfh| b.setlk(ctx, path, nfh, owner, lock, sleep),
             |lua, f| {
                 let fi = self.file_info(lua, fh)?;
                 fi.raw_set("lock_owner", owner as i64)?;
@@ -84,15 +80,13 @@ impl LockOps for LuaFilesystem {
     }
 
     fn flock(&self, ctx: &RequestContext, path: P, fh: Fh, owner: u64, op: i32) -> OpResult<()> {
-        self.dispatch(
+        self.dispatch_on(
             Op::Flock,
             path,
             ctx,
-            |b| {
-                self.native_io(b, ctx, path, fh, HandleKind::File, |nfh| {
-                    b.flock(ctx, path, nfh, owner, op)
-                })
-            },
+            fh,
+            HandleKind::File,
+            |b, nfh| b.flock(ctx, path, nfh, owner, op),
             |lua, f| {
                 call_unit(
                     lua,

@@ -131,6 +131,28 @@ impl LuaFilesystem {
             .all(|op| matches!(self.route(*op), Route::Native(b) if Arc::ptr_eq(b, backend)))
     }
 
+    /// `dispatch` for an operation on open slot `fh`: a Rust backend gets its own handle
+    /// behind the slot (or a temporary one, see `native_io`).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn dispatch_on<R>(
+        &self,
+        op: Op,
+        path: P,
+        ctx: &RequestContext,
+        fh: Fh,
+        kind: HandleKind,
+        rust: impl FnOnce(&Arc<dyn Operations>, Fh) -> OpResult<R>,
+        lua: impl FnOnce(&mlua::Lua, &Function) -> Result<R, HandlerError>,
+    ) -> OpResult<R> {
+        self.dispatch(
+            op,
+            path,
+            ctx,
+            |b| self.native_io(b, ctx, path, fh, kind, |nfh| rust(b, nfh)),
+            lua,
+        )
+    }
+
     /// Run a native op on the backend's handle for slot `fh`, or on a temporary handle.
     pub(super) fn native_io<R>(
         &self,
