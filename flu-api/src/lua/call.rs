@@ -19,7 +19,7 @@ pub enum HandlerError {
 }
 
 impl HandlerError {
-    /// The errno the caller gets, and whether the failure deserves an error log line.
+    /// The errno the caller gets.
     pub fn errno(&self) -> Errno {
         match self {
             HandlerError::Errno(e) => *e,
