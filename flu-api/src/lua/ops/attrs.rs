@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use mlua::{Lua, MultiValue, Value};
 
-use super::native::{answer, Raw};
-use super::native_args::{arg, ctx, handle_of, int_arg, optional_id, path_arg, time_arg};
+use super::native_args::{
+    answer, arg, ctx, handle_of, int_arg, optional_id, path_arg, time_arg, Raw,
+};
 use super::{args, call_unit, P};
 use crate::lua::call::{bad_result, call_protected, first, HandlerError};
 use crate::lua::filesystem::LuaFilesystem;

@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex};
 use mlua::{Function, Lua, Value};
 
 use super::files::answer_open;
-use super::native::{answer, Raw};
-use super::native_args::{arg, ctx, datasync_arg, flags_of, handle_of, path_arg, with_fi_handle};
+use super::native_args::{
+    answer, arg, ctx, datasync_arg, flags_of, handle_of, path_arg, with_fi_handle, Raw,
+};
 use super::{args, call_unit, P};
 use crate::lua::call::{call_protected, expect_unit, HandlerError};
 use crate::lua::filesystem::LuaFilesystem;

@@ -3,9 +3,9 @@
 
 use mlua::{Lua, Value};
 
-use super::native::{answer, Raw};
 use super::native_args::{
-    arg, ctx, datasync_arg, flags_of, handle_of, int_arg, lock_owner_of, path_arg, with_fi_handle,
+    answer, arg, ctx, datasync_arg, flags_of, handle_of, int_arg, lock_owner_of, path_arg,
+    with_fi_handle, Raw,
 };
 use super::{args, call_unit, P};
 use crate::errno::Errno;

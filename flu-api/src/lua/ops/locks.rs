@@ -3,8 +3,7 @@
 
 use mlua::{Lua, Table, Value};
 
-use super::native::{answer, Raw};
-use super::native_args::{arg, ctx, handle_of, int_arg, lock_owner_of, path_arg};
+use super::native_args::{answer, arg, ctx, handle_of, int_arg, lock_owner_of, path_arg, Raw};
 use super::{args, call_unit, P};
 use crate::errno::Errno;
 use crate::lua::call::{bad_result, call_protected, first};

@@ -3,8 +3,7 @@
 
 use mlua::Value;
 
-use super::native::{answer, Raw};
-use super::native_args::{arg, ctx, int_arg, path_arg};
+use super::native_args::{answer, arg, ctx, int_arg, path_arg, Raw};
 use super::{args, call_unit, P};
 use crate::lua::call::{call_protected, expect_bytes, first};
 use crate::lua::filesystem::LuaFilesystem;

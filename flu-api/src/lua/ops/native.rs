@@ -11,11 +11,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use mlua::{Function, IntoLuaMulti, Lua, MultiValue, Table, Value};
+use mlua::{Function, Lua, MultiValue, Table};
 
-use crate::lua::errno::LuaErrno;
+use super::native_args::Raw;
+
 use crate::op::Op;
-use crate::operations::{OpResult, Operations};
+use crate::operations::Operations;
 
 /// A native function's handler and backend.
 type NativeEntry = (Op, Arc<dyn Operations>);
@@ -41,21 +42,6 @@ impl NativeRegistry {
         }
     }
 }
-
-/// `(true, results…)` or `(false, errno)`: the shim raises the errno.
-pub(super) fn answer<T: IntoLuaMulti>(lua: &Lua, r: OpResult<T>) -> mlua::Result<MultiValue> {
-    match r {
-        Ok(v) => {
-            let mut mv = v.into_lua_multi(lua)?;
-            mv.push_front(Value::Boolean(true));
-            Ok(mv)
-        }
-        Err(e) => (false, LuaErrno(e)).into_lua_multi(lua),
-    }
-}
-
-/// A native function: its Lua arguments, the backend, and `answer`'s results.
-pub(super) type Raw = fn(&Lua, &Arc<dyn Operations>, MultiValue) -> mlua::Result<MultiValue>;
 
 /// The functions of a native handler table, by handler.
 fn raw_functions() -> Vec<(Op, Raw)> {

@@ -1,18 +1,37 @@
-//! Reading a native function's arguments: paths, integers, times, and what a
-//! file-info table (`fi`) carries (the native handle, open flags, lock owner); also the
-//! request context the daemon left for the call.
+//! What every native function shares: its type (`Raw`), reading its arguments (paths,
+//! integers, times, and what a file-info table `fi` carries: the native handle, open
+//! flags, lock owner), the request context the daemon left for the call, and shaping
+//! its answer for the raising wrapper.
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use mlua::{Lua, MultiValue, Value};
+use std::sync::Arc;
 
+use mlua::{IntoLuaMulti, Lua, MultiValue, Value};
+
+use crate::lua::errno::LuaErrno;
 use crate::lua::handles::{with_native_handle, HandleKind, NativeHandle};
 use crate::lua::sets::open_flags_from_lua;
 use crate::lua::time::timespec_from_lua;
-use crate::operations::RequestContext;
+use crate::operations::{Fh, OpResult, Operations, RequestContext};
 use crate::time::TimeSet;
+
+/// `(true, results…)` or `(false, errno)`: the shim raises the errno.
+pub(super) fn answer<T: IntoLuaMulti>(lua: &Lua, r: OpResult<T>) -> mlua::Result<MultiValue> {
+    match r {
+        Ok(v) => {
+            let mut mv = v.into_lua_multi(lua)?;
+            mv.push_front(Value::Boolean(true));
+            Ok(mv)
+        }
+        Err(e) => (false, LuaErrno(e)).into_lua_multi(lua),
+    }
+}
+
+/// A native function: its Lua arguments, the backend, and `answer`'s results.
+pub(super) type Raw = fn(&Lua, &Arc<dyn Operations>, MultiValue) -> mlua::Result<MultiValue>;
 
 pub(super) fn ctx(lua: &Lua) -> RequestContext {
     lua.app_data_ref::<RequestContext>()
@@ -101,13 +120,13 @@ pub(super) fn datasync_arg(v: &Value) -> bool {
 /// Run `f` on the backend handle in `fi.fh`, or on a temporary one (see
 /// `with_native_handle`).
 pub(super) fn with_fi_handle<R>(
-    backend: &std::sync::Arc<dyn crate::operations::Operations>,
+    backend: &Arc<dyn Operations>,
     ctx: &RequestContext,
     path: &Path,
     fi: &Value,
     kind: HandleKind,
-    f: impl FnOnce(crate::operations::Fh) -> crate::operations::OpResult<R>,
-) -> crate::operations::OpResult<R> {
+    f: impl FnOnce(Fh) -> OpResult<R>,
+) -> OpResult<R> {
     let handle = handle_of(fi).map(|h| h.fh);
     with_native_handle(backend, ctx, path, handle, flags_of(fi), kind, f)
 }

@@ -6,8 +6,7 @@ use std::os::unix::ffi::OsStrExt;
 
 use mlua::Value;
 
-use super::native::{answer, Raw};
-use super::native_args::{arg, ctx, path_arg};
+use super::native_args::{answer, arg, ctx, path_arg, Raw};
 use super::{args, call_unit, P};
 use crate::errno::Errno;
 use crate::lua::call::{bad_result, call_protected, expect_bytes, first, HandlerError};
