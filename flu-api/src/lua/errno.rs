@@ -62,7 +62,12 @@ pub fn errno_of_value(v: &Value) -> Option<Errno> {
 /// Read an errno from the `err` of a `nil, err[, code]` return, or from a raised value
 /// that is not an errno userdata: a number, an errno name, a normalized message.
 pub fn errno_of_report(err: &Value, code: &Value) -> Option<Errno> {
-    if let Some(n) = code.as_i64() {
+    // A float code counts as the err position's does (`return nil, msg, 13.0`).
+    let code = match code {
+        Value::Number(n) if n.fract() == 0.0 => Some(*n as i64),
+        other => other.as_i64(),
+    };
+    if let Some(n) = code {
         if let Some(e) = Errno::from_number(n) {
             return Some(e);
         }

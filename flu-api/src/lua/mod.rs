@@ -7,6 +7,8 @@ mod compat;
 mod environment;
 pub mod errno;
 mod filesystem;
+#[cfg(test)]
+mod fuzz_tests;
 mod handles;
 mod module;
 mod ops;

@@ -99,7 +99,11 @@ pub fn type_string(kind: u32) -> Option<&'static str> {
 pub fn mode_from_lua(v: &Value) -> Result<u32, String> {
     match v {
         Value::Integer(n) => u32::try_from(*n).map_err(|_| format!("mode {n} out of range")),
-        Value::Number(n) if n.fract() == 0.0 && *n >= 0.0 => Ok(*n as u32),
+        Value::Number(n) if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(n) => {
+            Ok(*n as u32)
+        }
+        // `as` would saturate: 2^32 would read as every bit set.
+        Value::Number(n) if n.fract() == 0.0 => Err(format!("mode {n} out of range")),
         Value::String(s) => {
             let s = s.to_string_lossy();
             if let Some((_, m)) = MODE_STRINGS

@@ -17,6 +17,8 @@ use crate::lua::call::{call_protected, expect_unit, HandlerError};
 mod attrs;
 mod dirs;
 mod files;
+#[cfg(test)]
+mod fuzz_tests;
 mod lifecycle;
 mod locks;
 mod names;

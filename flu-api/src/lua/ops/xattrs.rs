@@ -78,7 +78,15 @@ impl XattrOps for LuaFilesystem {
                 for item in t.clone().sequence_values::<Value>() {
                     match item? {
                         Value::String(s) => {
-                            names.push(OsStr::from_bytes(&s.as_bytes()).to_os_string())
+                            let name = s.as_bytes();
+                            // The kernel's list is NUL-separated: such a name would corrupt it.
+                            if name.is_empty() || name.contains(&0) {
+                                return Err(HandlerError::BadResult(format!(
+                                    "bad result #1 from 'listxattr' (an xattr name cannot be empty or contain NUL: {:?})",
+                                    String::from_utf8_lossy(&name)
+                                )));
+                            }
+                            names.push(OsStr::from_bytes(&name).to_os_string())
                         }
                         _ => return Err(bad_result("listxattr", "array of strings", &v)),
                     }
