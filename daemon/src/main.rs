@@ -19,6 +19,7 @@ mod nodes;
 mod oplog;
 mod passthrough;
 mod serve;
+mod signals;
 #[cfg(test)]
 mod testing;
 
