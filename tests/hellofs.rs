@@ -221,10 +221,11 @@ fn shebang_runs_the_script() {
     drop(m);
 }
 
-/// `-d`: every operation is logged with its path.
+/// `-d`: every operation is logged with its path (`-d` implies `-f`: the daemon is our
+/// child).
 #[test]
 fn debug_flag_logs_operations() {
-    let Some(m) = mount_with(&example("hellofs.lua"), MountOptions::new().flag("-d")) else {
+    let Some(m) = mount_child(&example("hellofs.lua"), MountOptions::new().flag("-d")) else {
         return;
     };
     assert_eq!(m.sh("cat hello"), HELLO);

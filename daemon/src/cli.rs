@@ -50,7 +50,8 @@ pub struct MountArgs {
     /// Stay in the foreground.
     #[arg(short = 'f', long = "foreground")]
     pub foreground: bool,
-    /// Log every operation with its arguments, result and latency.
+    /// Log every operation with its arguments, result and latency; implies -f, as in
+    /// libfuse (a detached daemon's output would go to its log, not your terminal).
     #[arg(short = 'd', long = "debug")]
     pub debug: bool,
     /// Serve on one thread.
@@ -64,9 +65,15 @@ pub struct MountArgs {
     /// EIO); 0 never interrupts. Default 60.
     #[arg(long = "handler-timeout", value_name = "SECS")]
     pub handler_timeout: Option<f64>,
-    /// Write the daemon's process id to FILE once mounted.
+    /// Write the daemon's process id to FILE once mounted (checked before mounting:
+    /// an unwritable FILE fails the mount).
     #[arg(long = "pid-file", value_name = "FILE")]
     pub pid_file: Option<PathBuf>,
+    /// The most memory the script's Lua state may use (bytes, or with a K, M or G
+    /// suffix, powers of 1024: 512M); a handler call that needs more fails with ENOMEM.
+    /// 0: no limit. Default 1G.
+    #[arg(long = "lua-memory-limit", value_name = "BYTES", value_parser = parse_size)]
+    pub lua_memory_limit: Option<usize>,
     #[command(flatten)]
     pub log: LogArgs,
     /// Arguments for the script (its `...` and `arg`), after `--`.
@@ -95,6 +102,58 @@ pub struct RunArgs {
 }
 
 const SUBCOMMANDS: &[&str] = &["mount", "unmount", "run", "help"];
+
+/// A size in bytes: a number, optionally followed by K, M or G (also k, Ki, KiB, MiB, …;
+/// all powers of 1024).
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, suffix) = t.split_at(split);
+    let number: usize = digits.parse().map_err(|_| {
+        format!("'{text}' is not a size (a number of bytes, or with K, M or G: 512M)")
+    })?;
+    let shift = match suffix.trim_end_matches(['B', 'b']).trim_end_matches('i') {
+        "" => 0,
+        "k" | "K" => 10,
+        "m" | "M" => 20,
+        "g" | "G" => 30,
+        _ => {
+            return Err(format!(
+                "'{text}': unknown size suffix '{suffix}' (K, M or G)"
+            ))
+        }
+    };
+    number
+        .checked_mul(1usize << shift)
+        .ok_or_else(|| format!("'{text}' is too large"))
+}
+
+/// The subcommand a mistyped word was probably meant to be: within two edits of it.
+pub fn suggest_subcommand(word: &str) -> Option<&'static str> {
+    SUBCOMMANDS
+        .iter()
+        .copied()
+        .map(|c| (edit_distance(word, c), c))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance (insertions, deletions, substitutions), on chars.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev_diag = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = prev_diag + usize::from(ca != *cb);
+            prev_diag = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(prev_diag + 1);
+        }
+    }
+    row[b.len()]
+}
 
 /// `flu SCRIPT args…` is `flu run SCRIPT args…`.
 pub fn normalize_args(mut argv: Vec<OsString>) -> Vec<OsString> {
@@ -140,6 +199,26 @@ mod tests {
             m.script_args,
             vec![OsString::from("/srv"), OsString::from("-x")]
         );
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("0"), Ok(0));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("512k"), Ok(512 << 10));
+        assert_eq!(parse_size("2Ki"), Ok(2048));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("M").is_err());
+    }
+
+    #[test]
+    fn typos_of_subcommands() {
+        assert_eq!(suggest_subcommand("mout"), Some("mount"));
+        assert!(suggest_subcommand("umount").is_some());
+        assert_eq!(suggest_subcommand("rn"), Some("run"));
+        assert_eq!(suggest_subcommand("hellofs.lua"), None);
     }
 
     #[test]

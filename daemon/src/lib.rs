@@ -23,6 +23,7 @@ mod logging;
 mod mount_options;
 mod mountpoint;
 mod serve;
+mod signals;
 
 use std::process::ExitCode;
 

@@ -1,26 +1,42 @@
 //! The daemon's log: tracing to stderr, or to `--log-file`; `-v`/`--log-level` pick
-//! the level; `-d` adds a line per operation. A detached daemon without a log file
-//! logs to syslog, so script errors are never silently lost.
+//! the level; `-d` adds a line per operation. Logs never vanish silently: a detached
+//! daemon without a log file logs to syslog when there is one (/dev/log), else to a file
+//! in a standard place (see `fallback_log_path`), whose path `flu mount` prints.
+//!
+//! Every line goes out in one write, with whatever control bytes it still holds escaped
+//! (`flu_api::log_escape::sanitize_line`), so no path or message can forge a line; colour
+//! codes are written only to a terminal, never to a file or syslog.
 
 use std::ffi::CString;
-use std::io::Write;
-use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::fs::File;
+use std::io::{IsTerminal, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use flu_api::log_escape::sanitize_line;
 use tracing::{Level, Metadata};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::LogArgs;
 
-static DETACHED: AtomicBool = AtomicBool::new(false);
+/// Where log lines go now.
+enum Sink {
+    /// The terminal (or whatever stderr is) of a foreground daemon; `ansi`: whether the
+    /// lines carry colour codes (stderr was a terminal when logging started).
+    Stderr {
+        ansi: bool,
+    },
+    File(File),
+    Syslog,
+}
 
-/// From now on, log lines without a log file go to syslog (stderr is /dev/null).
-pub fn switch_to_syslog() {
-    // SAFETY: the identifier is a static NUL-terminated string, as openlog keeps it.
-    unsafe { libc::openlog(c"flu".as_ptr(), libc::LOG_PID, libc::LOG_DAEMON) };
-    DETACHED.store(true, Ordering::SeqCst);
+static SINK: Mutex<Sink> = Mutex::new(Sink::Stderr { ansi: false });
+
+fn set_sink(sink: Sink) {
+    *SINK.lock().unwrap_or_else(|p| p.into_inner()) = sink;
 }
 
 /// Install the global subscriber. Call once, before forking.
@@ -49,100 +65,252 @@ pub fn init_logging(args: &LogArgs) -> Result<(), String> {
         "{level},fuser={fuser_level},flu::oplog={oplog_level}"
     ))
     .map_err(|e| e.to_string())?;
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
+    // Colour only for a terminal; lines that later go to a file or syslog (after
+    // detaching) have the codes taken out again by the writer.
+    let ansi = args.log_file.is_none() && std::io::stderr().is_terminal();
     match &args.log_file {
-        Some(path) => {
-            let file = open_log(path)?;
-            builder
-                .with_ansi(false)
-                .with_writer(Mutex::new(file))
-                .init();
-        }
-        None => builder.with_writer(StderrOrSyslog).init(),
+        Some(path) => set_sink(Sink::File(open_log(path)?)),
+        None => set_sink(Sink::Stderr { ansi }),
     }
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(ansi)
+        .with_writer(LogSink)
+        .init();
     Ok(())
 }
 
-fn open_log(path: &Path) -> Result<std::fs::File, String> {
-    std::fs::File::options()
+fn open_log(path: &Path) -> Result<File, String> {
+    File::options()
         .append(true)
         .create(true)
         .open(path)
         .map_err(|e| format!("cannot open log file {}: {e}", path.display()))
 }
 
-/// Stderr until the daemon detaches, syslog after.
-struct StderrOrSyslog;
-
-enum LogWriter {
-    Stderr(std::io::Stderr),
-    Syslog {
-        priority: libc::c_int,
-        line: Vec<u8>,
+/// Where a detached daemon without `--log-file` logs.
+pub enum DetachedLog {
+    Syslog,
+    /// A file in a standard place, already open (its path is printed at mount).
+    File {
+        path: PathBuf,
+        file: File,
     },
 }
 
-impl StderrOrSyslog {
-    fn writer(priority: libc::c_int) -> LogWriter {
-        if DETACHED.load(Ordering::Relaxed) {
-            LogWriter::Syslog {
-                priority,
-                line: Vec::new(),
-            }
-        } else {
-            LogWriter::Stderr(std::io::stderr())
-        }
+/// Decide, before detaching, where the log of a daemon without `--log-file` goes:
+/// syslog if a syslog daemon listens on /dev/log, else the fallback file for
+/// `mountpoint` (an error when no such file can be made safely).
+pub fn detached_log(mountpoint: &Path) -> Result<DetachedLog, String> {
+    if std::os::unix::net::UnixDatagram::unbound()
+        .and_then(|s| s.connect("/dev/log"))
+        .is_ok()
+    {
+        return Ok(DetachedLog::Syslog);
     }
+    let path = fallback_log_path(mountpoint)?;
+    let file = File::options()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| format!("cannot open log file {}: {e}", path.display()))?;
+    Ok(DetachedLog::File { path, file })
 }
 
-impl<'a> MakeWriter<'a> for StderrOrSyslog {
-    type Writer = LogWriter;
+/// From now on (the daemon has detached), lines go to `log`.
+pub fn switch_to(log: &DetachedLog) -> Result<(), String> {
+    match log {
+        DetachedLog::Syslog => {
+            // SAFETY: the identifier is a static NUL-terminated string, as openlog keeps it.
+            unsafe { libc::openlog(c"flu".as_ptr(), libc::LOG_PID, libc::LOG_DAEMON) };
+            set_sink(Sink::Syslog);
+        }
+        DetachedLog::File { file, path } => {
+            let file = file
+                .try_clone()
+                .map_err(|e| format!("cannot use log file {}: {e}", path.display()))?;
+            set_sink(Sink::File(file));
+        }
+    }
+    Ok(())
+}
 
-    fn make_writer(&'a self) -> LogWriter {
-        StderrOrSyslog::writer(libc::LOG_INFO)
+/// The fallback log of the mount on `mountpoint`: `DIR/<mountpoint>.log`, the mountpoint
+/// with `/` written as `-` (`/mnt/x` → `mnt-x.log`), where DIR is the first of
+/// `$XDG_RUNTIME_DIR/flu`, `/run/flu` (root), `/run/user/UID/flu`, `/tmp/flu-UID`; DIR is
+/// created with mode 0700 and must be a directory of ours that nobody else may write to.
+pub fn fallback_log_path(mountpoint: &Path) -> Result<PathBuf, String> {
+    let uid = nix::unistd::geteuid().as_raw();
+    let dir = log_dir(uid);
+    if let Err(e) = std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+    {
+        return Err(format!(
+            "cannot create log directory {}: {e} (use --log-file)",
+            dir.display()
+        ));
+    }
+    let meta = std::fs::symlink_metadata(&dir)
+        .map_err(|e| format!("cannot use log directory {}: {e}", dir.display()))?;
+    let foreign = meta.uid() != uid || meta.permissions().mode() & 0o022 != 0;
+    if !meta.is_dir() || foreign {
+        return Err(format!(
+            "log directory {} is not a private directory of yours (use --log-file)",
+            dir.display()
+        ));
+    }
+    Ok(dir.join(log_file_name(mountpoint)))
+}
+
+fn log_dir(uid: u32) -> PathBuf {
+    if let Some(xdg) = std::env::var_os("XDG_RUNTIME_DIR").filter(|v| !v.is_empty()) {
+        if Path::new(&xdg).is_dir() {
+            return Path::new(&xdg).join("flu");
+        }
+    }
+    if uid == 0 {
+        return PathBuf::from("/run/flu");
+    }
+    let user_run = PathBuf::from(format!("/run/user/{uid}"));
+    if user_run.is_dir() {
+        return user_run.join("flu");
+    }
+    std::env::temp_dir().join(format!("flu-{uid}"))
+}
+
+/// `/mnt/my dir` → `mnt-my%20dir.log`: `/` becomes `-`, bytes other than letters,
+/// digits, `.`, `_` and `-` are written `%XX`.
+fn log_file_name(mountpoint: &Path) -> String {
+    let bytes = mountpoint.as_os_str().as_bytes();
+    let trimmed = bytes.strip_prefix(b"/").unwrap_or(bytes);
+    let mut name = String::new();
+    for &b in trimmed {
+        match b {
+            b'/' => name.push('-'),
+            b if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-') => {
+                name.push(b as char)
+            }
+            b => name.push_str(&format!("%{b:02X}")),
+        }
+    }
+    if name.is_empty() {
+        name.push('-');
+    }
+    name.push_str(".log");
+    name
+}
+
+/// The writer tracing formats into: one buffered line per event, written to the current
+/// sink when the event is done.
+struct LogSink;
+
+struct LineWriter {
+    priority: libc::c_int,
+    line: Vec<u8>,
+}
+
+impl<'a> MakeWriter<'a> for LogSink {
+    type Writer = LineWriter;
+
+    fn make_writer(&'a self) -> LineWriter {
+        LineWriter {
+            priority: libc::LOG_INFO,
+            line: Vec::new(),
+        }
     }
 
-    fn make_writer_for(&'a self, meta: &Metadata<'_>) -> LogWriter {
+    fn make_writer_for(&'a self, meta: &Metadata<'_>) -> LineWriter {
         let priority = match *meta.level() {
             Level::ERROR => libc::LOG_ERR,
             Level::WARN => libc::LOG_WARNING,
             Level::INFO => libc::LOG_INFO,
             _ => libc::LOG_DEBUG,
         };
-        StderrOrSyslog::writer(priority)
+        LineWriter {
+            priority,
+            line: Vec::new(),
+        }
     }
 }
 
-impl Write for LogWriter {
+impl Write for LineWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self {
-            LogWriter::Stderr(e) => e.write(buf),
-            LogWriter::Syslog { line, .. } => {
-                line.extend_from_slice(buf);
-                Ok(buf.len())
-            }
-        }
+        self.line.extend_from_slice(buf);
+        Ok(buf.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        match self {
-            LogWriter::Stderr(e) => e.flush(),
-            LogWriter::Syslog { .. } => Ok(()),
+        Ok(())
+    }
+}
+
+impl Drop for LineWriter {
+    fn drop(&mut self) {
+        if self.line.is_empty() {
+            return;
+        }
+        let mut sink = SINK.lock().unwrap_or_else(|p| p.into_inner());
+        match &mut *sink {
+            Sink::Stderr { ansi } => {
+                let line = sanitize_line(&self.line, *ansi);
+                let _ = std::io::stderr().write_all(&line);
+            }
+            Sink::File(file) => {
+                let line = sanitize_line(&strip_ansi(&self.line), false);
+                let _ = file.write_all(&line);
+            }
+            Sink::Syslog => {
+                let line = sanitize_line(&strip_ansi(&self.line), false);
+                let text = String::from_utf8_lossy(&line);
+                if let Ok(msg) = CString::new(text.trim_end()) {
+                    // SAFETY: "%s" with one NUL-terminated string argument.
+                    unsafe { libc::syslog(self.priority, c"%s".as_ptr(), msg.as_ptr()) };
+                }
+            }
         }
     }
 }
 
-impl Drop for LogWriter {
-    fn drop(&mut self) {
-        if let LogWriter::Syslog { priority, line } = self {
-            let text = String::from_utf8_lossy(line);
-            let text = text.trim_end().replace('\0', " ");
-            if let Ok(msg) = CString::new(text) {
-                // SAFETY: "%s" with one NUL-terminated string argument.
-                unsafe { libc::syslog(*priority, c"%s".as_ptr(), msg.as_ptr()) };
+/// The line without the colour codes tracing put in (`ESC [ … m`, CSI sequences).
+fn strip_ansi(line: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(line.len());
+    let mut i = 0;
+    while i < line.len() {
+        if line[i] == 0x1b && line.get(i + 1) == Some(&b'[') {
+            // Parameters and intermediates, then one final byte in @..~.
+            let mut j = i + 2;
+            while j < line.len() && !(0x40..=0x7e).contains(&line[j]) {
+                j += 1;
             }
+            i = j + 1;
+        } else {
+            out.push(line[i]);
+            i += 1;
         }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_codes_are_taken_out() {
+        assert_eq!(
+            strip_ansi(b"\x1b[2m2026\x1b[0m \x1b[32m INFO\x1b[0m mounted\n"),
+            b"2026  INFO mounted\n"
+        );
+    }
+
+    #[test]
+    fn log_file_names() {
+        assert_eq!(log_file_name(Path::new("/mnt/x")), "mnt-x.log");
+        assert_eq!(log_file_name(Path::new("/a b/c\nd")), "a%20b-c%0Ad.log");
+        assert_eq!(log_file_name(Path::new("/")), "-.log");
     }
 }

@@ -2,6 +2,7 @@
 //! fusermount take (fuser `MountOption`s), who may use the mount, and the adapter's
 //! own settings.
 
+use std::path::Path;
 use std::time::Duration;
 
 use fuser::{MountOption, SessionACL};
@@ -33,6 +34,17 @@ fn seconds(name: &str, value: &str) -> Result<Duration, String> {
         .filter(|s| s.is_finite() && *s >= 0.0)
         .map(Duration::from_secs_f64)
         .ok_or_else(|| format!("option {name}= takes a number of seconds, got '{value}'"))
+}
+
+/// A value that can travel in a mount option list as it is.
+fn option_safe(value: &str) -> Result<&str, String> {
+    if value.is_empty() || value.chars().any(|c| !c.is_ascii_graphic() || c == '\\') {
+        return Err(format!(
+            "mount option value '{}' must be printable ASCII without spaces or backslashes",
+            value.escape_debug()
+        ));
+    }
+    Ok(value)
 }
 
 impl MountOptions {
@@ -72,6 +84,36 @@ impl MountOptions {
         Ok(o)
     }
 
+    /// The source /proc/mounts and `df` show, unless `-o fsname=` gave one:
+    /// `flu:SCRIPTNAME`, so that flu mounts can be told apart (fuser's default is
+    /// `/dev/fuse`, the same for every FUSE mount).
+    pub fn set_default_fsname(&mut self, script: &Path) {
+        if self
+            .kernel
+            .iter()
+            .any(|k| matches!(k, MountOption::FSName(_)))
+        {
+            return;
+        }
+        let name = script
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "script".into());
+        // Commas would split the option list fusermount3 gets; spaces and control
+        // characters have no place in a mount source.
+        let name: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_graphic() && c != ',' && c != '\\' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        self.kernel.push(MountOption::FSName(format!("flu:{name}")));
+    }
+
     fn apply(&mut self, opt: &str) -> Result<(), String> {
         let (name, value) = match opt.split_once('=') {
             Some((n, v)) => (n, Some(v)),
@@ -96,8 +138,16 @@ impl MountOptions {
             ("auto_unmount", None) => self.kernel.push(MountOption::AutoUnmount),
             ("allow_other", None) => self.acl = SessionACL::All,
             ("allow_root", None) => self.acl = SessionACL::RootAndOwner,
-            ("fsname", Some(v)) => self.kernel.push(MountOption::FSName(v.to_string())),
-            ("subtype", Some(v)) => self.kernel.push(MountOption::Subtype(v.to_string())),
+            ("fsname", Some(v)) => self
+                .kernel
+                .push(MountOption::FSName(option_safe(v)?.to_string())),
+            // fuser keeps `Subtype` for fusermount only, and drops it when it mounts
+            // directly (as root), leaving the type plain `fuse`; the kernel takes
+            // `subtype=` itself (type `fuse.X`), and fusermount3 understands it too, so it
+            // goes to both as a kernel option.
+            ("subtype", Some(v)) => self
+                .kernel
+                .push(MountOption::CUSTOM(format!("subtype={}", option_safe(v)?))),
             ("attr_timeout", Some(v)) => a.attr_timeout = seconds(name, v)?,
             ("entry_timeout", Some(v)) => a.entry_timeout = seconds(name, v)?,
             ("negative_timeout", Some(v)) => a.negative_timeout = seconds(name, v)?,
@@ -139,6 +189,21 @@ mod tests {
         assert_eq!(o.adapter.attr_timeout, Duration::from_millis(2500));
         assert!(o.adapter.use_ino);
         assert!(o.kernel.contains(&MountOption::FSName("myfs".into())));
+    }
+
+    #[test]
+    fn identity() {
+        let mut o = MountOptions::parse(&["subtype=lua"]).unwrap();
+        assert!(o
+            .kernel
+            .contains(&MountOption::CUSTOM("subtype=lua".into())));
+        o.set_default_fsname(Path::new("/x/my fs,1.lua"));
+        assert!(o
+            .kernel
+            .contains(&MountOption::FSName("flu:my_fs_1.lua".into())));
+        let mut o = MountOptions::parse(&["fsname=mine"]).unwrap();
+        o.set_default_fsname(Path::new("a.lua"));
+        assert!(!o.kernel.contains(&MountOption::FSName("flu:a.lua".into())));
     }
 
     #[test]

@@ -1,17 +1,20 @@
 //! Mounting a filesystem and serving it until it is unmounted: detach (unless
 //! foreground), mount, report "mounted" to the waiting parent, then serve on worker
-//! threads while a signal thread turns SIGINT/SIGTERM/SIGHUP into a clean unmount.
+//! threads while a signal thread turns SIGINT, SIGTERM, SIGHUP and every other signal
+//! that would end the process into a clean unmount (see `signals`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use flu_api::log_escape::Escaped;
 use flu_api::{Op, Operations, ServedBy};
 use fuser::{Config, Session};
-use nix::sys::signal::{SigSet, Signal};
 
 use crate::detach::{detach, redirect_stdio, ParentOutcome, ReadyReporter};
 use crate::kernel::FuseAdapter;
+use crate::logging::DetachedLog;
 use crate::mount_options::MountOptions;
+use crate::signals::{signal_name, UnmountSignals};
 
 /// How to mount and serve.
 pub struct ServeRequest {
@@ -34,7 +37,7 @@ pub fn default_threads() -> usize {
 }
 
 fn describe_mount_error(mountpoint: &Path, e: &std::io::Error) -> String {
-    let m = mountpoint.display();
+    let m = Escaped(mountpoint);
     let dev_fuse_usable = nix::unistd::access(
         "/dev/fuse",
         nix::unistd::AccessFlags::R_OK | nix::unistd::AccessFlags::W_OK,
@@ -61,12 +64,25 @@ fn describe_mount_error(mountpoint: &Path, e: &std::io::Error) -> String {
 /// is serving (or failed) and then exits the process; only the child returns here, once
 /// the filesystem has been unmounted.
 pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(), String> {
+    let shown = Escaped(&req.mountpoint);
+    // Decided before detaching, so that a log that cannot be kept fails the mount and
+    // the path of the one that will be kept can be printed.
+    let detached_log = match (&req.log_file, req.foreground) {
+        (None, false) => Some(crate::logging::detached_log(&req.mountpoint)?),
+        _ => None,
+    };
     let mut reporter = if req.foreground {
         ReadyReporter::foreground()
     } else {
         match detach().map_err(|e| format!("cannot detach: {e}"))? {
             Ok(reporter) => reporter,
-            Err(ParentOutcome::Mounted) => std::process::exit(0),
+            Err(ParentOutcome::Mounted) => {
+                // The one line a successful mount prints: where its log is.
+                if let Some(DetachedLog::File { path, .. }) = &detached_log {
+                    eprintln!("flu: logging to {}", Escaped(path));
+                }
+                std::process::exit(0)
+            }
             Err(ParentOutcome::Failed(msg)) => {
                 eprintln!("flu: {msg}");
                 std::process::exit(1);
@@ -75,11 +91,7 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
     };
 
     // Signals are taken by one thread; block them before any other thread exists.
-    let mut signals = SigSet::empty();
-    for s in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
-        signals.add(s);
-    }
-    let _ = signals.thread_block();
+    let signals = UnmountSignals::block().map_err(|e| format!("cannot set up signals: {e}"))?;
 
     let mut config = Config::default();
     config.mount_options = req.options.kernel.clone();
@@ -94,36 +106,45 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
     // Real inode numbers (a passthrough's) are shown as such, and hard links share a node.
     adapter_config.use_ino |= ops.stable_inode_numbers();
     let adapter = FuseAdapter::new(ops, adapter_config);
+    let fail = |reporter: &mut ReadyReporter, msg: String| -> Result<(), String> {
+        if !req.foreground {
+            // The waiting parent prints the message and exits non-zero.
+            reporter.failed(&msg);
+            std::process::exit(1);
+        }
+        Err(msg)
+    };
     let mut session = match Session::new(adapter, &req.mountpoint, &config) {
         Ok(s) => s,
-        Err(e) => {
-            let msg = describe_mount_error(&req.mountpoint, &e);
-            if !req.foreground {
-                // The waiting parent prints the message and exits non-zero.
-                reporter.failed(&msg);
-                std::process::exit(1);
-            }
-            return Err(msg);
-        }
+        Err(e) => return fail(&mut reporter, describe_mount_error(&req.mountpoint, &e)),
     };
     if let Some(pid_file) = &req.pid_file {
         if let Err(e) = std::fs::write(pid_file, format!("{}\n", std::process::id())) {
-            tracing::warn!("cannot write pid file {}: {e}", pid_file.display());
+            // Checked before mounting, but it may have changed since: nothing may stay
+            // mounted when the mount fails.
+            let msg = format!("cannot write pid file {}: {e}", Escaped(pid_file));
+            if let Err(e) = session.unmount() {
+                tracing::warn!("unmounting {shown} after a failed mount: {e}");
+            }
+            return fail(&mut reporter, msg);
         }
     }
-    // Detached: from here on the log goes to --log-file or syslog, never the terminal
-    // (a successful `flu mount` prints nothing).
+    // Detached: from here on the log goes to --log-file, syslog or the fallback file,
+    // never the terminal (a successful `flu mount` prints at most where its log is).
     if !req.foreground {
-        redirect_stdio(req.log_file.as_deref());
-        if req.log_file.is_none() {
-            crate::logging::switch_to_syslog();
+        let log_path = match &detached_log {
+            Some(DetachedLog::File { path, .. }) => Some(path.as_path()),
+            _ => req.log_file.as_deref(),
+        };
+        redirect_stdio(log_path);
+        if let Some(log) = &detached_log {
+            if let Err(msg) = crate::logging::switch_to(log) {
+                let _ = session.unmount();
+                return fail(&mut reporter, msg);
+            }
         }
     }
-    tracing::info!(
-        "mounted on {} (pid {})",
-        req.mountpoint.display(),
-        std::process::id()
-    );
+    tracing::info!("mounted on {shown} (pid {})", std::process::id());
     reporter.ready();
 
     let mut unmounter = session.unmount_callable();
@@ -131,15 +152,18 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
     std::thread::Builder::new()
         .name("flu-signals".into())
         .spawn(move || {
-            if let Ok(sig) = signals.wait() {
-                tracing::info!("received {sig:?}: unmounting {}", mountpoint.display());
-                if let Err(e) = unmounter.unmount() {
-                    tracing::warn!(
-                        "unmount failed ({e}); detaching {} lazily",
-                        mountpoint.display()
-                    );
-                    let _ = nix::mount::umount2(&mountpoint, nix::mount::MntFlags::MNT_DETACH);
+            let shown = Escaped(&mountpoint);
+            match signals.wait() {
+                Ok(sig) => {
+                    tracing::info!("received {}: unmounting {shown}", signal_name(sig));
+                    if let Err(e) = unmounter.unmount() {
+                        tracing::warn!("unmount failed ({e}); detaching {shown} lazily");
+                        let _ = nix::mount::umount2(&mountpoint, nix::mount::MntFlags::MNT_DETACH);
+                    }
                 }
+                Err(e) => tracing::error!(
+                    "waiting for signals failed ({e}); signals may leave {shown} dead"
+                ),
             }
         })
         .map_err(|e| format!("cannot start the signal thread: {e}"))?;
@@ -148,6 +172,6 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
     if let Some(pid_file) = &req.pid_file {
         let _ = std::fs::remove_file(pid_file);
     }
-    tracing::info!("unmounted {}", req.mountpoint.display());
-    result.map_err(|e| format!("serving {} failed: {e}", req.mountpoint.display()))
+    tracing::info!("unmounted {shown}");
+    result.map_err(|e| format!("serving {shown} failed: {e}"))
 }

@@ -5,6 +5,7 @@
 //! - [`operations`]: the path-based operation traits the daemon drives, one per concern.
 //! - [`errno`], [`stat`], [`time`]: the Rust values that cross that interface.
 //! - [`handle_table`]: the open-handle table every layer uses.
+//! - [`log_escape`]: the one escaping rule for paths, names and messages in log lines.
 //! - [`lua`]: the Lua side: the `flu` module, handler calls, `LuaFilesystem`.
 //! - [`fs`]: the portable `fs` Lua module.
 //! - [`passthrough`]: the native passthrough backend.
@@ -15,6 +16,7 @@ pub mod errno;
 mod errno_table;
 pub mod fs;
 pub mod handle_table;
+pub mod log_escape;
 pub mod lua;
 pub mod op;
 pub mod operations;

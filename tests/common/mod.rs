@@ -449,6 +449,13 @@ pub fn mount_with(script: &Path, o: MountOptions) -> Option<Mounted> {
 /// Start `flu mount -f` (foreground) as our child and wait until the filesystem is
 /// mounted. `None` means "skip".
 pub fn mount_foreground(script: &Path, o: MountOptions) -> Option<Mounted> {
+    mount_child(script, o.flag("-f"))
+}
+
+/// Start `flu mount SCRIPT DIR --log-file LOG FLAGS…` as our child — it must stay in
+/// the foreground, which is what `-f` (or `-d`) says — and wait until the filesystem is
+/// mounted. `None` means "skip".
+pub fn mount_child(script: &Path, o: MountOptions) -> Option<Mounted> {
     init_process();
     let tmp = TempDir::new("fg");
     let dir = tmp.join("mnt");
@@ -457,7 +464,7 @@ pub fn mount_foreground(script: &Path, o: MountOptions) -> Option<Mounted> {
     fs::create_dir(&scratch).unwrap();
     let log = tmp.join("flu.log");
     let mut cmd = Command::new(flu_bin());
-    cmd.arg("mount").arg(script).arg(&dir).arg("-f");
+    cmd.arg("mount").arg(script).arg(&dir);
     cmd.arg("--log-file").arg(&log);
     if !o.opts.is_empty() {
         cmd.arg("-o").arg(o.opts.join(","));
@@ -471,7 +478,7 @@ pub fn mount_foreground(script: &Path, o: MountOptions) -> Option<Mounted> {
         .stdout(File::create(tmp.join("stdout")).unwrap())
         .stderr(File::create(tmp.join("stderr")).unwrap())
         .spawn()
-        .expect("spawn flu mount -f");
+        .expect("spawn flu mount");
     let pid = Some(child.id() as i32);
     let mut m = Mounted {
         dir,
@@ -486,7 +493,7 @@ pub fn mount_foreground(script: &Path, o: MountOptions) -> Option<Mounted> {
     }) && is_fuse_mounted(&m.dir);
     if !mounted {
         let why = format!(
-            "`flu mount -f {}` did not mount:\nstderr: {}\nlog:\n{}",
+            "`flu mount {}` (in the foreground) did not mount:\nstderr: {}\nlog:\n{}",
             script.display(),
             read_lossy(&m.tmp.join("stderr")),
             m.log_text()
@@ -523,6 +530,13 @@ pub fn skip_or_fail<T>(why: &str) -> Option<T> {
 }
 
 impl Mounted {
+    /// Whether our foreground daemon (a child) is still running.
+    pub fn child_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| c.try_wait().expect("try_wait").is_none())
+    }
+
     /// A path inside the mount.
     pub fn path(&self, p: impl AsRef<Path>) -> PathBuf {
         self.dir.join(p)

@@ -1,6 +1,8 @@
 //! `flu mount SCRIPT DIR`: load the script, take its filesystem table (returned by the
 //! chunk or handed to `flu.main`), mount it, and serve it in the background.
 
+use std::path::Path;
+
 use flu_api::lua::ScriptOutcome;
 
 use super::load_script;
@@ -12,7 +14,18 @@ use crate::serve::{default_threads, mount_and_serve, ServeRequest};
 
 pub fn mount_command(args: MountArgs) -> Result<(), String> {
     let mountpoint = check_mountpoint(&args.mountpoint).map_err(|e| e.to_string())?;
+    // Before anything is mounted: a pid file that cannot be written fails the mount
+    // now, not after the filesystem is already in place.
+    if let Some(pid_file) = &args.pid_file {
+        check_pid_file(pid_file)?;
+    }
     let mut script = load_script(&args.script, &args.script_args)?;
+    let memory_limit = args
+        .lua_memory_limit
+        .unwrap_or(flu_api::lua::DEFAULT_LUA_MEMORY_LIMIT);
+    script
+        .set_memory_limit((memory_limit > 0).then_some(memory_limit))
+        .map_err(|e| e.to_string())?;
     if let Some(secs) = args.handler_timeout {
         if !secs.is_finite() || secs < 0.0 {
             return Err(format!(
@@ -38,6 +51,7 @@ pub fn mount_command(args: MountArgs) -> Result<(), String> {
     };
     option_lists.extend(args.options.iter().cloned());
     let mut options = MountOptions::parse(&option_lists)?;
+    options.set_default_fsname(&args.script);
     options.adapter.debug |= args.debug;
     let ops = script.filesystem(&fs).map_err(|e| e.to_string())?;
     let threads = if args.single_thread {
@@ -45,10 +59,12 @@ pub fn mount_command(args: MountArgs) -> Result<(), String> {
     } else {
         args.threads.unwrap_or_else(default_threads)
     };
+    // As in libfuse, -d (or -o debug) implies -f: debug output is for the terminal.
+    let foreground = args.foreground || options.adapter.debug;
     let request = ServeRequest {
         mountpoint,
         options,
-        foreground: args.foreground,
+        foreground,
         threads,
         pid_file: args.pid_file.clone(),
         log_file: args.log.log_file.clone(),
@@ -61,4 +77,16 @@ pub fn mount_command(args: MountArgs) -> Result<(), String> {
         }
     }
     served
+}
+
+/// Whether the pid file can be written: open it for writing (creating it if need be)
+/// without changing what it holds yet.
+fn check_pid_file(path: &Path) -> Result<(), String> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map(drop)
+        .map_err(|e| format!("cannot write pid file {}: {e}", path.display()))
 }

@@ -16,7 +16,7 @@ use crate::serve::{default_threads, mount_and_serve, ServeRequest};
 const USAGE: &str = "usage: SCRIPT mountpoint [-o opt,[opt...]] [-f] [-d] [-s]";
 
 pub fn run_command(args: RunArgs) -> Result<(), String> {
-    let mut script = load_script(&args.script, &args.args)?;
+    let mut script = load_script(&args.script, &args.args).map_err(|e| with_typo_hint(&args, e))?;
     let mut outcome = script.run().map_err(|e| e.to_string())?;
     loop {
         match outcome {
@@ -31,6 +31,20 @@ pub fn run_command(args: RunArgs) -> Result<(), String> {
                     .map_err(|e| e.to_string())?;
             }
         }
+    }
+}
+
+/// `flu mout x y` reaches here as `flu run mout x y` (a script is expected where a
+/// subcommand may be): when no such file exists and the word is close to a subcommand,
+/// say which one was probably meant.
+fn with_typo_hint(args: &RunArgs, message: String) -> String {
+    let word = args.script.to_string_lossy();
+    if args.script.exists() || word.contains('/') {
+        return message;
+    }
+    match crate::cli::suggest_subcommand(&word) {
+        Some(sub) => format!("no such script or subcommand '{word}' (did you mean `flu {sub}`?)"),
+        None => message,
     }
 }
 
@@ -51,6 +65,7 @@ fn serve_main(
         .ok_or_else(|| format!("no mountpoint given; {USAGE}"))?;
     let mountpoint = check_mountpoint(mountpoint).map_err(|e| e.to_string())?;
     let mut options = MountOptions::parse(&parsed.options)?;
+    options.set_default_fsname(&args.script);
     options.adapter.debug |= parsed.debug;
     let ops = script.filesystem(fs).map_err(|e| e.to_string())?;
     let request = ServeRequest {

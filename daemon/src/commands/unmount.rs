@@ -3,10 +3,12 @@
 //! A mount can be busy for a moment (a process forked elsewhere briefly holds copies of
 //! open files until it execs), so a busy unmount is retried for a second before failing.
 
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use crate::cli::UnmountArgs;
+use crate::mountpoint::is_mount_point;
 
 const BUSY_RETRY: Duration = Duration::from_secs(1);
 
@@ -17,7 +19,21 @@ fn fusermount(args: &UnmountArgs) -> std::io::Result<Output> {
         .output()
 }
 
+/// Say plainly that `dir` is not mounted (fusermount3 would answer "Invalid argument").
+/// A directory that cannot even be resolved — a dead FUSE mount answers ENOTCONN — is
+/// left to fusermount3, which can unmount it.
+fn check_mounted(dir: &Path) -> Result<(), String> {
+    match std::fs::canonicalize(dir) {
+        Ok(abs) if !is_mount_point(&abs) => Err(format!("{} is not mounted", dir.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(format!("{} does not exist", dir.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
 pub fn unmount_command(args: UnmountArgs) -> Result<(), String> {
+    check_mounted(&args.mountpoint)?;
     let start = Instant::now();
     loop {
         match fusermount(&args) {

@@ -16,6 +16,8 @@ pub enum HandlerError {
     Script { message: String, traceback: String },
     /// The handler returned something of the wrong type.
     BadResult(String),
+    /// The call needed more memory than `--lua-memory-limit` allows.
+    OutOfMemory,
 }
 
 impl HandlerError {
@@ -23,6 +25,7 @@ impl HandlerError {
     pub fn errno(&self) -> Errno {
         match self {
             HandlerError::Errno(e) => *e,
+            HandlerError::OutOfMemory => Errno::ENOMEM,
             HandlerError::Script { .. } | HandlerError::BadResult(_) => Errno::EIO,
         }
     }
@@ -30,12 +33,31 @@ impl HandlerError {
 
 impl From<mlua::Error> for HandlerError {
     fn from(e: mlua::Error) -> HandlerError {
+        if is_memory_error(&e) {
+            return HandlerError::OutOfMemory;
+        }
         HandlerError::Script {
             message: e.to_string(),
             traceback: String::new(),
         }
     }
 }
+
+/// Whether `e` is Lua running out of memory (the limit was reached), possibly wrapped by
+/// a Rust callback that allocated.
+fn is_memory_error(e: &mlua::Error) -> bool {
+    match e {
+        mlua::Error::MemoryError(_) => true,
+        mlua::Error::CallbackError { cause, .. } => is_memory_error(cause),
+        _ => false,
+    }
+}
+
+/// What Lua raises when an allocation fails. The message handler never sees a memory
+/// error (Lua skips it for LUA_ERRMEM), so `xpcall` returns this plain string, which no
+/// other error can produce: every error the handler sees comes back as a number, an
+/// errno or a table.
+const LUA_MEMORY_MESSAGE: &str = "not enough memory";
 
 const KEY_XPCALL: &str = "flu.xpcall";
 const KEY_HANDLER: &str = "flu.msgh";
@@ -107,6 +129,10 @@ fn classify_raised(err: &Value) -> HandlerError {
                 .unwrap_or_else(|_| "error object".into()),
             traceback: t.get::<String>("traceback").unwrap_or_default(),
         },
+        Value::String(s) if s.as_bytes().as_ref() == LUA_MEMORY_MESSAGE.as_bytes() => {
+            HandlerError::OutOfMemory
+        }
+        Value::Error(e) if is_memory_error(e) => HandlerError::OutOfMemory,
         other => HandlerError::Script {
             message: other.to_string().unwrap_or_default(),
             traceback: String::new(),

@@ -21,6 +21,7 @@ use super::stat::StatDefaults;
 use super::watchdog::Watchdog;
 use crate::errno::Errno;
 use crate::handle_table::HandleTable;
+use crate::log_escape::{escape_path, escape_str};
 use crate::op::{Op, ServedBy};
 use crate::operations::{Fh, OpResult, Operations, RequestContext, Unimplemented};
 
@@ -178,18 +179,26 @@ impl LuaFilesystem {
     }
 
     /// Log a handler failure once, with context, and give the errno for the caller.
+    /// The path, message and traceback are escaped: a file name with a newline must not
+    /// forge log lines.
     pub(super) fn report(&self, op: Op, path: &Path, e: HandlerError) -> Errno {
         let handler = op.name();
-        let path = path.display();
+        let path = escape_path(path);
         match &e {
             HandlerError::Errno(errno) => {
                 tracing::debug!(handler, %path, "handler answered {errno:?}");
             }
             HandlerError::Script { message, traceback } => {
-                tracing::error!(handler, %path, "error in handler '{handler}' for {path}: {message}{}", indent(traceback));
+                tracing::error!(handler, %path, "error in handler '{handler}' for {path}: {}{}", escape_str(message), indent(traceback));
             }
             HandlerError::BadResult(message) => {
-                tracing::error!(handler, %path, "{message} for {path}");
+                tracing::error!(handler, %path, "{} for {path}", escape_str(message));
+            }
+            HandlerError::OutOfMemory => {
+                tracing::error!(handler, %path, "handler '{handler}' for {path} ran out of Lua memory (--lua-memory-limit); answered ENOMEM");
+                // What the failed call built is garbage now: free it, so that the next
+                // call starts with the memory the limit allows.
+                let _ = self.lua.gc_collect();
             }
         }
         e.errno()
@@ -270,6 +279,7 @@ fn indent(traceback: &str) -> String {
     if frames.is_empty() {
         String::new()
     } else {
+        let frames: Vec<String> = frames.into_iter().map(escape_str).collect();
         format!(" (traceback: {})", frames.join(" <- "))
     }
 }

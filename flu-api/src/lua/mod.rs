@@ -22,6 +22,8 @@ pub use environment::default_environment;
 pub use filesystem::{LuaFilesystem, Route, DEFAULT_HANDLER_TIMEOUT};
 pub use module::BackendFactory;
 pub use ops::native_table;
-pub use script::{FsTable, Script, ScriptEnvironment, ScriptError, ScriptOutcome};
+pub use script::{
+    FsTable, Script, ScriptEnvironment, ScriptError, ScriptOutcome, DEFAULT_LUA_MEMORY_LIMIT,
+};
 #[cfg(test)]
 mod tests;

@@ -41,6 +41,11 @@ impl From<mlua::Error> for ScriptError {
     }
 }
 
+/// How much memory the Lua state may use unless `--lua-memory-limit` says otherwise: far
+/// more than any sane filesystem script needs, little enough that a runaway handler fails
+/// with ENOMEM before the machine starts swapping.
+pub const DEFAULT_LUA_MEMORY_LIMIT: usize = 1 << 30;
+
 /// A filesystem table a script produced (opaque outside the Lua layer).
 pub struct FsTable(Table);
 
@@ -160,6 +165,8 @@ impl Script {
             .into_function()
             .map_err(|e| ScriptError::Syntax(message_of(&e)))?;
         let thread = lua.create_thread(chunk)?;
+        // The default limit holds from the first line the script runs.
+        lua.set_memory_limit(DEFAULT_LUA_MEMORY_LIMIT)?;
         Ok(Script {
             lua,
             thread,
@@ -172,6 +179,15 @@ impl Script {
     /// forever); the default is `DEFAULT_HANDLER_TIMEOUT`.
     pub fn set_handler_timeout(&mut self, limit: Option<Duration>) {
         self.handler_timeout = limit;
+    }
+
+    /// The most memory the Lua state may use, in bytes (None: no limit); an allocation
+    /// beyond it fails the handler call that made it with ENOMEM. The default is
+    /// `DEFAULT_LUA_MEMORY_LIMIT`.
+    pub fn set_memory_limit(&mut self, limit: Option<usize>) -> Result<(), ScriptError> {
+        // mlua takes 0 as "no limit".
+        self.lua.set_memory_limit(limit.unwrap_or(0))?;
+        Ok(())
     }
 
     pub fn lua(&self) -> &Lua {
@@ -203,10 +219,10 @@ impl Script {
     }
 
     fn step(&mut self, args: MultiValue) -> Result<ScriptOutcome, ScriptError> {
-        let results: MultiValue = self
-            .thread
-            .resume(args)
-            .map_err(|e| ScriptError::Runtime(message_of(&e)))?;
+        let results: MultiValue = match self.thread.resume(args) {
+            Ok(results) => results,
+            Err(e) => return Err(ScriptError::Runtime(self.located_message(&e))),
+        };
         let mut it = results.into_iter();
         let first = it.next().unwrap_or(Value::Nil);
         if self.thread.is_resumable() {
@@ -244,6 +260,31 @@ impl Script {
         })
     }
 
+    /// The message of an error the chunk raised, with the `file:line` of the script
+    /// frame it came from. Lua prefixes its own errors with that position, but an error
+    /// raised by a Rust function (`fs.attr(nil)`: "bad argument #1: error converting Lua
+    /// nil to string") has none; the failed coroutine keeps its stack, so its traceback
+    /// names the Lua frame that made the call.
+    fn located_message(&self, e: &mlua::Error) -> String {
+        let message = message_of(e);
+        if has_position(&message) {
+            return message;
+        }
+        let traceback = self
+            .lua
+            .globals()
+            .get::<Table>("debug")
+            .and_then(|d| d.get::<Function>("traceback"))
+            .and_then(|tb| tb.call::<String>((self.thread.clone(), "", 0)))
+            .unwrap_or_default();
+        match first_lua_position(&traceback)
+            .or_else(|| callback_traceback(e).and_then(first_lua_position))
+        {
+            Some(position) => format!("{position}: {message}"),
+            None => message,
+        }
+    }
+
     /// The filesystem for table `fs`: the native backend itself when every handler is
     /// still the backend's own, else a `LuaFilesystem` routing each operation.
     pub fn filesystem(&self, fs: &FsTable) -> Result<Arc<dyn Operations>, ScriptError> {
@@ -257,5 +298,48 @@ impl Script {
             return Ok(native);
         }
         Ok(Arc::new(lfs))
+    }
+}
+
+/// Whether a message starts with Lua's `source:line:` prefix.
+fn has_position(message: &str) -> bool {
+    let Some((head, _)) = message.split_once(": ") else {
+        return false;
+    };
+    head.rsplit_once(':').is_some_and(|(src, line)| {
+        !src.is_empty() && !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+/// The `source:line` of the innermost Lua frame in a traceback (`\tb.lua:3: in main
+/// chunk`); C frames (`[C]: in function …`) have no line and are skipped.
+fn first_lua_position(traceback: &str) -> Option<String> {
+    traceback.lines().map(str::trim).find_map(|frame| {
+        let (position, _) = frame.split_once(": in ")?;
+        has_position(&format!("{position}: ")).then(|| position.to_string())
+    })
+}
+
+/// The traceback mlua recorded when a Rust callback failed.
+fn callback_traceback(e: &mlua::Error) -> Option<&str> {
+    match e {
+        mlua::Error::CallbackError { traceback, .. } => Some(traceback),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod position_tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_found_in_messages_and_tracebacks() {
+        assert!(has_position("b.lua:3: attempt to index a nil value"));
+        assert!(!has_position(
+            "bad argument #1: error converting Lua nil to string"
+        ));
+        let tb = "stack traceback:\n\t[C]: in function 'fs.attr'\n\t./b.lua:3: in main chunk";
+        assert_eq!(first_lua_position(tb).as_deref(), Some("./b.lua:3"));
+        assert_eq!(first_lua_position("stack traceback:\n\t[C]: in ?"), None);
     }
 }

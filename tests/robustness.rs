@@ -1,0 +1,369 @@
+//! Robustness: bad input and hostile conditions get a clear message and lose nothing.
+//! Each test mounts for real (or runs the real `flu` binary); docs/robustness.md says
+//! which guarantee each one shows.
+
+mod common;
+
+use std::fs;
+use std::io::Read;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+
+fn flu(args: &[&str]) -> Run {
+    run_cmd(Command::new(flu_bin()).args(args), COMMAND_TIMEOUT)
+}
+
+fn robustness_script() -> std::path::PathBuf {
+    test_script("robustness.lua")
+}
+
+// ---- 1. log injection ----------------------------------------------------------------
+
+#[test]
+fn paths_in_log_lines_are_escaped() {
+    let Some(m) = mount(&robustness_script()) else {
+        return;
+    };
+    let name = "evil\nERROR forged line\x1b[31m";
+    let e = fs::metadata(m.path(name)).expect_err("getattr of the evil name must fail");
+    assert_eq!(errno_of(&e), libc::EIO, "{e}");
+    let lines = m.wait_log_lines(&["error in handler 'getattr'"]);
+    assert!(!lines.is_empty(), "no error line:\n{}", m.log_text());
+    let log = fs::read(&m.log).unwrap();
+    assert!(
+        !log.contains(&0x1b),
+        "a raw ESC reached the log:\n{}",
+        m.log_text()
+    );
+    for line in m.log_text().lines() {
+        assert!(
+            !line.starts_with("ERROR forged"),
+            "forged log line: {line:?}\n{}",
+            m.log_text()
+        );
+    }
+    let line = &lines[0];
+    assert!(
+        line.contains(r"/evil\nERROR forged line\x1b[31m"),
+        "path not escaped as expected: {line}"
+    );
+    m.unmount();
+}
+
+// ---- 2. clear messages ---------------------------------------------------------------
+
+#[test]
+fn unmount_of_a_directory_not_mounted_says_so() {
+    let dir = TempDir::new("notmounted");
+    let r = flu(&["unmount", dir.path().to_str().unwrap()]);
+    assert!(!r.ok(), "exit status {}", r.status);
+    assert_eq!(
+        r.stderr.trim(),
+        format!("flu: {} is not mounted", dir.path().display()),
+    );
+}
+
+#[test]
+fn a_mistyped_subcommand_gets_a_suggestion() {
+    let dir = TempDir::new("typo");
+    let r = run_cmd(
+        Command::new(flu_bin())
+            .args(["mout", "x", "y"])
+            .current_dir(dir.path()),
+        COMMAND_TIMEOUT,
+    );
+    assert!(!r.ok());
+    assert!(
+        r.stderr.contains("did you mean `flu mount`?"),
+        "stderr: {}",
+        r.stderr
+    );
+}
+
+#[test]
+fn an_error_raised_by_a_rust_function_names_the_script_line() {
+    let dir = TempDir::new("argerr");
+    let script = dir.join("needs_root.lua");
+    fs::write(
+        &script,
+        "local flu = require 'flu'\nlocal root = arg[1]\nreturn flu.passthrough(root)\n",
+    )
+    .unwrap();
+    let mnt = dir.join("mnt");
+    fs::create_dir(&mnt).unwrap();
+    let r = flu(&["mount", script.to_str().unwrap(), mnt.to_str().unwrap()]);
+    assert!(!r.ok());
+    assert!(
+        r.stderr.contains("needs_root.lua:3:"),
+        "no file:line in: {}",
+        r.stderr
+    );
+    assert!(!is_mounted(&mnt));
+}
+
+#[test]
+fn an_unwritable_pid_file_fails_the_mount() {
+    let dir = TempDir::new("pidfile");
+    let mnt = dir.join("mnt");
+    fs::create_dir(&mnt).unwrap();
+    let pid_file = dir.join("no-such-dir").join("flu.pid");
+    let r = flu(&[
+        "mount",
+        example("hellofs.lua").to_str().unwrap(),
+        mnt.to_str().unwrap(),
+        "--log-file",
+        dir.join("log").to_str().unwrap(),
+        "--pid-file",
+        pid_file.to_str().unwrap(),
+    ]);
+    if r.ok() {
+        force_unmount(&mnt);
+    }
+    assert!(!r.ok(), "mount succeeded with an unwritable pid file");
+    assert!(
+        r.stderr.contains("cannot write pid file"),
+        "stderr: {}",
+        r.stderr
+    );
+    assert!(!is_mounted(&mnt), "left mounted");
+}
+
+#[test]
+fn no_colour_codes_when_output_is_not_a_terminal() {
+    // Debug lines go through tracing to stderr, which is a file here.
+    let dir = TempDir::new("ansi");
+    let script = dir.join("fails.lua");
+    fs::write(&script, "local x = nil\nreturn x.y\n").unwrap();
+    let r = flu(&["run", "-v", script.to_str().unwrap()]);
+    assert!(!r.ok());
+    assert!(r.stderr.contains("DEBUG"), "stderr: {}", r.stderr);
+    assert!(!r.stderr.contains('\x1b'), "ANSI codes: {:?}", r.stderr);
+}
+
+// ---- 3. mount identity ---------------------------------------------------------------
+
+/// (source, fstype) of the mount on `dir`, from /proc/self/mountinfo.
+fn mount_identity(dir: &Path) -> Option<(String, String)> {
+    let dir = dir.canonicalize().ok()?;
+    let text = fs::read_to_string("/proc/self/mountinfo").ok()?;
+    text.lines().find_map(|l| {
+        let fields: Vec<&str> = l.split(' ').collect();
+        if Path::new(fields.get(4)?) != dir {
+            return None;
+        }
+        let dash = fields.iter().position(|f| *f == "-")?;
+        Some((
+            fields.get(dash + 2)?.to_string(),
+            fields.get(dash + 1)?.to_string(),
+        ))
+    })
+}
+
+#[test]
+fn mounts_are_named_after_flu_and_the_script() {
+    let Some(m) = mount(&example("hellofs.lua")) else {
+        return;
+    };
+    assert_eq!(
+        mount_identity(&m.dir),
+        Some(("flu:hellofs.lua".into(), "fuse".into()))
+    );
+    m.unmount();
+    let Some(m) = mount_with(
+        &example("hellofs.lua"),
+        MountOptions::new().opt("subtype=lua").opt("fsname=myfs"),
+    ) else {
+        return;
+    };
+    assert_eq!(
+        mount_identity(&m.dir),
+        Some(("myfs".into(), "fuse.lua".into()))
+    );
+    m.unmount();
+}
+
+// ---- 4. signals ----------------------------------------------------------------------
+
+/// Send `sig` to a mounted daemon: it must unmount, run destroy and exit.
+fn signal_unmounts_cleanly(sig: libc::c_int) {
+    let marker_dir = TempDir::new("marker");
+    let marker = marker_dir.join("destroyed");
+    let Some(mut m) = mount_with(
+        &test_script("destroy_marker.lua"),
+        MountOptions::new().arg(&marker),
+    ) else {
+        return;
+    };
+    let pid = m.pid.expect("--pid-file must receive the daemon's pid");
+    // SAFETY: kill(2) on the daemon we started.
+    assert_eq!(unsafe { libc::kill(pid, sig) }, 0);
+    m.wait_daemon_exit();
+    assert!(
+        !is_mounted(&m.dir),
+        "signal {sig} left the filesystem mounted"
+    );
+    assert_eq!(
+        fs::read_to_string(&marker).ok().as_deref(),
+        Some("destroyed"),
+        "destroy did not run after signal {sig}\n{}",
+        m.log_text()
+    );
+}
+
+#[test]
+fn sigusr1_unmounts_cleanly() {
+    signal_unmounts_cleanly(libc::SIGUSR1);
+}
+
+#[test]
+fn other_terminating_signals_unmount_cleanly() {
+    for sig in [
+        libc::SIGUSR2,
+        libc::SIGQUIT,
+        libc::SIGALRM,
+        libc::SIGPROF,
+        libc::SIGRTMIN() + 1,
+    ] {
+        signal_unmounts_cleanly(sig);
+    }
+}
+
+#[test]
+fn sigpipe_is_ignored() {
+    let Some(m) = mount(&example("hellofs.lua")) else {
+        return;
+    };
+    let pid = m.pid.expect("pid");
+    // SAFETY: kill(2) on the daemon we started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGPIPE) }, 0);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(m.daemon_alive(), "SIGPIPE ended the daemon");
+    assert_eq!(m.sh("cat hello"), "Hello World!\n");
+    m.unmount();
+}
+
+// ---- 5. logs are never lost ----------------------------------------------------------
+
+#[test]
+fn without_syslog_a_detached_daemon_logs_to_a_file_it_names() {
+    if Path::new("/dev/log").exists() {
+        eprintln!("SKIPPED: this machine has /dev/log, so the daemon logs to syslog");
+        return;
+    }
+    let tmp = TempDir::new("nolog");
+    let runtime = tmp.join("runtime");
+    fs::create_dir(&runtime).unwrap();
+    let dir = tmp.join("mnt");
+    fs::create_dir(&dir).unwrap();
+    let r = run_cmd(
+        Command::new(flu_bin())
+            .arg("mount")
+            .arg(example("hellofs.lua"))
+            .arg(&dir)
+            .env("XDG_RUNTIME_DIR", &runtime),
+        MOUNT_TIMEOUT,
+    );
+    let printed = r
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("flu: logging to "))
+        .map(std::path::PathBuf::from);
+    let log = printed.clone().unwrap_or_else(|| tmp.join("none"));
+    if !r.ok() {
+        skip_or_fail::<()>(&format!("flu mount failed: {}", r.stderr));
+        return;
+    }
+    let m = adopt(tmp, dir, log.clone());
+    let Some(log) = printed else {
+        panic!("no `flu: logging to` line on stderr: {:?}", r.stderr);
+    };
+    assert_eq!(r.stderr.lines().count(), 1, "stderr: {}", r.stderr);
+    assert!(
+        log.starts_with(&runtime),
+        "{} is not under XDG_RUNTIME_DIR",
+        log.display()
+    );
+    assert!(
+        !m.wait_log_lines(&["mounted on"]).is_empty(),
+        "the log file got no `mounted on` line:\n{}",
+        m.log_text()
+    );
+    assert!(!m.log_text().contains('\x1b'), "ANSI codes in the log file");
+    drop(m);
+}
+
+#[test]
+fn debug_implies_foreground() {
+    let Some(mut m) = mount_child(&example("hellofs.lua"), MountOptions::new().flag("-d")) else {
+        return;
+    };
+    assert!(m.child_running(), "`flu mount -d` detached");
+    assert_eq!(m.sh("cat hello"), "Hello World!\n");
+    assert!(
+        !m.wait_log_lines(&["read"]).is_empty(),
+        "no operation lines:\n{}",
+        m.log_text()
+    );
+    let r = m.flu_unmount();
+    assert!(r.ok(), "{}", r.stderr);
+    let status = m.wait_daemon_exit().expect("the daemon did not exit");
+    assert!(status.success(), "exit status {status}");
+}
+
+// ---- 6. Lua memory and stack limits --------------------------------------------------
+
+fn read_file(p: &Path) -> std::io::Result<String> {
+    let mut s = String::new();
+    fs::File::open(p)?.read_to_string(&mut s)?;
+    Ok(s)
+}
+
+#[test]
+fn a_handler_over_the_memory_limit_gets_enomem_and_the_mount_serves_on() {
+    let Some(m) = mount_with(
+        &robustness_script(),
+        MountOptions::new().flag("--lua-memory-limit").flag("64M"),
+    ) else {
+        return;
+    };
+    for name in ["huge", "table"] {
+        assert_errno(read_file(&m.path(name)), libc::ENOMEM, name);
+        assert!(fs::metadata(m.path("small")).is_ok(), "stat after {name}");
+        assert_eq!(
+            read_file(&m.path("small")).unwrap(),
+            "hello\n",
+            "after {name}"
+        );
+        // One line per failed call (the kernel may retry a failed page read once).
+        let lines = m.wait_log_lines(&["ran out of Lua memory", &format!("/{name}")]);
+        assert!(
+            !lines.is_empty(),
+            "no log line for {name}:\n{}",
+            m.log_text()
+        );
+        assert!(lines.iter().all(|l| l.contains("'read'")), "{lines:?}");
+    }
+    assert!(m.daemon_alive());
+    m.unmount();
+}
+
+#[test]
+fn runaway_recursion_gets_eio_and_the_mount_serves_on() {
+    let Some(m) = mount(&robustness_script()) else {
+        return;
+    };
+    assert_errno(read_file(&m.path("deep")), libc::EIO, "deep");
+    // One line per failed call (the kernel may retry a failed page read once).
+    let lines = m.wait_log_lines(&["error in handler 'read'", "/deep"]);
+    assert!(!lines.is_empty(), "{}", m.log_text());
+    assert!(
+        lines.iter().all(|l| l.contains("stack overflow")),
+        "{lines:?}"
+    );
+    assert_eq!(read_file(&m.path("small")).unwrap(), "hello\n");
+    assert!(m.daemon_alive());
+    m.unmount();
+}
