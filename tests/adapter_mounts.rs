@@ -13,15 +13,14 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use fuser::{BackgroundSession, Config, MountOption};
-
 use flu::kernel::FuseAdapter;
+use flu::session::{Access, BackgroundSession, MountSpec, Session, SessionConfig};
 use flu::AdapterConfig;
 use memfs::MemFs;
 
 mod memfs;
 
-/// A mounted test filesystem; dropping it unmounts (fuser, then fusermount3 -u, then
+/// A mounted test filesystem; dropping it unmounts (the session, then fusermount3 -u, then
 /// umount -l) and removes the mountpoint.
 struct Mounted {
     dir: PathBuf,
@@ -37,8 +36,8 @@ fn is_mounted(dir: &Path) -> bool {
 impl Drop for Mounted {
     fn drop(&mut self) {
         if let Some(session) = self.session.take() {
-            if let Err(e) = session.umount_and_join() {
-                eprintln!("fuser unmount of {} failed: {e}", self.dir.display());
+            if let Err(e) = session.unmount_and_join() {
+                eprintln!("session unmount of {} failed: {e}", self.dir.display());
             }
         }
         if is_mounted(&self.dir) {
@@ -65,13 +64,19 @@ fn mount(fs: Arc<MemFs>, config: AdapterConfig) -> Option<Mounted> {
         dir: dir.clone(),
         session: None,
     };
-    let mut fuse_config = Config::default();
-    fuse_config.mount_options = vec![
-        MountOption::FSName("flu-test".into()),
-        MountOption::Subtype("flu".into()),
-    ];
-    fuse_config.n_threads = Some(2);
-    match fuser::spawn_mount(FuseAdapter::new(fs, config), &dir, &fuse_config) {
+    let spec = MountSpec {
+        mountpoint: dir.clone(),
+        fsname: "flu-test".into(),
+        subtype: Some("flu".into()),
+        ..MountSpec::default()
+    };
+    let session_config = SessionConfig {
+        threads: 2,
+        access: Access::Owner,
+    };
+    let session =
+        Session::new(FuseAdapter::new(fs, config), &spec, session_config).and_then(Session::spawn);
+    match session {
         Ok(session) => {
             guard.session = Some(session);
             Some(guard)

@@ -5,7 +5,10 @@
 //! flows one way: kernel → `kernel` (the fuser adapter) → `core` (node → path, logging,
 //! libfuse behaviours) → the operation traits of `flu-api` → a backend → reply.
 //!
-//! - [`kernel`]: the fuser adapter, attribute conversion, kernel-passthrough I/O modes.
+//! - [`session`]: flu's FUSE session layer: mounting, the kernel ABI, the serving threads,
+//!   interrupts.
+//! - [`kernel`]: the adapter from requests to the core, attribute conversion,
+//!   kernel-passthrough I/O modes.
 //! - [`core`]: the path layer: nodes, open handles, listings, the op log.
 //! - `cli`, `commands`, `serve`, `detach`, `logging`, `mount_options`, `mountpoint`,
 //!   `fuse_args`: the command line and the mount lifecycle.
@@ -23,6 +26,7 @@ mod logging;
 mod mount_options;
 mod mountpoint;
 mod serve;
+pub mod session;
 mod signals;
 
 use std::process::ExitCode;

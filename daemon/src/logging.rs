@@ -52,19 +52,15 @@ pub fn init_logging(args: &LogArgs) -> Result<(), String> {
             "unknown log level '{level}' (error, warn, info, debug, trace)"
         ));
     }
-    // fuser is chatty, and warns about unmounting a mount already gone after
-    // `fusermount -u`; operation lines (`-d`) are info lines of flu::oplog, shown
-    // whatever the level.
-    let fuser_level = if level == "trace" { "debug" } else { "error" };
+    // Operation lines (`-d`) are info lines of flu::core::oplog, shown whatever the
+    // level.
     let oplog_level = if level == "debug" || level == "trace" {
         level.as_str()
     } else {
         "info"
     };
-    let filter = EnvFilter::try_new(format!(
-        "{level},fuser={fuser_level},flu::oplog={oplog_level}"
-    ))
-    .map_err(|e| e.to_string())?;
+    let filter = EnvFilter::try_new(format!("{level},flu::core::oplog={oplog_level}"))
+        .map_err(|e| e.to_string())?;
     // Colour only for a terminal; lines that later go to a file or syslog (after
     // detaching) have the codes taken out again by the writer.
     let ansi = args.log_file.is_none() && std::io::stderr().is_terminal();

@@ -1,30 +1,28 @@
-//! Mount options (`-o ro,allow_other,attr_timeout=2,…`): split into what the kernel and
-//! fusermount take (fuser `MountOption`s), who may use the mount, and the adapter's
-//! own settings.
+//! Mount options (`-o ro,allow_other,attr_timeout=2,…`): split into what mount(2),
+//! the FUSE kernel module and fusermount3 take (a `MountSpec`), who may use the mount,
+//! and the adapter's own settings.
 
 use std::path::Path;
 use std::time::Duration;
 
-use fuser::{MountOption, SessionACL};
+use std::path::PathBuf;
+
+use crate::session::{Access, MountSpec};
 
 use crate::adapter_config::AdapterConfig;
 
 /// Everything `-o` can say.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct MountOptions {
-    pub kernel: Vec<MountOption>,
-    pub acl: SessionACL,
+    /// Mount flags by name (`ro`, `noexec`, …), later ones winning.
+    pub flags: Vec<String>,
+    /// Options of the FUSE kernel module (`default_permissions`, `allow_other`, …).
+    pub kernel: Vec<String>,
+    pub fsname: Option<String>,
+    pub subtype: Option<String>,
+    pub auto_unmount: bool,
+    pub access: Access,
     pub adapter: AdapterConfig,
-}
-
-impl Default for MountOptions {
-    fn default() -> MountOptions {
-        MountOptions {
-            kernel: Vec::new(),
-            acl: SessionACL::Owner,
-            adapter: AdapterConfig::default(),
-        }
-    }
 }
 
 fn seconds(name: &str, value: &str) -> Result<Duration, String> {
@@ -66,20 +64,24 @@ impl MountOptions {
             {
                 if opt == "nodefault_permissions" {
                     no_default_permissions = true;
-                    o.kernel.retain(|k| *k != MountOption::DefaultPermissions);
+                    o.kernel.retain(|k| k != "default_permissions");
                     continue;
                 }
                 o.apply(opt)?;
             }
         }
-        let shared = o.acl != SessionACL::Owner;
-        if shared && !no_default_permissions && !o.kernel.contains(&MountOption::DefaultPermissions)
-        {
-            o.kernel.push(MountOption::DefaultPermissions);
+        let shared = o.access != Access::Owner;
+        if shared && !no_default_permissions && !o.has_kernel("default_permissions") {
+            o.kernel.push("default_permissions".into());
         }
         // fusermount only cleans up after a dead daemon for mounts root may enter.
-        if o.kernel.contains(&MountOption::AutoUnmount) && !shared {
-            o.acl = SessionACL::RootAndOwner;
+        if o.auto_unmount && !shared {
+            o.access = Access::RootAndOwner;
+        }
+        // The kernel lets nobody but the owner in without allow_other; allow_root is
+        // allow_other for the kernel and a filter in the session.
+        if o.access != Access::Owner && !o.has_kernel("allow_other") {
+            o.kernel.push("allow_other".into());
         }
         Ok(o)
     }
@@ -88,11 +90,7 @@ impl MountOptions {
     /// `flu:SCRIPTNAME`, so that flu mounts can be told apart (fuser's default is
     /// `/dev/fuse`, the same for every FUSE mount).
     pub fn set_default_fsname(&mut self, script: &Path) {
-        if self
-            .kernel
-            .iter()
-            .any(|k| matches!(k, MountOption::FSName(_)))
-        {
+        if self.fsname.is_some() {
             return;
         }
         let name = script
@@ -111,7 +109,23 @@ impl MountOptions {
                 }
             })
             .collect();
-        self.kernel.push(MountOption::FSName(format!("flu:{name}")));
+        self.fsname = Some(format!("flu:{name}"));
+    }
+
+    fn has_kernel(&self, name: &str) -> bool {
+        self.kernel.iter().any(|k| k == name)
+    }
+
+    /// What to mount on `mountpoint`.
+    pub fn spec(&self, mountpoint: PathBuf) -> MountSpec {
+        MountSpec {
+            mountpoint,
+            fsname: self.fsname.clone().unwrap_or_else(|| "flu".into()),
+            subtype: self.subtype.clone(),
+            flags: self.flags.clone(),
+            kernel: self.kernel.clone(),
+            auto_unmount: self.auto_unmount,
+        }
     }
 
     fn apply(&mut self, opt: &str) -> Result<(), String> {
@@ -121,33 +135,31 @@ impl MountOptions {
         };
         let a = &mut self.adapter;
         match (name, value) {
-            ("ro", None) => self.kernel.push(MountOption::RO),
-            ("rw", None) => self.kernel.push(MountOption::RW),
-            ("dev", None) => self.kernel.push(MountOption::Dev),
-            ("nodev", None) => self.kernel.push(MountOption::NoDev),
-            ("suid", None) => self.kernel.push(MountOption::Suid),
-            ("nosuid", None) => self.kernel.push(MountOption::NoSuid),
-            ("exec", None) => self.kernel.push(MountOption::Exec),
-            ("noexec", None) => self.kernel.push(MountOption::NoExec),
-            ("atime", None) => self.kernel.push(MountOption::Atime),
-            ("noatime", None) => self.kernel.push(MountOption::NoAtime),
-            ("sync", None) => self.kernel.push(MountOption::Sync),
-            ("async", None) => self.kernel.push(MountOption::Async),
-            ("dirsync", None) => self.kernel.push(MountOption::DirSync),
-            ("default_permissions", None) => self.kernel.push(MountOption::DefaultPermissions),
-            ("auto_unmount", None) => self.kernel.push(MountOption::AutoUnmount),
-            ("allow_other", None) => self.acl = SessionACL::All,
-            ("allow_root", None) => self.acl = SessionACL::RootAndOwner,
-            ("fsname", Some(v)) => self
-                .kernel
-                .push(MountOption::FSName(option_safe(v)?.to_string())),
-            // fuser keeps `Subtype` for fusermount only, and drops it when it mounts
-            // directly (as root), leaving the type plain `fuse`; the kernel takes
-            // `subtype=` itself (type `fuse.X`), and fusermount3 understands it too, so it
-            // goes to both as a kernel option.
-            ("subtype", Some(v)) => self
-                .kernel
-                .push(MountOption::CUSTOM(format!("subtype={}", option_safe(v)?))),
+            ("ro", None) => self.flags.push(name.into()),
+            ("rw", None) => self.flags.push(name.into()),
+            ("dev", None) => self.flags.push(name.into()),
+            ("nodev", None) => self.flags.push(name.into()),
+            ("suid", None) => self.flags.push(name.into()),
+            ("nosuid", None) => self.flags.push(name.into()),
+            ("exec", None) => self.flags.push(name.into()),
+            ("noexec", None) => self.flags.push(name.into()),
+            ("atime", None) => self.flags.push(name.into()),
+            ("noatime", None) => self.flags.push(name.into()),
+            ("sync", None) => self.flags.push(name.into()),
+            ("async", None) => self.flags.push(name.into()),
+            ("dirsync", None) => self.flags.push(name.into()),
+            ("default_permissions", None) => {
+                if !self.kernel.iter().any(|k| k == name) {
+                    self.kernel.push(name.into())
+                }
+            }
+            ("auto_unmount", None) => self.auto_unmount = true,
+            ("allow_other", None) => self.access = Access::All,
+            ("allow_root", None) => self.access = Access::RootAndOwner,
+            ("nodiratime", None) => self.flags.push(name.into()),
+            ("fsname", Some(v)) => self.fsname = Some(option_safe(v)?.to_string()),
+            // The type becomes `fuse.X`.
+            ("subtype", Some(v)) => self.subtype = Some(option_safe(v)?.to_string()),
             ("attr_timeout", Some(v)) => a.attr_timeout = seconds(name, v)?,
             ("entry_timeout", Some(v)) => a.entry_timeout = seconds(name, v)?,
             ("negative_timeout", Some(v)) => a.negative_timeout = seconds(name, v)?,
@@ -184,36 +196,47 @@ mod tests {
     fn kernel_acl_and_adapter_options() {
         let o = MountOptions::parse(&["ro,allow_other", "attr_timeout=2.5,use_ino,fsname=myfs"])
             .unwrap();
-        assert!(o.kernel.contains(&MountOption::RO));
-        assert_eq!(o.acl, SessionACL::All);
+        assert_eq!(o.flags, ["ro"]);
+        assert_eq!(o.access, Access::All);
+        assert!(o.has_kernel("allow_other"));
         assert_eq!(o.adapter.attr_timeout, Duration::from_millis(2500));
         assert!(o.adapter.use_ino);
-        assert!(o.kernel.contains(&MountOption::FSName("myfs".into())));
+        assert_eq!(o.fsname.as_deref(), Some("myfs"));
     }
 
     #[test]
-    fn identity() {
+    fn mounts_are_named_after_the_script() {
         let mut o = MountOptions::parse(&["subtype=lua"]).unwrap();
-        assert!(o
-            .kernel
-            .contains(&MountOption::CUSTOM("subtype=lua".into())));
+        assert_eq!(o.subtype.as_deref(), Some("lua"));
         o.set_default_fsname(Path::new("/x/my fs,1.lua"));
-        assert!(o
-            .kernel
-            .contains(&MountOption::FSName("flu:my_fs_1.lua".into())));
+        assert_eq!(o.fsname.as_deref(), Some("flu:my_fs_1.lua"));
         let mut o = MountOptions::parse(&["fsname=mine"]).unwrap();
         o.set_default_fsname(Path::new("a.lua"));
-        assert!(!o.kernel.contains(&MountOption::FSName("flu:a.lua".into())));
+        assert_eq!(o.fsname.as_deref(), Some("mine"));
+        let spec = o.spec(PathBuf::from("/mnt"));
+        assert_eq!(
+            (spec.fsname.as_str(), spec.mountpoint),
+            ("mine", PathBuf::from("/mnt"))
+        );
     }
 
     #[test]
     fn shared_mounts_get_default_permissions() {
         let o = MountOptions::parse(&["allow_other"]).unwrap();
-        assert!(o.kernel.contains(&MountOption::DefaultPermissions));
+        assert!(o.has_kernel("default_permissions"));
         let o = MountOptions::parse(&["allow_other,nodefault_permissions"]).unwrap();
-        assert!(!o.kernel.contains(&MountOption::DefaultPermissions));
+        assert!(!o.has_kernel("default_permissions"));
         let o = MountOptions::parse(&["ro"]).unwrap();
-        assert!(!o.kernel.contains(&MountOption::DefaultPermissions));
+        assert!(!o.has_kernel("default_permissions"));
+        let o = MountOptions::parse(&["allow_root"]).unwrap();
+        assert_eq!(o.access, Access::RootAndOwner);
+        assert!(
+            o.has_kernel("allow_other"),
+            "root needs the kernel to let others in"
+        );
+        let o = MountOptions::parse(&["auto_unmount"]).unwrap();
+        assert!(o.auto_unmount);
+        assert_eq!(o.access, Access::RootAndOwner);
     }
 
     #[test]
@@ -226,6 +249,10 @@ mod tests {
             .contains("attr_timeout"));
         assert!(
             MountOptions::parse(&["nopassthrough"]).is_ok_and(|o| !o.adapter.kernel_passthrough)
+        );
+        assert!(
+            MountOptions::parse(&["fsname=a\\b"]).is_err(),
+            "a backslash in a value"
         );
     }
 }

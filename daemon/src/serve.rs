@@ -8,12 +8,12 @@ use std::sync::Arc;
 
 use flu_api::log_escape::Escaped;
 use flu_api::{Op, Operations, ServedBy};
-use fuser::{Config, Session};
 
 use crate::detach::{detach, redirect_stdio, ParentOutcome, ReadyReporter};
 use crate::kernel::FuseAdapter;
 use crate::logging::DetachedLog;
 use crate::mount_options::MountOptions;
+use crate::session::{Session, SessionConfig};
 use crate::signals::{signal_name, UnmountSignals};
 
 /// How to mount and serve.
@@ -50,7 +50,7 @@ fn describe_mount_error(mountpoint: &Path, e: &std::io::Error) -> String {
         Some(libc::EPERM) | Some(libc::EACCES) => format!(
             "not permitted to mount on {m}: {e} (run as root, or install fuse3 so that fusermount3 can mount for you; allow_other needs user_allow_other in /etc/fuse.conf)"
         ),
-        Some(libc::ENOENT) if e.to_string().contains("fusermount") => {
+        Some(libc::ENOENT) => {
             format!("cannot mount on {m}: fusermount3 was not found (apt-get install fuse3)")
         }
         Some(libc::ENODEV) => format!("cannot mount on {m}: the kernel has no FUSE support (modprobe fuse)"),
@@ -93,11 +93,11 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
     // Signals are taken by one thread; block them before any other thread exists.
     let signals = UnmountSignals::block().map_err(|e| format!("cannot set up signals: {e}"))?;
 
-    let mut config = Config::default();
-    config.mount_options = req.options.kernel.clone();
-    config.acl = req.options.acl;
-    config.n_threads = Some(req.threads.max(1));
-    config.clone_fd = req.threads > 1;
+    let config = SessionConfig {
+        threads: req.threads.max(1),
+        access: req.options.access,
+    };
+    let spec = req.options.spec(req.mountpoint.clone());
 
     let mut adapter_config = req.options.adapter.clone();
     // A script with its own `lock` handler gets POSIX locks sent to it; otherwise the
@@ -114,7 +114,7 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
         }
         Err(msg)
     };
-    let mut session = match Session::new(adapter, &req.mountpoint, &config) {
+    let session = match Session::new(adapter, &spec, config) {
         Ok(s) => s,
         Err(e) => return fail(&mut reporter, describe_mount_error(&req.mountpoint, &e)),
     };
@@ -123,7 +123,7 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
             // Checked before mounting, but it may have changed since: nothing may stay
             // mounted when the mount fails.
             let msg = format!("cannot write pid file {}: {e}", Escaped(pid_file));
-            if let Err(e) = session.unmount() {
+            if let Err(e) = session.unmounter().unmount() {
                 tracing::warn!("unmounting {shown} after a failed mount: {e}");
             }
             return fail(&mut reporter, msg);
@@ -139,7 +139,7 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
         redirect_stdio(log_path);
         if let Some(log) = &detached_log {
             if let Err(msg) = crate::logging::switch_to(log) {
-                let _ = session.unmount();
+                let _ = session.unmounter().unmount();
                 return fail(&mut reporter, msg);
             }
         }
@@ -147,7 +147,7 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
     tracing::info!("mounted on {shown} (pid {})", std::process::id());
     reporter.ready();
 
-    let mut unmounter = session.unmount_callable();
+    let unmounter = session.unmounter();
     let mountpoint = req.mountpoint.clone();
     std::thread::Builder::new()
         .name("flu-signals".into())
@@ -158,7 +158,7 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
                     tracing::info!("received {}: unmounting {shown}", signal_name(sig));
                     if let Err(e) = unmounter.unmount() {
                         tracing::warn!("unmount failed ({e}); detaching {shown} lazily");
-                        let _ = nix::mount::umount2(&mountpoint, nix::mount::MntFlags::MNT_DETACH);
+                        let _ = unmounter.unmount_lazy();
                     }
                 }
                 Err(e) => tracing::error!(

@@ -31,6 +31,8 @@ impl Errno {
     pub const ENOENT: Errno = Errno(libc::ENOENT);
     pub const EIO: Errno = Errno(libc::EIO);
     pub const ENOMEM: Errno = Errno(libc::ENOMEM);
+    pub const EINTR: Errno = Errno(libc::EINTR);
+    pub const EAGAIN: Errno = Errno(libc::EAGAIN);
     pub const EBADF: Errno = Errno(libc::EBADF);
     pub const EACCES: Errno = Errno(libc::EACCES);
     pub const EEXIST: Errno = Errno(libc::EEXIST);

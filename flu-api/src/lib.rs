@@ -5,6 +5,7 @@
 //! - [`operations`]: the path-based operation traits the daemon drives, one per concern.
 //! - [`errno`], [`stat`], [`time`]: the Rust values that cross that interface.
 //! - [`handle_table`]: the open-handle table every layer uses.
+//! - [`interrupt`]: interrupted requests (FUSE_INTERRUPT) as seen by the code serving them.
 //! - [`log_escape`]: the one escaping rule for paths, names and messages in log lines.
 //! - [`lua`]: the Lua side: the `flu` module, handler calls, `LuaFilesystem`.
 //! - [`fs`]: the portable `fs` Lua module.
@@ -16,6 +17,7 @@ pub mod errno;
 mod errno_table;
 pub mod fs;
 pub mod handle_table;
+pub mod interrupt;
 pub mod log_escape;
 pub mod lua;
 pub mod op;

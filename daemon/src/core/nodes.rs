@@ -45,6 +45,8 @@ struct Node {
     last_path: Option<PathBuf>,
     /// `(dev, ino)` of the file, in `use_ino` mode.
     key: Option<(u64, u64)>,
+    /// The file type bits (`S_IFMT`) the node was made with.
+    kind: u32,
 }
 
 #[derive(Debug)]
@@ -117,7 +119,23 @@ impl NodeTable {
             // The name now refers to another file: the old node loses it.
             tree.detach(&alias);
         }
-        let id = match key.and_then(|k| tree.by_key.get(&k).copied()) {
+        let kind = stat.file_type();
+        // Another name of a file the kernel knows (a hard link), unless that node lost
+        // all its names or is of another type: then the inode number was reused by a new
+        // file, and the old node (still held by the kernel) must never be taken for it.
+        let known = key.and_then(|k| tree.by_key.get(&k).copied()).filter(|id| {
+            tree.nodes
+                .get(id)
+                .is_some_and(|n| !n.aliases.is_empty() && n.kind == kind)
+        });
+        if let (Some(k), None) = (key, known) {
+            if let Some(old) = tree.by_key.remove(&k) {
+                if let Some(n) = tree.nodes.get_mut(&old) {
+                    n.key = None;
+                }
+            }
+        }
+        let id = match known {
             Some(id) => id,
             None => {
                 let id = tree.new_id(key.map(|(_, ino)| ino));
@@ -125,6 +143,7 @@ impl NodeTable {
                     id,
                     Node {
                         key,
+                        kind,
                         ..Node::default()
                     },
                 );

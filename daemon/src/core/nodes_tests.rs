@@ -235,6 +235,36 @@ fn use_ino_replaced_file_gets_a_new_node() {
     assert_eq!(path(&t, a).as_deref(), Some(Path::new("/a")));
 }
 
+/// An inode number reused by a new file while the kernel still holds the old, unlinked
+/// file's node: the new file gets its own node, and the old node never gets the new
+/// name (an operation on the old file would otherwise act on the new one; seen as EINVAL
+/// from truncate when the new file was a symlink).
+#[test]
+fn use_ino_reused_inode_numbers_get_new_nodes() {
+    let t = NodeTable::new(true);
+    let f = t.lookup(ROOT_ID, os("f"), &file(40)).unwrap();
+    t.unlink(ROOT_ID, os("f"));
+    assert!(t.is_detached(f));
+    let link = Stat {
+        mode: libc::S_IFLNK | 0o777,
+        ..file(40)
+    };
+    let s = t.lookup(ROOT_ID, os("s"), &link).unwrap();
+    assert_ne!(s, f, "a detached node is not another name of the new file");
+    assert!(t.is_detached(f));
+    assert_eq!(path(&t, f).as_deref(), Some(Path::new("/f")));
+    assert_eq!(path(&t, s).as_deref(), Some(Path::new("/s")));
+    // A file of another type with the same number, while the old one still has a name
+    // (changed behind the daemon's back): also a new node.
+    let g = t.lookup(ROOT_ID, os("g"), &file(41)).unwrap();
+    let d = t.lookup(ROOT_ID, os("d"), &dir(41)).unwrap();
+    assert_ne!(g, d);
+    // The old node keeps working and is freed as usual.
+    t.forget(f, 1);
+    assert!(!t.contains(f));
+    assert_eq!(t.lookup(ROOT_ID, os("s"), &link), Some(s));
+}
+
 #[test]
 fn exchange_swaps_names_and_subtrees() {
     let t = NodeTable::new(false);

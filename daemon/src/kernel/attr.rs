@@ -1,40 +1,58 @@
-//! `Stat` → `fuser::FileAttr`: how an implementation's attributes reach the kernel.
+//! `Stat` → the kernel's `fuse_attr`: how an implementation's attributes reach the
+//! kernel, and the entry and attribute replies that carry them with cache lifetimes.
 //!
-//! fuser uses `FileAttr.ino` both as the FUSE node id and as the `st_ino` users see, so
-//! the inode number is always the node id, never the implementation's `Stat.ino` (in
-//! `use_ino` mode the node table makes the two equal whenever it can).
+//! The inode number the kernel shows is always the node id, never the implementation's
+//! `Stat.ino` (in `use_ino` mode the node table makes the two equal whenever it can).
 
-use std::time::UNIX_EPOCH;
+use std::time::Duration;
 
-use flu_api::Stat;
-use fuser::{FileAttr, FileType, INodeNo};
+use flu_api::{Stat, Timespec};
 
-/// The fuser file type of a `st_mode`; a mode without a known type is a regular file
-/// (the kernel would refuse an entry without one).
-pub fn file_type(mode: u32) -> FileType {
+use crate::session::abi;
+
+/// A `d_type`-style file type (`DT_*`) for directory records, from `st_mode`; a mode
+/// without a known type is a regular file (the kernel would refuse an entry without one).
+pub fn dirent_type(mode: u32) -> u32 {
+    file_type(mode) >> 12
+}
+
+/// The `S_IFMT` bits of `mode`, a regular file when they name no known type.
+fn file_type(mode: u32) -> u32 {
     match mode & libc::S_IFMT {
-        libc::S_IFDIR => FileType::Directory,
-        libc::S_IFLNK => FileType::Symlink,
-        libc::S_IFCHR => FileType::CharDevice,
-        libc::S_IFBLK => FileType::BlockDevice,
-        libc::S_IFIFO => FileType::NamedPipe,
-        libc::S_IFSOCK => FileType::Socket,
-        _ => FileType::RegularFile,
+        t @ (libc::S_IFDIR
+        | libc::S_IFLNK
+        | libc::S_IFCHR
+        | libc::S_IFBLK
+        | libc::S_IFIFO
+        | libc::S_IFSOCK
+        | libc::S_IFREG) => t,
+        _ => libc::S_IFREG,
     }
 }
 
+fn time(t: Timespec) -> (u64, u32) {
+    // The kernel reads the seconds as a signed 64-bit number: times before the epoch
+    // travel as their two's complement.
+    (t.sec as u64, t.nsec.min(999_999_999))
+}
+
 /// The attributes the kernel gets for node `nodeid`.
-pub fn to_file_attr(stat: &Stat, nodeid: u64) -> FileAttr {
-    FileAttr {
-        ino: INodeNo(nodeid),
+pub fn to_attr(stat: &Stat, nodeid: u64) -> abi::Attr {
+    let (atime, atimensec) = time(stat.atime);
+    let (mtime, mtimensec) = time(stat.mtime);
+    let (ctime, ctimensec) = time(stat.ctime);
+    let mode = file_type(stat.mode) | (stat.mode & 0o7777);
+    abi::Attr {
+        ino: nodeid,
         size: stat.size,
         blocks: stat.blocks,
-        atime: stat.atime.to_system_time(),
-        mtime: stat.mtime.to_system_time(),
-        ctime: stat.ctime.to_system_time(),
-        crtime: UNIX_EPOCH,
-        kind: file_type(stat.mode),
-        perm: (stat.mode & 0o7777) as u16,
+        atime,
+        mtime,
+        ctime,
+        atimensec,
+        mtimensec,
+        ctimensec,
+        mode,
         nlink: u32::try_from(stat.nlink).unwrap_or(u32::MAX),
         uid: stat.uid,
         gid: stat.gid,
@@ -47,15 +65,37 @@ pub fn to_file_attr(stat: &Stat, nodeid: u64) -> FileAttr {
     }
 }
 
-/// Attributes for a negative entry (node id 0: "no such name", cacheable).
-pub fn negative_attr() -> FileAttr {
-    to_file_attr(&Stat::default(), 0)
+/// An entry reply: node `nodeid` with `stat`, cacheable for the given lifetimes.
+pub fn entry_out(nodeid: u64, stat: &Stat, entry: Duration, attr: Duration) -> abi::EntryOut {
+    abi::EntryOut {
+        nodeid,
+        generation: 0,
+        entry_valid: entry.as_secs(),
+        attr_valid: attr.as_secs(),
+        entry_valid_nsec: entry.subsec_nanos(),
+        attr_valid_nsec: attr.subsec_nanos(),
+        attr: to_attr(stat, nodeid),
+    }
+}
+
+/// An attribute reply.
+pub fn attr_out(nodeid: u64, stat: &Stat, attr: Duration) -> abi::AttrOut {
+    abi::AttrOut {
+        attr_valid: attr.as_secs(),
+        attr_valid_nsec: attr.subsec_nanos(),
+        dummy: 0,
+        attr: to_attr(stat, nodeid),
+    }
+}
+
+/// A negative entry (node id 0: "no such name", cacheable for `negative`).
+pub fn negative_entry(negative: Duration) -> abi::EntryOut {
+    entry_out(0, &Stat::default(), negative, Duration::ZERO)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use flu_api::Timespec;
 
     #[test]
     fn converts_every_field() {
@@ -74,31 +114,38 @@ mod tests {
             mtime: Timespec::new(1_600_000_000, 999_999_999),
             ctime: Timespec::new(-10, 0),
         };
-        let a = to_file_attr(&st, 42);
-        assert_eq!(a.ino, INodeNo(42), "node id, not the implementation's ino");
-        assert_eq!(a.kind, FileType::RegularFile);
-        assert_eq!(a.perm, 0o4755);
+        let a = to_attr(&st, 42);
+        assert_eq!(a.ino, 42, "node id, not the implementation's ino");
+        assert_eq!(a.mode, libc::S_IFREG | 0o4755);
         assert_eq!((a.nlink, a.uid, a.gid), (3, 1000, 100));
         assert_eq!((a.size, a.blocks, a.blksize), (5000, 16, 4096));
-        assert_eq!(a.atime, Timespec::new(1_700_000_000, 5).to_system_time());
-        assert_eq!(a.mtime, st.mtime.to_system_time());
-        assert_eq!(a.ctime, st.ctime.to_system_time());
+        assert_eq!((a.atime, a.atimensec), (1_700_000_000, 5));
+        assert_eq!((a.mtime, a.mtimensec), (1_600_000_000, 999_999_999));
+        assert_eq!(
+            a.ctime as i64, -10,
+            "before the epoch, as the kernel reads it"
+        );
     }
 
     #[test]
     fn file_types_from_mode() {
-        for (mode, kind) in [
-            (libc::S_IFDIR, FileType::Directory),
-            (libc::S_IFLNK, FileType::Symlink),
-            (libc::S_IFCHR, FileType::CharDevice),
-            (libc::S_IFBLK, FileType::BlockDevice),
-            (libc::S_IFIFO, FileType::NamedPipe),
-            (libc::S_IFSOCK, FileType::Socket),
-            (libc::S_IFREG, FileType::RegularFile),
-            (0, FileType::RegularFile),
+        for (mode, dt) in [
+            (libc::S_IFDIR, libc::DT_DIR),
+            (libc::S_IFLNK, libc::DT_LNK),
+            (libc::S_IFCHR, libc::DT_CHR),
+            (libc::S_IFBLK, libc::DT_BLK),
+            (libc::S_IFIFO, libc::DT_FIFO),
+            (libc::S_IFSOCK, libc::DT_SOCK),
+            (libc::S_IFREG, libc::DT_REG),
+            (0, libc::DT_REG),
         ] {
-            assert_eq!(file_type(mode | 0o644), kind);
+            assert_eq!(dirent_type(mode | 0o644), u32::from(dt));
         }
+        let untyped = Stat {
+            mode: 0o644,
+            ..Stat::default()
+        };
+        assert_eq!(to_attr(&untyped, 2).mode, libc::S_IFREG | 0o644);
     }
 
     #[test]
@@ -109,7 +156,7 @@ mod tests {
             nlink: u64::MAX,
             ..Stat::default()
         };
-        let a = to_file_attr(&st, 2);
+        let a = to_attr(&st, 2);
         // The kernel decodes: major = (dev & 0xfff00) >> 8, minor = (dev & 0xff) | ((dev >> 12) & 0xfff00).
         let major = (a.rdev & 0xfff00) >> 8;
         let minor = (a.rdev & 0xff) | ((a.rdev >> 12) & 0xfff00);

@@ -1,58 +1,49 @@
-//! The core's directory-reply interfaces over fuser's reply buffers: a listing entry
-//! becomes a dirent (plain readdir) or a dirent with attributes (readdirplus).
+//! The core's directory-reply interfaces over the session's `DirBuffer`: a listing
+//! entry becomes a dirent (plain readdir) or a dirent with its entry (readdirplus).
 
 use std::ffi::OsStr;
 use std::time::Duration;
 
-use fuser::{FileAttr, Generation, INodeNo, ReplyDirectory, ReplyDirectoryPlus};
+use flu_api::Stat;
 
-use super::attr::{file_type, negative_attr, to_file_attr};
+use super::attr::{dirent_type, entry_out};
 use crate::core::{DirPlusReply, DirReply, PlusEntry};
+use crate::session::DirBuffer;
 
 /// A plain readdir reply.
-pub struct DirListing<'a>(pub &'a mut ReplyDirectory);
+pub struct DirListing<'a>(pub &'a mut DirBuffer);
 
 impl DirReply for DirListing<'_> {
     fn add(&mut self, ino: u64, offset: u64, kind: u32, name: &OsStr) -> bool {
-        self.0.add(INodeNo(ino), offset, file_type(kind), name)
+        self.0.add(ino, offset, dirent_type(kind), name)
     }
 }
 
-/// A readdirplus reply; `ttl` covers both the entry and its attributes.
+/// A readdirplus reply; known entries are cacheable for the mount's lifetimes.
 pub struct DirPlusListing<'a> {
-    pub reply: &'a mut ReplyDirectoryPlus,
-    pub ttl: Duration,
+    pub buf: &'a mut DirBuffer,
+    pub entry_ttl: Duration,
+    pub attr_ttl: Duration,
 }
 
 impl DirPlusReply for DirPlusListing<'_> {
     fn add(&mut self, offset: u64, name: &OsStr, entry: PlusEntry) -> bool {
         match entry {
             PlusEntry::Known(e) => {
-                let attr = to_file_attr(&e.stat, e.nodeid);
-                self.reply.add(
-                    INodeNo(e.nodeid),
-                    offset,
-                    name,
-                    &self.ttl,
-                    &attr,
-                    Generation(0),
-                )
+                let out = entry_out(e.nodeid, &e.stat, self.entry_ttl, self.attr_ttl);
+                self.buf
+                    .add_plus(&out, e.nodeid, offset, dirent_type(e.stat.mode), name)
             }
-            // Not instantiated by the kernel: no cache lifetime.
+            // Not instantiated by the kernel (node id 0): no cache lifetime.
             PlusEntry::Bare { ino, kind } => {
-                let attr = FileAttr {
-                    kind: file_type(kind),
-                    ino: INodeNo(ino),
-                    ..negative_attr()
+                let stat = Stat {
+                    mode: kind,
+                    ..Stat::default()
                 };
-                self.reply.add(
-                    INodeNo(ino),
-                    offset,
-                    name,
-                    &Duration::ZERO,
-                    &attr,
-                    Generation(0),
-                )
+                let mut out = entry_out(0, &stat, Duration::ZERO, Duration::ZERO);
+                out.attr.ino = ino;
+                self.buf
+                    .add_plus(&out, ino, offset, dirent_type(kind), name)
             }
         }
     }

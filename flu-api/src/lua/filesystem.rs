@@ -9,7 +9,7 @@
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use mlua::{Function, Lua, Table, Value};
@@ -50,7 +50,7 @@ impl Route {
 /// A script's filesystem.
 pub struct LuaFilesystem {
     pub(super) lua: Lua,
-    call_lock: Mutex<()>,
+    call_lock: LuaLock,
     routes: Vec<Route>,
     /// Serves the routes the script has no handler for: the traits' libfuse defaults.
     unimplemented: Arc<dyn Operations>,
@@ -58,6 +58,41 @@ pub struct LuaFilesystem {
     pub(super) defaults: StatDefaults,
     watchdog: Watchdog,
     original_exit: Value,
+}
+
+/// The lock that serializes Lua calls. Unlike a plain mutex, a request waiting for it
+/// gives up when the kernel interrupts that request (its caller was signalled).
+#[derive(Default)]
+struct LuaLock {
+    busy: Mutex<bool>,
+    freed: Condvar,
+}
+
+struct LuaGuard<'a>(&'a LuaLock);
+
+impl LuaLock {
+    fn acquire(&self) -> Option<LuaGuard<'_>> {
+        let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+        while *busy {
+            if crate::interrupt::interrupted() {
+                return None;
+            }
+            busy = self
+                .freed
+                .wait_timeout(busy, Duration::from_millis(20))
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        *busy = true;
+        Some(LuaGuard(self))
+    }
+}
+
+impl Drop for LuaGuard<'_> {
+    fn drop(&mut self) {
+        *self.0.busy.lock().unwrap_or_else(|p| p.into_inner()) = false;
+        self.0.freed.notify_one();
+    }
 }
 
 /// How long one handler call may run Lua code before it is interrupted, by default.
@@ -97,7 +132,7 @@ impl LuaFilesystem {
         let original_exit = guard_os_exit(&lua)?;
         Ok(LuaFilesystem {
             lua,
-            call_lock: Mutex::new(()),
+            call_lock: LuaLock::default(),
             routes,
             unimplemented: Arc::new(Unimplemented),
             handles: HandleTable::default(),
@@ -168,13 +203,25 @@ impl LuaFilesystem {
         f: &Function,
         body: impl FnOnce(&Lua, &Function) -> Result<R, HandlerError>,
     ) -> OpResult<R> {
-        let _serialized = self.call_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(_serialized) = self.call_lock.acquire() else {
+            tracing::debug!(
+                handler = op.name(),
+                "interrupted while waiting for the Lua lock"
+            );
+            return Err(Errno::EINTR);
+        };
         self.lua.set_app_data(*ctx);
         self.watchdog.arm();
         let result = body(&self.lua, f);
         self.watchdog.disarm();
         // Outside a handler, flu.get_context() describes no caller.
         self.lua.set_app_data(RequestContext::default());
+        if crate::interrupt::interrupted() {
+            // The caller gave up: whatever the handler did, it is told EINTR, and an
+            // interrupted handler is not a script error.
+            tracing::debug!(handler = op.name(), "the request was interrupted");
+            return Err(Errno::EINTR);
+        }
         result.map_err(|e| self.report(op, path, e))
     }
 

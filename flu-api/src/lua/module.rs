@@ -80,14 +80,25 @@ pub fn create_flu_module(
     flu.set("log", create_log_table(lua)?)?;
     flu.set("fs", fs_module)?;
     // Blocks the calling handler (and, as it holds the Lua lock, other Lua handlers);
-    // Lua has no sleep of its own.
+    // Lua has no sleep of its own. It wakes early when the request is interrupted.
     flu.set(
         "sleep",
         lua.create_function(|_, seconds: f64| {
-            if seconds.is_finite() && seconds > 0.0 {
-                std::thread::sleep(std::time::Duration::from_secs_f64(seconds.min(3600.0)));
+            if !(seconds.is_finite() && seconds > 0.0) {
+                return Ok(());
             }
-            Ok(())
+            let end =
+                std::time::Instant::now() + std::time::Duration::from_secs_f64(seconds.min(3600.0));
+            loop {
+                if crate::interrupt::interrupted() {
+                    return Err(mlua::Error::runtime("the request was interrupted"));
+                }
+                let left = end.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    return Ok(());
+                }
+                std::thread::sleep(left.min(std::time::Duration::from_millis(20)));
+            }
         })?,
     )?;
 

@@ -3,8 +3,9 @@
 //! whose Lua lock the handler holds — keeps serving.
 //!
 //! A Lua hook runs every million instructions and compares the clock with the deadline
-//! of the current call; a handler waiting in a system call or `flu.sleep` runs no
-//! instructions and is not interrupted.
+//! of the current call; a handler waiting in a system call runs no instructions and is
+//! not interrupted by it. The same hook stops a handler whose request the kernel
+//! interrupted (`crate::interrupt`); `flu.sleep` checks for that itself.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -24,23 +25,26 @@ impl Watchdog {
     pub fn install(lua: &Lua, limit: Option<Duration>) -> mlua::Result<Watchdog> {
         let start = Instant::now();
         let deadline_ms = Arc::new(AtomicU64::new(0));
-        if let Some(limit) = limit {
-            let deadline = deadline_ms.clone();
-            let triggers = HookTriggers {
-                every_nth_instruction: Some(1_000_000),
-                ..HookTriggers::default()
-            };
-            lua.set_global_hook(triggers, move |_, _| {
-                let d = deadline.load(Ordering::Relaxed);
+        let deadline = deadline_ms.clone();
+        let triggers = HookTriggers {
+            every_nth_instruction: Some(1_000_000),
+            ..HookTriggers::default()
+        };
+        lua.set_global_hook(triggers, move |_, _| {
+            if crate::interrupt::interrupted() {
+                return Err(mlua::Error::runtime("the request was interrupted"));
+            }
+            let d = deadline.load(Ordering::Relaxed);
+            if let Some(limit) = limit {
                 if d != 0 && start.elapsed().as_millis() as u64 > d {
                     return Err(mlua::Error::runtime(format!(
                         "handler interrupted after running for more than {} s (an endless loop?)",
                         limit.as_secs_f64()
                     )));
                 }
-                Ok(VmState::Continue)
-            })?;
-        }
+            }
+            Ok(VmState::Continue)
+        })?;
         Ok(Watchdog {
             start,
             deadline_ms,

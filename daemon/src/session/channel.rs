@@ -1,0 +1,140 @@
+//! `Channel`: one file descriptor of a FUSE connection (/dev/fuse, or a clone of it
+//! for another serving thread): reading requests, writing replies and notifications,
+//! and the device ioctls (clone, kernel-passthrough backing files).
+
+use std::io::{self, IoSlice};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::sync::Arc;
+
+use super::abi::{self, Pod};
+
+/// See the module documentation.
+#[derive(Debug)]
+pub struct Channel {
+    fd: OwnedFd,
+}
+
+/// What reading a request can end with besides a request.
+#[derive(Debug)]
+pub enum Received {
+    Request(usize),
+    /// The filesystem was unmounted (or the connection aborted).
+    Unmounted,
+}
+
+impl Channel {
+    pub fn new(fd: OwnedFd) -> Channel {
+        Channel { fd }
+    }
+
+    /// Read one request into `buf` (the kernel hands out exactly one per read).
+    pub fn receive(&self, buf: &mut [u8]) -> io::Result<Received> {
+        loop {
+            match nix::unistd::read(&self.fd, buf) {
+                Ok(n) => return Ok(Received::Request(n)),
+                // ENOENT: the request was interrupted before we read it; EINTR, EAGAIN:
+                // try again.
+                Err(
+                    nix::errno::Errno::ENOENT
+                    | nix::errno::Errno::EINTR
+                    | nix::errno::Errno::EAGAIN,
+                ) => {}
+                Err(nix::errno::Errno::ENODEV) => return Ok(Received::Unmounted),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Write one reply or notification made of `parts` (one writev: the kernel takes a
+    /// message per write).
+    pub fn send(&self, parts: &[IoSlice<'_>]) -> io::Result<()> {
+        let total: usize = parts.iter().map(|p| p.len()).sum();
+        let n = nix::sys::uio::writev(&self.fd, parts)?;
+        if n != total {
+            return Err(io::Error::new(
+                io::ErrorKind::WriteZero,
+                "short write to /dev/fuse",
+            ));
+        }
+        Ok(())
+    }
+
+    /// A new fd on the same connection, so another thread can read requests in parallel.
+    pub fn clone_fd(&self) -> io::Result<Channel> {
+        let dev = nix::fcntl::open(
+            "/dev/fuse",
+            nix::fcntl::OFlag::O_RDWR | nix::fcntl::OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )?;
+        let mut source = self.fd.as_raw_fd() as u32;
+        // SAFETY: FUSE_DEV_IOC_CLONE reads one u32 (the fd to attach to) from the pointer,
+        // which points to a live local.
+        let r = unsafe { libc::ioctl(dev.as_raw_fd(), abi::ioctl::CLONE as _, &mut source) };
+        if r < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Channel { fd: dev })
+    }
+
+    /// Register `file` as a backing file for kernel passthrough; the id the kernel gave.
+    pub fn open_backing(&self, file: BorrowedFd<'_>) -> io::Result<u32> {
+        let map = abi::BackingMap {
+            fd: file.as_raw_fd(),
+            ..Default::default()
+        };
+        // SAFETY: FUSE_DEV_IOC_BACKING_OPEN reads a struct fuse_backing_map from the
+        // pointer, which points to a live, fully initialized one.
+        let r = unsafe {
+            libc::ioctl(
+                self.fd.as_raw_fd(),
+                abi::ioctl::BACKING_OPEN as _,
+                map.as_bytes().as_ptr(),
+            )
+        };
+        if r < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(r as u32)
+    }
+
+    fn close_backing(&self, id: u32) -> io::Result<()> {
+        // SAFETY: FUSE_DEV_IOC_BACKING_CLOSE reads one u32 from the pointer, a live local.
+        let r = unsafe { libc::ioctl(self.fd.as_raw_fd(), abi::ioctl::BACKING_CLOSE as _, &id) };
+        if r < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+}
+
+impl AsFd for Channel {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// A registered kernel-passthrough backing file; its id is released when the last
+/// holder drops it.
+#[derive(Debug)]
+pub struct BackingId {
+    channel: Arc<Channel>,
+    pub id: u32,
+}
+
+impl BackingId {
+    pub fn register(channel: &Arc<Channel>, file: BorrowedFd<'_>) -> io::Result<BackingId> {
+        let id = channel.open_backing(file)?;
+        Ok(BackingId {
+            channel: channel.clone(),
+            id,
+        })
+    }
+}
+
+impl Drop for BackingId {
+    fn drop(&mut self) {
+        if let Err(e) = self.channel.close_backing(self.id) {
+            tracing::debug!("closing backing id {}: {e}", self.id);
+        }
+    }
+}

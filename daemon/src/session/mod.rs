@@ -1,0 +1,387 @@
+//! flu's own FUSE session layer: mounting (`mount`), the kernel ABI (`abi`), reading
+//! and parsing requests (`channel`, `request`), answering them (`reply`), interrupts
+//! (`interrupts`) and the serving threads (here). The fuser adapter of earlier
+//! versions is gone; `kernel/adapter.rs` implements `Handler` on top of this.
+//!
+//! Why flu has its own (docs/architecture.md, "The session loop"): fuser 0.18 answers
+//! FUSE_INTERRUPT with ENOSYS (after which the kernel sends no more), parses no
+//! FUSE_TMPFILE, and keeps the /dev/fuse read loop to itself, so interrupts, O_TMPFILE,
+//! adaptive threading and io_uring could not be had on it. The protocol part is small:
+//! fixed little-endian structures, one request per read, one reply per write.
+
+pub mod abi;
+mod channel;
+mod interrupts;
+pub mod mount;
+mod reply;
+mod request;
+
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Once};
+use std::thread::JoinHandle;
+
+pub use channel::{BackingId, Channel};
+pub use mount::{Mount, MountSpec, Unmounter};
+pub use reply::{DirBuffer, Reply};
+pub use request::{Malformed, Operation, Request};
+
+use abi::Pod;
+use channel::Received;
+use interrupts::{Delivered, InFlight};
+
+/// What the kernel offered at FUSE_INIT.
+#[derive(Clone, Copy, Debug)]
+pub struct KernelOffer {
+    pub major: u32,
+    pub minor: u32,
+    pub max_readahead: u32,
+    /// `flags | flags2 << 32`.
+    pub flags: u64,
+}
+
+/// What flu answers at FUSE_INIT.
+#[derive(Clone, Copy, Debug)]
+pub struct InitAnswer {
+    /// Wanted capabilities (only those offered are sent).
+    pub flags: u64,
+    pub max_write: u32,
+    pub max_readahead: u32,
+    /// For kernel passthrough: how deep backing files may be stacked.
+    pub max_stack_depth: u32,
+}
+
+/// Who may use the mount, checked per request (the kernel only lets others in with
+/// `allow_other`; `allow_root` is `allow_other` for the kernel and this filter here).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Access {
+    /// The mounting user only (the kernel enforces it).
+    #[default]
+    Owner,
+    /// The mounting user and root.
+    RootAndOwner,
+    /// Everyone (`allow_other`).
+    All,
+}
+
+/// The filesystem behind a session.
+pub trait Handler: Send + Sync + 'static {
+    /// Negotiate the connection; an error refuses the mount.
+    fn init(&self, offer: &KernelOffer) -> io::Result<InitAnswer>;
+    /// Serve one request. `reply` must be answered once (an unanswered reply answers
+    /// EIO when dropped); `Reply::none` for the requests that take no answer.
+    fn handle(&self, request: Request<'_>, reply: Reply);
+    /// The session ended (unmounted): called once, after the last request.
+    fn destroy(&self);
+}
+
+/// How to serve.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionConfig {
+    pub threads: usize,
+    pub access: Access,
+}
+
+/// A mounted, initialized FUSE connection and its filesystem.
+pub struct Session<H: Handler> {
+    channel: Arc<Channel>,
+    handler: Arc<H>,
+    mount: Mount,
+    config: SessionConfig,
+    /// The request buffer size for the negotiated max_write.
+    buffer_size: usize,
+}
+
+/// Extra room in a request buffer beyond the largest write's data (headers).
+const HEADER_ROOM: usize = 4096;
+
+impl<H: Handler> Session<H> {
+    /// Mount `spec` and negotiate FUSE_INIT with `handler`. Nothing stays mounted when
+    /// this fails.
+    pub fn new(handler: H, spec: &MountSpec, config: SessionConfig) -> io::Result<Session<H>> {
+        let mut mount = Mount::new(spec)?;
+        let fd = mount
+            .take_fd()
+            .ok_or_else(|| io::Error::other("the mount has no /dev/fuse fd"))?;
+        let channel = Arc::new(Channel::new(fd));
+        let handler = Arc::new(handler);
+        match handshake(&channel, handler.as_ref()) {
+            Ok(max_write) => Ok(Session {
+                channel,
+                handler,
+                mount,
+                config,
+                buffer_size: (max_write as usize + HEADER_ROOM).max(8192 + HEADER_ROOM),
+            }),
+            Err(e) => {
+                let _ = mount.unmounter().unmount_lazy();
+                Err(e)
+            }
+        }
+    }
+
+    pub fn unmounter(&self) -> Unmounter {
+        self.mount.unmounter()
+    }
+
+    /// The connection, for notifications to the kernel.
+    pub fn channel(&self) -> &Arc<Channel> {
+        &self.channel
+    }
+
+    /// Serve until the filesystem is unmounted; then `Handler::destroy`.
+    pub fn run(self) -> io::Result<()> {
+        let threads = self.config.threads.max(1);
+        let shared = Arc::new(Shared {
+            handler: self.handler.clone(),
+            in_flight: InFlight::default(),
+            access: self.config.access,
+            owner: nix::unistd::geteuid().as_raw(),
+            done: AtomicBool::new(false),
+            destroyed: Once::new(),
+        });
+        let mut workers = Vec::with_capacity(threads - 1);
+        for i in 1..threads {
+            // A clone reads its own share of the requests; without one the threads share
+            // the fd, which works too.
+            let channel = match self.channel.clone_fd() {
+                Ok(c) => Arc::new(c),
+                Err(e) => {
+                    tracing::debug!("FUSE_DEV_IOC_CLONE failed ({e}); threads share one fd");
+                    self.channel.clone()
+                }
+            };
+            let shared = shared.clone();
+            let size = self.buffer_size;
+            workers.push(
+                std::thread::Builder::new()
+                    .name(format!("flu-fuse-{i}"))
+                    .spawn(move || serve(&channel, &shared, size))?,
+            );
+        }
+        let result = serve(&self.channel, &shared, self.buffer_size);
+        for w in workers {
+            let _ = w.join();
+        }
+        shared.destroy();
+        result
+    }
+
+    /// Serve on a background thread (tests).
+    pub fn spawn(self) -> io::Result<BackgroundSession> {
+        let unmounter = self.unmounter();
+        let thread = std::thread::Builder::new()
+            .name("flu-session".into())
+            .spawn(move || self.run())?;
+        Ok(BackgroundSession { thread, unmounter })
+    }
+}
+
+/// A session served on its own thread.
+pub struct BackgroundSession {
+    thread: JoinHandle<io::Result<()>>,
+    unmounter: Unmounter,
+}
+
+impl BackgroundSession {
+    /// Unmount and wait for the session to end.
+    pub fn unmount_and_join(self) -> io::Result<()> {
+        self.unmounter.unmount()?;
+        self.thread
+            .join()
+            .map_err(|_| io::Error::other("the session thread panicked"))?
+    }
+}
+
+/// What the serving threads share.
+struct Shared<H: Handler> {
+    handler: Arc<H>,
+    in_flight: InFlight,
+    access: Access,
+    owner: u32,
+    done: AtomicBool,
+    destroyed: Once,
+}
+
+impl<H: Handler> Shared<H> {
+    fn destroy(&self) {
+        self.destroyed.call_once(|| self.handler.destroy());
+    }
+
+    /// Requests of users the mount does not admit (`allow_root`), except those the
+    /// kernel sends on its own behalf.
+    fn admits(&self, request: &Request<'_>) -> bool {
+        let uid = request.header.uid;
+        match self.access {
+            Access::All | Access::Owner => true,
+            Access::RootAndOwner => {
+                uid == self.owner
+                    || uid == 0
+                    || matches!(
+                        request.op,
+                        Operation::Forget(_)
+                            | Operation::BatchForget(_)
+                            | Operation::Interrupt(_)
+                            | Operation::Read(_)
+                            | Operation::Write { .. }
+                            | Operation::Fsync(_)
+                            | Operation::Fsyncdir(_)
+                            | Operation::Release(_)
+                            | Operation::Releasedir(_)
+                            | Operation::Readdir(_)
+                            | Operation::Readdirplus(_)
+                            | Operation::Destroy
+                            | Operation::NotifyReply
+                    )
+            }
+        }
+    }
+}
+
+/// FUSE_INIT: the first request. Returns the negotiated max_write.
+fn handshake<H: Handler>(channel: &Arc<Channel>, handler: &H) -> io::Result<u32> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let n = match channel.receive(&mut buf)? {
+        Received::Request(n) => n,
+        Received::Unmounted => {
+            return Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "the FUSE connection closed before FUSE_INIT",
+            ))
+        }
+    };
+    let request =
+        Request::parse(&buf[..n]).map_err(|m| io::Error::new(io::ErrorKind::InvalidData, m.0))?;
+    let reply = Reply::new(channel.clone(), request.header.unique);
+    let Operation::Init(init) = request.op else {
+        reply.error(libc::EIO);
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "the first request was not FUSE_INIT",
+        ));
+    };
+    if init.major != abi::KERNEL_VERSION || init.minor < abi::MIN_MINOR_VERSION {
+        reply.error(libc::EPROTO);
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!(
+                "the kernel speaks FUSE {}.{}; flu needs {}.{} or later",
+                init.major,
+                init.minor,
+                abi::KERNEL_VERSION,
+                abi::MIN_MINOR_VERSION
+            ),
+        ));
+    }
+    let offered = u64::from(init.flags)
+        | if u64::from(init.flags) & abi::init_flags::INIT_EXT != 0 {
+            u64::from(init.flags2) << 32
+        } else {
+            0
+        };
+    let offer = KernelOffer {
+        major: init.major,
+        minor: init.minor,
+        max_readahead: init.max_readahead,
+        flags: offered,
+    };
+    let answer = match handler.init(&offer) {
+        Ok(a) => a,
+        Err(e) => {
+            reply.error(e.raw_os_error().unwrap_or(libc::EIO));
+            return Err(e);
+        }
+    };
+    let max_write = answer.max_write.clamp(4096, 16 << 20);
+    let mut flags = (answer.flags & offered) | abi::init_flags::MAX_PAGES & offered;
+    if offered & abi::init_flags::INIT_EXT != 0 {
+        flags |= abi::init_flags::INIT_EXT;
+    }
+    let out = abi::InitOut {
+        major: abi::KERNEL_VERSION,
+        minor: abi::KERNEL_MINOR_VERSION.min(init.minor),
+        max_readahead: answer.max_readahead.min(init.max_readahead),
+        flags: flags as u32,
+        max_background: 16,
+        congestion_threshold: 12,
+        max_write,
+        time_gran: 1,
+        max_pages: max_write
+            .max(answer.max_readahead.min(init.max_readahead))
+            .div_ceil(4096)
+            .min(u32::from(u16::MAX)) as u16,
+        map_alignment: 0,
+        flags2: (flags >> 32) as u32,
+        max_stack_depth: answer.max_stack_depth,
+        unused: [0; 6],
+    };
+    reply.pod(&out);
+    Ok(max_write)
+}
+
+/// One serving thread: read, answer, until unmounted.
+fn serve<H: Handler>(channel: &Arc<Channel>, shared: &Shared<H>, size: usize) -> io::Result<()> {
+    let mut buf = vec![0u8; size];
+    while !shared.done.load(Ordering::Relaxed) {
+        let n = match channel.receive(&mut buf)? {
+            Received::Request(n) => n,
+            Received::Unmounted => break,
+        };
+        let request = match Request::parse(&buf[..n]) {
+            Ok(r) => r,
+            Err(m) => {
+                tracing::error!(
+                    "a malformed request from the kernel ({}): answered EIO",
+                    m.0
+                );
+                if let Some(h) = abi::InHeader::read_from(&buf[..n]) {
+                    Reply::new(channel.clone(), h.unique).error(libc::EIO);
+                }
+                continue;
+            }
+        };
+        let unique = request.header.unique;
+        let reply = Reply::new(channel.clone(), unique);
+        if !shared.admits(&request) {
+            reply.error(libc::EACCES);
+            continue;
+        }
+        match request.op {
+            Operation::Interrupt(arg) => match shared.in_flight.interrupt(arg.unique) {
+                Delivered::ToRequest => reply.none(),
+                Delivered::Unknown => reply.error(libc::EAGAIN),
+            },
+            Operation::Destroy => {
+                reply.ok();
+                shared.done.store(true, Ordering::Relaxed);
+                shared.destroy();
+                break;
+            }
+            Operation::Init(_) => {
+                tracing::error!("FUSE_INIT after the handshake: answered EIO");
+                reply.error(libc::EIO);
+            }
+            Operation::Forget(_) | Operation::BatchForget(_) | Operation::NotifyReply => {
+                handle_guarded(shared, request, reply)
+            }
+            _ => {
+                let flag = shared.in_flight.start(unique);
+                flu_api::interrupt::serving(&flag, || handle_guarded(shared, request, reply));
+                shared.in_flight.finish(unique);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A panic while serving costs that request (its unanswered reply answers EIO as it
+/// unwinds), never the serving thread.
+fn handle_guarded<H: Handler>(shared: &Shared<H>, request: Request<'_>, reply: Reply) {
+    let unique = request.header.unique;
+    let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        shared.handler.handle(request, reply)
+    }));
+    if served.is_err() {
+        tracing::error!("internal error while serving request {unique}; answered EIO");
+    }
+}
