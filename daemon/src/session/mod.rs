@@ -15,10 +15,10 @@ mod interrupts;
 pub mod mount;
 mod reply;
 mod request;
+mod workers;
 
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 pub use channel::{BackingId, Channel};
@@ -26,9 +26,7 @@ pub use mount::{Mount, MountSpec, Unmounter};
 pub use reply::{DirBuffer, Reply};
 pub use request::{Malformed, Operation, Request};
 
-use abi::Pod;
 use channel::Received;
-use interrupts::{Delivered, InFlight};
 
 /// What the kernel offered at FUSE_INIT.
 #[derive(Clone, Copy, Debug)]
@@ -68,7 +66,7 @@ pub enum Access {
 pub trait Handler: Send + Sync + 'static {
     /// Negotiate the connection; an error refuses the mount.
     fn init(&self, offer: &KernelOffer) -> io::Result<InitAnswer>;
-    /// Serve one request. `reply` must be answered once (an unanswered reply answers
+    /// Serve one request (on any of the serving threads). `reply` must be answered once (an unanswered reply answers
     /// EIO when dropped); `Reply::none` for the requests that take no answer.
     fn handle(&self, request: Request<'_>, reply: Reply);
     /// The session ended (unmounted): called once, after the last request.
@@ -78,6 +76,8 @@ pub trait Handler: Send + Sync + 'static {
 /// How to serve.
 #[derive(Clone, Copy, Debug)]
 pub struct SessionConfig {
+    /// Serving threads kept; more are started while all of them are busy (a stuck
+    /// handler must not leave the kernel's interrupts unread), up to `MAX_THREADS`.
     pub threads: usize,
     pub access: Access,
 }
@@ -131,40 +131,7 @@ impl<H: Handler> Session<H> {
 
     /// Serve until the filesystem is unmounted; then `Handler::destroy`.
     pub fn run(self) -> io::Result<()> {
-        let threads = self.config.threads.max(1);
-        let shared = Arc::new(Shared {
-            handler: self.handler.clone(),
-            in_flight: InFlight::default(),
-            access: self.config.access,
-            owner: nix::unistd::geteuid().as_raw(),
-            done: AtomicBool::new(false),
-            destroyed: Once::new(),
-        });
-        let mut workers = Vec::with_capacity(threads - 1);
-        for i in 1..threads {
-            // A clone reads its own share of the requests; without one the threads share
-            // the fd, which works too.
-            let channel = match self.channel.clone_fd() {
-                Ok(c) => Arc::new(c),
-                Err(e) => {
-                    tracing::debug!("FUSE_DEV_IOC_CLONE failed ({e}); threads share one fd");
-                    self.channel.clone()
-                }
-            };
-            let shared = shared.clone();
-            let size = self.buffer_size;
-            workers.push(
-                std::thread::Builder::new()
-                    .name(format!("flu-fuse-{i}"))
-                    .spawn(move || serve(&channel, &shared, size))?,
-            );
-        }
-        let result = serve(&self.channel, &shared, self.buffer_size);
-        for w in workers {
-            let _ = w.join();
-        }
-        shared.destroy();
-        result
+        workers::run(self.channel, self.handler, self.config, self.buffer_size)
     }
 
     /// Serve on a background thread (tests).
@@ -190,51 +157,6 @@ impl BackgroundSession {
         self.thread
             .join()
             .map_err(|_| io::Error::other("the session thread panicked"))?
-    }
-}
-
-/// What the serving threads share.
-struct Shared<H: Handler> {
-    handler: Arc<H>,
-    in_flight: InFlight,
-    access: Access,
-    owner: u32,
-    done: AtomicBool,
-    destroyed: Once,
-}
-
-impl<H: Handler> Shared<H> {
-    fn destroy(&self) {
-        self.destroyed.call_once(|| self.handler.destroy());
-    }
-
-    /// Requests of users the mount does not admit (`allow_root`), except those the
-    /// kernel sends on its own behalf.
-    fn admits(&self, request: &Request<'_>) -> bool {
-        let uid = request.header.uid;
-        match self.access {
-            Access::All | Access::Owner => true,
-            Access::RootAndOwner => {
-                uid == self.owner
-                    || uid == 0
-                    || matches!(
-                        request.op,
-                        Operation::Forget(_)
-                            | Operation::BatchForget(_)
-                            | Operation::Interrupt(_)
-                            | Operation::Read(_)
-                            | Operation::Write { .. }
-                            | Operation::Fsync(_)
-                            | Operation::Fsyncdir(_)
-                            | Operation::Release(_)
-                            | Operation::Releasedir(_)
-                            | Operation::Readdir(_)
-                            | Operation::Readdirplus(_)
-                            | Operation::Destroy
-                            | Operation::NotifyReply
-                    )
-            }
-        }
     }
 }
 
@@ -317,71 +239,4 @@ fn handshake<H: Handler>(channel: &Arc<Channel>, handler: &H) -> io::Result<u32>
     };
     reply.pod(&out);
     Ok(max_write)
-}
-
-/// One serving thread: read, answer, until unmounted.
-fn serve<H: Handler>(channel: &Arc<Channel>, shared: &Shared<H>, size: usize) -> io::Result<()> {
-    let mut buf = vec![0u8; size];
-    while !shared.done.load(Ordering::Relaxed) {
-        let n = match channel.receive(&mut buf)? {
-            Received::Request(n) => n,
-            Received::Unmounted => break,
-        };
-        let request = match Request::parse(&buf[..n]) {
-            Ok(r) => r,
-            Err(m) => {
-                tracing::error!(
-                    "a malformed request from the kernel ({}): answered EIO",
-                    m.0
-                );
-                if let Some(h) = abi::InHeader::read_from(&buf[..n]) {
-                    Reply::new(channel.clone(), h.unique).error(libc::EIO);
-                }
-                continue;
-            }
-        };
-        let unique = request.header.unique;
-        let reply = Reply::new(channel.clone(), unique);
-        if !shared.admits(&request) {
-            reply.error(libc::EACCES);
-            continue;
-        }
-        match request.op {
-            Operation::Interrupt(arg) => match shared.in_flight.interrupt(arg.unique) {
-                Delivered::ToRequest => reply.none(),
-                Delivered::Unknown => reply.error(libc::EAGAIN),
-            },
-            Operation::Destroy => {
-                reply.ok();
-                shared.done.store(true, Ordering::Relaxed);
-                shared.destroy();
-                break;
-            }
-            Operation::Init(_) => {
-                tracing::error!("FUSE_INIT after the handshake: answered EIO");
-                reply.error(libc::EIO);
-            }
-            Operation::Forget(_) | Operation::BatchForget(_) | Operation::NotifyReply => {
-                handle_guarded(shared, request, reply)
-            }
-            _ => {
-                let flag = shared.in_flight.start(unique);
-                flu_api::interrupt::serving(&flag, || handle_guarded(shared, request, reply));
-                shared.in_flight.finish(unique);
-            }
-        }
-    }
-    Ok(())
-}
-
-/// A panic while serving costs that request (its unanswered reply answers EIO as it
-/// unwinds), never the serving thread.
-fn handle_guarded<H: Handler>(shared: &Shared<H>, request: Request<'_>, reply: Reply) {
-    let unique = request.header.unique;
-    let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        shared.handler.handle(request, reply)
-    }));
-    if served.is_err() {
-        tracing::error!("internal error while serving request {unique}; answered EIO");
-    }
 }

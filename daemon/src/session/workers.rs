@@ -1,0 +1,291 @@
+//! The serving threads: each reads a request from its own fd on the connection, serves
+//! it and answers, until the filesystem is unmounted.
+//!
+//! There is always a thread reading, so that a FUSE_INTERRUPT reaches a request whose
+//! handler is stuck (and a stuck handler does not stall everything else): a keeper
+//! thread looks every few milliseconds, and when every serving thread has been busy
+//! since its last look, it starts another, up to `MAX_THREADS`. Threads beyond the
+//! configured number retire as soon as they finish a request while another thread is
+//! waiting for the next. A busy mount therefore costs no thread switch per request,
+//! and a blocked one grows only as far as it is blocked.
+
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Once};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use super::abi::{self, Pod};
+use super::channel::{Channel, Received};
+use super::interrupts::{Delivered, InFlight};
+use super::{Access, Handler, Operation, Reply, Request, SessionConfig};
+
+/// The most serving threads a mount may have.
+pub const MAX_THREADS: usize = 64;
+
+/// How often the keeper looks for a mount with no thread reading.
+const KEEPER_PERIOD: Duration = Duration::from_millis(10);
+
+/// Serve `channel` with `handler` until unmounted; then `Handler::destroy`, once.
+pub fn run<H: Handler>(
+    channel: Arc<Channel>,
+    handler: Arc<H>,
+    config: SessionConfig,
+    buffer_size: usize,
+) -> io::Result<()> {
+    let shared = Arc::new(Shared {
+        handler,
+        channel: channel.clone(),
+        in_flight: InFlight::default(),
+        access: config.access,
+        owner: nix::unistd::geteuid().as_raw(),
+        done: AtomicBool::new(false),
+        destroyed: Once::new(),
+        base: config.threads.clamp(1, MAX_THREADS),
+        total: AtomicUsize::new(1),
+        reading: AtomicUsize::new(0),
+        reads: AtomicUsize::new(0),
+        buffer_size,
+        threads: Mutex::new(Vec::new()),
+    });
+    for _ in 1..shared.base {
+        shared.total.fetch_add(1, Ordering::SeqCst);
+        Shared::start_worker(&shared)?;
+    }
+    let keeper = {
+        let shared = shared.clone();
+        std::thread::Builder::new()
+            .name("flu-fuse-keeper".into())
+            .spawn(move || shared.keep_a_reader())?
+    };
+    let result = serve(&channel, &shared, false);
+    shared.done.store(true, Ordering::SeqCst);
+    let _ = keeper.join();
+    loop {
+        let next = shared
+            .threads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop();
+        match next {
+            Some(t) => {
+                let _ = t.join();
+            }
+            None => break,
+        }
+    }
+    shared.destroy();
+    result
+}
+
+/// What the serving threads share.
+struct Shared<H: Handler> {
+    handler: Arc<H>,
+    channel: Arc<Channel>,
+    in_flight: InFlight,
+    access: Access,
+    owner: u32,
+    done: AtomicBool,
+    destroyed: Once,
+    /// Threads kept serving.
+    base: usize,
+    /// Threads serving now.
+    total: AtomicUsize,
+    /// Threads waiting in read.
+    reading: AtomicUsize,
+    /// Requests read so far (the keeper's measure of progress).
+    reads: AtomicUsize,
+    buffer_size: usize,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl<H: Handler> Shared<H> {
+    fn destroy(&self) {
+        self.destroyed.call_once(|| self.handler.destroy());
+    }
+
+    /// Start one more serving thread (already counted in `total`), on a clone of the
+    /// connection's fd when the kernel allows (else on the same fd).
+    fn start_worker(shared: &Arc<Shared<H>>) -> io::Result<()> {
+        let channel = match shared.channel.clone_fd() {
+            Ok(c) => Arc::new(c),
+            Err(e) => {
+                tracing::debug!("FUSE_DEV_IOC_CLONE failed ({e}); threads share one fd");
+                shared.channel.clone()
+            }
+        };
+        let worker = shared.clone();
+        let spawned = std::thread::Builder::new()
+            .name("flu-fuse".into())
+            .spawn(move || {
+                if let Err(e) = serve(&channel, &worker, true) {
+                    tracing::error!("a serving thread stopped: {e}");
+                }
+            });
+        match spawned {
+            Ok(t) => {
+                let mut threads = shared.threads.lock().unwrap_or_else(|p| p.into_inner());
+                // Retired threads need no join.
+                threads.retain(|t| !t.is_finished());
+                threads.push(t);
+                Ok(())
+            }
+            Err(e) => {
+                shared.total.fetch_sub(1, Ordering::SeqCst);
+                Err(e)
+            }
+        }
+    }
+
+    /// The keeper: while nobody has been reading since the last look, start a thread.
+    fn keep_a_reader(self: Arc<Self>) {
+        let mut last_reads = usize::MAX;
+        while !self.done.load(Ordering::SeqCst) {
+            std::thread::sleep(KEEPER_PERIOD);
+            let reads = self.reads.load(Ordering::SeqCst);
+            let stuck = self.reading.load(Ordering::SeqCst) == 0 && reads == last_reads;
+            last_reads = reads;
+            if !stuck {
+                continue;
+            }
+            let total = self.total.load(Ordering::SeqCst);
+            if total >= MAX_THREADS {
+                continue;
+            }
+            self.total.fetch_add(1, Ordering::SeqCst);
+            tracing::debug!("all {total} serving threads are busy: starting another");
+            if let Err(e) = Shared::start_worker(&self) {
+                tracing::warn!("cannot start another serving thread: {e}");
+            }
+        }
+    }
+
+    /// An extra thread leaves once it is not needed: another is waiting for requests.
+    fn may_retire(&self) -> bool {
+        if self.reading.load(Ordering::SeqCst) == 0 {
+            return false;
+        }
+        self.total
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |t| {
+                (t > self.base).then(|| t - 1)
+            })
+            .is_ok()
+    }
+
+    /// Requests of users the mount does not admit (`allow_root`), except those the
+    /// kernel sends on its own behalf.
+    fn admits(&self, request: &Request<'_>) -> bool {
+        let uid = request.header.uid;
+        match self.access {
+            Access::All | Access::Owner => true,
+            Access::RootAndOwner => {
+                uid == self.owner
+                    || uid == 0
+                    || matches!(
+                        request.op,
+                        Operation::Forget(_)
+                            | Operation::BatchForget(_)
+                            | Operation::Interrupt(_)
+                            | Operation::Read(_)
+                            | Operation::Write { .. }
+                            | Operation::Fsync(_)
+                            | Operation::Fsyncdir(_)
+                            | Operation::Release(_)
+                            | Operation::Releasedir(_)
+                            | Operation::Readdir(_)
+                            | Operation::Readdirplus(_)
+                            | Operation::Destroy
+                            | Operation::NotifyReply
+                    )
+            }
+        }
+    }
+}
+
+/// One serving thread: read, answer, until unmounted (or, for an extra thread, until
+/// it is not needed any more).
+fn serve<H: Handler>(channel: &Arc<Channel>, shared: &Shared<H>, extra: bool) -> io::Result<()> {
+    let mut buf = vec![0u8; shared.buffer_size];
+    while !shared.done.load(Ordering::SeqCst) {
+        shared.reading.fetch_add(1, Ordering::SeqCst);
+        let received = channel.receive(&mut buf);
+        shared.reading.fetch_sub(1, Ordering::SeqCst);
+        shared.reads.fetch_add(1, Ordering::SeqCst);
+        let n = match received {
+            Ok(Received::Request(n)) => n,
+            Ok(Received::Unmounted) => break,
+            Err(e) => {
+                if extra {
+                    shared.total.fetch_sub(1, Ordering::SeqCst);
+                }
+                return Err(e);
+            }
+        };
+        dispatch(channel, shared, &buf[..n]);
+        if extra && shared.may_retire() {
+            return Ok(());
+        }
+    }
+    if extra {
+        shared.total.fetch_sub(1, Ordering::SeqCst);
+    }
+    Ok(())
+}
+
+/// Parse and answer one request.
+fn dispatch<H: Handler>(channel: &Arc<Channel>, shared: &Shared<H>, buf: &[u8]) {
+    let request = match Request::parse(buf) {
+        Ok(r) => r,
+        Err(m) => {
+            tracing::error!(
+                "a malformed request from the kernel ({}): answered EIO",
+                m.0
+            );
+            if let Some(h) = abi::InHeader::read_from(buf) {
+                Reply::new(channel.clone(), h.unique).error(libc::EIO);
+            }
+            return;
+        }
+    };
+    let unique = request.header.unique;
+    let reply = Reply::new(channel.clone(), unique);
+    if !shared.admits(&request) {
+        reply.error(libc::EACCES);
+        return;
+    }
+    match request.op {
+        Operation::Interrupt(arg) => match shared.in_flight.interrupt(arg.unique) {
+            Delivered::ToRequest => reply.none(),
+            Delivered::Unknown => reply.error(libc::EAGAIN),
+        },
+        Operation::Destroy => {
+            reply.ok();
+            shared.done.store(true, Ordering::SeqCst);
+            shared.destroy();
+        }
+        Operation::Init(_) => {
+            tracing::error!("FUSE_INIT after the handshake: answered EIO");
+            reply.error(libc::EIO);
+        }
+        Operation::Forget(_) | Operation::BatchForget(_) | Operation::NotifyReply => {
+            handle_guarded(shared, request, reply)
+        }
+        _ => {
+            let flag = shared.in_flight.start(unique);
+            flu_api::interrupt::serving(&flag, || handle_guarded(shared, request, reply));
+            shared.in_flight.finish(unique);
+        }
+    }
+}
+
+/// A panic while serving costs that request (its unanswered reply answers EIO as it
+/// unwinds), never the serving thread.
+fn handle_guarded<H: Handler>(shared: &Shared<H>, request: Request<'_>, reply: Reply) {
+    let unique = request.header.unique;
+    let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        shared.handler.handle(request, reply)
+    }));
+    if served.is_err() {
+        tracing::error!("internal error while serving request {unique}; answered EIO");
+    }
+}
