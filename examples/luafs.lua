@@ -238,6 +238,11 @@ end
 
 local luafs = {}
 
+-- The largest file: the daemon answers EFBIG to writes, truncates and allocations past
+-- it before they reach Lua (a file is one Lua string; the Lua memory limit, 1 GiB by
+-- default, is the practical bound well before this one).
+luafs.max_file_size = TOTAL_BLOCKS * BLOCK
+
 function luafs.getattr(path, fi)
 	return stat_of(node_of(path, fi))
 end

@@ -367,3 +367,107 @@ fn runaway_recursion_gets_eio_and_the_mount_serves_on() {
     assert!(m.daemon_alive());
     m.unmount();
 }
+
+// ---- name and size limits ----------------------------------------------------------
+
+fn os_error(r: std::io::Result<impl Sized>) -> i32 {
+    match r {
+        Ok(_) => 0,
+        Err(e) => errno_of(&e),
+    }
+}
+
+/// Names longer than the filesystem's namemax (statfs, 255 for luafs) are refused with
+/// ENAMETOOLONG before Lua sees them; names up to it work.
+#[test]
+fn names_longer_than_namemax_are_refused() {
+    let Some(m) = mount(&example("luafs.lua")) else {
+        return;
+    };
+    let ok = "n".repeat(255);
+    fs::write(m.path(&ok), b"x").expect("a 255-byte name");
+    for len in [256, 300, 1000, 4000] {
+        let long = "n".repeat(len);
+        assert_eq!(os_error(fs::write(m.path(&long), b"x")), libc::ENAMETOOLONG, "{len}");
+        assert_eq!(os_error(fs::create_dir(m.path(&long))), libc::ENAMETOOLONG, "{len}");
+        assert_eq!(os_error(fs::metadata(m.path(&long))), libc::ENAMETOOLONG, "{len}");
+        assert_eq!(
+            os_error(fs::rename(m.path(&ok), m.path(&long))),
+            libc::ENAMETOOLONG,
+            "{len}"
+        );
+    }
+    let names: Vec<String> = fs::read_dir(m.path(""))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.contains(&ok) && names.iter().all(|n| n.len() <= 255), "{names:?}");
+}
+
+/// luafs declares its largest file: writes and truncates past it answer EFBIG (they
+/// used to fail with EIO deep in Lua); the mount option caps any filesystem the same
+/// way, and a write that straddles the limit writes what fits.
+#[test]
+fn files_past_the_size_limit_are_efbig() {
+    use std::os::unix::fs::FileExt;
+    let Some(m) = mount(&example("luafs.lua")) else {
+        return;
+    };
+    let f = fs::OpenOptions::new()
+        .create(true)
+        .read(true)
+        .write(true)
+        .open(m.path("big"))
+        .unwrap();
+    assert_eq!(os_error(f.write_at(b"x", 1 << 62)), libc::EFBIG);
+    assert_eq!(os_error(f.set_len(1 << 62)), libc::EFBIG);
+    f.write_at(b"fine", 10).expect("a small write");
+    assert_eq!(fs::metadata(m.path("big")).unwrap().len(), 14);
+    assert!(!m.log_text().contains("ERROR"), "{}", m.log_text());
+    drop(f);
+
+    let Some(m) = mount_with(&example("luafs.lua"), MountOptions::new().opt("max_file_size=1k"))
+    else {
+        return;
+    };
+    let f = fs::OpenOptions::new()
+        .create(true)
+        .read(true)
+        .write(true)
+        .open(m.path("small"))
+        .unwrap();
+    assert_eq!(f.write_at(&[7u8; 100], 1000).unwrap(), 24, "what fits below 1 KiB");
+    assert_eq!(os_error(f.write_at(b"x", 1024)), libc::EFBIG);
+    assert_eq!(os_error(f.set_len(1025)), libc::EFBIG);
+    f.set_len(1024).expect("up to the limit");
+}
+
+/// Making a name in a directory that was moved out of the passthrough's root while
+/// held open answers ENOENT, also with negative entries cached (it was EIO: a node id 0
+/// entry, which only a lookup may answer, went back for the mkdir).
+#[test]
+fn making_names_in_a_directory_moved_away_is_enoent() {
+    use std::os::fd::AsRawFd;
+    let backing = TempDir::new("backing");
+    let outside = TempDir::new("outside");
+    fs::create_dir(backing.join("d")).unwrap();
+    let o = MountOptions::new()
+        .arg(backing.path())
+        .opt("negative_timeout=5");
+    let Some(m) = mount_with(&test_script("native_passthrough.lua"), o) else {
+        return;
+    };
+    let dir = fs::File::open(m.path("d")).expect("open the directory");
+    fs::rename(backing.join("d"), outside.join("d")).unwrap();
+    let name = std::ffi::CString::new("x").unwrap();
+    let target = std::ffi::CString::new("t").unwrap();
+    // SAFETY: a live directory fd and NUL-terminated names.
+    let r = unsafe { libc::mkdirat(dir.as_raw_fd(), name.as_ptr(), 0o755) };
+    let e = std::io::Error::last_os_error();
+    assert_eq!((r, e.raw_os_error()), (-1, Some(libc::ENOENT)), "mkdirat: {e}");
+    // SAFETY: as above.
+    let r = unsafe { libc::symlinkat(target.as_ptr(), dir.as_raw_fd(), name.as_ptr()) };
+    let e = std::io::Error::last_os_error();
+    assert_eq!((r, e.raw_os_error()), (-1, Some(libc::ENOENT)), "symlinkat: {e}");
+    assert!(!outside.join("d/x").exists());
+}

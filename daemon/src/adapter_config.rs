@@ -39,6 +39,9 @@ pub struct AdapterConfig {
     pub posix_locks: bool,
     /// Largest write the kernel may send in one request (1 MiB).
     pub max_write: u32,
+    /// Largest file size (`-o max_file_size=`, none): writes, truncates and
+    /// allocations beyond it answer EFBIG before the implementation sees them.
+    pub max_file_size: Option<u64>,
 }
 
 impl Default for AdapterConfig {
@@ -56,6 +59,7 @@ impl Default for AdapterConfig {
             kernel_cache: false,
             posix_locks: false,
             max_write: 1 << 20,
+            max_file_size: None,
         }
     }
 }

@@ -34,6 +34,24 @@ fn seconds(name: &str, value: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("option {name}= takes a number of seconds, got '{value}'"))
 }
 
+/// A size in bytes, with an optional k/M/G/T suffix (powers of 1024).
+fn bytes(name: &str, value: &str) -> Result<u64, String> {
+    let bad = || {
+        format!("option {name}= takes a number of bytes (k/M/G/T suffixes allowed), got '{value}'")
+    };
+    let (digits, shift) = match value.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&value[..i], 10),
+        Some((i, 'm' | 'M')) => (&value[..i], 20),
+        Some((i, 'g' | 'G')) => (&value[..i], 30),
+        Some((i, 't' | 'T')) => (&value[..i], 40),
+        _ => (value, 0),
+    };
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    n.checked_mul(1u64 << shift)
+        .filter(|n| *n > 0)
+        .ok_or_else(bad)
+}
+
 /// A value that can travel in a mount option list as it is.
 fn option_safe(value: &str) -> Result<&str, String> {
     if value.is_empty() || value.chars().any(|c| !c.is_ascii_graphic() || c == '\\') {
@@ -176,6 +194,7 @@ impl MountOptions {
             ("readdirplus", None) => a.readdirplus = true,
             ("noreaddirplus", None) => a.readdirplus = false,
             ("posix_locks", None) => a.posix_locks = true,
+            ("max_file_size", Some(v)) => a.max_file_size = Some(bytes(name, v)?),
             ("max_write", Some(v)) => {
                 a.max_write = v
                     .parse()
@@ -237,6 +256,17 @@ mod tests {
         let o = MountOptions::parse(&["auto_unmount"]).unwrap();
         assert!(o.auto_unmount);
         assert_eq!(o.access, Access::RootAndOwner);
+    }
+
+    #[test]
+    fn sizes_take_suffixes() {
+        let o = MountOptions::parse(&["max_file_size=64M"]).unwrap();
+        assert_eq!(o.adapter.max_file_size, Some(64 << 20));
+        assert_eq!(bytes("x", "1000"), Ok(1000));
+        assert_eq!(bytes("x", "2k"), Ok(2048));
+        assert!(bytes("x", "0").is_err());
+        assert!(bytes("x", "12Q").is_err());
+        assert!(bytes("x", "99999999999T").is_err(), "overflow");
     }
 
     #[test]

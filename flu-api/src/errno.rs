@@ -44,6 +44,7 @@ impl Errno {
     pub const EROFS: Errno = Errno(libc::EROFS);
     pub const ERANGE: Errno = Errno(libc::ERANGE);
     pub const ENAMETOOLONG: Errno = Errno(libc::ENAMETOOLONG);
+    pub const EFBIG: Errno = Errno(libc::EFBIG);
     pub const ENOSYS: Errno = Errno(libc::ENOSYS);
     pub const ENOTEMPTY: Errno = Errno(libc::ENOTEMPTY);
     pub const ELOOP: Errno = Errno(libc::ELOOP);

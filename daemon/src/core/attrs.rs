@@ -17,6 +17,10 @@ impl FsCore {
     pub fn setattr(&self, ctx: &RequestContext, nodeid: u64, req: SetAttr) -> OpResult<Stat> {
         let args = || format!("{req:?}");
         self.on(Op::Setattr, At::Node(nodeid), args, |path| {
+            // Refused before anything changes.
+            if let Some(size) = req.size {
+                self.check_size(size)?;
+            }
             let fh = self.attr_fh(nodeid, req.fh);
             if let Some(mode) = req.mode {
                 self.ops.chmod(ctx, path, mode, fh)?;

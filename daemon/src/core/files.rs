@@ -103,6 +103,12 @@ impl FsCore {
     ) -> OpResult<u32> {
         let args = || format!("fh={fh} offset={offset} size={}", data.len());
         self.on(Op::Write, At::Node(nodeid), args, |path| {
+            // Past the size limit nothing is written; up to it, what fits.
+            let data = match self.max_file_size {
+                Some(max) if offset >= max => return Err(Errno::EFBIG),
+                Some(max) => &data[..data.len().min((max - offset) as usize)],
+                None => data,
+            };
             let n = self.ops.write(ctx, path, self.file_fh(fh)?, offset, data)?;
             // Claiming more than was given is a bug the kernel must not see.
             Ok(n.min(u32::try_from(data.len()).unwrap_or(u32::MAX)))
@@ -193,6 +199,10 @@ impl FsCore {
     ) -> OpResult<()> {
         let args = || format!("fh={fh} mode={mode:#x} offset={offset} length={length}");
         self.on(Op::Fallocate, At::Node(nodeid), args, |path| {
+            // Punching or zeroing inside the file never grows it.
+            if mode & libc::FALLOC_FL_KEEP_SIZE == 0 {
+                self.check_size(offset.saturating_add(length))?;
+            }
             let fh = self.file_fh(fh)?;
             self.ops.fallocate(ctx, path, fh, mode, offset, length)
         })
@@ -225,6 +235,11 @@ impl FsCore {
             format!("fh={fh_in} offset={offset_in} -> fh={fh_out} offset={offset_out} len={len}")
         };
         self.on_two(Op::CopyFileRange, places, args, |path_in, path_out| {
+            let len = match self.max_file_size {
+                Some(max) if offset_out >= max => return Err(Errno::EFBIG),
+                Some(max) => len.min(max - offset_out),
+                None => len,
+            };
             let (fh_in, fh_out) = (self.file_fh(fh_in)?, self.file_fh(fh_out)?);
             let n = self.ops.copy_file_range(
                 ctx, path_in, fh_in, offset_in, path_out, fh_out, offset_out, len, flags,

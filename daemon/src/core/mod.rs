@@ -15,7 +15,7 @@
 use std::ffi::{OsStr, OsString};
 use std::os::fd::RawFd;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use flu_api::{DirEntry, Errno, Fh, HandleTable, Op, OpResult, Operations, RequestContext, Stat};
@@ -33,6 +33,9 @@ mod oplog;
 mod xattrs;
 
 pub use dirs::{DirPlusReply, DirReply, PlusEntry};
+
+/// The longest name when the filesystem does not say (statfs's default).
+const DEFAULT_NAMEMAX: u64 = 255;
 
 /// The inode number a directory entry gets when the daemon does not know it yet
 /// (libfuse's `FUSE_UNKNOWN_INO`).
@@ -177,18 +180,53 @@ pub struct FsCore {
     dirs: HandleTable<OpenDir>,
     /// The implementation answered ENOSYS to create: use mknod + open from now on.
     no_create: AtomicBool,
+    /// The longest name the filesystem takes (statfs's namemax, learned at init):
+    /// longer ones are ENAMETOOLONG before the implementation sees them.
+    namemax: AtomicU64,
+    /// The largest file size, from `-o max_file_size` and the implementation.
+    max_file_size: Option<u64>,
     config: AdapterConfig,
 }
 
 impl FsCore {
     pub fn new(ops: Arc<dyn Operations>, config: AdapterConfig) -> FsCore {
+        let max_file_size = match (config.max_file_size, ops.max_file_size()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         FsCore {
             ops,
             nodes: NodeTable::new(config.use_ino),
             files: HandleTable::default(),
             dirs: HandleTable::default(),
             no_create: AtomicBool::new(false),
+            namemax: AtomicU64::new(DEFAULT_NAMEMAX),
+            max_file_size,
             config,
+        }
+    }
+
+    /// Learn the filesystem's limits once, at mount: the longest name is statfs's
+    /// namemax of the root (255 when statfs has nothing better to say).
+    pub fn learn_limits(&self, ctx: &RequestContext) {
+        let namemax = match self.ops.statfs(ctx, Path::new("/")) {
+            Ok(st) if st.namemax > 0 => st.namemax,
+            Ok(_) => DEFAULT_NAMEMAX,
+            Err(e) => {
+                tracing::debug!(
+                    "statfs of / at mount failed ({e:?}): names up to {DEFAULT_NAMEMAX} bytes"
+                );
+                DEFAULT_NAMEMAX
+            }
+        };
+        self.namemax.store(namemax, Ordering::Relaxed);
+    }
+
+    /// EFBIG when a file would grow to `end` bytes or more past the size limit.
+    fn check_size(&self, end: u64) -> OpResult<()> {
+        match self.max_file_size {
+            Some(max) if end > max => Err(Errno::EFBIG),
+            _ => Ok(()),
         }
     }
 
@@ -212,13 +250,13 @@ impl FsCore {
 
     fn resolve<'a>(&self, at: At<'a>) -> Resolved<'a> {
         let path = match at {
-            At::Node(id) => self.nodes.path_of(id),
-            At::Child(parent, name) => self.nodes.child_path(parent, name),
+            At::Node(id) => self.nodes.path_of(id).ok_or(Errno::ENOENT),
+            At::Child(_, name) if name.len() as u64 > self.namemax.load(Ordering::Relaxed) => {
+                Err(Errno::ENAMETOOLONG)
+            }
+            At::Child(parent, name) => self.nodes.child_path(parent, name).ok_or(Errno::ENOENT),
         };
-        Resolved {
-            at,
-            path: path.ok_or(Errno::ENOENT),
-        }
+        Resolved { at, path }
     }
 
     /// Run operation `op` on `at`: the closure gets its path; the operation is logged

@@ -100,6 +100,7 @@ impl FuseAdapter {
         self.core.config()
     }
 
+    /// The answer to a request that makes a name (mknod, mkdir, symlink, link).
     fn entry(&self, reply: Reply, res: Result<Entry, Errno>) {
         let c = self.config();
         match res {
@@ -109,11 +110,20 @@ impl FuseAdapter {
                 c.entry_timeout,
                 c.attr_timeout,
             )),
-            // A cacheable "no such name": node id 0 with the negative timeout.
+            Err(e) => reply.error(e.code()),
+        }
+    }
+
+    /// The answer to a lookup: also a cacheable "no such name" (node id 0 with the
+    /// negative timeout) when asked for. Only a lookup may answer that: the kernel turns
+    /// a node id 0 in a mkdir or symlink answer into EIO.
+    fn lookup_entry(&self, reply: Reply, res: Result<Entry, Errno>) {
+        let c = self.config();
+        match res {
             Err(Errno::ENOENT) if !c.negative_timeout.is_zero() => {
                 reply.pod(&negative_entry(c.negative_timeout))
             }
-            Err(e) => reply.error(e.code()),
+            res => self.entry(reply, res),
         }
     }
 
@@ -204,6 +214,7 @@ impl Handler for FuseAdapter {
             .ops()
             .init(&conn)
             .map_err(|e| io::Error::from_raw_os_error(e.code()))?;
+        self.core.learn_limits(&RequestContext::default());
         Ok(InitAnswer {
             flags: want,
             max_write: c.max_write,
@@ -226,7 +237,7 @@ impl Handler for FuseAdapter {
         let (c, ino) = (&self.core, h.nodeid);
         let cx = ctx(&h, 0);
         match request.op {
-            Operation::Lookup { name } => self.entry(reply, c.lookup(&cx, ino, name)),
+            Operation::Lookup { name } => self.lookup_entry(reply, c.lookup(&cx, ino, name)),
             Operation::Forget(arg) => {
                 c.forget(ino, arg.nlookup);
                 reply.none();

@@ -54,6 +54,8 @@ pub struct LuaFilesystem {
     routes: Vec<Route>,
     /// Serves the routes the script has no handler for: the traits' libfuse defaults.
     unimplemented: Arc<dyn Operations>,
+    /// The table's `max_file_size` field, if it has one.
+    pub(super) max_file_size: Option<u64>,
     pub(super) handles: HandleTable<Slot>,
     pub(super) defaults: StatDefaults,
     watchdog: Watchdog,
@@ -128,6 +130,15 @@ impl LuaFilesystem {
             };
             routes.push(route);
         }
+        let max_file_size = match fs.get::<Value>("max_file_size")? {
+            Value::Integer(n) if n > 0 => Some(n as u64),
+            Value::Number(n) if n >= 1.0 => Some(n.min(u64::MAX as f64) as u64),
+            Value::Nil => None,
+            other => return Err(mlua::Error::runtime(format!(
+                "the filesystem table's max_file_size must be a positive number of bytes, got {}",
+                other.type_name()
+            ))),
+        };
         let watchdog = Watchdog::install(&lua, handler_timeout)?;
         let original_exit = guard_os_exit(&lua)?;
         Ok(LuaFilesystem {
@@ -135,6 +146,7 @@ impl LuaFilesystem {
             call_lock: LuaLock::default(),
             routes,
             unimplemented: Arc::new(Unimplemented),
+            max_file_size,
             handles: HandleTable::default(),
             defaults,
             watchdog,

@@ -23,4 +23,10 @@ pub trait Lifecycle: Send + Sync {
     fn stable_inode_numbers(&self) -> bool {
         false
     }
+
+    /// The largest file the filesystem can hold, if it has a limit: the daemon answers
+    /// EFBIG to writes, truncates and allocations beyond it before the backend sees them.
+    fn max_file_size(&self) -> Option<u64> {
+        None
+    }
 }

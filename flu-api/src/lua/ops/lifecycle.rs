@@ -48,6 +48,10 @@ impl Lifecycle for LuaFilesystem {
         }
     }
 
+    fn max_file_size(&self) -> Option<u64> {
+        self.max_file_size
+    }
+
     /// Inode numbers are real when the backend's own getattr reports them.
     fn stable_inode_numbers(&self) -> bool {
         match self.route(Op::Getattr) {
