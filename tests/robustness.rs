@@ -415,6 +415,7 @@ fn files_past_the_size_limit_are_efbig() {
     };
     let f = fs::OpenOptions::new()
         .create(true)
+        .truncate(true)
         .read(true)
         .write(true)
         .open(m.path("big"))
@@ -432,6 +433,7 @@ fn files_past_the_size_limit_are_efbig() {
     };
     let f = fs::OpenOptions::new()
         .create(true)
+        .truncate(true)
         .read(true)
         .write(true)
         .open(m.path("small"))
