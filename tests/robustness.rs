@@ -388,9 +388,21 @@ fn names_longer_than_namemax_are_refused() {
     fs::write(m.path(&ok), b"x").expect("a 255-byte name");
     for len in [256, 300, 1000, 4000] {
         let long = "n".repeat(len);
-        assert_eq!(os_error(fs::write(m.path(&long), b"x")), libc::ENAMETOOLONG, "{len}");
-        assert_eq!(os_error(fs::create_dir(m.path(&long))), libc::ENAMETOOLONG, "{len}");
-        assert_eq!(os_error(fs::metadata(m.path(&long))), libc::ENAMETOOLONG, "{len}");
+        assert_eq!(
+            os_error(fs::write(m.path(&long), b"x")),
+            libc::ENAMETOOLONG,
+            "{len}"
+        );
+        assert_eq!(
+            os_error(fs::create_dir(m.path(&long))),
+            libc::ENAMETOOLONG,
+            "{len}"
+        );
+        assert_eq!(
+            os_error(fs::metadata(m.path(&long))),
+            libc::ENAMETOOLONG,
+            "{len}"
+        );
         assert_eq!(
             os_error(fs::rename(m.path(&ok), m.path(&long))),
             libc::ENAMETOOLONG,
@@ -401,7 +413,10 @@ fn names_longer_than_namemax_are_refused() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert!(names.contains(&ok) && names.iter().all(|n| n.len() <= 255), "{names:?}");
+    assert!(
+        names.contains(&ok) && names.iter().all(|n| n.len() <= 255),
+        "{names:?}"
+    );
 }
 
 /// luafs declares its largest file: writes and truncates past it answer EFBIG (they
@@ -427,8 +442,10 @@ fn files_past_the_size_limit_are_efbig() {
     assert!(!m.log_text().contains("ERROR"), "{}", m.log_text());
     drop(f);
 
-    let Some(m) = mount_with(&example("luafs.lua"), MountOptions::new().opt("max_file_size=1k"))
-    else {
+    let Some(m) = mount_with(
+        &example("luafs.lua"),
+        MountOptions::new().opt("max_file_size=1k"),
+    ) else {
         return;
     };
     let f = fs::OpenOptions::new()
@@ -438,7 +455,11 @@ fn files_past_the_size_limit_are_efbig() {
         .write(true)
         .open(m.path("small"))
         .unwrap();
-    assert_eq!(f.write_at(&[7u8; 100], 1000).unwrap(), 24, "what fits below 1 KiB");
+    assert_eq!(
+        f.write_at(&[7u8; 100], 1000).unwrap(),
+        24,
+        "what fits below 1 KiB"
+    );
     assert_eq!(os_error(f.write_at(b"x", 1024)), libc::EFBIG);
     assert_eq!(os_error(f.set_len(1025)), libc::EFBIG);
     f.set_len(1024).expect("up to the limit");
@@ -466,10 +487,130 @@ fn making_names_in_a_directory_moved_away_is_enoent() {
     // SAFETY: a live directory fd and NUL-terminated names.
     let r = unsafe { libc::mkdirat(dir.as_raw_fd(), name.as_ptr(), 0o755) };
     let e = std::io::Error::last_os_error();
-    assert_eq!((r, e.raw_os_error()), (-1, Some(libc::ENOENT)), "mkdirat: {e}");
+    assert_eq!(
+        (r, e.raw_os_error()),
+        (-1, Some(libc::ENOENT)),
+        "mkdirat: {e}"
+    );
     // SAFETY: as above.
     let r = unsafe { libc::symlinkat(target.as_ptr(), dir.as_raw_fd(), name.as_ptr()) };
     let e = std::io::Error::last_os_error();
-    assert_eq!((r, e.raw_os_error()), (-1, Some(libc::ENOENT)), "symlinkat: {e}");
+    assert_eq!(
+        (r, e.raw_os_error()),
+        (-1, Some(libc::ENOENT)),
+        "symlinkat: {e}"
+    );
     assert!(!outside.join("d/x").exists());
+}
+
+// ---- self-mounts and stuck unmounts ----------------------------------------------------
+
+/// A passthrough whose root holds the mountpoint would serve its own mount (every
+/// request under the mountpoint waits on another of its own): refused, with a message,
+/// before anything is mounted.
+#[test]
+fn a_passthrough_root_holding_the_mountpoint_is_refused() {
+    let backing = TempDir::new("selfroot");
+    let mnt = backing.join("m");
+    fs::create_dir(&mnt).unwrap();
+    let run = run_cmd(
+        Command::new(flu_bin())
+            .arg("mount")
+            .arg(test_script("native_passthrough.lua"))
+            .arg(&mnt)
+            .arg("--")
+            .arg(backing.path()),
+        COMMAND_TIMEOUT,
+    );
+    assert!(!run.ok(), "mounted: {}", run.stderr);
+    assert!(
+        run.stderr.contains("contains the mountpoint"),
+        "message: {}",
+        run.stderr
+    );
+    assert!(!is_fuse_mounted(&mnt), "something stayed mounted");
+}
+
+/// The mount bind-mounted back under the passthrough's root: a path through it would
+/// lead into the mount itself, and is refused (ELOOP) instead of recursing.
+#[test]
+fn a_path_back_into_the_mount_is_refused() {
+    if !is_root() {
+        eprintln!("SKIPPED: bind mounts need root");
+        return;
+    }
+    let backing = TempDir::new("loopback");
+    fs::create_dir(backing.join("inside")).unwrap();
+    fs::write(backing.join("file"), b"data").unwrap();
+    let o = MountOptions::new().arg(backing.path());
+    let Some(m) = mount_with(&test_script("native_passthrough.lua"), o) else {
+        return;
+    };
+    struct Bind(std::path::PathBuf);
+    impl Drop for Bind {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+        }
+    }
+    let inside = backing.join("inside");
+    let bound = run_cmd(
+        Command::new("mount").arg("--bind").arg(&m.dir).arg(&inside),
+        COMMAND_TIMEOUT,
+    );
+    assert!(bound.ok(), "mount --bind: {}", bound.stderr);
+    let _bind = Bind(inside.clone());
+    let start = std::time::Instant::now();
+    let deep = m.path("inside/inside/file");
+    let e = fs::metadata(&deep).expect_err("a path through the mount itself");
+    assert_eq!(errno_of(&e), libc::ELOOP, "{e}");
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+    // The mount itself still serves.
+    assert_eq!(fs::read(m.path("file")).unwrap(), b"data");
+}
+
+/// A mount kept busy (a process sits in it) while its only handler never returns:
+/// SIGTERM cannot unmount it, detaches it lazily, then aborts the connection, and the
+/// daemon exits instead of staying forever.
+#[test]
+fn a_stuck_unmount_still_ends() {
+    if !is_root() {
+        eprintln!("SKIPPED: aborting a connection through fusectl needs root");
+        return;
+    }
+    let o = MountOptions::new().flag("--handler-timeout").flag("0");
+    let Some(m) = mount_with(&test_script("stuck.lua"), o) else {
+        return;
+    };
+    let pid = m.pid.expect("pid");
+    let mut holder = Command::new("sh")
+        .arg("-c")
+        .arg("sleep 60")
+        .current_dir(&m.dir)
+        .spawn()
+        .expect("a process inside the mount");
+    let mut spinner = Command::new("stat")
+        .arg(m.path("spin"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("a caller of the stuck handler");
+    std::thread::sleep(Duration::from_millis(300));
+    // SAFETY: kill(2) on the daemon we started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let ended = wait_until(Duration::from_secs(30), || !pid_alive(pid));
+    let _ = holder.kill();
+    let _ = holder.wait();
+    let _ = spinner.kill();
+    let _ = wait_child(&mut spinner, Duration::from_secs(10));
+    assert!(ended, "the daemon is still running:\n{}", m.log_text());
+    assert!(!is_fuse_mounted(&m.dir), "still mounted");
+    assert!(
+        m.log_text().contains("aborting its FUSE connection"),
+        "{}",
+        m.log_text()
+    );
 }

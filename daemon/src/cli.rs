@@ -62,7 +62,8 @@ pub struct MountArgs {
     #[arg(long = "threads", value_name = "N")]
     pub threads: Option<usize>,
     /// Interrupt a handler that runs Lua code longer than SECS seconds (the caller gets
-    /// EIO); 0 never interrupts. Default 60.
+    /// EIO); 0 never interrupts. Default 30. A caller interrupted by a signal gets EINTR
+    /// at once, whatever the timeout.
     #[arg(long = "handler-timeout", value_name = "SECS")]
     pub handler_timeout: Option<f64>,
     /// Write the daemon's process id to FILE once mounted (checked before mounting:

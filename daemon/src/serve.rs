@@ -4,6 +4,7 @@
 //! that would end the process into a clean unmount (see `signals`).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use flu_api::log_escape::Escaped;
@@ -58,6 +59,50 @@ fn describe_mount_error(mountpoint: &Path, e: &std::io::Error) -> String {
     }
 }
 
+/// A passthrough whose root holds the mountpoint would serve its own mount: every
+/// request for the mountpoint's subtree waits on another request of its own.
+fn refuse_self_mount(ops: &dyn Operations, mountpoint: &Path) -> Result<(), String> {
+    let mountpoint = std::fs::canonicalize(mountpoint).unwrap_or_else(|_| mountpoint.to_path_buf());
+    for root in ops.roots() {
+        if mountpoint.starts_with(&root) {
+            return Err(format!(
+                "the passthrough root {} contains the mountpoint {}: the filesystem would serve its own mount; mount it outside {}",
+                Escaped(&root),
+                Escaped(&mountpoint),
+                Escaped(&root)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// After a lazy unmount the serving threads should end once the kernel lets go; if they
+/// do not (stuck in requests that wait on the mount itself), abort the connection, and
+/// if even that does not end them, exit: a stuck daemon must not stay.
+fn end_stuck_session(unmounter: &crate::session::Unmounter, finished: &AtomicBool, shown: &str) {
+    let wait = |secs: u64| {
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        while std::time::Instant::now() < end {
+            if finished.load(Ordering::SeqCst) {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        false
+    };
+    if wait(5) {
+        return;
+    }
+    tracing::warn!("{shown} is still busy after a lazy unmount: aborting its FUSE connection");
+    if let Err(e) = unmounter.abort_connection_anyhow() {
+        tracing::error!("cannot abort the FUSE connection of {shown}: {e}");
+    }
+    if !wait(5) {
+        tracing::error!("the daemon of {shown} is stuck: exiting");
+        std::process::exit(1);
+    }
+}
+
 /// Mount `ops` and serve it until unmounted.
 ///
 /// Without `foreground`, the calling process forks: the parent waits until the child
@@ -65,6 +110,7 @@ fn describe_mount_error(mountpoint: &Path, e: &std::io::Error) -> String {
 /// the filesystem has been unmounted.
 pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(), String> {
     let shown = Escaped(&req.mountpoint);
+    refuse_self_mount(ops.as_ref(), &req.mountpoint)?;
     // Decided before detaching, so that a log that cannot be kept fails the mount and
     // the path of the one that will be kept can be printed.
     let detached_log = match (&req.log_file, req.foreground) {
@@ -105,6 +151,7 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
     adapter_config.posix_locks |= ops.served_by(Op::Lock) == ServedBy::Lua;
     // Real inode numbers (a passthrough's) are shown as such, and hard links share a node.
     adapter_config.use_ino |= ops.stable_inode_numbers();
+    let backend = ops.clone();
     let adapter = FuseAdapter::new(ops, adapter_config);
     let fail = |reporter: &mut ReadyReporter, msg: String| -> Result<(), String> {
         if !req.foreground {
@@ -147,8 +194,18 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
     tracing::info!("mounted on {shown} (pid {})", std::process::id());
     reporter.ready();
 
+    // From now on no path may lead a backend back into this mount.
+    match session.unmounter().device() {
+        Ok(dev) => backend.mounted(dev),
+        Err(e) => tracing::warn!(
+            "cannot find the device of {shown} ({e}): no check against serving itself"
+        ),
+    }
+
     let unmounter = session.unmounter();
     let mountpoint = req.mountpoint.clone();
+    let finished = Arc::new(AtomicBool::new(false));
+    let session_finished = finished.clone();
     std::thread::Builder::new()
         .name("flu-signals".into())
         .spawn(move || {
@@ -159,6 +216,7 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
                     if let Err(e) = unmounter.unmount() {
                         tracing::warn!("unmount failed ({e}); detaching {shown} lazily");
                         let _ = unmounter.unmount_lazy();
+                        end_stuck_session(&unmounter, &session_finished, &shown.to_string());
                     }
                 }
                 Err(e) => tracing::error!(
@@ -169,6 +227,7 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
         .map_err(|e| format!("cannot start the signal thread: {e}"))?;
 
     let result = session.run();
+    finished.store(true, Ordering::SeqCst);
     if let Some(pid_file) = &req.pid_file {
         let _ = std::fs::remove_file(pid_file);
     }

@@ -620,8 +620,36 @@ impl Unmounter {
         self.abort_in(Path::new(FUSECTL))
     }
 
-    /// [`Unmounter::abort_connection`] with fusectl mounted at `fusectl`.
-    fn abort_in(&self, fusectl: &Path) -> io::Result<()> {
+    /// [`Unmounter::abort_connection`], mounting fusectl first when it is missing and
+    /// we may (root): a stuck connection must be abortable on any machine.
+    pub fn abort_connection_anyhow(&self) -> io::Result<()> {
+        match self.abort_connection() {
+            Err(e)
+                if e.raw_os_error() == Some(libc::ENOENT) && nix::unistd::geteuid().is_root() =>
+            {
+                nix::mount::mount(
+                    Some("fusectl"),
+                    FUSECTL,
+                    Some("fusectl"),
+                    MsFlags::empty(),
+                    None::<&str>,
+                )
+                .map_err(errno)?;
+                self.abort_connection()
+            }
+            r => r,
+        }
+    }
+
+    /// The device number of the FUSE mount at our mountpoint (what `st_dev` of any file
+    /// in it is), from /proc/self/mountinfo: reading it sends no request to the mount.
+    pub fn device(&self) -> io::Result<u64> {
+        let entry = self.fuse_entry()?;
+        Ok(libc::makedev(entry.major, entry.minor))
+    }
+
+    /// The FUSE mount on top of our mountpoint.
+    fn fuse_entry(&self) -> io::Result<MountInfo> {
         let text = std::fs::read_to_string("/proc/self/mountinfo")?;
         // The last entry for a path is the mount on top.
         let entry = parse_mountinfo(&text)
@@ -632,6 +660,12 @@ impl Unmounter {
             tracing::warn!(target: "flu::mount", "{} is a {} mount, not FUSE", self.mountpoint.display(), entry.fstype);
             return Err(errno(Errno::EINVAL));
         }
+        Ok(entry)
+    }
+
+    /// [`Unmounter::abort_connection`] with fusectl mounted at `fusectl`.
+    fn abort_in(&self, fusectl: &Path) -> io::Result<()> {
+        let entry = self.fuse_entry()?;
         let abort = fusectl.join(entry.minor.to_string()).join("abort");
         let mut f = std::fs::OpenOptions::new().write(true).open(&abort)?;
         f.write_all(b"1")
@@ -641,6 +675,7 @@ impl Unmounter {
 /// One line of /proc/self/mountinfo (the parts we use).
 #[derive(Debug)]
 struct MountInfo {
+    major: u32,
     minor: u32,
     mount_point: PathBuf,
     /// Per-mount options (ro, nosuid, …).
@@ -684,8 +719,9 @@ fn parse_mountinfo(text: &str) -> impl Iterator<Item = MountInfo> + '_ {
         let (left, right) = line.split_once(" - ")?;
         let l: Vec<&str> = left.split(' ').collect();
         let r: Vec<&str> = right.split(' ').collect();
-        let (_, minor) = l.get(2)?.split_once(':')?;
+        let (major, minor) = l.get(2)?.split_once(':')?;
         Some(MountInfo {
+            major: major.parse().ok()?,
             minor: minor.parse().ok()?,
             mount_point: PathBuf::from(unescape(l.get(4)?)),
             options: l.get(5)?.to_string(),

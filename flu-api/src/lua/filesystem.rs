@@ -56,6 +56,9 @@ pub struct LuaFilesystem {
     unimplemented: Arc<dyn Operations>,
     /// The table's `max_file_size` field, if it has one.
     pub(super) max_file_size: Option<u64>,
+    /// Every native backend the script made (`flu.passthrough`), routed or not: the
+    /// ones its handlers reach through `base.*` count too.
+    pub(super) backends: Vec<Arc<dyn Operations>>,
     pub(super) handles: HandleTable<Slot>,
     pub(super) defaults: StatDefaults,
     watchdog: Watchdog,
@@ -98,7 +101,10 @@ impl Drop for LuaGuard<'_> {
 }
 
 /// How long one handler call may run Lua code before it is interrupted, by default.
-pub const DEFAULT_HANDLER_TIMEOUT: Duration = Duration::from_secs(60);
+/// A caller that gives up (a signal) no longer waits for it: FUSE_INTERRUPT stops the
+/// handler at once. The timeout is for loops nobody interrupts, and every Lua handler
+/// waits behind one: 30 s of Lua CPU time is far beyond any honest request.
+pub const DEFAULT_HANDLER_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl LuaFilesystem {
     /// Route every operation of the filesystem table `fs` (handlers may be inherited
@@ -134,10 +140,12 @@ impl LuaFilesystem {
             Value::Integer(n) if n > 0 => Some(n as u64),
             Value::Number(n) if n >= 1.0 => Some(n.min(u64::MAX as f64) as u64),
             Value::Nil => None,
-            other => return Err(mlua::Error::runtime(format!(
+            other => {
+                return Err(mlua::Error::runtime(format!(
                 "the filesystem table's max_file_size must be a positive number of bytes, got {}",
                 other.type_name()
-            ))),
+            )))
+            }
         };
         let watchdog = Watchdog::install(&lua, handler_timeout)?;
         let original_exit = guard_os_exit(&lua)?;
@@ -147,6 +155,7 @@ impl LuaFilesystem {
             routes,
             unimplemented: Arc::new(Unimplemented),
             max_file_size,
+            backends: natives.backends(),
             handles: HandleTable::default(),
             defaults,
             watchdog,

@@ -24,6 +24,17 @@ pub trait Lifecycle: Send + Sync {
         false
     }
 
+    /// The real directories the filesystem serves from (a passthrough's root): the
+    /// daemon refuses to mount inside one, where the filesystem would serve itself.
+    fn roots(&self) -> Vec<std::path::PathBuf> {
+        Vec::new()
+    }
+
+    /// The filesystem is mounted; `dev` is the mount's device number (`st_dev` of
+    /// anything in it). A backend over real directories refuses to resolve a path
+    /// into it: it would wait on its own requests.
+    fn mounted(&self, dev: u64) {}
+
     /// The largest file the filesystem can hold, if it has a limit: the daemon answers
     /// EFBIG to writes, truncates and allocations beyond it before the backend sees them.
     fn max_file_size(&self) -> Option<u64> {

@@ -43,8 +43,8 @@ mod xattr;
 mod tests;
 
 use std::os::fd::OwnedFd;
-use std::path::Path;
-use std::sync::atomic::AtomicBool;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::errno::Errno;
@@ -82,6 +82,10 @@ impl Default for PassthroughOptions {
 pub struct Passthrough {
     /// `O_PATH | O_DIRECTORY` fd of the root: every path is resolved beneath it.
     root: OwnedFd,
+    /// The root as given, made absolute (for the daemon's mountpoint check).
+    root_path: PathBuf,
+    /// The device of flu's own mount once mounted (0 before): no path may lead into it.
+    own_dev: AtomicU64,
     options: PassthroughOptions,
     handles: HandleTable<Handle>,
     identity: Identity,
@@ -93,9 +97,12 @@ pub struct Passthrough {
 impl Passthrough {
     /// Mirror `root` (symlinks in `root` itself are followed once, here).
     pub fn new(root: &Path, options: PassthroughOptions) -> Result<Passthrough, Errno> {
+        let root_path = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
         let root = sys::open_root(root)?;
         Ok(Passthrough {
             root,
+            root_path,
+            own_dev: AtomicU64::new(0),
             options,
             handles: HandleTable::default(),
             identity: Identity::new(options.create_as_caller),
@@ -140,5 +147,13 @@ impl Lifecycle for Passthrough {
     /// Unmounting: close every handle the kernel did not release.
     fn destroy(&self) {
         self.handles.clear();
+    }
+
+    fn roots(&self) -> Vec<PathBuf> {
+        vec![self.root_path.clone()]
+    }
+
+    fn mounted(&self, dev: u64) {
+        self.own_dev.store(dev, Ordering::Relaxed);
     }
 }

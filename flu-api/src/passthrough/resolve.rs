@@ -90,6 +90,7 @@ impl Passthrough {
         };
         let name = cstring(last)?;
         let dir = self.open_dir_chain(parents)?;
+        self.refuse_own_mount(&dir)?;
         Ok(Resolved { dir, name })
     }
 
@@ -98,6 +99,20 @@ impl Passthrough {
     pub(super) fn open_final(&self, path: &Path, extra: libc::c_int) -> Result<OwnedFd, Errno> {
         let r = self.resolve(path)?;
         openat(r.fd(), r.name(), libc::O_PATH | libc::O_NOFOLLOW | extra, 0)
+    }
+
+    /// ELOOP when a directory reached lies in flu's own mount (a bind mount of it under
+    /// the root, say): serving a request through it would wait on the request itself.
+    fn refuse_own_mount(&self, dir: &DirFd<'_>) -> Result<(), Errno> {
+        let own = self.own_dev.load(Ordering::Relaxed);
+        if own == 0 || matches!(dir, DirFd::Root(_)) {
+            return Ok(());
+        }
+        if super::sys::fstat(dir.as_raw_fd())?.st_dev == own {
+            tracing::warn!("a path leads back into flu's own mount: refused (ELOOP)");
+            return Err(Errno(libc::ELOOP));
+        }
+        Ok(())
     }
 
     pub(super) fn root_fd(&self) -> BorrowedFd<'_> {

@@ -52,6 +52,16 @@ impl Lifecycle for LuaFilesystem {
         self.max_file_size
     }
 
+    fn roots(&self) -> Vec<std::path::PathBuf> {
+        self.backends.iter().flat_map(|b| b.roots()).collect()
+    }
+
+    fn mounted(&self, dev: u64) {
+        for b in &self.backends {
+            b.mounted(dev);
+        }
+    }
+
     /// Inode numbers are real when the backend's own getattr reports them.
     fn stable_inode_numbers(&self) -> bool {
         match self.route(Op::Getattr) {

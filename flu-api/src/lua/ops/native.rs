@@ -33,6 +33,18 @@ impl NativeRegistry {
         map.insert(f.to_pointer() as usize, (op, backend));
     }
 
+    /// Every backend whose functions were made in this Lua state, once each.
+    pub fn backends(&self) -> Vec<Arc<dyn Operations>> {
+        let map = self.functions.lock().unwrap_or_else(|p| p.into_inner());
+        let mut all: Vec<Arc<dyn Operations>> = Vec::new();
+        for (_, b) in map.values() {
+            if !all.iter().any(|a| Arc::ptr_eq(a, b)) {
+                all.push(b.clone());
+            }
+        }
+        all
+    }
+
     /// The backend when `f` is its own function for handler `op`.
     pub fn lookup(&self, f: &Function, op: Op) -> Option<Arc<dyn Operations>> {
         let map = self.functions.lock().unwrap_or_else(|p| p.into_inner());
