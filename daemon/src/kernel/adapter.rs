@@ -15,10 +15,8 @@ use super::io_modes::{IoDecision, IoModes};
 use super::replies::{DirListing, DirPlusListing};
 use crate::adapter_config::AdapterConfig;
 use crate::core::{Entry, FsCore, OpenReply, SetAttr, XattrReply};
-use crate::session::abi::{self, fattr, fopen, init_flags};
-use crate::session::{
-    BackingId, DirBuffer, Handler, InitAnswer, KernelOffer, Operation, Reply, Request,
-};
+use crate::session::abi::{self, fattr, fopen, init_flags, opcode};
+use crate::session::{BackingId, DirBuffer, Handler, InitAnswer, KernelOffer, Reply, Request};
 
 /// The filesystem the session serves.
 pub struct FuseAdapter {
@@ -236,76 +234,130 @@ impl Handler for FuseAdapter {
         let h = request.header;
         let (c, ino) = (&self.core, h.nodeid);
         let cx = ctx(&h, 0);
-        match request.op {
-            Operation::Lookup { name } => self.lookup_entry(reply, c.lookup(&cx, ino, name)),
-            Operation::Forget(arg) => {
+        let mut a = request.args();
+        // The arguments of each request are read here; one too short for them answers
+        // EIO (the reply is still unanswered when that happens).
+        macro_rules! arg {
+            ($read:expr) => {
+                match $read {
+                    Ok(v) => v,
+                    Err(m) => {
+                        tracing::error!("request {} (opcode {}): {}", h.unique, h.opcode, m.0);
+                        return reply.error(libc::EIO);
+                    }
+                }
+            };
+        }
+        match h.opcode {
+            opcode::LOOKUP => {
+                let name = arg!(a.name());
+                self.lookup_entry(reply, c.lookup(&cx, ino, name))
+            }
+            opcode::FORGET => {
+                let arg: abi::ForgetIn = arg!(a.fixed());
                 c.forget(ino, arg.nlookup);
                 reply.none();
             }
-            Operation::BatchForget(all) => {
-                for one in all {
+            opcode::BATCH_FORGET => {
+                let head: abi::BatchForgetIn = arg!(a.fixed());
+                for _ in 0..head.count {
+                    let one: abi::ForgetOne = match a.fixed() {
+                        Ok(one) => one,
+                        Err(_) => break,
+                    };
                     c.forget(one.nodeid, one.nlookup);
                 }
                 reply.none();
             }
-            Operation::Getattr(arg) => {
+            opcode::GETATTR => {
+                let arg: abi::GetattrIn = arg!(a.fixed());
                 let fh = (arg.getattr_flags & abi::GETATTR_FH != 0).then_some(arg.fh);
                 self.attr(reply, ino, c.getattr(&cx, ino, fh));
             }
-            Operation::Setattr(a) => {
-                let v = a.valid;
+            opcode::SETATTR => {
+                let s: abi::SetattrIn = arg!(a.fixed());
+                let v = s.valid;
                 let set = SetAttr {
-                    mode: (v & fattr::MODE != 0).then_some(a.mode),
-                    uid: (v & fattr::UID != 0).then_some(a.uid),
-                    gid: (v & fattr::GID != 0).then_some(a.gid),
-                    size: (v & fattr::SIZE != 0).then_some(a.size),
-                    atime: time_set(v, fattr::ATIME, fattr::ATIME_NOW, a.atime, a.atimensec),
-                    mtime: time_set(v, fattr::MTIME, fattr::MTIME_NOW, a.mtime, a.mtimensec),
-                    fh: (v & fattr::FH != 0).then_some(a.fh),
+                    mode: (v & fattr::MODE != 0).then_some(s.mode),
+                    uid: (v & fattr::UID != 0).then_some(s.uid),
+                    gid: (v & fattr::GID != 0).then_some(s.gid),
+                    size: (v & fattr::SIZE != 0).then_some(s.size),
+                    atime: time_set(v, fattr::ATIME, fattr::ATIME_NOW, s.atime, s.atimensec),
+                    mtime: time_set(v, fattr::MTIME, fattr::MTIME_NOW, s.mtime, s.mtimensec),
+                    fh: (v & fattr::FH != 0).then_some(s.fh),
                 };
                 self.attr(reply, ino, c.setattr(&cx, ino, set));
             }
-            Operation::Readlink => bytes(reply, c.readlink(&cx, ino)),
-            Operation::Mknod { arg, name } => {
+            opcode::READLINK => bytes(reply, c.readlink(&cx, ino)),
+            opcode::MKNOD => {
+                let arg: abi::MknodIn = arg!(a.fixed());
+                let name = arg!(a.name());
                 let cx = ctx(&h, arg.umask);
                 let res = c.mknod(&cx, ino, name, arg.mode, u64::from(arg.rdev));
                 self.entry(reply, res);
             }
-            Operation::Mkdir { arg, name } => {
+            opcode::MKDIR => {
+                let arg: abi::MkdirIn = arg!(a.fixed());
+                let name = arg!(a.name());
                 let cx = ctx(&h, arg.umask);
                 self.entry(reply, c.mkdir(&cx, ino, name, arg.mode));
             }
-            Operation::Unlink { name } => empty(reply, c.unlink(&cx, ino, name)),
-            Operation::Rmdir { name } => empty(reply, c.rmdir(&cx, ino, name)),
-            Operation::Symlink { name, target } => {
-                let target = Path::new(target);
+            opcode::UNLINK => {
+                let name = arg!(a.name());
+                empty(reply, c.unlink(&cx, ino, name))
+            }
+            opcode::RMDIR => {
+                let name = arg!(a.name());
+                empty(reply, c.rmdir(&cx, ino, name))
+            }
+            opcode::SYMLINK => {
+                let name = arg!(a.name());
+                let target = Path::new(arg!(a.name()));
                 self.entry(reply, c.symlink(&cx, ino, name, target));
             }
-            Operation::Rename {
-                newdir,
-                flags,
-                name,
-                newname,
-            } => empty(reply, c.rename(&cx, ino, name, newdir, newname, flags)),
-            Operation::Link { arg, name } => {
+            opcode::RENAME | opcode::RENAME2 => {
+                let (newdir, flags) = if h.opcode == opcode::RENAME {
+                    let arg: abi::RenameIn = arg!(a.fixed());
+                    (arg.newdir, 0)
+                } else {
+                    let arg: abi::Rename2In = arg!(a.fixed());
+                    (arg.newdir, arg.flags)
+                };
+                let name = arg!(a.name());
+                let newname = arg!(a.name());
+                empty(reply, c.rename(&cx, ino, name, newdir, newname, flags))
+            }
+            opcode::LINK => {
+                let arg: abi::LinkIn = arg!(a.fixed());
+                let name = arg!(a.name());
                 self.entry(reply, c.link(&cx, arg.oldnodeid, ino, name))
             }
-            Operation::Open(arg) => match c.open(&cx, ino, arg.flags as i32) {
-                Ok(open) => {
-                    let out = self.decide(ino, &open, &reply);
-                    reply.pod(&out);
+            opcode::OPEN => {
+                let arg: abi::OpenIn = arg!(a.fixed());
+                match c.open(&cx, ino, arg.flags as i32) {
+                    Ok(open) => {
+                        let out = self.decide(ino, &open, &reply);
+                        reply.pod(&out);
+                    }
+                    Err(e) => reply.error(e.code()),
                 }
-                Err(e) => reply.error(e.code()),
-            },
-            Operation::Read(arg) => bytes(reply, c.read(&cx, ino, arg.fh, arg.offset, arg.size)),
-            Operation::Write { arg, data } => match c.write(&cx, ino, arg.fh, arg.offset, data) {
-                Ok(n) => reply.pod(&abi::WriteOut {
-                    size: n,
-                    padding: 0,
-                }),
-                Err(e) => reply.error(e.code()),
-            },
-            Operation::Statfs => match c.statfs(&cx, ino) {
+            }
+            opcode::READ => {
+                let arg: abi::ReadIn = arg!(a.fixed());
+                bytes(reply, c.read(&cx, ino, arg.fh, arg.offset, arg.size))
+            }
+            opcode::WRITE => {
+                let arg: abi::WriteIn = arg!(a.fixed());
+                let data = arg!(a.bytes(arg.size as usize));
+                match c.write(&cx, ino, arg.fh, arg.offset, data) {
+                    Ok(n) => reply.pod(&abi::WriteOut {
+                        size: n,
+                        padding: 0,
+                    }),
+                    Err(e) => reply.error(e.code()),
+                }
+            }
+            opcode::STATFS => match c.statfs(&cx, ino) {
                 Ok(s) => reply.pod(&abi::Kstatfs {
                     blocks: s.blocks,
                     bfree: s.bfree,
@@ -320,39 +372,62 @@ impl Handler for FuseAdapter {
                 }),
                 Err(e) => reply.error(e.code()),
             },
-            Operation::Release(arg) => {
+            opcode::RELEASE => {
+                let arg: abi::ReleaseIn = arg!(a.fixed());
                 let flush = arg.release_flags & abi::RELEASE_FLUSH != 0;
                 let res = c.release(&cx, ino, arg.fh, arg.flags as i32, flush);
                 self.io_modes.release(arg.fh);
                 empty(reply, res);
             }
-            Operation::Fsync(arg) => {
+            opcode::FSYNC => {
+                let arg: abi::FsyncIn = arg!(a.fixed());
                 let datasync = arg.fsync_flags & abi::FSYNC_FDATASYNC != 0;
                 empty(reply, c.fsync(&cx, ino, arg.fh, datasync));
             }
-            Operation::Setxattr { arg, name, value } => {
+            opcode::SETXATTR => {
+                let arg: abi::SetxattrIn = arg!(a.fixed());
+                let name = arg!(a.name());
+                let value = arg!(a.bytes(arg.size as usize));
                 empty(reply, c.setxattr(&cx, ino, name, value, arg.flags as i32))
             }
-            Operation::Getxattr { arg, name } => xattr(reply, c.getxattr(&cx, ino, name, arg.size)),
-            Operation::Listxattr(arg) => xattr(reply, c.listxattr(&cx, ino, arg.size)),
-            Operation::Removexattr { name } => empty(reply, c.removexattr(&cx, ino, name)),
-            Operation::Flush(arg) => empty(reply, c.flush(&cx, ino, arg.fh, arg.lock_owner)),
-            Operation::Opendir(arg) => match c.opendir(&cx, ino, arg.flags as i32) {
-                Ok(fh) => reply.pod(&abi::OpenOut {
-                    fh,
-                    ..Default::default()
-                }),
-                Err(e) => reply.error(e.code()),
-            },
-            Operation::Readdir(arg) => {
+            opcode::GETXATTR => {
+                let arg: abi::GetxattrIn = arg!(a.fixed());
+                let name = arg!(a.name());
+                xattr(reply, c.getxattr(&cx, ino, name, arg.size))
+            }
+            opcode::LISTXATTR => {
+                let arg: abi::GetxattrIn = arg!(a.fixed());
+                xattr(reply, c.listxattr(&cx, ino, arg.size))
+            }
+            opcode::REMOVEXATTR => {
+                let name = arg!(a.name());
+                empty(reply, c.removexattr(&cx, ino, name))
+            }
+            opcode::FLUSH => {
+                let arg: abi::FlushIn = arg!(a.fixed());
+                empty(reply, c.flush(&cx, ino, arg.fh, arg.lock_owner))
+            }
+            opcode::OPENDIR => {
+                let arg: abi::OpenIn = arg!(a.fixed());
+                match c.opendir(&cx, ino, arg.flags as i32) {
+                    Ok(fh) => reply.pod(&abi::OpenOut {
+                        fh,
+                        ..Default::default()
+                    }),
+                    Err(e) => reply.error(e.code()),
+                }
+            }
+            opcode::READDIR => {
+                let arg: abi::ReadIn = arg!(a.fixed());
                 let mut buf = DirBuffer::new(arg.size as usize);
-                let res = c.fill_readdir(&cx, ino, arg.fh, arg.offset, &mut DirListing(&mut buf));
-                match res {
+                let mut listing = DirListing(&mut buf);
+                match c.fill_readdir(&cx, ino, arg.fh, arg.offset, &mut listing) {
                     Ok(()) => reply.data(buf.bytes()),
                     Err(e) => reply.error(e.code()),
                 }
             }
-            Operation::Readdirplus(arg) => {
+            opcode::READDIRPLUS => {
+                let arg: abi::ReadIn = arg!(a.fixed());
                 let cfg = self.config();
                 let mut buf = DirBuffer::new(arg.size as usize);
                 let mut listing = DirPlusListing {
@@ -365,14 +440,18 @@ impl Handler for FuseAdapter {
                     Err(e) => reply.error(e.code()),
                 }
             }
-            Operation::Releasedir(arg) => empty(reply, c.releasedir(&cx, ino, arg.fh)),
-            Operation::Fsyncdir(arg) => {
+            opcode::RELEASEDIR => {
+                let arg: abi::ReleaseIn = arg!(a.fixed());
+                empty(reply, c.releasedir(&cx, ino, arg.fh))
+            }
+            opcode::FSYNCDIR => {
+                let arg: abi::FsyncIn = arg!(a.fixed());
                 let datasync = arg.fsync_flags & abi::FSYNC_FDATASYNC != 0;
                 empty(reply, c.fsyncdir(&cx, ino, arg.fh, datasync));
             }
-            Operation::Getlk(arg) => {
-                let lock = file_lock(&arg.lk);
-                match c.getlk(&cx, ino, arg.fh, arg.owner, lock) {
+            opcode::GETLK => {
+                let arg: abi::LkIn = arg!(a.fixed());
+                match c.getlk(&cx, ino, arg.fh, arg.owner, file_lock(&arg.lk)) {
                     Ok(l) => reply.pod(&abi::LkOut {
                         lk: abi::FileLock {
                             start: l.start,
@@ -386,39 +465,45 @@ impl Handler for FuseAdapter {
             }
             // BSD flock requests (FUSE_LK_FLOCK) come only with FUSE_FLOCK_LOCKS, which
             // flu does not ask for: the kernel keeps flock() locks itself.
-            Operation::Setlk { arg, sleep } => {
+            opcode::SETLK | opcode::SETLKW => {
+                let arg: abi::LkIn = arg!(a.fixed());
+                let sleep = h.opcode == opcode::SETLKW;
                 let lock = file_lock(&arg.lk);
                 empty(reply, c.setlk(&cx, ino, arg.fh, arg.owner, lock, sleep))
             }
-            Operation::Access(arg) => empty(reply, c.access(&cx, ino, arg.mask as i32)),
-            Operation::Create { arg, name } => {
+            opcode::ACCESS => {
+                let arg: abi::AccessIn = arg!(a.fixed());
+                empty(reply, c.access(&cx, ino, arg.mask as i32))
+            }
+            opcode::CREATE => {
+                let arg: abi::CreateIn = arg!(a.fixed());
+                let name = arg!(a.name());
                 let cx = ctx(&h, arg.umask);
                 match c.create(&cx, ino, name, arg.mode, arg.flags as i32) {
                     Ok((entry, open)) => {
                         let cfg = self.config();
-                        let e = entry_out(
-                            entry.nodeid,
-                            &entry.stat,
-                            cfg.entry_timeout,
-                            cfg.attr_timeout,
-                        );
+                        let (et, at) = (cfg.entry_timeout, cfg.attr_timeout);
+                        let e = entry_out(entry.nodeid, &entry.stat, et, at);
                         let out = self.decide(entry.nodeid, &open, &reply);
                         reply.pod2(&e, &out);
                     }
                     Err(e) => reply.error(e.code()),
                 }
             }
-            Operation::Fallocate(arg) => {
+            opcode::FALLOCATE => {
+                let arg: abi::FallocateIn = arg!(a.fixed());
                 let res = c.fallocate(&cx, ino, arg.fh, arg.mode as i32, arg.offset, arg.length);
                 empty(reply, res);
             }
-            Operation::Lseek(arg) => {
+            opcode::LSEEK => {
+                let arg: abi::LseekIn = arg!(a.fixed());
                 match c.lseek(&cx, ino, arg.fh, arg.offset as i64, arg.whence as i32) {
                     Ok(off) => reply.pod(&abi::LseekOut { offset: off as u64 }),
                     Err(e) => reply.error(e.code()),
                 }
             }
-            Operation::CopyFileRange(arg) => {
+            opcode::COPY_FILE_RANGE => {
+                let arg: abi::CopyFileRangeIn = arg!(a.fixed());
                 // The reply carries 32 bits: never copy more than it can report (page
                 // aligned, as the kernel itself limits it); callers loop for the rest.
                 let len = arg.len.min(u64::from(u32::MAX) & !0xfff);
@@ -438,16 +523,12 @@ impl Handler for FuseAdapter {
                 }
             }
             // Not yet served: the kernel answers O_TMPFILE with EOPNOTSUPP.
-            Operation::Tmpfile { .. } => reply.error(libc::ENOSYS),
-            Operation::NotifyReply => reply.none(),
-            // ENOSYS makes the kernel stop asking (bmap, poll, syncfs, statx) or use its
-            // own fallback; an unsupported ioctl answers ENOTTY.
-            Operation::Unsupported(op) if op == abi::opcode::IOCTL => reply.error(libc::ENOTTY),
-            Operation::Unsupported(_) => reply.error(libc::ENOSYS),
-            // Served by the session itself.
-            Operation::Init(_) | Operation::Destroy | Operation::Interrupt(_) => {
-                reply.error(libc::EIO)
-            }
+            opcode::TMPFILE => reply.error(libc::ENOSYS),
+            opcode::NOTIFY_REPLY => reply.none(),
+            // An unsupported ioctl answers ENOTTY; ENOSYS makes the kernel stop asking
+            // (bmap, poll, syncfs, statx) or use its own fallback.
+            opcode::IOCTL => reply.error(libc::ENOTTY),
+            _ => reply.error(libc::ENOSYS),
         }
     }
 }

@@ -24,7 +24,7 @@ use std::thread::JoinHandle;
 pub use channel::{BackingId, Channel};
 pub use mount::{Mount, MountSpec, Unmounter};
 pub use reply::{DirBuffer, Reply};
-pub use request::{Malformed, Operation, Request};
+pub use request::{Args, Malformed, Request};
 
 use channel::Received;
 
@@ -175,7 +175,11 @@ fn handshake<H: Handler>(channel: &Arc<Channel>, handler: &H) -> io::Result<u32>
     let request =
         Request::parse(&buf[..n]).map_err(|m| io::Error::new(io::ErrorKind::InvalidData, m.0))?;
     let reply = Reply::new(channel.clone(), request.header.unique);
-    let Operation::Init(init) = request.op else {
+    let init = match request.opcode() {
+        abi::opcode::INIT => request.args().fixed::<abi::InitIn>().ok(),
+        _ => None,
+    };
+    let Some(init) = init else {
         reply.error(libc::EIO);
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,

@@ -18,7 +18,7 @@ use std::time::Duration;
 use super::abi::{self, Pod};
 use super::channel::{Channel, Received};
 use super::interrupts::{Delivered, InFlight};
-use super::{Access, Handler, Operation, Reply, Request, SessionConfig};
+use super::{Access, Handler, Reply, Request, SessionConfig};
 
 /// The most serving threads a mount may have.
 pub const MAX_THREADS: usize = 64;
@@ -179,23 +179,24 @@ impl<H: Handler> Shared<H> {
         match self.access {
             Access::All | Access::Owner => true,
             Access::RootAndOwner => {
+                use abi::opcode::*;
                 uid == self.owner
                     || uid == 0
                     || matches!(
-                        request.op,
-                        Operation::Forget(_)
-                            | Operation::BatchForget(_)
-                            | Operation::Interrupt(_)
-                            | Operation::Read(_)
-                            | Operation::Write { .. }
-                            | Operation::Fsync(_)
-                            | Operation::Fsyncdir(_)
-                            | Operation::Release(_)
-                            | Operation::Releasedir(_)
-                            | Operation::Readdir(_)
-                            | Operation::Readdirplus(_)
-                            | Operation::Destroy
-                            | Operation::NotifyReply
+                        request.opcode(),
+                        FORGET
+                            | BATCH_FORGET
+                            | INTERRUPT
+                            | READ
+                            | WRITE
+                            | FSYNC
+                            | FSYNCDIR
+                            | RELEASE
+                            | RELEASEDIR
+                            | READDIR
+                            | READDIRPLUS
+                            | DESTROY
+                            | NOTIFY_REPLY
                     )
             }
         }
@@ -253,21 +254,25 @@ fn dispatch<H: Handler>(channel: &Arc<Channel>, shared: &Shared<H>, buf: &[u8]) 
         reply.error(libc::EACCES);
         return;
     }
-    match request.op {
-        Operation::Interrupt(arg) => match shared.in_flight.interrupt(arg.unique) {
-            Delivered::ToRequest => reply.none(),
-            Delivered::Unknown => reply.error(libc::EAGAIN),
+    match request.opcode() {
+        abi::opcode::INTERRUPT => match request.args().fixed::<abi::InterruptIn>() {
+            Ok(arg) => match shared.in_flight.interrupt(arg.unique) {
+                Delivered::ToRequest => reply.none(),
+                Delivered::Unknown => reply.error(libc::EAGAIN),
+            },
+            Err(_) => reply.error(libc::EIO),
         },
-        Operation::Destroy => {
+        abi::opcode::DESTROY => {
             reply.ok();
             shared.done.store(true, Ordering::SeqCst);
             shared.destroy();
         }
-        Operation::Init(_) => {
+        abi::opcode::INIT => {
             tracing::error!("FUSE_INIT after the handshake: answered EIO");
             reply.error(libc::EIO);
         }
-        Operation::Forget(_) | Operation::BatchForget(_) | Operation::NotifyReply => {
+        // No answer, nothing to interrupt.
+        abi::opcode::FORGET | abi::opcode::BATCH_FORGET | abi::opcode::NOTIFY_REPLY => {
             handle_guarded(shared, request, reply)
         }
         _ => {
