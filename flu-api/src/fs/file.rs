@@ -7,7 +7,9 @@
 
 use std::os::fd::RawFd;
 
-use mlua::{Lua, MetaMethod, MultiValue, UserData, UserDataFields, UserDataMethods, Value};
+use mlua::{
+    AnyUserData, Lua, MetaMethod, MultiValue, UserData, UserDataFields, UserDataMethods, Value,
+};
 
 use super::attr::{self, Target};
 use super::error::{cstr, cvt, cvt64, misuse, retry, FsResult, Ret};
@@ -19,9 +21,18 @@ use crate::errno::Errno;
 /// An open file; `fd < 0` once closed.
 pub(crate) struct File {
     fd: RawFd,
+    /// Whether closing the object closes the fd. Only `fs.wrap_fd(fd, {own = false})`
+    /// makes a file that does not own its descriptor.
+    owned: bool,
 }
 
 impl File {
+    /// A file object for a descriptor the caller has checked is open. With `owned`, the
+    /// object closes it (on `close` or collection); otherwise it only forgets it.
+    pub(crate) fn from_fd(fd: RawFd, owned: bool) -> File {
+        File { fd, owned }
+    }
+
     pub(crate) fn fd(&self) -> mlua::Result<RawFd> {
         if self.fd < 0 {
             Err(misuse("attempt to use a closed file"))
@@ -33,7 +44,7 @@ impl File {
 
 impl Drop for File {
     fn drop(&mut self) {
-        if self.fd >= 0 {
+        if self.fd >= 0 && self.owned {
             // SAFETY: we own the fd and close it once.
             unsafe { libc::close(self.fd) };
         }
@@ -73,7 +84,7 @@ pub(crate) fn open_at(
         // SAFETY: NUL-terminated path; the returned fd is owned by File at once.
         retry(|| cvt(unsafe { libc::openat(dirfd, c.as_ptr(), spec.flags, spec.perms) }))
     })?;
-    Ok(r.map(|fd| File { fd }))
+    Ok(r.map(|fd| File::from_fd(fd, true)))
 }
 
 /// Read up to `n` bytes (at `offset`, or at the file position), stopping early only at
@@ -258,6 +269,13 @@ impl UserData for File {
             });
             Ok(Ret(r.map(|_| true)))
         });
+        // luapower's flush writes out its buffer; these files have none, so there is
+        // nothing to do (as luapower on Linux). `f:sync()` is what reaches the disk.
+        m.add_method("flush", |_, f, ()| f.fd().map(|_| true));
+        // `f:map{...}` is `fs.map{file = f, ...}`.
+        m.add_function("map", |lua, (ud, opt): (AnyUserData, Value)| {
+            super::map::map_file(lua, ud, opt)
+        });
         m.add_method(
             "allocate",
             |_, f, (offset, len, mode): (i64, i64, Value)| {
@@ -323,6 +341,9 @@ fn close(f: &mut File) -> FsResult<bool> {
         return Ok(true);
     }
     let fd = std::mem::replace(&mut f.fd, -1);
+    if !f.owned {
+        return Ok(true); // borrowed from the caller (`fs.wrap_fd(fd, {own = false})`)
+    }
     // SAFETY: we owned fd; it is forgotten above before closing.
     match cvt(unsafe { libc::close(fd) }) {
         Err(e) if e.code() != libc::EINTR => Err(e),

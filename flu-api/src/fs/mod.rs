@@ -12,6 +12,8 @@
 //! - [`bind`]: argument handling shared by `fs.*` and the directory-handle methods.
 //! - [`dirhandle`]: open directories and their `*at` methods (`fs.opendir`).
 //! - [`xattr`]: extended attributes.
+//! - [`map`]: memory mapping (`fs.map`, `f:map`, `fs.mirror_map`, `fs.pagesize`).
+//! - [`wrap`]: descriptors from elsewhere (`fs.fileno`, `fs.wrap_fd`, `fs.wrap_file`).
 //!
 //! Paths and names are byte strings end to end: nothing here assumes UTF-8.
 
@@ -22,7 +24,9 @@ mod dirhandle;
 mod error;
 mod file;
 mod flags;
+mod map;
 mod ops;
+mod wrap;
 mod xattr;
 
 #[cfg(test)]
@@ -146,6 +150,17 @@ pub fn create_module(lua: &Lua) -> mlua::Result<Table> {
         lua.create_function(|lua, ()| bytes_ret(lua, ops::exedir()))?,
     )?;
     fs.set("statvfs", lua.create_function(statvfs)?)?;
+    fs.set(
+        "pagesize",
+        lua.create_function(|_, ()| Ok(map::pagesize() as i64))?,
+    )?;
+    fs.set("aligned_size", lua.create_function(map::aligned_size)?)?;
+    fs.set("map", lua.create_function(map::map)?)?;
+    fs.set("mirror_map", lua.create_function(map::mirror_map)?)?;
+    fs.set("unlink_mapfile", lua.create_function(map::unlink_mapfile)?)?;
+    fs.set("fileno", lua.create_function(wrap::fileno)?)?;
+    fs.set("wrap_fd", lua.create_function(wrap::wrap_fd)?)?;
+    fs.set("wrap_file", lua.create_function(wrap::wrap_file)?)?;
     fs.set("fallocate", lua.create_function(fallocate)?)?;
     fs.set(
         "getxattr",

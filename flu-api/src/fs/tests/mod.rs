@@ -5,9 +5,12 @@
 mod attrs;
 mod dirhandle;
 mod dirs;
+mod docs;
 mod files;
 mod limits;
+mod map;
 mod ops;
+mod wrap;
 mod xattrs;
 
 use std::os::unix::ffi::OsStrExt;
