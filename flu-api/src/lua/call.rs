@@ -121,14 +121,20 @@ fn classify_raised(err: &Value) -> HandlerError {
                 traceback: String::new(),
             },
         },
-        Value::Table(t) => HandlerError::Script {
+        Value::Table(t) => {
             // Errors raised from Rust (the watchdog) print with mlua's prefix.
-            message: t
+            let message = t
                 .get::<String>("message")
                 .map(|m| m.trim_start_matches("runtime error: ").to_string())
-                .unwrap_or_else(|_| "error object".into()),
-            traceback: t.get::<String>("traceback").unwrap_or_default(),
-        },
+                .unwrap_or_else(|_| "error object".into());
+            if message.contains(super::memory::OVER_LIMIT) {
+                return HandlerError::OutOfMemory;
+            }
+            HandlerError::Script {
+                message,
+                traceback: t.get::<String>("traceback").unwrap_or_default(),
+            }
+        }
         Value::String(s) if s.as_bytes().as_ref() == LUA_MEMORY_MESSAGE.as_bytes() => {
             HandlerError::OutOfMemory
         }

@@ -62,6 +62,7 @@ pub struct LuaFilesystem {
     pub(super) handles: HandleTable<Slot>,
     pub(super) defaults: StatDefaults,
     watchdog: Watchdog,
+    memory: super::memory::MemoryLimit,
     original_exit: Value,
 }
 
@@ -147,7 +148,10 @@ impl LuaFilesystem {
             )))
             }
         };
-        let watchdog = Watchdog::install(&lua, handler_timeout)?;
+        let memory = super::memory::MemoryLimit::of(&lua);
+        let watchdog = Watchdog::install(&lua, handler_timeout, memory.clone())?;
+        // From here on the limit costs nothing until the state nears it.
+        memory.relax(&lua);
         let original_exit = guard_os_exit(&lua)?;
         Ok(LuaFilesystem {
             lua,
@@ -159,6 +163,7 @@ impl LuaFilesystem {
             handles: HandleTable::default(),
             defaults,
             watchdog,
+            memory,
             original_exit,
         })
     }
@@ -232,9 +237,13 @@ impl LuaFilesystem {
             return Err(Errno::EINTR);
         };
         self.lua.set_app_data(*ctx);
+        let before = self.lua.used_memory();
         self.watchdog.arm();
-        let result = body(&self.lua, f);
+        let mut result = body(&self.lua, f);
         self.watchdog.disarm();
+        if self.memory.exceeded_by_call(&self.lua, before) {
+            result = Err(HandlerError::OutOfMemory);
+        }
         // Outside a handler, flu.get_context() describes no caller.
         self.lua.set_app_data(RequestContext::default());
         if crate::interrupt::interrupted() {

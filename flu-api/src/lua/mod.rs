@@ -10,6 +10,7 @@ mod filesystem;
 #[cfg(test)]
 mod fuzz_tests;
 mod handles;
+mod memory;
 mod module;
 mod ops;
 mod script;

@@ -166,7 +166,9 @@ impl Script {
             .map_err(|e| ScriptError::Syntax(message_of(&e)))?;
         let thread = lua.create_thread(chunk)?;
         // The default limit holds from the first line the script runs.
-        lua.set_memory_limit(DEFAULT_LUA_MEMORY_LIMIT)?;
+        let memory = super::memory::MemoryLimit::of(&lua);
+        memory.set(&lua, Some(DEFAULT_LUA_MEMORY_LIMIT))?;
+        memory.guard_string_rep(&lua)?;
         Ok(Script {
             lua,
             thread,
@@ -185,8 +187,7 @@ impl Script {
     /// beyond it fails the handler call that made it with ENOMEM. The default is
     /// `DEFAULT_LUA_MEMORY_LIMIT`.
     pub fn set_memory_limit(&mut self, limit: Option<usize>) -> Result<(), ScriptError> {
-        // mlua takes 0 as "no limit".
-        self.lua.set_memory_limit(limit.unwrap_or(0))?;
+        super::memory::MemoryLimit::of(&self.lua).set(&self.lua, limit)?;
         Ok(())
     }
 

@@ -22,7 +22,11 @@ pub struct Watchdog {
 
 impl Watchdog {
     /// Install the hook on `lua`; `limit` None disables the watchdog.
-    pub fn install(lua: &Lua, limit: Option<Duration>) -> mlua::Result<Watchdog> {
+    pub fn install(
+        lua: &Lua,
+        limit: Option<Duration>,
+        memory: super::memory::MemoryLimit,
+    ) -> mlua::Result<Watchdog> {
         let start = Instant::now();
         let deadline_ms = Arc::new(AtomicU64::new(0));
         let deadline = deadline_ms.clone();
@@ -30,10 +34,12 @@ impl Watchdog {
             every_nth_instruction: Some(1_000_000),
             ..HookTriggers::default()
         };
-        lua.set_global_hook(triggers, move |_, _| {
+        lua.set_global_hook(triggers, move |lua, _| {
             if crate::interrupt::interrupted() {
                 return Err(mlua::Error::runtime("the request was interrupted"));
             }
+            memory.check(lua)?;
+            memory.relax(lua);
             let d = deadline.load(Ordering::Relaxed);
             if let Some(limit) = limit {
                 if d != 0 && start.elapsed().as_millis() as u64 > d {
