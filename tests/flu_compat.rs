@@ -243,3 +243,63 @@ fn c_modules_and_bit_library_load() {
     assert!(run.ok(), "flu failed: {}", run.stderr);
     assert_eq!(run.stdout, "directory 2 ok");
 }
+
+// ---- scripts as people wrote them -------------------------------------------------
+
+/// The handler table in the script's own `fs.lua`: `require 'fs'` finds it (the
+/// script's directory wins over flu's built-in module, still `flu.fs`).
+#[test]
+fn a_scripts_own_fs_module_wins() {
+    let Some(m) = mount(&test_script("own_fs/main.lua")) else {
+        return;
+    };
+    assert_eq!(fs::read_to_string(m.path("hello")).unwrap(), "hello\n");
+    assert_eq!(m.sh("ls"), "hello\n");
+}
+
+/// `fgetattr(path, st, fi)` (three parameters) fills `st`: fstat of an open file, as
+/// every create and ftruncate does, works (it failed with "attempt to index a nil value").
+#[test]
+fn the_old_three_argument_fgetattr_works() {
+    let Some(m) = mount(&test_script("old_fgetattr.lua")) else {
+        return;
+    };
+    let mut f = OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .read(true)
+        .write(true)
+        .open(m.path("f"))
+        .expect("create");
+    use std::io::Write;
+    f.write_all(b"12345").unwrap();
+    assert_eq!(f.metadata().expect("fstat").len(), 5);
+    f.set_len(2).expect("ftruncate");
+    assert_eq!(f.metadata().expect("fstat").len(), 2);
+    assert!(!m.log_text().contains("ERROR"), "{}", m.log_text());
+}
+
+/// A misspelled handler mounts (nothing else is wrong) with a warning that names it
+/// and the handler it probably meant; on a terminal it shows before `flu mount` returns.
+#[test]
+fn a_misspelled_handler_is_named_at_mount() {
+    let Some(m) = mount(&test_script("misspelled.lua")) else {
+        return;
+    };
+    let log = m.log_text();
+    assert!(
+        log.contains("'getatr' is no handler flu calls (did you mean 'getattr'?)"),
+        "{log}"
+    );
+    assert!(log.contains("WARN"), "{log}");
+}
+
+/// A table with no handler at all: said at mount too.
+#[test]
+fn a_table_without_handlers_is_named_at_mount() {
+    let Some(m) = mount(&test_script("no_handlers.lua")) else {
+        return;
+    };
+    let log = m.log_text();
+    assert!(log.contains("defines no handlers"), "{log}");
+}

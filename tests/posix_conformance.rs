@@ -427,15 +427,30 @@ fn native_hard_links_default_options() {
     check_mounted("hard_links", hard_links, NATIVE, mount_passthrough_default);
 }
 
-/// An overlay that overrides getattr in Lua gets daemon-assigned node numbers (as in
-/// libfuse) unless mounted with `-o use_ino`: each name is its own node, with its own
-/// st_ino and its own cached attributes (so a size grown through one name shows late
-/// through another, for up to attr_timeout).
+/// An overlay that overrides getattr in Lua: `base.getattr` reports the real inode
+/// number, so the names of one file share one node (one st_ino, one set of cached
+/// attributes) with the default options too.
 #[test]
-#[ignore = "by design (docs/passthrough.md): with getattr overridden in Lua and without \
-            -o use_ino, hard links are separate nodes with separate st_ino and cached sizes"]
 fn lua_hard_links_default_options() {
     check_mounted("hard_links", hard_links, LUA, mount_passthrough_default);
+}
+
+/// examples/passthrough.lua (the fs module, no native passthrough): `fs.attr` reports
+/// the inode number, and hard links behave as on the directory below.
+#[test]
+fn example_passthrough_hard_links_default_options() {
+    check_mounted(
+        "hard_links",
+        hard_links,
+        "examples/passthrough.lua",
+        |_, backing| {
+            let _g = posix::spawning();
+            common::mount_with(
+                &common::example("passthrough.lua"),
+                common::MountOptions::new().arg(backing),
+            )
+        },
+    );
 }
 
 fn j(d: &Path, name: &str) -> PathBuf {

@@ -56,6 +56,9 @@ pub struct LuaFilesystem {
     unimplemented: Arc<dyn Operations>,
     /// The table's `max_file_size` field, if it has one.
     pub(super) max_file_size: Option<u64>,
+    /// The script's `fgetattr` is Flu 2010–2015's `fgetattr(path, st, fi)`, which fills
+    /// the table `st` (declared with three or more parameters, not a vararg function).
+    pub(super) fgetattr_fills_st: bool,
     /// Every native backend the script made (`flu.passthrough`), routed or not: the
     /// ones its handlers reach through `base.*` count too.
     pub(super) backends: Vec<Arc<dyn Operations>>,
@@ -148,6 +151,11 @@ impl LuaFilesystem {
             )))
             }
         };
+        warn_about_table(fs);
+        let fgetattr_fills_st = match &routes[Op::Fgetattr.index()] {
+            Route::Lua(f) => takes_st_table(&lua, f)?,
+            _ => false,
+        };
         let memory = super::memory::MemoryLimit::of(&lua);
         let watchdog = Watchdog::install(&lua, handler_timeout, memory.clone())?;
         // From here on the limit costs nothing until the state nears it.
@@ -159,6 +167,7 @@ impl LuaFilesystem {
             routes,
             unimplemented: Arc::new(Unimplemented),
             max_file_size,
+            fgetattr_fills_st,
             backends: natives.backends(),
             handles: HandleTable::default(),
             defaults,
@@ -318,6 +327,39 @@ impl LuaFilesystem {
         let native: &NativeRef = slot.native.as_ref()?;
         Arc::ptr_eq(&native.backend, backend).then_some(native.handle)
     }
+}
+
+/// A table that defines no handler, or functions under names flu never calls, mounts
+/// fine but serves nothing (or not what was meant): say so once, at mount.
+fn warn_about_table(fs: &Table) {
+    let report = super::handler_names::inspect(fs);
+    for (name, meant) in &report.unknown {
+        match meant {
+            Some(h) => tracing::warn!(
+                "the filesystem table's '{}' is no handler flu calls (did you mean '{h}'?)",
+                crate::log_escape::escape_str(name)
+            ),
+            None => tracing::warn!(
+                "the filesystem table's '{}' is no handler flu calls",
+                crate::log_escape::escape_str(name)
+            ),
+        }
+    }
+    if report.handlers == 0 {
+        tracing::warn!(
+            "the filesystem table defines no handlers: every operation answers ENOSYS (handlers are named getattr, readdir, read, …)"
+        );
+    }
+}
+
+/// Whether `f` is declared `function(path, st, fi)`: three or more named parameters and
+/// no `...` (a vararg wrapper, whose nparams is 0, keeps the current form).
+fn takes_st_table(lua: &Lua, f: &Function) -> mlua::Result<bool> {
+    let getinfo: Function = lua.globals().get::<Table>("debug")?.get("getinfo")?;
+    let info: Table = getinfo.call((f, "u"))?;
+    let nparams: i64 = info.get("nparams").unwrap_or(0);
+    let vararg: bool = info.get("isvararg").unwrap_or(false);
+    Ok(nparams >= 3 && !vararg)
 }
 
 /// While the filesystem serves, `os.exit` in a handler would kill the daemon and leave

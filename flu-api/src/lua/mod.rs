@@ -9,6 +9,7 @@ pub mod errno;
 mod filesystem;
 #[cfg(test)]
 mod fuzz_tests;
+mod handler_names;
 mod handles;
 mod memory;
 mod module;
@@ -21,6 +22,7 @@ mod watchdog;
 
 pub use environment::default_environment;
 pub use filesystem::{LuaFilesystem, Route, DEFAULT_HANDLER_TIMEOUT};
+pub use handler_names::{inspect as inspect_table, suggestion as handler_suggestion, TableReport};
 pub use module::BackendFactory;
 pub use ops::native_table;
 pub use script::{

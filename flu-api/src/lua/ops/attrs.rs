@@ -71,6 +71,18 @@ impl AttrOps for LuaFilesystem {
             |lua, f| {
                 let p = Self::path_value(lua, path)?;
                 let fi = self.fi_value(lua, fh)?;
+                if op == Op::Fgetattr && self.fgetattr_fills_st {
+                    // Flu 2010–2015: fgetattr(path, st, fi) fills `st`; a stat table it
+                    // returns instead wins.
+                    let st = lua.create_table()?;
+                    let v = first(call_protected(lua, f, (p, st.clone(), fi))?)?;
+                    // Nothing, `0` (C style) or `true` returned: the filled table.
+                    let v = match v {
+                        Value::Nil | Value::Integer(0) | Value::Boolean(true) => Value::Table(st),
+                        v => v,
+                    };
+                    return self.stat_result(op, v);
+                }
                 let v = first(call_protected(lua, f, (p, fi))?)?;
                 self.stat_result(op, v)
             },

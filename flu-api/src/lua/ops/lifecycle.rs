@@ -62,11 +62,15 @@ impl Lifecycle for LuaFilesystem {
         }
     }
 
-    /// Inode numbers are real when the backend's own getattr reports them.
+    /// Inode numbers are real when the backend's own getattr reports them, and when a
+    /// Lua getattr reports any (`base.getattr` and `fs.attr` results do): the names of
+    /// one file then share one node, as hard links should. A script that reports no
+    /// `ino` gets a node per name, as before.
     fn stable_inode_numbers(&self) -> bool {
         match self.route(Op::Getattr) {
             Route::Native(b) => b.stable_inode_numbers(),
-            _ => false,
+            Route::Lua(_) => true,
+            Route::Missing => false,
         }
     }
 }
