@@ -388,9 +388,21 @@ fn names_longer_than_namemax_are_refused() {
     fs::write(m.path(&ok), b"x").expect("a 255-byte name");
     for len in [256, 300, 1000, 4000] {
         let long = "n".repeat(len);
-        assert_eq!(os_error(fs::write(m.path(&long), b"x")), libc::ENAMETOOLONG, "{len}");
-        assert_eq!(os_error(fs::create_dir(m.path(&long))), libc::ENAMETOOLONG, "{len}");
-        assert_eq!(os_error(fs::metadata(m.path(&long))), libc::ENAMETOOLONG, "{len}");
+        assert_eq!(
+            os_error(fs::write(m.path(&long), b"x")),
+            libc::ENAMETOOLONG,
+            "{len}"
+        );
+        assert_eq!(
+            os_error(fs::create_dir(m.path(&long))),
+            libc::ENAMETOOLONG,
+            "{len}"
+        );
+        assert_eq!(
+            os_error(fs::metadata(m.path(&long))),
+            libc::ENAMETOOLONG,
+            "{len}"
+        );
         assert_eq!(
             os_error(fs::rename(m.path(&ok), m.path(&long))),
             libc::ENAMETOOLONG,
@@ -401,7 +413,10 @@ fn names_longer_than_namemax_are_refused() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert!(names.contains(&ok) && names.iter().all(|n| n.len() <= 255), "{names:?}");
+    assert!(
+        names.contains(&ok) && names.iter().all(|n| n.len() <= 255),
+        "{names:?}"
+    );
 }
 
 /// luafs declares its largest file: writes and truncates past it answer EFBIG (they
@@ -427,8 +442,10 @@ fn files_past_the_size_limit_are_efbig() {
     assert!(!m.log_text().contains("ERROR"), "{}", m.log_text());
     drop(f);
 
-    let Some(m) = mount_with(&example("luafs.lua"), MountOptions::new().opt("max_file_size=1k"))
-    else {
+    let Some(m) = mount_with(
+        &example("luafs.lua"),
+        MountOptions::new().opt("max_file_size=1k"),
+    ) else {
         return;
     };
     let f = fs::OpenOptions::new()
@@ -438,7 +455,11 @@ fn files_past_the_size_limit_are_efbig() {
         .write(true)
         .open(m.path("small"))
         .unwrap();
-    assert_eq!(f.write_at(&[7u8; 100], 1000).unwrap(), 24, "what fits below 1 KiB");
+    assert_eq!(
+        f.write_at(&[7u8; 100], 1000).unwrap(),
+        24,
+        "what fits below 1 KiB"
+    );
     assert_eq!(os_error(f.write_at(b"x", 1024)), libc::EFBIG);
     assert_eq!(os_error(f.set_len(1025)), libc::EFBIG);
     f.set_len(1024).expect("up to the limit");
@@ -466,10 +487,18 @@ fn making_names_in_a_directory_moved_away_is_enoent() {
     // SAFETY: a live directory fd and NUL-terminated names.
     let r = unsafe { libc::mkdirat(dir.as_raw_fd(), name.as_ptr(), 0o755) };
     let e = std::io::Error::last_os_error();
-    assert_eq!((r, e.raw_os_error()), (-1, Some(libc::ENOENT)), "mkdirat: {e}");
+    assert_eq!(
+        (r, e.raw_os_error()),
+        (-1, Some(libc::ENOENT)),
+        "mkdirat: {e}"
+    );
     // SAFETY: as above.
     let r = unsafe { libc::symlinkat(target.as_ptr(), dir.as_raw_fd(), name.as_ptr()) };
     let e = std::io::Error::last_os_error();
-    assert_eq!((r, e.raw_os_error()), (-1, Some(libc::ENOENT)), "symlinkat: {e}");
+    assert_eq!(
+        (r, e.raw_os_error()),
+        (-1, Some(libc::ENOENT)),
+        "symlinkat: {e}"
+    );
     assert!(!outside.join("d/x").exists());
 }

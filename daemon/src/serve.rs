@@ -20,6 +20,8 @@ use crate::signals::{signal_name, UnmountSignals};
 pub struct ServeRequest {
     /// Absolute, checked mountpoint.
     pub mountpoint: PathBuf,
+    /// The script (absolute), as the control channel reports it.
+    pub script: PathBuf,
     pub options: MountOptions,
     pub foreground: bool,
     pub threads: usize,
@@ -144,6 +146,14 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
             }
         }
     }
+    // The control channel (flu stats): up before `flu mount` returns, gone at unmount.
+    let control = match crate::control::start(&session, &req.mountpoint, &req.script) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = session.unmounter().unmount();
+            return fail(&mut reporter, e.to_string());
+        }
+    };
     tracing::info!("mounted on {shown} (pid {})", std::process::id());
     reporter.ready();
 
@@ -169,6 +179,7 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
         .map_err(|e| format!("cannot start the signal thread: {e}"))?;
 
     let result = session.run();
+    drop(control);
     if let Some(pid_file) = &req.pid_file {
         let _ = std::fs::remove_file(pid_file);
     }

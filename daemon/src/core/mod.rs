@@ -8,7 +8,8 @@
 //! lookups after every operation that makes a name, the xattr size-probe protocol.
 //!
 //! Every operation goes through `on`/`on_two`: the node (or parent and name) becomes a
-//! path, the closure runs with it, and the operation is logged once (`oplog`). The
+//! path, the closure runs with it, and the operation is logged once (`oplog`) and
+//! counted (`counts`, for `flu stats`). The
 //! per-concern files (`names`, `attrs`, `files`, `dirs`, `xattrs`) hold only what is
 //! particular to each operation.
 
@@ -21,10 +22,12 @@ use std::sync::{Arc, Mutex};
 use flu_api::{DirEntry, Errno, Fh, HandleTable, Op, OpResult, Operations, RequestContext, Stat};
 
 use crate::adapter_config::AdapterConfig;
+use counts::OpCounts;
 use nodes::NodeTable;
 use oplog::{traced, LogValue};
 
 mod attrs;
+mod counts;
 mod dirs;
 mod files;
 mod names;
@@ -32,6 +35,7 @@ pub mod nodes;
 mod oplog;
 mod xattrs;
 
+pub use counts::OpCount;
 pub use dirs::{DirPlusReply, DirReply, PlusEntry};
 
 /// The longest name when the filesystem does not say (statfs's default).
@@ -186,6 +190,8 @@ pub struct FsCore {
     /// The largest file size, from `-o max_file_size` and the implementation.
     max_file_size: Option<u64>,
     config: AdapterConfig,
+    /// Requests and errors per operation (`flu stats`).
+    counts: OpCounts,
 }
 
 impl FsCore {
@@ -203,6 +209,7 @@ impl FsCore {
             namemax: AtomicU64::new(DEFAULT_NAMEMAX),
             max_file_size,
             config,
+            counts: OpCounts::default(),
         }
     }
 
@@ -248,6 +255,11 @@ impl FsCore {
         (self.files.len(), self.dirs.len())
     }
 
+    /// Requests and errors so far, per operation, in `Op::ALL` order.
+    pub fn op_counts(&self) -> Vec<OpCount> {
+        self.counts.snapshot()
+    }
+
     fn resolve<'a>(&self, at: At<'a>) -> Resolved<'a> {
         let path = match at {
             At::Node(id) => self.nodes.path_of(id).ok_or(Errno::ENOENT),
@@ -270,13 +282,15 @@ impl FsCore {
     ) -> OpResult<T> {
         let target = self.resolve(at);
         let describe = || join(target.show(), args());
-        traced(
+        let res = traced(
             self.config.debug,
             op.name(),
             || self.ops.served_by(op).label(),
             describe,
             || f(target.path()?),
-        )
+        );
+        self.counts.record(op, res.is_err());
+        res
     }
 
     /// `on` for the operations that name two places (rename, link, copy_file_range).
@@ -289,13 +303,15 @@ impl FsCore {
     ) -> OpResult<T> {
         let (a, b) = (self.resolve(a), self.resolve(b));
         let describe = || join(format!("{} {}", a.show(), b.show()), args());
-        traced(
+        let res = traced(
             self.config.debug,
             op.name(),
             || self.ops.served_by(op).label(),
             describe,
             || f(a.path()?, b.path()?),
-        )
+        );
+        self.counts.record(op, res.is_err());
+        res
     }
 
     fn file_fh(&self, fh: u64) -> OpResult<Fh> {

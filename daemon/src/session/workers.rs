@@ -26,13 +26,36 @@ pub const MAX_THREADS: usize = 64;
 /// How often the keeper looks for a mount with no thread reading.
 const KEEPER_PERIOD: Duration = Duration::from_millis(10);
 
+/// How busy a session is, readable from outside while it serves (`flu stats`).
+#[derive(Debug, Default)]
+pub struct Activity {
+    /// Threads serving now.
+    total: AtomicUsize,
+    /// Requests being served now.
+    serving: AtomicUsize,
+}
+
+impl Activity {
+    /// Threads serving now (0 before the session runs and after it ended).
+    pub fn threads(&self) -> usize {
+        self.total.load(Ordering::Relaxed)
+    }
+
+    /// Requests being served now.
+    pub fn in_flight(&self) -> usize {
+        self.serving.load(Ordering::Relaxed)
+    }
+}
+
 /// Serve `channel` with `handler` until unmounted; then `Handler::destroy`, once.
 pub fn run<H: Handler>(
     channel: Arc<Channel>,
     handler: Arc<H>,
     config: SessionConfig,
     buffer_size: usize,
+    activity: Arc<Activity>,
 ) -> io::Result<()> {
+    activity.total.store(1, Ordering::SeqCst);
     let shared = Arc::new(Shared {
         handler,
         channel: channel.clone(),
@@ -42,14 +65,14 @@ pub fn run<H: Handler>(
         done: AtomicBool::new(false),
         destroyed: Once::new(),
         base: config.threads.clamp(1, MAX_THREADS),
-        total: AtomicUsize::new(1),
+        activity,
         reading: AtomicUsize::new(0),
         reads: AtomicUsize::new(0),
         buffer_size,
         threads: Mutex::new(Vec::new()),
     });
     for _ in 1..shared.base {
-        shared.total.fetch_add(1, Ordering::SeqCst);
+        shared.activity.total.fetch_add(1, Ordering::SeqCst);
         Shared::start_worker(&shared)?;
     }
     let keeper = {
@@ -75,6 +98,7 @@ pub fn run<H: Handler>(
         }
     }
     shared.destroy();
+    shared.activity.total.store(0, Ordering::SeqCst);
     result
 }
 
@@ -89,8 +113,8 @@ struct Shared<H: Handler> {
     destroyed: Once,
     /// Threads kept serving.
     base: usize,
-    /// Threads serving now.
-    total: AtomicUsize,
+    /// Threads serving now (`activity.total`), requests being served.
+    activity: Arc<Activity>,
     /// Threads waiting in read.
     reading: AtomicUsize,
     /// Requests read so far (the keeper's measure of progress).
@@ -131,7 +155,7 @@ impl<H: Handler> Shared<H> {
                 Ok(())
             }
             Err(e) => {
-                shared.total.fetch_sub(1, Ordering::SeqCst);
+                shared.activity.total.fetch_sub(1, Ordering::SeqCst);
                 Err(e)
             }
         }
@@ -148,11 +172,11 @@ impl<H: Handler> Shared<H> {
             if !stuck {
                 continue;
             }
-            let total = self.total.load(Ordering::SeqCst);
+            let total = self.activity.total.load(Ordering::SeqCst);
             if total >= MAX_THREADS {
                 continue;
             }
-            self.total.fetch_add(1, Ordering::SeqCst);
+            self.activity.total.fetch_add(1, Ordering::SeqCst);
             tracing::debug!("all {total} serving threads are busy: starting another");
             if let Err(e) = Shared::start_worker(&self) {
                 tracing::warn!("cannot start another serving thread: {e}");
@@ -165,7 +189,8 @@ impl<H: Handler> Shared<H> {
         if self.reading.load(Ordering::SeqCst) == 0 {
             return false;
         }
-        self.total
+        self.activity
+            .total
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |t| {
                 (t > self.base).then(|| t - 1)
             })
@@ -216,7 +241,7 @@ fn serve<H: Handler>(channel: &Arc<Channel>, shared: &Shared<H>, extra: bool) ->
             Ok(Received::Unmounted) => break,
             Err(e) => {
                 if extra {
-                    shared.total.fetch_sub(1, Ordering::SeqCst);
+                    shared.activity.total.fetch_sub(1, Ordering::SeqCst);
                 }
                 return Err(e);
             }
@@ -227,7 +252,7 @@ fn serve<H: Handler>(channel: &Arc<Channel>, shared: &Shared<H>, extra: bool) ->
         }
     }
     if extra {
-        shared.total.fetch_sub(1, Ordering::SeqCst);
+        shared.activity.total.fetch_sub(1, Ordering::SeqCst);
     }
     Ok(())
 }
@@ -282,9 +307,11 @@ fn dispatch<H: Handler>(channel: &Arc<Channel>, shared: &Shared<H>, buf: &[u8]) 
 /// unwinds), never the serving thread.
 fn handle_guarded<H: Handler>(shared: &Shared<H>, request: Request<'_>, reply: Reply) {
     let unique = request.header.unique;
+    shared.activity.serving.fetch_add(1, Ordering::Relaxed);
     let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         shared.handler.handle(request, reply)
     }));
+    shared.activity.serving.fetch_sub(1, Ordering::Relaxed);
     if served.is_err() {
         tracing::error!("internal error while serving request {unique}; answered EIO");
     }

@@ -9,6 +9,7 @@
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -60,6 +61,9 @@ pub struct LuaFilesystem {
     pub(super) defaults: StatDefaults,
     watchdog: Watchdog,
     original_exit: Value,
+    /// The Lua state's memory after the last call, read without the Lua lock (a stuck
+    /// handler holds it): see `memory_used`.
+    memory: AtomicU64,
 }
 
 /// The lock that serializes Lua calls. Unlike a plain mutex, a request waiting for it
@@ -134,13 +138,16 @@ impl LuaFilesystem {
             Value::Integer(n) if n > 0 => Some(n as u64),
             Value::Number(n) if n >= 1.0 => Some(n.min(u64::MAX as f64) as u64),
             Value::Nil => None,
-            other => return Err(mlua::Error::runtime(format!(
+            other => {
+                return Err(mlua::Error::runtime(format!(
                 "the filesystem table's max_file_size must be a positive number of bytes, got {}",
                 other.type_name()
-            ))),
+            )))
+            }
         };
         let watchdog = Watchdog::install(&lua, handler_timeout)?;
         let original_exit = guard_os_exit(&lua)?;
+        let memory = AtomicU64::new(lua.used_memory() as u64);
         Ok(LuaFilesystem {
             lua,
             call_lock: LuaLock::default(),
@@ -151,6 +158,7 @@ impl LuaFilesystem {
             defaults,
             watchdog,
             original_exit,
+            memory,
         })
     }
 
@@ -200,6 +208,12 @@ impl LuaFilesystem {
         }
     }
 
+    /// The bytes the Lua state used after the last handler call (or at mount): never
+    /// waits, even while a handler runs.
+    pub fn memory_used(&self) -> u64 {
+        self.memory.load(Ordering::Relaxed)
+    }
+
     /// Whether `backend` is the stand-in for missing handlers.
     pub(super) fn is_unimplemented(&self, backend: &Arc<dyn Operations>) -> bool {
         Arc::ptr_eq(backend, &self.unimplemented)
@@ -228,6 +242,9 @@ impl LuaFilesystem {
         self.watchdog.disarm();
         // Outside a handler, flu.get_context() describes no caller.
         self.lua.set_app_data(RequestContext::default());
+        // Still under the Lua lock: the state is quiet, so this reads it without waiting.
+        self.memory
+            .store(self.lua.used_memory() as u64, Ordering::Relaxed);
         if crate::interrupt::interrupted() {
             // The caller gave up: whatever the handler did, it is told EINTR, and an
             // interrupted handler is not a script error.

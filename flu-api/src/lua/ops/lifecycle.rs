@@ -52,6 +52,10 @@ impl Lifecycle for LuaFilesystem {
         self.max_file_size
     }
 
+    fn memory_used(&self) -> Option<u64> {
+        Some(self.memory_used())
+    }
+
     /// Inode numbers are real when the backend's own getattr reports them.
     fn stable_inode_numbers(&self) -> bool {
         match self.route(Op::Getattr) {
