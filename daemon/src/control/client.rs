@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::json::{self, Value};
 use super::protocol::Request;
-use super::{socket_path, ControlError};
+use super::{socket_of, ControlError};
 use crate::mountpoint::is_mount_point;
 
 /// How long a command waits for a daemon's answer.
@@ -45,7 +45,10 @@ pub fn query(dir: &Path, request: Request, timeout: Duration) -> Result<Value, C
 /// `dir` made absolute without looking into it: its parent is resolved, its own name
 /// kept, so that a mount whose daemon hangs is never entered.
 fn absolute(dir: &Path) -> Result<PathBuf, ControlError> {
-    let bad = |e: std::io::Error| ControlError::Client(format!("{}: {e}", dir.display()));
+    let bad = |e: std::io::Error| match e.kind() {
+        ErrorKind::NotFound => ControlError::Missing(dir.to_path_buf()),
+        _ => ControlError::Client(format!("{}: {e}", dir.display())),
+    };
     let abs = std::path::absolute(dir).map_err(bad)?;
     match (abs.parent(), abs.components().next_back()) {
         (Some(parent), Some(Component::Normal(name))) => {
@@ -57,8 +60,7 @@ fn absolute(dir: &Path) -> Result<PathBuf, ControlError> {
 
 fn exchange(dir: &Path, request: Request, deadline: Instant) -> Result<Value, ControlError> {
     let mountpoint = absolute(dir)?;
-    let uid = nix::unistd::geteuid().as_raw();
-    let path = socket_path(&crate::run_dir::base_dir(uid), &mountpoint);
+    let path = socket_of(&mountpoint);
     let mut stream = match UnixStream::connect(&path) {
         Ok(s) => s,
         Err(e) => {

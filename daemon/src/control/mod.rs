@@ -81,6 +81,13 @@ pub fn socket_path(dir: &Path, mountpoint: &Path) -> PathBuf {
     dir.join(run_dir::hashed_file_name(mountpoint, ".sock"))
 }
 
+/// Where the control socket of the mount on `mountpoint` (absolute) is, for the
+/// effective user (the run directory is not created).
+pub fn socket_of(mountpoint: &Path) -> PathBuf {
+    let uid = nix::unistd::geteuid().as_raw();
+    socket_path(&run_dir::base_dir(uid), mountpoint)
+}
+
 /// Start the control server of a session about to serve `mountpoint` (mounted from
 /// `script`). Dropping the server stops it and removes its socket.
 pub fn start(
