@@ -10,6 +10,7 @@
 //! fixed little-endian structures, one request per read, one reply per write.
 
 pub mod abi;
+mod buffer;
 mod channel;
 mod interrupts;
 pub mod mount;

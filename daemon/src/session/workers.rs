@@ -16,6 +16,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::abi::{self, Pod};
+use super::buffer::RequestBuffer;
 use super::channel::{Channel, Received};
 use super::interrupts::{Delivered, InFlight};
 use super::{Access, Handler, Operation, Reply, Request, SessionConfig};
@@ -230,7 +231,15 @@ impl<H: Handler> Shared<H> {
 /// One serving thread: read, answer, until unmounted (or, for an extra thread, until
 /// it is not needed any more).
 fn serve<H: Handler>(channel: &Arc<Channel>, shared: &Shared<H>, extra: bool) -> io::Result<()> {
-    let mut buf = vec![0u8; shared.buffer_size];
+    let mut buf = match RequestBuffer::new(shared.buffer_size) {
+        Ok(b) => b,
+        Err(e) => {
+            if extra {
+                shared.activity.total.fetch_sub(1, Ordering::SeqCst);
+            }
+            return Err(e);
+        }
+    };
     while !shared.done.load(Ordering::SeqCst) {
         shared.reading.fetch_add(1, Ordering::SeqCst);
         let received = channel.receive(&mut buf);
