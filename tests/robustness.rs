@@ -614,3 +614,27 @@ fn a_stuck_unmount_still_ends() {
         m.log_text()
     );
 }
+
+/// A file that lost its name, truncated by path while only open read-only (the kernel
+/// sends no handle with a path-based truncate): the daemon truncates it through the
+/// handle it finds (it answered EINVAL, ftruncate on a read-only fd, under load; and
+/// EBADF when that handle was being released).
+#[test]
+fn truncating_an_unlinked_file_through_a_read_only_open_works() {
+    use std::os::fd::AsRawFd;
+    let backing = TempDir::new("backing");
+    fs::write(backing.join("f"), b"0123456789").unwrap();
+    let o = MountOptions::new().arg(backing.path());
+    let Some(m) = mount_with(&test_script("native_passthrough.lua"), o) else {
+        return;
+    };
+    let f = fs::File::open(m.path("f")).expect("open read-only");
+    fs::remove_file(m.path("f")).unwrap();
+    let by_path = format!("/proc/self/fd/{}", f.as_raw_fd());
+    let c = std::ffi::CString::new(by_path).unwrap();
+    // SAFETY: a NUL-terminated path.
+    let r = unsafe { libc::truncate(c.as_ptr(), 4) };
+    let e = std::io::Error::last_os_error();
+    assert_eq!(r, 0, "truncate of the unlinked file: {e}");
+    assert_eq!(f.metadata().unwrap().len(), 4);
+}

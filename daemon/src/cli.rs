@@ -19,6 +19,8 @@ pub enum Command {
     Mount(MountArgs),
     /// Unmount a flu (or any FUSE) mount: the same as `fusermount3 -u DIR`.
     Unmount(UnmountArgs),
+    /// Show the numbers of a mount: nodes, open files, threads, requests per operation.
+    Stats(StatsArgs),
     /// Run a script as `lua` would, with `flu` and `fs` requirable; `flu.main(argv, fs)`
     /// mounts as Flu scripts expect.
     Run(RunArgs),
@@ -92,6 +94,15 @@ pub struct UnmountArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct StatsArgs {
+    /// The mountpoint.
+    pub mountpoint: PathBuf,
+    /// Print the daemon's JSON answer as it is.
+    #[arg(long = "json")]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
 pub struct RunArgs {
     #[command(flatten)]
     pub log: LogArgs,
@@ -102,7 +113,7 @@ pub struct RunArgs {
     pub args: Vec<OsString>,
 }
 
-const SUBCOMMANDS: &[&str] = &["mount", "unmount", "run", "help"];
+const SUBCOMMANDS: &[&str] = &["mount", "unmount", "stats", "run", "help"];
 
 /// A size in bytes: a number, optionally followed by K, M or G (also k, Ki, KiB, MiB, …;
 /// all powers of 1024).

@@ -10,14 +10,16 @@
 //! - [`kernel`]: the adapter from requests to the core, attribute conversion,
 //!   kernel-passthrough I/O modes.
 //! - [`core`]: the path layer: nodes, open handles, listings, the op log.
+//! - [`control`]: the control channel (one socket per mount: `flu stats`).
 //! - `cli`, `commands`, `serve`, `detach`, `logging`, `mount_options`, `mountpoint`,
-//!   `fuse_args`: the command line and the mount lifecycle.
+//!   `fuse_args`, `run_dir`: the command line and the mount lifecycle.
 
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod adapter_config;
 mod cli;
 mod commands;
+pub mod control;
 pub mod core;
 mod detach;
 mod fuse_args;
@@ -25,6 +27,7 @@ pub mod kernel;
 mod logging;
 mod mount_options;
 mod mountpoint;
+mod run_dir;
 mod serve;
 pub mod session;
 mod signals;
@@ -44,7 +47,7 @@ pub fn main() -> ExitCode {
     let log_setup = match &cli.command {
         Command::Mount(m) => logging::init_logging(&m.log),
         Command::Run(r) => logging::init_logging(&r.log),
-        Command::Unmount(_) => Ok(()),
+        Command::Unmount(_) | Command::Stats(_) => Ok(()),
     };
     if let Err(e) = log_setup {
         eprintln!("flu: {e}");
@@ -54,6 +57,7 @@ pub fn main() -> ExitCode {
         Command::Mount(m) => commands::mount::mount_command(m),
         Command::Run(r) => commands::run::run_command(r),
         Command::Unmount(u) => commands::unmount::unmount_command(u),
+        Command::Stats(s) => commands::stats::stats_command(s),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,8 +10,7 @@
 use std::ffi::CString;
 use std::fs::File;
 use std::io::{IsTerminal, Write};
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -133,71 +132,11 @@ pub fn switch_to(log: &DetachedLog) -> Result<(), String> {
     Ok(())
 }
 
-/// The fallback log of the mount on `mountpoint`: `DIR/<mountpoint>.log`, the mountpoint
-/// with `/` written as `-` (`/mnt/x` → `mnt-x.log`), where DIR is the first of
-/// `$XDG_RUNTIME_DIR/flu`, `/run/flu` (root), `/run/user/UID/flu`, `/tmp/flu-UID`; DIR is
-/// created with mode 0700 and must be a directory of ours that nobody else may write to.
+/// The fallback log of the mount on `mountpoint`: `<mountpoint>.log` in the run
+/// directory (`crate::run_dir`: the mountpoint with `/` written as `-`, `/mnt/x` →
+/// `mnt-x.log`; the directory private to the user, created with mode 0700).
 pub fn fallback_log_path(mountpoint: &Path) -> Result<PathBuf, String> {
-    let uid = nix::unistd::geteuid().as_raw();
-    let dir = log_dir(uid);
-    if let Err(e) = std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&dir)
-    {
-        return Err(format!(
-            "cannot create log directory {}: {e} (use --log-file)",
-            dir.display()
-        ));
-    }
-    let meta = std::fs::symlink_metadata(&dir)
-        .map_err(|e| format!("cannot use log directory {}: {e}", dir.display()))?;
-    let foreign = meta.uid() != uid || meta.permissions().mode() & 0o022 != 0;
-    if !meta.is_dir() || foreign {
-        return Err(format!(
-            "log directory {} is not a private directory of yours (use --log-file)",
-            dir.display()
-        ));
-    }
-    Ok(dir.join(log_file_name(mountpoint)))
-}
-
-fn log_dir(uid: u32) -> PathBuf {
-    if let Some(xdg) = std::env::var_os("XDG_RUNTIME_DIR").filter(|v| !v.is_empty()) {
-        if Path::new(&xdg).is_dir() {
-            return Path::new(&xdg).join("flu");
-        }
-    }
-    if uid == 0 {
-        return PathBuf::from("/run/flu");
-    }
-    let user_run = PathBuf::from(format!("/run/user/{uid}"));
-    if user_run.is_dir() {
-        return user_run.join("flu");
-    }
-    std::env::temp_dir().join(format!("flu-{uid}"))
-}
-
-/// `/mnt/my dir` → `mnt-my%20dir.log`: `/` becomes `-`, bytes other than letters,
-/// digits, `.`, `_` and `-` are written `%XX`.
-fn log_file_name(mountpoint: &Path) -> String {
-    let bytes = mountpoint.as_os_str().as_bytes();
-    let trimmed = bytes.strip_prefix(b"/").unwrap_or(bytes);
-    let mut name = String::new();
-    for &b in trimmed {
-        match b {
-            b'/' => name.push('-'),
-            b if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-') => {
-                name.push(b as char)
-            }
-            b => name.push_str(&format!("%{b:02X}")),
-        }
-    }
-    if name.is_empty() {
-        name.push('-');
-    }
-    name.push_str(".log");
-    name
+    crate::run_dir::private_file(mountpoint, ".log").map_err(|e| format!("{e} (use --log-file)"))
 }
 
 /// The writer tracing formats into: one buffered line per event, written to the current
@@ -301,12 +240,5 @@ mod tests {
             strip_ansi(b"\x1b[2m2026\x1b[0m \x1b[32m INFO\x1b[0m mounted\n"),
             b"2026  INFO mounted\n"
         );
-    }
-
-    #[test]
-    fn log_file_names() {
-        assert_eq!(log_file_name(Path::new("/mnt/x")), "mnt-x.log");
-        assert_eq!(log_file_name(Path::new("/a b/c\nd")), "a%20b-c%0Ad.log");
-        assert_eq!(log_file_name(Path::new("/")), "-.log");
     }
 }

@@ -21,6 +21,8 @@ use crate::signals::{signal_name, UnmountSignals};
 pub struct ServeRequest {
     /// Absolute, checked mountpoint.
     pub mountpoint: PathBuf,
+    /// The script (absolute), as the control channel reports it.
+    pub script: PathBuf,
     pub options: MountOptions,
     pub foreground: bool,
     pub threads: usize,
@@ -191,6 +193,14 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
             }
         }
     }
+    // The control channel (flu stats): up before `flu mount` returns, gone at unmount.
+    let control = match crate::control::start(&session, &req.mountpoint, &req.script) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = session.unmounter().unmount();
+            return fail(&mut reporter, e.to_string());
+        }
+    };
     tracing::info!("mounted on {shown} (pid {})", std::process::id());
     reporter.ready();
 
@@ -228,6 +238,7 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
 
     let result = session.run();
     finished.store(true, Ordering::SeqCst);
+    drop(control);
     if let Some(pid_file) = &req.pid_file {
         let _ = std::fs::remove_file(pid_file);
     }

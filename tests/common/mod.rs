@@ -675,3 +675,30 @@ pub fn assert_errno<T: std::fmt::Debug>(r: std::io::Result<T>, expected: i32, wh
         ),
     }
 }
+
+// ---- the control channel ----------------------------------------------------------------
+
+/// `flu stats DIR --json`, whatever its exit status.
+pub fn flu_stats(dir: &Path) -> Run {
+    run_cmd(
+        Command::new(flu_bin()).arg("stats").arg(dir).arg("--json"),
+        COMMAND_TIMEOUT,
+    )
+}
+
+/// The stats of the mount at `dir`, read through the control channel (`flu stats
+/// --json`); panics unless the daemon answers.
+pub fn stats_of(dir: &Path) -> flu::control::json::Value {
+    let r = flu_stats(dir);
+    assert!(r.ok(), "flu stats {} failed: {}", dir.display(), r.stderr);
+    flu::control::json::parse(r.stdout.trim())
+        .unwrap_or_else(|e| panic!("flu stats printed no JSON ({e}): {}", r.stdout))
+}
+
+/// Member `key` of a stats reply as a number; panics if it is missing.
+pub fn stat_number(stats: &flu::control::json::Value, key: &str) -> u64 {
+    stats
+        .get(key)
+        .and_then(|v| v.as_u64())
+        .unwrap_or_else(|| panic!("stats have no number {key}: {stats:?}"))
+}

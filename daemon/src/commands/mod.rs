@@ -2,6 +2,7 @@
 
 pub mod mount;
 pub mod run;
+pub mod stats;
 pub mod unmount;
 
 use std::path::Path;

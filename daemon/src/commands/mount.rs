@@ -63,6 +63,7 @@ pub fn mount_command(args: MountArgs) -> Result<(), String> {
     let foreground = args.foreground || options.adapter.debug;
     let request = ServeRequest {
         mountpoint,
+        script: std::path::absolute(&args.script).unwrap_or_else(|_| args.script.clone()),
         options,
         foreground,
         threads,

@@ -70,6 +70,7 @@ fn serve_main(
     let ops = script.filesystem(fs).map_err(|e| e.to_string())?;
     let request = ServeRequest {
         mountpoint,
+        script: std::path::absolute(&args.script).unwrap_or_else(|_| args.script.clone()),
         options,
         foreground: parsed.foreground,
         threads: if parsed.single_thread {

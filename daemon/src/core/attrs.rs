@@ -9,7 +9,7 @@ impl FsCore {
     pub fn getattr(&self, ctx: &RequestContext, nodeid: u64, fh: Option<u64>) -> OpResult<Stat> {
         let args = || format!("fh={fh:?}");
         self.on(Op::Getattr, At::Node(nodeid), args, |path| {
-            self.ops.getattr(ctx, path, self.attr_fh(nodeid, fh))
+            self.with_attr_fh(nodeid, fh, |fh| self.ops.getattr(ctx, path, fh))
         })
     }
 
@@ -21,22 +21,23 @@ impl FsCore {
             if let Some(size) = req.size {
                 self.check_size(size)?;
             }
-            let fh = self.attr_fh(nodeid, req.fh);
-            if let Some(mode) = req.mode {
-                self.ops.chmod(ctx, path, mode, fh)?;
-            }
-            if req.uid.is_some() || req.gid.is_some() {
-                self.ops.chown(ctx, path, req.uid, req.gid, fh)?;
-            }
-            if let Some(size) = req.size {
-                self.ops.truncate(ctx, path, size, fh)?;
-            }
-            if req.atime.is_some() || req.mtime.is_some() {
-                let atime = req.atime.unwrap_or(TimeSet::Omit);
-                let mtime = req.mtime.unwrap_or(TimeSet::Omit);
-                self.ops.utimens(ctx, path, atime, mtime, fh)?;
-            }
-            self.ops.getattr(ctx, path, fh)
+            self.with_attr_fh(nodeid, req.fh, |fh| {
+                if let Some(mode) = req.mode {
+                    self.ops.chmod(ctx, path, mode, fh)?;
+                }
+                if req.uid.is_some() || req.gid.is_some() {
+                    self.ops.chown(ctx, path, req.uid, req.gid, fh)?;
+                }
+                if let Some(size) = req.size {
+                    self.ops.truncate(ctx, path, size, fh)?;
+                }
+                if req.atime.is_some() || req.mtime.is_some() {
+                    let atime = req.atime.unwrap_or(TimeSet::Omit);
+                    let mtime = req.mtime.unwrap_or(TimeSet::Omit);
+                    self.ops.utimens(ctx, path, atime, mtime, fh)?;
+                }
+                self.ops.getattr(ctx, path, fh)
+            })
         })
     }
 

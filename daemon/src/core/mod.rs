@@ -8,7 +8,8 @@
 //! lookups after every operation that makes a name, the xattr size-probe protocol.
 //!
 //! Every operation goes through `on`/`on_two`: the node (or parent and name) becomes a
-//! path, the closure runs with it, and the operation is logged once (`oplog`). The
+//! path, the closure runs with it, and the operation is logged once (`oplog`) and
+//! counted (`counts`, for `flu stats`). The
 //! per-concern files (`names`, `attrs`, `files`, `dirs`, `xattrs`) hold only what is
 //! particular to each operation.
 
@@ -21,10 +22,12 @@ use std::sync::{Arc, Mutex};
 use flu_api::{DirEntry, Errno, Fh, HandleTable, Op, OpResult, Operations, RequestContext, Stat};
 
 use crate::adapter_config::AdapterConfig;
+use counts::OpCounts;
 use nodes::NodeTable;
 use oplog::{traced, LogValue};
 
 mod attrs;
+mod counts;
 mod dirs;
 mod files;
 mod names;
@@ -32,6 +35,7 @@ pub mod nodes;
 mod oplog;
 mod xattrs;
 
+pub use counts::OpCount;
 pub use dirs::{DirPlusReply, DirReply, PlusEntry};
 
 /// The longest name when the filesystem does not say (statfs's default).
@@ -186,6 +190,8 @@ pub struct FsCore {
     /// The largest file size, from `-o max_file_size` and the implementation.
     max_file_size: Option<u64>,
     config: AdapterConfig,
+    /// Requests and errors per operation (`flu stats`).
+    counts: OpCounts,
 }
 
 impl FsCore {
@@ -203,6 +209,7 @@ impl FsCore {
             namemax: AtomicU64::new(DEFAULT_NAMEMAX),
             max_file_size,
             config,
+            counts: OpCounts::default(),
         }
     }
 
@@ -248,6 +255,11 @@ impl FsCore {
         (self.files.len(), self.dirs.len())
     }
 
+    /// Requests and errors so far, per operation, in `Op::ALL` order.
+    pub fn op_counts(&self) -> Vec<OpCount> {
+        self.counts.snapshot()
+    }
+
     fn resolve<'a>(&self, at: At<'a>) -> Resolved<'a> {
         let path = match at {
             At::Node(id) => self.nodes.path_of(id).ok_or(Errno::ENOENT),
@@ -270,13 +282,15 @@ impl FsCore {
     ) -> OpResult<T> {
         let target = self.resolve(at);
         let describe = || join(target.show(), args());
-        traced(
+        let res = traced(
             self.config.debug,
             op.name(),
             || self.ops.served_by(op).label(),
             describe,
             || f(target.path()?),
-        )
+        );
+        self.counts.record(op, res.is_err());
+        res
     }
 
     /// `on` for the operations that name two places (rename, link, copy_file_range).
@@ -289,30 +303,43 @@ impl FsCore {
     ) -> OpResult<T> {
         let (a, b) = (self.resolve(a), self.resolve(b));
         let describe = || join(format!("{} {}", a.show(), b.show()), args());
-        traced(
+        let res = traced(
             self.config.debug,
             op.name(),
             || self.ops.served_by(op).label(),
             describe,
             || f(a.path()?, b.path()?),
-        )
+        );
+        self.counts.record(op, res.is_err());
+        res
     }
 
     fn file_fh(&self, fh: u64) -> OpResult<Fh> {
         self.files.get(fh).map(|f| f.fh).ok_or(Errno::EBADF)
     }
 
-    /// The implementation handle for a getattr/setattr: the kernel's, or for a node
-    /// that has no name any more, any handle open on it (the kernel sends fstat of an
-    /// unlinked file without one; its path alone would answer ENOENT).
-    fn attr_fh(&self, nodeid: u64, fh: Option<u64>) -> Option<Fh> {
-        match fh.and_then(|fh| self.file_fh(fh).ok()) {
-            Some(fh) => Some(fh),
-            None if self.nodes.is_detached(nodeid) => {
-                self.files.find(|f| f.nodeid == nodeid).map(|f| f.fh)
-            }
-            None => None,
+    /// Run a getattr/setattr `f` with the implementation handle: the kernel's, or for a
+    /// node that has no name any more, any handle open on it (the kernel sends fstat of
+    /// an unlinked file without one; its path alone would answer ENOENT). A handle the
+    /// daemon picked may be released meanwhile (EBADF): then `f` runs again by path.
+    fn with_attr_fh<T>(
+        &self,
+        nodeid: u64,
+        fh: Option<u64>,
+        f: impl Fn(Option<Fh>) -> OpResult<T>,
+    ) -> OpResult<T> {
+        if let Some(fh) = fh.and_then(|fh| self.file_fh(fh).ok()) {
+            return f(Some(fh));
         }
+        if self.nodes.is_detached(nodeid) {
+            if let Some(open) = self.files.find(|o| o.nodeid == nodeid) {
+                match f(Some(open.fh)) {
+                    Err(Errno::EBADF) => {}
+                    other => return other,
+                }
+            }
+        }
+        f(None)
     }
 
     /// Getattr `path` and register `name` in `parent` with it (one kernel lookup).

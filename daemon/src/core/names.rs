@@ -20,6 +20,8 @@ impl FsCore {
             tracing::info!("forget(node {nodeid}, {nlookup})");
         }
         self.nodes.forget(nodeid, nlookup);
+        // Forgets take no path, so they are not run through `on`; counted here.
+        self.counts.record(Op::Forget, false);
     }
 
     pub fn readlink(&self, ctx: &RequestContext, nodeid: u64) -> OpResult<Vec<u8>> {

@@ -98,6 +98,11 @@ impl FuseAdapter {
         self.core.config()
     }
 
+    /// The core, for what the control channel reports (nodes, handles, op counts).
+    pub fn core(&self) -> &FsCore {
+        &self.core
+    }
+
     /// The answer to a request that makes a name (mknod, mkdir, symlink, link).
     fn entry(&self, reply: Reply, res: Result<Entry, Errno>) {
         let c = self.config();

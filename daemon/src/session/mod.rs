@@ -10,6 +10,7 @@
 //! fixed little-endian structures, one request per read, one reply per write.
 
 pub mod abi;
+mod buffer;
 mod channel;
 mod interrupts;
 pub mod mount;
@@ -25,6 +26,7 @@ pub use channel::{BackingId, Channel};
 pub use mount::{Mount, MountSpec, Unmounter};
 pub use reply::{DirBuffer, Reply};
 pub use request::{Args, Malformed, Request};
+pub use workers::Activity;
 
 use channel::Received;
 
@@ -90,6 +92,7 @@ pub struct Session<H: Handler> {
     config: SessionConfig,
     /// The request buffer size for the negotiated max_write.
     buffer_size: usize,
+    activity: Arc<Activity>,
 }
 
 /// Extra room in a request buffer beyond the largest write's data (headers).
@@ -112,6 +115,7 @@ impl<H: Handler> Session<H> {
                 mount,
                 config,
                 buffer_size: (max_write as usize + HEADER_ROOM).max(8192 + HEADER_ROOM),
+                activity: Arc::default(),
             }),
             Err(e) => {
                 let _ = mount.unmounter().unmount_lazy();
@@ -129,9 +133,25 @@ impl<H: Handler> Session<H> {
         &self.channel
     }
 
+    /// The filesystem it serves (shared with the serving threads).
+    pub fn handler(&self) -> &Arc<H> {
+        &self.handler
+    }
+
+    /// Its serving threads and requests in flight, readable while it serves.
+    pub fn activity(&self) -> &Arc<Activity> {
+        &self.activity
+    }
+
     /// Serve until the filesystem is unmounted; then `Handler::destroy`.
     pub fn run(self) -> io::Result<()> {
-        workers::run(self.channel, self.handler, self.config, self.buffer_size)
+        workers::run(
+            self.channel,
+            self.handler,
+            self.config,
+            self.buffer_size,
+            self.activity,
+        )
     }
 
     /// Serve on a background thread (tests).

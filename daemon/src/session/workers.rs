@@ -3,8 +3,8 @@
 //!
 //! There is always a thread reading, so that a FUSE_INTERRUPT reaches a request whose
 //! handler is stuck (and a stuck handler does not stall everything else): a keeper
-//! thread looks every few milliseconds, and when every serving thread has been busy
-//! since its last look, it starts another, up to `MAX_THREADS`. Threads beyond the
+//! thread looks every 10 ms, and when every serving thread has been busy for three looks
+//! in a row, it starts another, up to `MAX_THREADS`. Threads beyond the
 //! configured number retire as soon as they finish a request while another thread is
 //! waiting for the next. A busy mount therefore costs no thread switch per request,
 //! and a blocked one grows only as far as it is blocked.
@@ -16,6 +16,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::abi::{self, Pod};
+use super::buffer::RequestBuffer;
 use super::channel::{Channel, Received};
 use super::interrupts::{Delivered, InFlight};
 use super::{Access, Handler, Reply, Request, SessionConfig};
@@ -26,13 +27,42 @@ pub const MAX_THREADS: usize = 64;
 /// How often the keeper looks for a mount with no thread reading.
 const KEEPER_PERIOD: Duration = Duration::from_millis(10);
 
+/// How many looks in a row every thread must be busy before another starts (30 ms).
+const STUCK_LOOKS: u32 = 3;
+
+/// How many idle looks (1 s) before free heap memory goes back to the system.
+const IDLE_LOOKS_BEFORE_TRIM: u32 = 100;
+
+/// How busy a session is, readable from outside while it serves (`flu stats`).
+#[derive(Debug, Default)]
+pub struct Activity {
+    /// Threads serving now.
+    total: AtomicUsize,
+    /// Requests being served now.
+    serving: AtomicUsize,
+}
+
+impl Activity {
+    /// Threads serving now (0 before the session runs and after it ended).
+    pub fn threads(&self) -> usize {
+        self.total.load(Ordering::Relaxed)
+    }
+
+    /// Requests being served now.
+    pub fn in_flight(&self) -> usize {
+        self.serving.load(Ordering::Relaxed)
+    }
+}
+
 /// Serve `channel` with `handler` until unmounted; then `Handler::destroy`, once.
 pub fn run<H: Handler>(
     channel: Arc<Channel>,
     handler: Arc<H>,
     config: SessionConfig,
     buffer_size: usize,
+    activity: Arc<Activity>,
 ) -> io::Result<()> {
+    activity.total.store(1, Ordering::SeqCst);
     let shared = Arc::new(Shared {
         handler,
         channel: channel.clone(),
@@ -42,14 +72,14 @@ pub fn run<H: Handler>(
         done: AtomicBool::new(false),
         destroyed: Once::new(),
         base: config.threads.clamp(1, MAX_THREADS),
-        total: AtomicUsize::new(1),
+        activity,
         reading: AtomicUsize::new(0),
         reads: AtomicUsize::new(0),
         buffer_size,
         threads: Mutex::new(Vec::new()),
     });
     for _ in 1..shared.base {
-        shared.total.fetch_add(1, Ordering::SeqCst);
+        shared.activity.total.fetch_add(1, Ordering::SeqCst);
         Shared::start_worker(&shared)?;
     }
     let keeper = {
@@ -75,6 +105,7 @@ pub fn run<H: Handler>(
         }
     }
     shared.destroy();
+    shared.activity.total.store(0, Ordering::SeqCst);
     result
 }
 
@@ -89,8 +120,8 @@ struct Shared<H: Handler> {
     destroyed: Once,
     /// Threads kept serving.
     base: usize,
-    /// Threads serving now.
-    total: AtomicUsize,
+    /// Threads serving now (`activity.total`), requests being served.
+    activity: Arc<Activity>,
     /// Threads waiting in read.
     reading: AtomicUsize,
     /// Requests read so far (the keeper's measure of progress).
@@ -131,7 +162,7 @@ impl<H: Handler> Shared<H> {
                 Ok(())
             }
             Err(e) => {
-                shared.total.fetch_sub(1, Ordering::SeqCst);
+                shared.activity.total.fetch_sub(1, Ordering::SeqCst);
                 Err(e)
             }
         }
@@ -140,19 +171,36 @@ impl<H: Handler> Shared<H> {
     /// The keeper: while nobody has been reading since the last look, start a thread.
     fn keep_a_reader(self: Arc<Self>) {
         let mut last_reads = usize::MAX;
+        let mut stuck_looks = 0;
+        let mut idle_looks = 0u32;
         while !self.done.load(Ordering::SeqCst) {
             std::thread::sleep(KEEPER_PERIOD);
             let reads = self.reads.load(Ordering::SeqCst);
             let stuck = self.reading.load(Ordering::SeqCst) == 0 && reads == last_reads;
+            // A mount idle for a second gives the memory its bursts left free back to
+            // the system (RSS then tells what is really in use).
+            idle_looks = if reads == last_reads {
+                idle_looks.saturating_add(1)
+            } else {
+                0
+            };
+            if idle_looks == IDLE_LOOKS_BEFORE_TRIM {
+                // SAFETY: malloc_trim only releases free heap memory; no pointer is touched.
+                unsafe { libc::malloc_trim(0) };
+            }
             last_reads = reads;
-            if !stuck {
+            // Busy for a few looks in a row: stuck, not merely slow to be scheduled on a
+            // loaded machine (which would start threads for nothing).
+            stuck_looks = if stuck { stuck_looks + 1 } else { 0 };
+            if stuck_looks < STUCK_LOOKS {
                 continue;
             }
-            let total = self.total.load(Ordering::SeqCst);
+            stuck_looks = 0;
+            let total = self.activity.total.load(Ordering::SeqCst);
             if total >= MAX_THREADS {
                 continue;
             }
-            self.total.fetch_add(1, Ordering::SeqCst);
+            self.activity.total.fetch_add(1, Ordering::SeqCst);
             tracing::debug!("all {total} serving threads are busy: starting another");
             if let Err(e) = Shared::start_worker(&self) {
                 tracing::warn!("cannot start another serving thread: {e}");
@@ -165,7 +213,8 @@ impl<H: Handler> Shared<H> {
         if self.reading.load(Ordering::SeqCst) == 0 {
             return false;
         }
-        self.total
+        self.activity
+            .total
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |t| {
                 (t > self.base).then(|| t - 1)
             })
@@ -206,7 +255,15 @@ impl<H: Handler> Shared<H> {
 /// One serving thread: read, answer, until unmounted (or, for an extra thread, until
 /// it is not needed any more).
 fn serve<H: Handler>(channel: &Arc<Channel>, shared: &Shared<H>, extra: bool) -> io::Result<()> {
-    let mut buf = vec![0u8; shared.buffer_size];
+    let mut buf = match RequestBuffer::new(shared.buffer_size) {
+        Ok(b) => b,
+        Err(e) => {
+            if extra {
+                shared.activity.total.fetch_sub(1, Ordering::SeqCst);
+            }
+            return Err(e);
+        }
+    };
     while !shared.done.load(Ordering::SeqCst) {
         shared.reading.fetch_add(1, Ordering::SeqCst);
         let received = channel.receive(&mut buf);
@@ -217,7 +274,7 @@ fn serve<H: Handler>(channel: &Arc<Channel>, shared: &Shared<H>, extra: bool) ->
             Ok(Received::Unmounted) => break,
             Err(e) => {
                 if extra {
-                    shared.total.fetch_sub(1, Ordering::SeqCst);
+                    shared.activity.total.fetch_sub(1, Ordering::SeqCst);
                 }
                 return Err(e);
             }
@@ -228,7 +285,7 @@ fn serve<H: Handler>(channel: &Arc<Channel>, shared: &Shared<H>, extra: bool) ->
         }
     }
     if extra {
-        shared.total.fetch_sub(1, Ordering::SeqCst);
+        shared.activity.total.fetch_sub(1, Ordering::SeqCst);
     }
     Ok(())
 }
@@ -287,9 +344,11 @@ fn dispatch<H: Handler>(channel: &Arc<Channel>, shared: &Shared<H>, buf: &[u8]) 
 /// unwinds), never the serving thread.
 fn handle_guarded<H: Handler>(shared: &Shared<H>, request: Request<'_>, reply: Reply) {
     let unique = request.header.unique;
+    shared.activity.serving.fetch_add(1, Ordering::Relaxed);
     let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         shared.handler.handle(request, reply)
     }));
+    shared.activity.serving.fetch_sub(1, Ordering::Relaxed);
     if served.is_err() {
         tracing::error!("internal error while serving request {unique}; answered EIO");
     }

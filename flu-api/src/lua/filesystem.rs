@@ -9,6 +9,7 @@
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -67,6 +68,9 @@ pub struct LuaFilesystem {
     watchdog: Watchdog,
     memory: super::memory::MemoryLimit,
     original_exit: Value,
+    /// The Lua state's memory after the last call, read without the Lua lock (a stuck
+    /// handler holds it): see `memory_used`.
+    memory_in_use: AtomicU64,
 }
 
 /// The lock that serializes Lua calls. Unlike a plain mutex, a request waiting for it
@@ -161,6 +165,7 @@ impl LuaFilesystem {
         // From here on the limit costs nothing until the state nears it.
         memory.relax(&lua);
         let original_exit = guard_os_exit(&lua)?;
+        let memory_in_use = AtomicU64::new(lua.used_memory() as u64);
         Ok(LuaFilesystem {
             lua,
             call_lock: LuaLock::default(),
@@ -174,6 +179,7 @@ impl LuaFilesystem {
             watchdog,
             memory,
             original_exit,
+            memory_in_use,
         })
     }
 
@@ -223,6 +229,12 @@ impl LuaFilesystem {
         }
     }
 
+    /// The bytes the Lua state used after the last handler call (or at mount): never
+    /// waits, even while a handler runs.
+    pub fn memory_used(&self) -> u64 {
+        self.memory_in_use.load(Ordering::Relaxed)
+    }
+
     /// Whether `backend` is the stand-in for missing handlers.
     pub(super) fn is_unimplemented(&self, backend: &Arc<dyn Operations>) -> bool {
         Arc::ptr_eq(backend, &self.unimplemented)
@@ -255,6 +267,9 @@ impl LuaFilesystem {
         }
         // Outside a handler, flu.get_context() describes no caller.
         self.lua.set_app_data(RequestContext::default());
+        // Still under the Lua lock: the state is quiet, so this reads it without waiting.
+        self.memory_in_use
+            .store(self.lua.used_memory() as u64, Ordering::Relaxed);
         if crate::interrupt::interrupted() {
             // The caller gave up: whatever the handler did, it is told EINTR, and an
             // interrupted handler is not a script error.

@@ -40,4 +40,10 @@ pub trait Lifecycle: Send + Sync {
     fn max_file_size(&self) -> Option<u64> {
         None
     }
+
+    /// The bytes the backend's interpreter uses (`flu stats`), if it has one. Must not
+    /// wait for a running handler: a last known value is fine.
+    fn memory_used(&self) -> Option<u64> {
+        None
+    }
 }

@@ -107,9 +107,13 @@ impl AttrOps for Passthrough {
         let size = off(size)?;
         if let Some(fh) = fh {
             let h = self.handle(fh)?;
-            // SAFETY: `h` holds the handle, so its fd stays open for the call;
-            // ftruncate takes only integers.
-            return cvt_retry(|| unsafe { libc::ftruncate(h.fd(), size) }).map(drop);
+            // Through the handle's /proc name, not ftruncate: the handle may be one the
+            // daemon picked for a file that lost its name (any open of it, a read-only
+            // one too); the kernel has already checked the caller may truncate.
+            let p = proc_fd_path(h.fd());
+            // SAFETY: `p` is a NUL-terminated path that outlives the call; `h` keeps the
+            // fd it names open.
+            return cvt_retry(|| unsafe { libc::truncate(p.as_ptr(), size) }).map(drop);
         }
         // truncate(2) through /proc: no open for writing (no side effects on FIFOs or
         // devices), and the kernel's own answers (EISDIR, EINVAL for a symlink…).

@@ -13,7 +13,7 @@ use std::sync::Mutex;
 type Version = (i64, i64, i64, i64, i64);
 
 /// How many files are remembered before the table starts over (bounding memory).
-const REMEMBERED: usize = 65_536;
+const REMEMBERED: usize = 8_192;
 
 #[derive(Default)]
 pub struct PageCacheValidity {

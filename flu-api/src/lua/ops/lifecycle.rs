@@ -52,6 +52,10 @@ impl Lifecycle for LuaFilesystem {
         self.max_file_size
     }
 
+    fn memory_used(&self) -> Option<u64> {
+        Some(self.memory_used())
+    }
+
     fn roots(&self) -> Vec<std::path::PathBuf> {
         self.backends.iter().flat_map(|b| b.roots()).collect()
     }

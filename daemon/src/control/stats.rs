@@ -1,0 +1,53 @@
+//! The `stats` reply: who the mount is (pid, mountpoint, script, uptime) and how it is
+//! doing now (nodes, open handles, requests in flight, threads, Lua memory, and requests
+//! and errors per operation). Everything is read without waiting on the filesystem: the
+//! counts are atomics or short table locks, never the Lua lock.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::json::Object;
+use super::protocol::ok_reply;
+use crate::kernel::FuseAdapter;
+use crate::session::Activity;
+
+/// What the stats of one mount are read from.
+pub struct StatsSource {
+    pub mountpoint: PathBuf,
+    pub script: PathBuf,
+    pub started: Instant,
+    pub adapter: Arc<FuseAdapter>,
+    pub activity: Arc<Activity>,
+}
+
+impl StatsSource {
+    /// The reply to `stats`.
+    pub fn reply(&self) -> String {
+        let core = self.adapter.core();
+        let (open_files, open_dirs) = core.open_handles();
+        let mut ops = Object::new();
+        for c in core.op_counts() {
+            ops = ops.object(
+                c.op.name(),
+                Object::new()
+                    .number("requests", c.requests)
+                    .number("errors", c.errors),
+            );
+        }
+        ok_reply()
+            .number("pid", u64::from(std::process::id()))
+            // Paths that are not UTF-8 are shown with U+FFFD: JSON strings are Unicode.
+            .string("mountpoint", &self.mountpoint.to_string_lossy())
+            .string("script", &self.script.to_string_lossy())
+            .number("uptime_s", self.started.elapsed().as_secs())
+            .number("nodes", core.nodes().len() as u64)
+            .number("open_files", open_files as u64)
+            .number("open_dirs", open_dirs as u64)
+            .number("requests_in_flight", self.activity.in_flight() as u64)
+            .number("serving_threads", self.activity.threads() as u64)
+            .maybe_number("lua_memory_bytes", core.ops().memory_used())
+            .object("ops", ops)
+            .finish()
+    }
+}
