@@ -65,10 +65,11 @@ impl fmt::Display for Escaped<'_> {
 }
 
 /// The last line of defence, for a whole formatted log line (the log writer applies it
-/// to every line, whoever wrote it): the same rule, except that backslashes stay as they
-/// are (the paths in the line were escaped already, and their `\n` must not become
-/// `\\n`) and so does the final newline. `keep_esc` keeps ESC bytes, for the colour codes
-/// of a log written to a terminal.
+/// to every line, whoever wrote it): control characters and invalid UTF-8 are escaped
+/// as above, while backslashes stay as they are (the paths in the line were escaped
+/// already, and their `\n` must not become `\\n`), printable UTF-8 (the `µs` of a
+/// latency) stays readable, and so does the final newline. `keep_esc` keeps ESC bytes,
+/// for the colour codes of a log written to a terminal.
 pub fn sanitize_line(line: &[u8], keep_esc: bool) -> Vec<u8> {
     let (body, newline) = match line.strip_suffix(b"\n") {
         Some(body) => (body, true),
@@ -78,10 +79,20 @@ pub fn sanitize_line(line: &[u8], keep_esc: bool) -> Vec<u8> {
         return line.to_vec();
     }
     let mut out = String::with_capacity(body.len() + 8);
-    for &b in body {
-        if keep_esc && b == 0x1b {
-            out.push('\x1b');
-        } else {
+    for chunk in body.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if keep_esc && c == '\x1b' {
+                out.push(c);
+            } else if c.is_control() {
+                let mut buf = [0u8; 4];
+                for &b in c.encode_utf8(&mut buf).as_bytes() {
+                    push_escaped(&mut out, b, true);
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        for &b in chunk.invalid() {
             push_escaped(&mut out, b, true);
         }
     }
@@ -114,5 +125,12 @@ mod tests {
             b"\x1b[2mx\x1b[0m\n"
         );
         assert_eq!(sanitize_line(b"\x1b[2m\n", false), b"\\x1b[2m\n");
+        // Printable UTF-8 stays; C1 controls and invalid bytes do not.
+        assert_eq!(
+            sanitize_line("in 7.3µs\n".as_bytes(), false),
+            "in 7.3µs\n".as_bytes()
+        );
+        assert_eq!(sanitize_line("a\u{85}b".as_bytes(), false), b"a\\xc2\\x85b");
+        assert_eq!(sanitize_line(b"x\xffy", false), b"x\\xffy");
     }
 }
