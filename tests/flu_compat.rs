@@ -303,3 +303,42 @@ fn a_table_without_handlers_is_named_at_mount() {
     let log = m.log_text();
     assert!(log.contains("defines no handlers"), "{log}");
 }
+
+/// `require` of a C module that exists only for another Lua version (Debian ships
+/// lua-posix, lua-cjson, lua-socket for 5.1–5.3 only): the error says where it was
+/// found and that flu runs Lua 5.4, instead of a bare "module not found".
+#[test]
+fn a_module_built_for_another_lua_says_so() {
+    if !is_root() {
+        eprintln!("SKIPPED: placing a module in /usr/local/share/lua/5.3 needs root");
+        return;
+    }
+    struct Placed(PathBuf);
+    impl Drop for Placed {
+        fn drop(&mut self) {
+            let _ = fs::remove_file(&self.0);
+        }
+    }
+    let name = format!("flu_probe_{}", std::process::id());
+    let dir = PathBuf::from("/usr/local/share/lua/5.3");
+    fs::create_dir_all(&dir).unwrap();
+    let module = dir.join(format!("{name}.lua"));
+    fs::write(&module, "return {}\n").unwrap();
+    let _placed = Placed(module.clone());
+    let tmp = TempDir::new("script");
+    let script = tmp.join("needs.lua");
+    fs::write(&script, format!("require '{name}'\n")).unwrap();
+    let run = run_cmd(
+        Command::new(flu_bin()).arg("run").arg(&script),
+        COMMAND_TIMEOUT,
+    );
+    assert!(!run.ok());
+    assert!(
+        run.stderr
+            .contains(&format!("found {name} for another Lua version"))
+            && run.stderr.contains(&module.display().to_string())
+            && run.stderr.contains("flu runs Lua 5.4"),
+        "{}",
+        run.stderr
+    );
+}
