@@ -43,6 +43,16 @@ print(e, time.monotonic() - t)
     (errno, secs)
 }
 
+/// `stat PATH` as a child that waits in the stuck handler.
+fn stat_in_background(path: &std::path::Path) -> std::process::Child {
+    Command::new("stat")
+        .arg(path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start stat")
+}
+
 fn assert_serves(m: &Mounted) {
     let start = Instant::now();
     let meta = std::fs::metadata(m.path("ok")).expect("the mount serves after an interrupt");
@@ -84,12 +94,7 @@ fn an_interrupted_caller_of_a_sleeping_handler_gets_eintr() {
 #[test]
 fn an_interrupted_request_stops_waiting_for_the_lua_lock() {
     let Some(m) = mount_stuck() else { return };
-    let mut spinner = Command::new("stat")
-        .arg(m.path("spin"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start stat");
+    let mut spinner = stat_in_background(&m.path("spin"));
     std::thread::sleep(Duration::from_millis(300));
     // A second caller, queued behind the spinning handler, is interrupted while waiting.
     let (errno, secs) = interrupted_open(&m.path("ok"));
@@ -106,12 +111,7 @@ fn an_interrupted_request_stops_waiting_for_the_lua_lock() {
 #[test]
 fn a_killed_caller_does_not_wait_for_the_handler() {
     let Some(m) = mount_stuck() else { return };
-    let mut child = Command::new("stat")
-        .arg(m.path("spin"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start stat");
+    let mut child = stat_in_background(&m.path("spin"));
     std::thread::sleep(Duration::from_millis(300));
     let start = Instant::now();
     child.kill().expect("SIGKILL");
