@@ -117,10 +117,8 @@ scenarios!(
                 path: the daemon answers ENOENT (libfuse's high-level API does the same with \
                 hard_remove)"]
     xattrs_on_unlinked_open_file,
-    #[ignore = "the kernel sends no file handle with getattr of a directory, and a removed \
-                directory has no path: the daemon answers ENOENT (as libfuse's high-level \
-                API does)"]
     fstat_removed_open_dir,
+    fstat_open_dir_replaced_by_rename,
     o_append,
     truncate_and_ftruncate,
     chmod_then_stat,
@@ -1202,6 +1200,20 @@ fn fstat_removed_open_dir(d: &Path) -> Vec<String> {
     r.ok("rmdir open dir", rmdir(&j(d, "dd")));
     r.fstat("fstat removed dir", dfd);
     close(dfd).unwrap();
+    r.done()
+}
+
+/// An open directory that `rename()` replaced: fstat describes it (nlink 0), not the
+/// directory now at its old name.
+fn fstat_open_dir_replaced_by_rename(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    r.ok("mkdir a", mkdir(&j(d, "a"), 0o755));
+    r.ok("mkdir b", mkdir(&j(d, "b"), 0o700));
+    let bfd = open(&j(d, "b"), O_RDONLY | O_DIRECTORY, 0).unwrap();
+    r.ok("rename a over b", rename(&j(d, "a"), &j(d, "b")));
+    r.fstat("fstat replaced dir", bfd);
+    r.stat("stat new b", &j(d, "b"));
+    close(bfd).unwrap();
     r.done()
 }
 

@@ -60,6 +60,7 @@ impl FsCore {
             let fh = Fh(self.ops.opendir(ctx, path, flags)?.fh);
             let entries = self.list(ctx, path, fh);
             Ok(self.dirs.insert(OpenDir {
+                nodeid,
                 fh,
                 listing: Mutex::new(Listing {
                     entries,

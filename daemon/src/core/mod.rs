@@ -134,6 +134,7 @@ struct OpenFile {
 
 #[derive(Debug)]
 struct OpenDir {
+    nodeid: u64,
     fh: Fh,
     listing: Mutex<Listing>,
 }
@@ -319,8 +320,9 @@ impl FsCore {
     }
 
     /// Run a getattr/setattr `f` with the implementation handle: the kernel's, or for a
-    /// node that has no name any more, any handle open on it (the kernel sends fstat of
-    /// an unlinked file without one; its path alone would answer ENOENT). A handle the
+    /// node that has no name any more, any file or directory handle open on it (the
+    /// kernel sends fstat of an unlinked file, and any getattr of a directory, without
+    /// one; the old path alone would answer ENOENT, or describe another file). A handle the
     /// daemon picked may be released meanwhile (EBADF): then `f` runs again by path.
     fn with_attr_fh<T>(
         &self,
@@ -332,8 +334,15 @@ impl FsCore {
             return f(Some(fh));
         }
         if self.nodes.is_detached(nodeid) {
-            if let Some(open) = self.files.find(|o| o.nodeid == nodeid) {
-                match f(Some(open.fh)) {
+            // An open file, or an open directory (the kernel sends no handle with a
+            // directory's getattr: fstat of a removed directory comes here).
+            let open = self
+                .files
+                .find(|o| o.nodeid == nodeid)
+                .map(|o| o.fh)
+                .or_else(|| self.dirs.find(|d| d.nodeid == nodeid).map(|d| d.fh));
+            if let Some(fh) = open {
+                match f(Some(fh)) {
                     Err(Errno::EBADF) => {}
                     other => return other,
                 }
