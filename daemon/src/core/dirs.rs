@@ -227,7 +227,9 @@ impl FsCore {
         Some(Entry { nodeid, stat })
     }
 
-    /// The stat of a listed entry that came without one; `None` if it cannot be had.
+    /// The stat of a listed entry that came without one; `None` if it cannot be had. The
+    /// listing's path was resolved by this request: each entry reuses it rather than
+    /// walking the node table again.
     fn entry_stat(
         &self,
         ctx: &RequestContext,
@@ -235,20 +237,25 @@ impl FsCore {
         chunk: &DirChunk,
         entry: &DirEntry,
     ) -> Option<Stat> {
-        if let Some(dir_path) = &chunk.path {
-            let args = || format!("fh={} {} (readdirplus)", chunk.fh.0, show_name(&entry.name));
-            let cheap = self.on(Op::StatEntry, At::Node(dir), args, |_| {
-                self.ops
-                    .stat_entry(ctx, dir_path, chunk.fh, &entry.name)
-                    .transpose()
-            });
-            match cheap {
-                Ok(Some(st)) => return Some(st),
-                Ok(None) => {}
-                Err(_) => return None,
-            }
+        let Some(dir_path) = &chunk.path else {
+            let at = At::Child(dir, &entry.name);
+            return self.entry_getattr(ctx, at);
+        };
+        let args = || format!("fh={} {} (readdirplus)", chunk.fh.0, show_name(&entry.name));
+        let cheap = self.on(Op::StatEntry, At::Path(dir_path), args, |path| {
+            self.ops
+                .stat_entry(ctx, path, chunk.fh, &entry.name)
+                .transpose()
+        });
+        match cheap {
+            Ok(Some(st)) => Some(st),
+            Ok(None) => self.entry_getattr(ctx, At::Path(&dir_path.join(&entry.name))),
+            Err(_) => None,
         }
-        let at = At::Child(dir, &entry.name);
+    }
+
+    /// getattr of a listed entry for readdirplus.
+    fn entry_getattr(&self, ctx: &RequestContext, at: At) -> Option<Stat> {
         self.on(
             Op::Getattr,
             at,

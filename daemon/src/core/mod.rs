@@ -149,11 +149,13 @@ struct Listing {
     served: bool,
 }
 
-/// What an operation acts on: a node the kernel knows, or a name in a directory node.
+/// What an operation acts on: a node the kernel knows, a name in a directory node, or a
+/// path this request has already resolved (readdirplus, per entry of one listing).
 #[derive(Clone, Copy, Debug)]
 pub enum At<'a> {
     Node(u64),
     Child(u64, &'a OsStr),
+    Path(&'a Path),
 }
 
 /// A target resolved to its path (or the reason it has none), for one operation.
@@ -173,6 +175,7 @@ impl Resolved<'_> {
             (Ok(p), _) => format!("{p:?}"),
             (Err(_), At::Node(id)) => format!("<node {id}>"),
             (Err(_), At::Child(parent, name)) => format!("<node {parent}>/{name:?}"),
+            (Err(_), At::Path(p)) => format!("{p:?}"),
         }
     }
 }
@@ -268,6 +271,7 @@ impl FsCore {
                 Err(Errno::ENAMETOOLONG)
             }
             At::Child(parent, name) => self.nodes.child_path(parent, name).ok_or(Errno::ENOENT),
+            At::Path(p) => Ok(p.to_path_buf()),
         };
         Resolved { at, path }
     }
