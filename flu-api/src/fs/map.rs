@@ -450,6 +450,13 @@ fn make(lua: &Lua, o: &MapOpts) -> mlua::Result<Result<Map, MapErr>> {
     // The caller's file stays borrowed until the mapping is made, so no finalizer run
     // by a collection below can close the descriptor in between.
     let borrowed;
+    // How a file or shared-memory object opened here is opened.
+    let flags = libc::O_CLOEXEC
+        | if a.write {
+            libc::O_RDWR | libc::O_CREAT
+        } else {
+            libc::O_RDONLY
+        };
     let fd = if let Some(ud) = &o.file {
         borrowed = ud.borrow::<File>()?;
         borrowed.fd()?
@@ -458,12 +465,6 @@ fn make(lua: &Lua, o: &MapOpts) -> mlua::Result<Result<Map, MapErr>> {
             Ok(c) => c,
             Err(e) => return Ok(Err(e.into())),
         };
-        let flags = libc::O_CLOEXEC
-            | if a.write {
-                libc::O_RDWR | libc::O_CREAT
-            } else {
-                libc::O_RDONLY
-            };
         let r = gc_retry(lua, || {
             // SAFETY: NUL-terminated path; the fd is owned by OwnedFd at once.
             retry(|| cvt(unsafe { libc::open(c.as_ptr(), flags, o.perms as libc::c_uint) }))
@@ -478,12 +479,6 @@ fn make(lua: &Lua, o: &MapOpts) -> mlua::Result<Result<Map, MapErr>> {
             Ok(c) => c,
             Err(e) => return Ok(Err(e.into())),
         };
-        let flags = libc::O_CLOEXEC
-            | if a.write {
-                libc::O_RDWR | libc::O_CREAT
-            } else {
-                libc::O_RDONLY
-            };
         let r = gc_retry(lua, || {
             // SAFETY: NUL-terminated name; the fd is owned by OwnedFd at once.
             retry(|| cvt(unsafe { libc::shm_open(c.as_ptr(), flags, o.perms) }))
