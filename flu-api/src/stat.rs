@@ -1,5 +1,7 @@
 //! `Stat` and `StatFs`: file and filesystem attributes as handlers report them.
 
+use std::time::Duration;
+
 use crate::time::Timespec;
 
 /// File attributes, the fields of `struct stat`.
@@ -20,6 +22,12 @@ pub struct Stat {
     pub atime: Timespec,
     pub mtime: Timespec,
     pub ctime: Timespec,
+    /// How long the kernel may cache these attributes, when the handler says (a stat
+    /// table's `attr_timeout`); else the mount's `-o attr_timeout`.
+    pub attr_timeout: Option<Duration>,
+    /// How long the kernel may cache the name that led here, when the handler says
+    /// (`entry_timeout`); else the mount's `-o entry_timeout`.
+    pub entry_timeout: Option<Duration>,
 }
 
 impl Stat {
@@ -48,6 +56,8 @@ impl From<&libc::stat> for Stat {
             atime: Timespec::new(st.st_atime, st.st_atime_nsec as u32),
             mtime: Timespec::new(st.st_mtime, st.st_mtime_nsec as u32),
             ctime: Timespec::new(st.st_ctime, st.st_ctime_nsec as u32),
+            attr_timeout: None,
+            entry_timeout: None,
         }
     }
 }

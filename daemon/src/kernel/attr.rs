@@ -65,8 +65,11 @@ pub fn to_attr(stat: &Stat, nodeid: u64) -> abi::Attr {
     }
 }
 
-/// An entry reply: node `nodeid` with `stat`, cacheable for the given lifetimes.
+/// An entry reply: node `nodeid` with `stat`, cacheable for the given lifetimes (the
+/// mount's), or for those the handler set in `stat`.
 pub fn entry_out(nodeid: u64, stat: &Stat, entry: Duration, attr: Duration) -> abi::EntryOut {
+    let entry = stat.entry_timeout.unwrap_or(entry);
+    let attr = stat.attr_timeout.unwrap_or(attr);
     abi::EntryOut {
         nodeid,
         generation: 0,
@@ -78,13 +81,38 @@ pub fn entry_out(nodeid: u64, stat: &Stat, entry: Duration, attr: Duration) -> a
     }
 }
 
-/// An attribute reply.
+/// An attribute reply, cacheable for `attr` (the mount's) or the handler's own lifetime.
 pub fn attr_out(nodeid: u64, stat: &Stat, attr: Duration) -> abi::AttrOut {
+    let attr = stat.attr_timeout.unwrap_or(attr);
     abi::AttrOut {
         attr_valid: attr.as_secs(),
         attr_valid_nsec: attr.subsec_nanos(),
         dummy: 0,
         attr: to_attr(stat, nodeid),
+    }
+}
+
+#[cfg(test)]
+mod lifetime_tests {
+    use super::*;
+
+    #[test]
+    fn a_handler_lifetime_overrides_the_mount_one() {
+        let mount = Duration::from_secs(60);
+        let plain = Stat::default();
+        let e = entry_out(2, &plain, mount, mount);
+        assert_eq!((e.entry_valid, e.attr_valid), (60, 60));
+        let live = Stat {
+            attr_timeout: Some(Duration::from_millis(1500)),
+            entry_timeout: Some(Duration::ZERO),
+            ..Stat::default()
+        };
+        let e = entry_out(2, &live, mount, mount);
+        assert_eq!((e.entry_valid, e.entry_valid_nsec), (0, 0));
+        assert_eq!((e.attr_valid, e.attr_valid_nsec), (1, 500_000_000));
+        let a = attr_out(2, &live, mount);
+        assert_eq!((a.attr_valid, a.attr_valid_nsec), (1, 500_000_000));
+        assert_eq!(attr_out(2, &plain, mount).attr_valid, 60);
     }
 }
 
@@ -113,6 +141,8 @@ mod tests {
             atime: Timespec::new(1_700_000_000, 5),
             mtime: Timespec::new(1_600_000_000, 999_999_999),
             ctime: Timespec::new(-10, 0),
+            attr_timeout: None,
+            entry_timeout: None,
         };
         let a = to_attr(&st, 42);
         assert_eq!(a.ino, 42, "node id, not the implementation's ino");

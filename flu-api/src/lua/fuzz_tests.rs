@@ -633,6 +633,8 @@ fn any_stat() -> BoxedStrategy<Stat> {
                     atime: a,
                     mtime: m,
                     ctime: c,
+                    attr_timeout: None,
+                    entry_timeout: None,
                 }
             },
         )

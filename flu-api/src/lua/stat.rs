@@ -52,6 +52,30 @@ fn time_field(t: &Table, names: [&str; 2]) -> Result<Option<Timespec>, String> {
     Ok(None)
 }
 
+/// A cache lifetime in seconds (`attr_timeout`, `entry_timeout`): a number ≥ 0.
+fn seconds_field(t: &Table, name: &str) -> Result<Option<std::time::Duration>, String> {
+    let seconds = match t.get::<Value>(name).map_err(|e| e.to_string())? {
+        Value::Nil => return Ok(None),
+        Value::Integer(n) => n as f64,
+        Value::Number(n) => n,
+        other => {
+            return Err(format!(
+                "field '{name}' must be a number of seconds, got {}",
+                other.type_name()
+            ))
+        }
+    };
+    if !(seconds.is_finite() && seconds >= 0.0) {
+        return Err(format!(
+            "field '{name}' must be a number of seconds (0 or more), got {seconds}"
+        ));
+    }
+    // Beyond a year is "forever" for a cache; the kernel takes 64-bit seconds anyway.
+    Ok(Some(std::time::Duration::from_secs_f64(
+        seconds.min(365.0 * 86400.0),
+    )))
+}
+
 /// Read a stat table; missing fields get sane defaults (nlink 1 — 2 for a directory —,
 /// the mounting user, the mount time, blocks from size).
 pub fn stat_from_lua(v: &Value, defaults: &StatDefaults) -> Result<Stat, String> {
@@ -91,6 +115,8 @@ pub fn stat_from_lua(v: &Value, defaults: &StatDefaults) -> Result<Stat, String>
         atime,
         mtime,
         ctime,
+        attr_timeout: seconds_field(t, "attr_timeout")?,
+        entry_timeout: seconds_field(t, "entry_timeout")?,
     })
 }
 
@@ -196,6 +222,30 @@ mod tests {
     }
 
     #[test]
+    fn cache_lifetimes_are_read_in_seconds() {
+        let lua = Lua::new();
+        let d = StatDefaults::default();
+        let v: Value = lua
+            .load("return { size = 1, attr_timeout = 0.25, entry_timeout = 3600 }")
+            .eval()
+            .unwrap();
+        let st = stat_from_lua(&v, &d).unwrap();
+        assert_eq!(st.attr_timeout, Some(std::time::Duration::from_millis(250)));
+        assert_eq!(st.entry_timeout, Some(std::time::Duration::from_secs(3600)));
+        let plain: Value = lua.load("return { size = 1 }").eval().unwrap();
+        let st = stat_from_lua(&plain, &d).unwrap();
+        assert_eq!((st.attr_timeout, st.entry_timeout), (None, None));
+        for bad in ["-1", "0/0", "'soon'"] {
+            let v: Value = lua
+                .load(format!("return {{ attr_timeout = {bad} }}"))
+                .eval()
+                .unwrap();
+            let e = stat_from_lua(&v, &d).unwrap_err();
+            assert!(e.contains("attr_timeout"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn stat_round_trip() {
         let lua = Lua::new();
         let st = Stat {
@@ -212,6 +262,8 @@ mod tests {
             atime: Timespec::new(1, 2),
             mtime: Timespec::new(3, 4),
             ctime: Timespec::new(5, 6),
+            attr_timeout: None,
+            entry_timeout: None,
         };
         let t = stat_to_lua(&lua, &st).unwrap();
         assert_eq!(
