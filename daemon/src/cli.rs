@@ -21,6 +21,9 @@ pub enum Command {
     Unmount(UnmountArgs),
     /// Show the numbers of a mount: nodes, open files, threads, requests per operation.
     Stats(StatsArgs),
+    /// Load a mounted script again and switch to its handlers without unmounting
+    /// (flu.state and open files are kept; a script that fails to load changes nothing).
+    Reload(ReloadArgs),
     /// Run a script as `lua` would, with `flu` and `fs` requirable; `flu.main(argv, fs)`
     /// mounts as Flu scripts expect.
     Run(RunArgs),
@@ -77,6 +80,10 @@ pub struct MountArgs {
     /// 0: no limit. Default 1G.
     #[arg(long = "lua-memory-limit", value_name = "BYTES", value_parser = parse_size)]
     pub lua_memory_limit: Option<usize>,
+    /// Reload the script when it, or a module it loaded from its own directory,
+    /// changes on disk (as `flu reload DIR` would).
+    #[arg(long = "watch")]
+    pub watch: bool,
     #[command(flatten)]
     pub log: LogArgs,
     /// Arguments for the script (its `...` and `arg`), after `--`.
@@ -91,6 +98,12 @@ pub struct UnmountArgs {
     /// Detach now even if busy (lazy unmount).
     #[arg(short = 'z', long = "lazy")]
     pub lazy: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ReloadArgs {
+    /// The mountpoint.
+    pub mountpoint: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -113,7 +126,7 @@ pub struct RunArgs {
     pub args: Vec<OsString>,
 }
 
-const SUBCOMMANDS: &[&str] = &["mount", "unmount", "stats", "run", "help"];
+const SUBCOMMANDS: &[&str] = &["mount", "unmount", "stats", "reload", "run", "help"];
 
 /// A size in bytes: a number, optionally followed by K, M or G (also k, Ki, KiB, MiB, …;
 /// all powers of 1024).

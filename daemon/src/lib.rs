@@ -12,7 +12,7 @@
 //! - [`core`]: the path layer: nodes, open handles, listings, the op log.
 //! - [`control`]: the control channel (one socket per mount: `flu stats`).
 //! - `cli`, `commands`, `serve`, `detach`, `logging`, `mount_options`, `mountpoint`,
-//!   `fuse_args`, `run_dir`: the command line and the mount lifecycle.
+//!   `fuse_args`, `run_dir`, `reload`: the command line and the mount lifecycle.
 
 #![warn(clippy::undocumented_unsafe_blocks)]
 
@@ -27,6 +27,7 @@ pub mod kernel;
 mod logging;
 mod mount_options;
 mod mountpoint;
+mod reload;
 mod run_dir;
 mod serve;
 pub mod session;
@@ -47,7 +48,7 @@ pub fn main() -> ExitCode {
     let log_setup = match &cli.command {
         Command::Mount(m) => logging::init_logging(&m.log),
         Command::Run(r) => logging::init_logging(&r.log),
-        Command::Unmount(_) | Command::Stats(_) => Ok(()),
+        Command::Unmount(_) | Command::Stats(_) | Command::Reload(_) => Ok(()),
     };
     if let Err(e) = log_setup {
         eprintln!("flu: {e}");
@@ -58,6 +59,7 @@ pub fn main() -> ExitCode {
         Command::Run(r) => commands::run::run_command(r),
         Command::Unmount(u) => commands::unmount::unmount_command(u),
         Command::Stats(s) => commands::stats::stats_command(s),
+        Command::Reload(r) => commands::reload::reload_command(r),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

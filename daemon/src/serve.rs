@@ -1,7 +1,9 @@
 //! Mounting a filesystem and serving it until it is unmounted: detach (unless
 //! foreground), mount, report "mounted" to the waiting parent, then serve on worker
-//! threads while a signal thread turns SIGINT, SIGTERM, SIGHUP and every other signal
-//! that would end the process into a clean unmount (see `signals`).
+//! threads while a signal thread turns SIGINT, SIGTERM and every other signal that
+//! would end the process into a clean unmount (see `signals`). SIGHUP unmounts a daemon
+//! in the foreground (its terminal went away, as with libfuse) and reloads the script
+//! of a detached one (which has no terminal). With `--watch`, edits reload it too.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,6 +13,7 @@ use flu_api::log_escape::Escaped;
 use flu_api::{Op, Operations, ServedBy};
 
 use crate::detach::{detach, redirect_stdio, ParentOutcome, ReadyReporter};
+use crate::kernel::notify::KernelNotifier;
 use crate::kernel::FuseAdapter;
 use crate::logging::DetachedLog;
 use crate::mount_options::MountOptions;
@@ -28,6 +31,8 @@ pub struct ServeRequest {
     pub threads: usize,
     pub pid_file: Option<PathBuf>,
     pub log_file: Option<PathBuf>,
+    /// Reload when the script's files change (`--watch`).
+    pub watch: bool,
 }
 
 /// A sensible default for `--threads`: native passthrough work runs in parallel,
@@ -211,30 +216,55 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
             "cannot find the device of {shown} ({e}): no check against serving itself"
         ),
     }
+    // Notifications can reach the kernel now; timers start.
+    match KernelNotifier::start(session.handler(), session.channel().clone()) {
+        Ok(notifier) => backend.serving(Arc::new(notifier)),
+        Err(e) => {
+            let _ = session.unmounter().unmount();
+            return Err(format!("cannot start the notification thread: {e}"));
+        }
+    }
 
     let unmounter = session.unmounter();
     let mountpoint = req.mountpoint.clone();
     let finished = Arc::new(AtomicBool::new(false));
     let session_finished = finished.clone();
+    let reload_on_hup = !req.foreground;
+    let signal_backend = backend.clone();
     std::thread::Builder::new()
         .name("flu-signals".into())
         .spawn(move || {
             let shown = Escaped(&mountpoint);
-            match signals.wait() {
-                Ok(sig) => {
-                    tracing::info!("received {}: unmounting {shown}", signal_name(sig));
-                    if let Err(e) = unmounter.unmount() {
-                        tracing::warn!("unmount failed ({e}); detaching {shown} lazily");
-                        let _ = unmounter.unmount_lazy();
-                        end_stuck_session(&unmounter, &session_finished, &shown.to_string());
+            loop {
+                match signals.wait() {
+                    Ok(libc::SIGHUP) if reload_on_hup => {
+                        tracing::info!("received SIGHUP: reloading the script of {shown}");
+                        let _ = crate::reload::reload(signal_backend.as_ref(), "SIGHUP");
+                    }
+                    Ok(sig) => {
+                        tracing::info!("received {}: unmounting {shown}", signal_name(sig));
+                        if let Err(e) = unmounter.unmount() {
+                            tracing::warn!("unmount failed ({e}); detaching {shown} lazily");
+                            let _ = unmounter.unmount_lazy();
+                            end_stuck_session(&unmounter, &session_finished, &shown.to_string());
+                        }
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::error!(
+                            "waiting for signals failed ({e}); signals may leave {shown} dead"
+                        );
+                        return;
                     }
                 }
-                Err(e) => tracing::error!(
-                    "waiting for signals failed ({e}); signals may leave {shown} dead"
-                ),
             }
         })
         .map_err(|e| format!("cannot start the signal thread: {e}"))?;
+    if req.watch {
+        if let Err(e) = crate::reload::Watch::start(backend.clone(), finished.clone()) {
+            tracing::error!("--watch: cannot start watching the script: {e}");
+        }
+    }
 
     let result = session.run();
     finished.store(true, Ordering::SeqCst);

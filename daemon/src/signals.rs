@@ -3,7 +3,8 @@
 //! signal that can be caught is either taken by the signal thread, which unmounts
 //! cleanly (destroy runs, the daemon exits 0), or ignored where that has a use:
 //!
-//! - unmount: SIGHUP, SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM,
+//! - unmount: SIGHUP (in the foreground; a detached daemon reloads on it, see `serve`),
+//!   SIGINT, SIGTERM, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM,
 //!   SIGPROF, SIGXCPU (the soft CPU limit: leave before the hard limit kills), SIGIO,
 //!   SIGPWR, SIGSTKFLT and the real-time signals SIGRTMIN..SIGRTMAX;
 //! - ignored: SIGPIPE (a write to a closed pipe or socket fails with EPIPE instead) and

@@ -5,7 +5,7 @@
 //!
 //! The flag is per thread because a request is served on one thread from start to end.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -30,6 +30,8 @@ impl InterruptFlag {
 
 thread_local! {
     static CURRENT: RefCell<Option<InterruptFlag>> = const { RefCell::new(None) };
+    /// Requests this thread started serving (see `request_serial`).
+    static SERIAL: Cell<u64> = const { Cell::new(0) };
 }
 
 /// Run `f` as the service of the request whose flag is `flag`.
@@ -43,7 +45,18 @@ pub fn serving<R>(flag: &InterruptFlag, f: impl FnOnce() -> R) -> R {
     }
     let previous = CURRENT.with(|c| c.borrow_mut().replace(flag.clone()));
     let _restore = Restore(previous);
+    SERIAL.with(|s| s.set(s.get() + 1));
     f()
+}
+
+/// Which request this thread serves: a number that changes with every request the
+/// thread starts, 0 outside any. Code that must see one consistent state for all of a
+/// request (the handler table a reload replaces) keys what it pins by it.
+pub fn request_serial() -> u64 {
+    if CURRENT.with(|c| c.borrow().is_none()) {
+        return 0;
+    }
+    SERIAL.with(Cell::get)
 }
 
 /// Whether the request this thread is serving has been interrupted.
@@ -70,6 +83,10 @@ mod tests {
             assert!(interrupted());
         });
         assert!(!interrupted(), "outside the request");
+        assert_eq!(request_serial(), 0, "no request, no serial");
+        let first = serving(&flag, request_serial);
+        let second = serving(&flag, request_serial);
+        assert!(first != 0 && second != 0 && first != second);
         let t = std::thread::spawn({
             let flag = flag.clone();
             move || serving(&flag, interrupted)

@@ -6,6 +6,7 @@
 //! - [`errno`], [`stat`], [`time`]: the Rust values that cross that interface.
 //! - [`handle_table`]: the open-handle table every layer uses.
 //! - [`interrupt`]: interrupted requests (FUSE_INTERRUPT) as seen by the code serving them.
+//! - [`notify`]: notifications to the kernel's caches (`flu.notify`), as the daemon sends them.
 //! - [`log_escape`]: the one escaping rule for paths, names and messages in log lines.
 //! - [`lua`]: the Lua side: the `flu` module, handler calls, `LuaFilesystem`.
 //! - [`fs`]: the portable `fs` Lua module.
@@ -20,6 +21,7 @@ pub mod handle_table;
 pub mod interrupt;
 pub mod log_escape;
 pub mod lua;
+pub mod notify;
 pub mod op;
 pub mod operations;
 pub mod passthrough;
@@ -33,7 +35,7 @@ pub use handle_table::HandleTable;
 pub use op::{Op, ServedBy};
 pub use operations::{
     AttrOps, ConnectionInfo, DirEntry, DirOps, Fh, FileLock, FileOps, Lifecycle, LockOps, NameOps,
-    OpResult, Opened, Operations, RequestContext, Unimplemented, XattrOps,
+    OpResult, Opened, Operations, ReloadNotes, RequestContext, Unimplemented, XattrOps,
 };
 pub use stat::{Stat, StatFs};
 pub use time::{TimeSet, Timespec};

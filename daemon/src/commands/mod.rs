@@ -1,6 +1,7 @@
 //! The subcommands: each takes its parsed arguments and returns the process result.
 
 pub mod mount;
+pub mod reload;
 pub mod run;
 pub mod stats;
 pub mod unmount;

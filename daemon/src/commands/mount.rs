@@ -69,6 +69,7 @@ pub fn mount_command(args: MountArgs) -> Result<(), String> {
         threads,
         pid_file: args.pid_file.clone(),
         log_file: args.log.log_file.clone(),
+        watch: args.watch,
     };
     let served = mount_and_serve(ops, &request);
     if called_main {

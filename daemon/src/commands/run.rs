@@ -80,6 +80,7 @@ fn serve_main(
         },
         pid_file: None,
         log_file: args.log.log_file.clone(),
+        watch: false,
     };
     mount_and_serve(ops, &request)
 }

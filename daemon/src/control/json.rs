@@ -74,6 +74,14 @@ impl Object {
         self
     }
 
+    /// An array of strings.
+    pub fn strings(mut self, key: &str, values: &[String]) -> Object {
+        let items: Vec<String> = values.iter().map(|v| escape(v)).collect();
+        let text = format!("[{}]", items.join(","));
+        self.key(key).push_str(&text);
+        self
+    }
+
     pub fn object(mut self, key: &str, value: Object) -> Object {
         let v = value.finish();
         self.key(key).push_str(&v);

@@ -1,5 +1,5 @@
 //! The control channel (DESIGN §4): one Unix socket per mount, through which commands
-//! (`flu stats`; later `flu reload`, `flu list`) and the robustness tests talk to the
+//! (`flu stats`, `flu reload`; later `flu list`) and the robustness tests talk to the
 //! mount's daemon. No other mechanism does this.
 //!
 //! - Where: `<run dir>/<mountpoint>.sock`, the run directory and the name as for the
@@ -96,6 +96,7 @@ pub fn start(
     script: &Path,
 ) -> Result<ControlServer, ControlError> {
     let path = socket_path(&run_dir::private_dir()?, mountpoint);
+    let ops = session.handler().core().ops().clone();
     let source = StatsSource {
         mountpoint: mountpoint.to_path_buf(),
         script: script.to_path_buf(),
@@ -107,6 +108,10 @@ pub fn start(
         path,
         Box::new(move |request| match request {
             Request::Stats => source.reply(),
+            Request::Reload => match crate::reload::reload(ops.as_ref(), "flu reload") {
+                Ok(notes) => protocol::ok_reply().strings("notes", &notes).finish(),
+                Err(e) => protocol::error_reply(&e),
+            },
         }),
     )
 }

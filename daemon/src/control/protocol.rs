@@ -19,6 +19,9 @@ pub const MAX_REQUEST: usize = 4096;
 pub enum Request {
     /// The mount's numbers (see `stats`).
     Stats,
+    /// Load the script again and switch to its handlers (`crate::reload`): `"notes"`,
+    /// the choices fixed at mount the new table would change, or an error.
+    Reload,
 }
 
 impl Request {
@@ -26,6 +29,7 @@ impl Request {
     pub fn line(self) -> &'static str {
         match self {
             Request::Stats => "stats\n",
+            Request::Reload => "reload\n",
         }
     }
 
@@ -38,9 +42,11 @@ impl Request {
         match word {
             "stats" if args.is_empty() => Ok(Request::Stats),
             "stats" => Err("stats takes no arguments".into()),
+            "reload" if args.is_empty() => Ok(Request::Reload),
+            "reload" => Err("reload takes no arguments".into()),
             "" => Err("empty request".into()),
             other => Err(format!(
-                "unknown request {} (known: stats)",
+                "unknown request {} (known: stats, reload)",
                 super::json::escape(other)
             )),
         }
@@ -75,6 +81,12 @@ mod tests {
             Ok(Request::Stats)
         );
         assert!(Request::parse("stats now").is_err());
+        assert_eq!(Request::parse("reload"), Ok(Request::Reload));
+        assert_eq!(
+            Request::parse(Request::Reload.line().trim_end()),
+            Ok(Request::Reload)
+        );
+        assert!(Request::parse("reload now").is_err());
         assert!(Request::parse("").is_err());
         let unknown = Request::parse("rm -rf \"/\"").unwrap_err();
         assert!(unknown.contains(r#""rm""#), "{unknown}");

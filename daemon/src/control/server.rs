@@ -1,6 +1,6 @@
 //! The control server: a listening socket and one thread that answers its connections,
-//! one at a time (each answer is a few reads of atomics; a client that sends nothing is
-//! dropped after `CLIENT_TIMEOUT`). Stopped, and its socket removed, when dropped.
+//! one at a time (a stats answer is a few reads of atomics, a reload runs the script
+//! again; a client that sends nothing is dropped after `CLIENT_TIMEOUT`). Stopped, and its socket removed, when dropped.
 
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
@@ -15,6 +15,10 @@ use super::ControlError;
 
 /// How long a client may take to send its request and read the answer.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long a live socket at our path may take to go away (its daemon unmounted and is
+/// exiting) before it counts as another daemon's.
+const STALE_PATIENCE: Duration = Duration::from_secs(3);
 
 /// Answers one request with one JSON object.
 pub type Responder = Box<dyn Fn(Request) -> String + Send>;
@@ -36,7 +40,17 @@ impl ControlServer {
     /// replaced; a live one, or anything that is not a socket (a symlink is never
     /// followed), is an error.
     pub fn start(path: PathBuf, respond: Responder) -> Result<ControlServer, ControlError> {
-        clear_stale(&path)?;
+        // A daemon whose mount just went away may still be finishing (its socket goes
+        // last): give it a moment before calling the socket taken.
+        let patience = std::time::Instant::now() + STALE_PATIENCE;
+        loop {
+            match clear_stale(&path) {
+                Err(ControlError::InUse(_)) if std::time::Instant::now() < patience => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                other => break other?,
+            }
+        }
         let listener = UnixListener::bind(&path).map_err(|source| ControlError::Bind {
             path: path.clone(),
             source,

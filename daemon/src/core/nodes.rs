@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use flu_api::Stat;
@@ -167,6 +167,30 @@ impl NodeTable {
                 name: name.to_owned(),
             })
             .copied()
+    }
+
+    /// The node at absolute `path`, walking names from the root, if the kernel knows
+    /// every one on the way (`.` is skipped; `..` and relative paths are not resolved).
+    pub fn node_of_path(&self, path: &Path) -> Option<u64> {
+        let mut components = path.components();
+        if components.next() != Some(Component::RootDir) {
+            return None;
+        }
+        let tree = self.lock();
+        let mut id = ROOT_ID;
+        for c in components {
+            match c {
+                Component::CurDir => {}
+                Component::Normal(name) => {
+                    id = *tree.entries.get(&Alias {
+                        parent: id,
+                        name: name.to_owned(),
+                    })?;
+                }
+                _ => return None,
+            }
+        }
+        Some(id)
     }
 
     /// The kernel dropped `n` lookups of `id`; frees it when none are left.

@@ -309,3 +309,23 @@ fn concurrent_lookups_and_forgets_balance() {
     }
     assert_eq!(t.len(), 1);
 }
+
+#[test]
+fn paths_resolve_to_known_nodes_only() {
+    let t = NodeTable::new(false);
+    let d = t.lookup(ROOT_ID, os("d"), &dir(0)).unwrap();
+    let f = t.lookup(d, os("f"), &file(0)).unwrap();
+    assert_eq!(t.node_of_path(Path::new("/")), Some(ROOT_ID));
+    assert_eq!(t.node_of_path(Path::new("/d")), Some(d));
+    assert_eq!(t.node_of_path(Path::new("/d/./f")), Some(f));
+    assert_eq!(t.node_of_path(Path::new("/d/f/")), Some(f));
+    assert_eq!(t.node_of_path(Path::new("/d/g")), None, "never looked up");
+    assert_eq!(t.node_of_path(Path::new("d/f")), None, "relative");
+    assert_eq!(
+        t.node_of_path(Path::new("/d/../d/f")),
+        None,
+        "no .. walking"
+    );
+    t.unlink(d, os("f"));
+    assert_eq!(t.node_of_path(Path::new("/d/f")), None, "unlinked");
+}

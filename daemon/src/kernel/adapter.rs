@@ -236,6 +236,15 @@ impl Handler for FuseAdapter {
     }
 
     fn handle(&self, request: Request<'_>, reply: Reply) {
+        self.answer(request, reply);
+        // Notifications the handler made go out once its reply is written.
+        super::notify::flush_after_reply();
+    }
+}
+
+impl FuseAdapter {
+    /// Serve one request and write its reply.
+    fn answer(&self, request: Request<'_>, reply: Reply) {
         let h = request.header;
         let (c, ino) = (&self.core, h.nodeid);
         let cx = ctx(&h, 0);

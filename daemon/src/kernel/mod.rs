@@ -1,10 +1,12 @@
-//! The kernel side: the fuser adapter (`adapter`, a few lines per request), how
-//! attributes reach the kernel (`attr`), and kernel-passthrough I/O modes
-//! (`io_modes`). Everything here knows FUSE; none of it knows paths or Lua.
+//! The kernel side: the adapter (`adapter`, a few lines per request), how attributes
+//! reach the kernel (`attr`), kernel-passthrough I/O modes (`io_modes`), and
+//! notifications to the kernel's caches (`notify`, which asks the core for the node of
+//! a path). Everything here knows FUSE; none of it knows Lua.
 
 mod adapter;
 mod attr;
 mod io_modes;
+pub mod notify;
 mod replies;
 
 pub use adapter::FuseAdapter;

@@ -122,6 +122,13 @@ pub const LK_FLOCK: u32 = 1 << 0;
 /// The bit the kernel sets in the `unique` of an INTERRUPT request.
 pub const INT_REQ_BIT: u64 = 1 << 0;
 
+/// Notification codes (`fuse_notify_code`), sent in `OutHeader.error` with unique 0.
+pub mod notify_code {
+    pub const INVAL_INODE: i32 = 2;
+    pub const INVAL_ENTRY: i32 = 3;
+    pub const DELETE: i32 = 6;
+}
+
 /// Device ioctls on /dev/fuse (magic 229).
 pub mod ioctl {
     /// `_IOR(229, 0, uint32_t)`: attach a new fd to an existing connection.

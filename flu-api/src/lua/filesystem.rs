@@ -1,111 +1,76 @@
 //! `LuaFilesystem`: the filesystem a script defines, as an implementation of the
 //! operation traits (their impls live in `ops/`, one file per trait).
 //!
-//! Each operation is routed once, when the filesystem is built: to a Lua handler, to a
-//! native backend (a handler that is still `flu.passthrough`'s own function), or to the
-//! libfuse default when the script has none. `dispatch` is the one place that acts on
-//! that decision. Lua calls are serialized by one lock; native routes never take it.
+//! Each operation is routed when the script's table is loaded (`Handlers`); a reload
+//! replaces the whole routing between requests. `dispatch` is the one place that acts on
+//! the routing: a request sees one `Handlers` from its first handler call to its last
+//! (it is pinned to the request, see `handlers`). Lua calls are serialized by the
+//! interpreter's lock; native routes never take it.
 
+use std::cell::{Cell, RefCell};
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use mlua::{Function, Lua, Table, Value};
 
 use super::call::HandlerError;
+pub use super::handler_table::{Handlers, Route};
 use super::handles::{new_file_info, NativeHandle, NativeRef, Slot};
+use super::interpreter::{Interpreter, Wait};
 use super::ops::NativeRegistry;
 use super::stat::StatDefaults;
-use super::watchdog::Watchdog;
+use super::timers::Timers;
 use crate::errno::Errno;
 use crate::handle_table::HandleTable;
 use crate::log_escape::{escape_path, escape_str};
-use crate::op::{Op, ServedBy};
+use crate::op::Op;
 use crate::operations::{Fh, OpResult, Operations, RequestContext, Unimplemented};
 
-/// Where one operation goes.
-#[derive(Clone)]
-pub enum Route {
-    Missing,
-    Lua(Function),
-    Native(Arc<dyn Operations>),
-}
-
-impl Route {
-    pub fn is_missing(&self) -> bool {
-        matches!(self, Route::Missing)
-    }
-
-    pub fn served_by(&self) -> ServedBy {
-        match self {
-            Route::Missing => ServedBy::Default,
-            Route::Lua(_) => ServedBy::Lua,
-            Route::Native(_) => ServedBy::Native,
-        }
-    }
+/// Where a script came from, to load it again (`reload`).
+#[derive(Clone, Debug)]
+pub struct ScriptSource {
+    pub path: PathBuf,
+    pub args: Vec<std::ffi::OsString>,
 }
 
 /// A script's filesystem.
 pub struct LuaFilesystem {
+    pub(super) interpreter: Arc<Interpreter>,
     pub(super) lua: Lua,
-    call_lock: LuaLock,
-    routes: Vec<Route>,
+    /// The routing of the current load of the script; see `handlers`.
+    current: RwLock<Arc<Handlers>>,
     /// Serves the routes the script has no handler for: the traits' libfuse defaults.
     unimplemented: Arc<dyn Operations>,
-    /// The table's `max_file_size` field, if it has one.
-    pub(super) max_file_size: Option<u64>,
-    /// The script's `fgetattr` is Flu 2010–2015's `fgetattr(path, st, fi)`, which fills
-    /// the table `st` (declared with three or more parameters, not a vararg function).
-    pub(super) fgetattr_fills_st: bool,
     /// Every native backend the script made (`flu.passthrough`), routed or not: the
-    /// ones its handlers reach through `base.*` count too.
-    pub(super) backends: Vec<Arc<dyn Operations>>,
+    /// ones its handlers reach through `base.*` count too. Reloads add theirs.
+    pub(super) backends: Mutex<Vec<Arc<dyn Operations>>>,
     pub(super) handles: HandleTable<Slot>,
     pub(super) defaults: StatDefaults,
-    watchdog: Watchdog,
-    memory: super::memory::MemoryLimit,
+    pub(super) timers: Timers,
+    /// The script, when it can be loaded again.
+    pub(super) source: Option<ScriptSource>,
+    /// The mount's device once mounted (0 before): given to backends a reload makes.
+    pub(super) mounted_dev: AtomicU64,
+    /// The script and its own modules, as of the last load (`Lifecycle::source_files`).
+    pub(super) source_files: Mutex<Vec<PathBuf>>,
     original_exit: Value,
-    /// The Lua state's memory after the last call, read without the Lua lock (a stuck
-    /// handler holds it): see `memory_used`.
-    memory_in_use: AtomicU64,
 }
 
-/// The lock that serializes Lua calls. Unlike a plain mutex, a request waiting for it
-/// gives up when the kernel interrupts that request (its caller was signalled).
-#[derive(Default)]
-struct LuaLock {
-    busy: Mutex<bool>,
-    freed: Condvar,
+thread_local! {
+    /// The `Handlers` the request this thread serves started with: (request serial,
+    /// filesystem, routing).
+    static PINNED: RefCell<Option<(u64, usize, Arc<Handlers>)>> = const { RefCell::new(None) };
+    /// Whether this thread is inside a handler call (`flu.notify` then queues).
+    static IN_HANDLER: Cell<bool> = const { Cell::new(false) };
 }
 
-struct LuaGuard<'a>(&'a LuaLock);
-
-impl LuaLock {
-    fn acquire(&self) -> Option<LuaGuard<'_>> {
-        let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
-        while *busy {
-            if crate::interrupt::interrupted() {
-                return None;
-            }
-            busy = self
-                .freed
-                .wait_timeout(busy, Duration::from_millis(20))
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
-        *busy = true;
-        Some(LuaGuard(self))
-    }
-}
-
-impl Drop for LuaGuard<'_> {
-    fn drop(&mut self) {
-        *self.0.busy.lock().unwrap_or_else(|p| p.into_inner()) = false;
-        self.0.freed.notify_one();
-    }
+/// Whether the calling thread runs a handler (not a timer callback or the main chunk).
+pub(super) fn in_handler() -> bool {
+    IN_HANDLER.with(Cell::get)
 }
 
 /// How long one handler call may run Lua code before it is interrupted, by default.
@@ -115,100 +80,85 @@ impl Drop for LuaGuard<'_> {
 pub const DEFAULT_HANDLER_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl LuaFilesystem {
-    /// Route every operation of the filesystem table `fs` (handlers may be inherited
-    /// through `__index`).
-    /// `handler_timeout`: how long a handler may run Lua code (None: forever).
+    /// The filesystem of table `fs`.
+    /// `handler_timeout`: how long a handler may run Lua code (None: forever);
+    /// `source`: where the script is, when it may be reloaded.
     pub fn new(
         lua: Lua,
         fs: &Table,
         defaults: StatDefaults,
         handler_timeout: Option<Duration>,
+        source: Option<ScriptSource>,
     ) -> mlua::Result<LuaFilesystem> {
+        let handlers = Handlers::of(&lua, fs)?;
         let natives = lua
             .app_data_ref::<NativeRegistry>()
             .map(|r| r.clone())
             .unwrap_or_default();
-        // One route per op; requests that are no handler stay Missing.
-        let mut routes = Vec::with_capacity(Op::ALL.len());
-        for &op in Op::ALL {
-            if op.handler() != Some(op) {
-                routes.push(Route::Missing);
-                continue;
-            }
-            let route = match fs.get::<Value>(op.name())? {
-                Value::Function(f) => match natives.lookup(&f, op) {
-                    Some(backend) => Route::Native(backend),
-                    None => Route::Lua(f),
-                },
-                _ => Route::Missing,
-            };
-            routes.push(route);
-        }
-        let max_file_size = match fs.get::<Value>("max_file_size")? {
-            Value::Integer(n) if n > 0 => Some(n as u64),
-            Value::Number(n) if n >= 1.0 => Some(n.min(u64::MAX as f64) as u64),
-            Value::Nil => None,
-            other => {
-                return Err(mlua::Error::runtime(format!(
-                "the filesystem table's max_file_size must be a positive number of bytes, got {}",
-                other.type_name()
-            )))
-            }
-        };
-        warn_about_table(fs);
-        let fgetattr_fills_st = match &routes[Op::Fgetattr.index()] {
-            Route::Lua(f) => takes_st_table(&lua, f)?,
-            _ => false,
-        };
-        let memory = super::memory::MemoryLimit::of(&lua);
-        let watchdog = Watchdog::install(&lua, handler_timeout, memory.clone())?;
-        // From here on the limit costs nothing until the state nears it.
-        memory.relax(&lua);
+        let interpreter = Arc::new(Interpreter::new(lua.clone(), handler_timeout)?);
         let original_exit = guard_os_exit(&lua)?;
-        let memory_in_use = AtomicU64::new(lua.used_memory() as u64);
+        let timers = Timers::of(&lua);
         Ok(LuaFilesystem {
+            interpreter,
             lua,
-            call_lock: LuaLock::default(),
-            routes,
+            current: RwLock::new(Arc::new(handlers)),
             unimplemented: Arc::new(Unimplemented),
-            max_file_size,
-            fgetattr_fills_st,
-            backends: natives.backends(),
+            backends: Mutex::new(natives.backends()),
             handles: HandleTable::default(),
             defaults,
-            watchdog,
-            memory,
+            timers,
+            source,
+            mounted_dev: AtomicU64::new(0),
+            source_files: Mutex::new(Vec::new()),
             original_exit,
-            memory_in_use,
         })
     }
 
-    /// The route of handler `op` (a request that is no handler: Missing).
-    pub fn route(&self, op: Op) -> &Route {
-        &self.routes[op.index()]
+    /// The routing a request sees: the one current when the request made its first
+    /// handler call (outside requests, the current one).
+    pub fn handlers(&self) -> Arc<Handlers> {
+        let serial = crate::interrupt::request_serial();
+        if serial == 0 {
+            return self.current_handlers();
+        }
+        let me = self as *const LuaFilesystem as usize;
+        PINNED.with(|pinned| {
+            if let Some((s, owner, h)) = &*pinned.borrow() {
+                if *s == serial && *owner == me {
+                    return h.clone();
+                }
+            }
+            let h = self.current_handlers();
+            // The previous pin is dropped outside the borrow: dropping the last
+            // reference to an old routing drops Lua values.
+            let old = pinned.replace(Some((serial, me, h.clone())));
+            drop(old);
+            h
+        })
     }
 
+    fn current_handlers(&self) -> Arc<Handlers> {
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Switch to `new` (under the Lua lock: no handler runs); the old routing.
+    pub(super) fn switch_handlers(&self, new: Handlers) -> Arc<Handlers> {
+        let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
+        std::mem::replace(&mut *current, Arc::new(new))
+    }
+
+    /// Whether handler `op` is defined (natively or in Lua).
     pub fn has(&self, op: Op) -> bool {
-        !self.route(op).is_missing()
+        !self.handlers().route(op).is_missing()
     }
 
     /// When every handler is one native backend's own, that backend can serve the
     /// mount directly, with no Lua in the way.
     pub fn sole_native_backend(&self) -> Option<Arc<dyn Operations>> {
-        let mut backend: Option<&Arc<dyn Operations>> = None;
-        for &op in Op::HANDLERS {
-            match self.route(op) {
-                Route::Native(b) => match backend {
-                    None => backend = Some(b),
-                    Some(prev) if Arc::ptr_eq(prev, b) => {}
-                    Some(_) => return None,
-                },
-                Route::Missing
-                    if matches!(op, Op::Init | Op::Destroy | Op::Fgetattr | Op::Ftruncate) => {}
-                _ => return None,
-            }
-        }
-        backend.cloned()
+        self.handlers().sole_native_backend()
     }
 
     /// The one routing decision: a Lua handler is called through `lua` (under the Lua
@@ -222,7 +172,8 @@ impl LuaFilesystem {
         rust: impl FnOnce(&Arc<dyn Operations>) -> OpResult<R>,
         lua: impl FnOnce(&Lua, &Function) -> Result<R, HandlerError>,
     ) -> OpResult<R> {
-        match self.route(op) {
+        let handlers = self.handlers();
+        match handlers.route(op) {
             Route::Lua(f) => self.call_lua(op, path, ctx, f, lua),
             Route::Native(backend) => rust(backend),
             Route::Missing => rust(&self.unimplemented),
@@ -232,7 +183,7 @@ impl LuaFilesystem {
     /// The bytes the Lua state used after the last handler call (or at mount): never
     /// waits, even while a handler runs.
     pub fn memory_used(&self) -> u64 {
-        self.memory_in_use.load(Ordering::Relaxed)
+        self.interpreter.memory_used()
     }
 
     /// Whether `backend` is the stand-in for missing handlers.
@@ -250,26 +201,22 @@ impl LuaFilesystem {
         f: &Function,
         body: impl FnOnce(&Lua, &Function) -> Result<R, HandlerError>,
     ) -> OpResult<R> {
-        let Some(_serialized) = self.call_lock.acquire() else {
+        let result = self.interpreter.run(Wait::UntilFree, |lua| {
+            lua.set_app_data(*ctx);
+            IN_HANDLER.with(|h| h.set(true));
+            let result = body(lua, f);
+            IN_HANDLER.with(|h| h.set(false));
+            // Outside a handler, flu.get_context() describes no caller.
+            lua.set_app_data(RequestContext::default());
+            result
+        });
+        let Some(result) = result else {
             tracing::debug!(
                 handler = op.name(),
                 "interrupted while waiting for the Lua lock"
             );
             return Err(Errno::EINTR);
         };
-        self.lua.set_app_data(*ctx);
-        let before = self.lua.used_memory();
-        self.watchdog.arm();
-        let mut result = body(&self.lua, f);
-        self.watchdog.disarm();
-        if self.memory.exceeded_by_call(&self.lua, before) {
-            result = Err(HandlerError::OutOfMemory);
-        }
-        // Outside a handler, flu.get_context() describes no caller.
-        self.lua.set_app_data(RequestContext::default());
-        // Still under the Lua lock: the state is quiet, so this reads it without waiting.
-        self.memory_in_use
-            .store(self.lua.used_memory() as u64, Ordering::Relaxed);
         if crate::interrupt::interrupted() {
             // The caller gave up: whatever the handler did, it is told EINTR, and an
             // interrupted handler is not a script error.
@@ -344,39 +291,6 @@ impl LuaFilesystem {
     }
 }
 
-/// A table that defines no handler, or functions under names flu never calls, mounts
-/// fine but serves nothing (or not what was meant): say so once, at mount.
-fn warn_about_table(fs: &Table) {
-    let report = super::handler_names::inspect(fs);
-    for (name, meant) in &report.unknown {
-        match meant {
-            Some(h) => tracing::warn!(
-                "the filesystem table's '{}' is no handler flu calls (did you mean '{h}'?)",
-                crate::log_escape::escape_str(name)
-            ),
-            None => tracing::warn!(
-                "the filesystem table's '{}' is no handler flu calls",
-                crate::log_escape::escape_str(name)
-            ),
-        }
-    }
-    if report.handlers == 0 {
-        tracing::warn!(
-            "the filesystem table defines no handlers: every operation answers ENOSYS (handlers are named getattr, readdir, read, …)"
-        );
-    }
-}
-
-/// Whether `f` is declared `function(path, st, fi)`: three or more named parameters and
-/// no `...` (a vararg wrapper, whose nparams is 0, keeps the current form).
-fn takes_st_table(lua: &Lua, f: &Function) -> mlua::Result<bool> {
-    let getinfo: Function = lua.globals().get::<Table>("debug")?.get("getinfo")?;
-    let info: Table = getinfo.call((f, "u"))?;
-    let nparams: i64 = info.get("nparams").unwrap_or(0);
-    let vararg: bool = info.get("isvararg").unwrap_or(false);
-    Ok(nparams >= 3 && !vararg)
-}
-
 /// While the filesystem serves, `os.exit` in a handler would kill the daemon and leave
 /// a dead mount: it raises an error instead (unmounting ends the daemon cleanly).
 fn guard_os_exit(lua: &Lua) -> mlua::Result<Value> {
@@ -404,7 +318,7 @@ impl Drop for LuaFilesystem {
 
 /// The traceback on the same log line: frames joined by ` <- `, so one failure is one
 /// line in the log.
-fn indent(traceback: &str) -> String {
+pub(super) fn indent(traceback: &str) -> String {
     let frames: Vec<&str> = traceback
         .lines()
         .map(str::trim)

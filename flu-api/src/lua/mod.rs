@@ -1,6 +1,7 @@
 //! Everything on the Lua side of flu: the `flu` module, errno values, Flu sets, stat
 //! and time conversions, calling handlers safely, and `LuaFilesystem`, which turns a
-//! script's handler table into an `Operations` implementation.
+//! script's handler table into an `Operations` implementation; live filesystems
+//! (`notify`, `timers`, `reload`).
 
 mod call;
 mod compat;
@@ -10,18 +11,25 @@ mod filesystem;
 #[cfg(test)]
 mod fuzz_tests;
 mod handler_names;
+mod handler_table;
 mod handles;
+mod interpreter;
+#[cfg(test)]
+mod live_tests;
 mod memory;
 mod module;
+mod notify;
 mod ops;
+mod reload;
 mod script;
 pub mod sets;
 pub mod stat;
 pub mod time;
+mod timers;
 mod watchdog;
 
 pub use environment::default_environment;
-pub use filesystem::{LuaFilesystem, Route, DEFAULT_HANDLER_TIMEOUT};
+pub use filesystem::{LuaFilesystem, Route, ScriptSource, DEFAULT_HANDLER_TIMEOUT};
 pub use handler_names::{inspect as inspect_table, suggestion as handler_suggestion, TableReport};
 pub use module::BackendFactory;
 pub use ops::native_table;

@@ -1,5 +1,7 @@
 //! The `flu` module (`require 'flu'`): `flu.main`, `flu.errno`, `flu.get_context`,
-//! `flu.log`, `flu.passthrough`, `flu.fs`, mode helpers and version fields.
+//! `flu.log`, `flu.passthrough`, `flu.fs`, mode helpers and version fields; for live
+//! filesystems `flu.notify`, `flu.after`/`flu.every` and `flu.state` (a table that
+//! survives reloads: the module is made once per Lua state).
 
 use std::sync::Arc;
 
@@ -79,6 +81,9 @@ pub fn create_flu_module(
     flu.set("FUSE_USE_VERSION", 26)?;
     flu.set("log", create_log_table(lua)?)?;
     flu.set("fs", fs_module)?;
+    flu.set("notify", super::notify::create_notify_table(lua)?)?;
+    flu.set("state", lua.create_table()?)?;
+    super::timers::Timers::install(lua, &flu)?;
     // Blocks the calling handler (and, as it holds the Lua lock, other Lua handlers);
     // Lua has no sleep of its own. It wakes early when the request is interrupted.
     flu.set(

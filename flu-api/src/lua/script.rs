@@ -13,7 +13,7 @@ use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Thread, Value};
 
 use super::call::install as install_call;
 use super::errno::errno_of_value;
-use super::filesystem::{LuaFilesystem, DEFAULT_HANDLER_TIMEOUT};
+use super::filesystem::{LuaFilesystem, ScriptSource, DEFAULT_HANDLER_TIMEOUT};
 use super::module::{create_flu_module, BackendFactory, MAIN_TOKEN};
 use super::stat::StatDefaults;
 use crate::operations::Operations;
@@ -82,6 +82,12 @@ pub const DEFAULT_LUA_MEMORY_LIMIT: usize = 1 << 30;
 /// A filesystem table a script produced (opaque outside the Lua layer).
 pub struct FsTable(Table);
 
+impl FsTable {
+    pub(super) fn table(&self) -> &Table {
+        &self.0
+    }
+}
+
 /// Where a run of the script stopped.
 pub enum ScriptOutcome {
     /// The chunk ran to its end; `filesystem` is its first result when that is a
@@ -98,6 +104,7 @@ pub enum ScriptOutcome {
 pub struct Script {
     lua: Lua,
     thread: Thread,
+    path: PathBuf,
     args: Vec<OsString>,
     handler_timeout: Option<Duration>,
 }
@@ -134,18 +141,7 @@ impl Script {
         args: &[OsString],
         env: &ScriptEnvironment,
     ) -> Result<Script, ScriptError> {
-        let mut source = std::fs::read(path).map_err(|source| ScriptError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        // Like `lua`, ignore a first line starting with `#` (a shebang), keeping line numbers.
-        if source.first() == Some(&b'#') {
-            let end = source
-                .iter()
-                .position(|b| *b == b'\n')
-                .unwrap_or(source.len());
-            source.drain(..end);
-        }
+        let source = read_source(path)?;
         // SAFETY: the debug library is loaded on purpose (tracebacks, scripts' own use);
         // no C modules are loaded by the host.
         let lua = unsafe { Lua::unsafe_new_with(StdLib::ALL, LuaOptions::default()) };
@@ -201,12 +197,7 @@ impl Script {
         }
         lua.globals().set("arg", argt)?;
 
-        let name = format!("@{}", path.display());
-        let chunk: Function = lua
-            .load(&source[..])
-            .set_name(name)
-            .into_function()
-            .map_err(|e| ScriptError::Syntax(message_of(&e)))?;
+        let chunk = compile(&lua, path, &source)?;
         let thread = lua.create_thread(chunk)?;
         // The default limit holds from the first line the script runs.
         let memory = super::memory::MemoryLimit::of(&lua);
@@ -215,6 +206,8 @@ impl Script {
         Ok(Script {
             lua,
             thread,
+            // Absolute: a reload must find it whatever the daemon's directory is then.
+            path: std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
             args: args.to_vec(),
             handler_timeout: Some(DEFAULT_HANDLER_TIMEOUT),
         })
@@ -263,70 +256,7 @@ impl Script {
     }
 
     fn step(&mut self, args: MultiValue) -> Result<ScriptOutcome, ScriptError> {
-        let results: MultiValue = match self.thread.resume(args) {
-            Ok(results) => results,
-            Err(e) => return Err(ScriptError::Runtime(self.located_message(&e))),
-        };
-        let mut it = results.into_iter();
-        let first = it.next().unwrap_or(Value::Nil);
-        if self.thread.is_resumable() {
-            let is_main = matches!(&first, Value::String(s) if s.as_bytes().as_ref() == MAIN_TOKEN.as_bytes());
-            if !is_main {
-                return Err(ScriptError::Runtime(
-                    "the script yielded outside flu.main".into(),
-                ));
-            }
-            let argv = match it.next() {
-                Some(Value::Table(t)) => t
-                    .sequence_values::<mlua::LuaString>()
-                    .map(|s| s.map(|s| OsString::from(std::ffi::OsStr::from_bytes(&s.as_bytes()))))
-                    .collect::<mlua::Result<Vec<_>>>()?,
-                _ => Vec::new(),
-            };
-            let Some(Value::Table(fs)) = it.next() else {
-                return Err(ScriptError::Runtime(
-                    "flu.main needs a filesystem table".into(),
-                ));
-            };
-            return Ok(ScriptOutcome::Main {
-                argv,
-                fs: FsTable(fs),
-            });
-        }
-        let returned_type = super::call::lua_type_name(&first);
-        let filesystem = match first {
-            Value::Table(t) => Some(FsTable(t)),
-            _ => None,
-        };
-        Ok(ScriptOutcome::Finished {
-            filesystem,
-            returned_type,
-        })
-    }
-
-    /// The message of an error the chunk raised, with the `file:line` of the script
-    /// frame it came from. Lua prefixes its own errors with that position, but an error
-    /// raised by a Rust function (`fs.attr(nil)`: "bad argument #1: error converting Lua
-    /// nil to string") has none; the failed coroutine keeps its stack, so its traceback
-    /// names the Lua frame that made the call.
-    fn located_message(&self, e: &mlua::Error) -> String {
-        let message = message_of(e);
-        if has_position(&message) {
-            return message;
-        }
-        let traceback = self
-            .lua
-            .globals()
-            .get::<Table>("debug")
-            .and_then(|d| d.get::<Function>("traceback"))
-            .and_then(|tb| tb.call::<String>((self.thread.clone(), "", 0)))
-            .unwrap_or_default();
-        match first_lua_position(&traceback)
-            .or_else(|| callback_traceback(e).and_then(first_lua_position))
-        {
-            Some(position) => format!("{position}: {message}"),
-            None => message,
-        }
+        resume(&self.lua, &self.thread, args)
     }
 
     /// The filesystem for table `fs`: the native backend itself when every handler is
@@ -337,11 +267,119 @@ impl Script {
             gid: nix::unistd::getgid().as_raw(),
             time: Timespec::now(),
         };
-        let lfs = LuaFilesystem::new(self.lua.clone(), &fs.0, defaults, self.handler_timeout)?;
+        let source = ScriptSource {
+            path: self.path.clone(),
+            args: self.args.clone(),
+        };
+        let lfs = LuaFilesystem::new(
+            self.lua.clone(),
+            &fs.0,
+            defaults,
+            self.handler_timeout,
+            Some(source),
+        )?;
         if let Some(native) = lfs.sole_native_backend() {
             return Ok(native);
         }
         Ok(Arc::new(lfs))
+    }
+}
+
+/// The script's bytes; a first line starting with `#` (a shebang) is blanked, as `lua`
+/// does, keeping line numbers.
+pub(super) fn read_source(path: &Path) -> Result<Vec<u8>, ScriptError> {
+    let mut source = std::fs::read(path).map_err(|source| ScriptError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if source.first() == Some(&b'#') {
+        let end = source
+            .iter()
+            .position(|b| *b == b'\n')
+            .unwrap_or(source.len());
+        source.drain(..end);
+    }
+    Ok(source)
+}
+
+/// Compile the script's main chunk (a syntax error is `file:line: message`).
+pub(super) fn compile(lua: &Lua, path: &Path, source: &[u8]) -> Result<Function, ScriptError> {
+    let name = format!("@{}", path.display());
+    lua.load(source)
+        .set_name(name)
+        .into_function()
+        .map_err(|e| ScriptError::Syntax(message_of(&e)))
+}
+
+/// Resume the main chunk's coroutine `thread` with `args`: where it stopped.
+pub(super) fn resume(
+    lua: &Lua,
+    thread: &Thread,
+    args: MultiValue,
+) -> Result<ScriptOutcome, ScriptError> {
+    let results: MultiValue = match thread.resume(args) {
+        Ok(results) => results,
+        Err(e) => return Err(ScriptError::Runtime(located_message(lua, thread, &e))),
+    };
+    let mut it = results.into_iter();
+    let first = it.next().unwrap_or(Value::Nil);
+    if thread.is_resumable() {
+        let is_main =
+            matches!(&first, Value::String(s) if s.as_bytes().as_ref() == MAIN_TOKEN.as_bytes());
+        if !is_main {
+            return Err(ScriptError::Runtime(
+                "the script yielded outside flu.main".into(),
+            ));
+        }
+        let argv = match it.next() {
+            Some(Value::Table(t)) => t
+                .sequence_values::<mlua::LuaString>()
+                .map(|s| s.map(|s| OsString::from(std::ffi::OsStr::from_bytes(&s.as_bytes()))))
+                .collect::<mlua::Result<Vec<_>>>()?,
+            _ => Vec::new(),
+        };
+        let Some(Value::Table(fs)) = it.next() else {
+            return Err(ScriptError::Runtime(
+                "flu.main needs a filesystem table".into(),
+            ));
+        };
+        return Ok(ScriptOutcome::Main {
+            argv,
+            fs: FsTable(fs),
+        });
+    }
+    let returned_type = super::call::lua_type_name(&first);
+    let filesystem = match first {
+        Value::Table(t) => Some(FsTable(t)),
+        _ => None,
+    };
+    Ok(ScriptOutcome::Finished {
+        filesystem,
+        returned_type,
+    })
+}
+
+/// The message of an error the chunk raised, with the `file:line` of the script frame
+/// it came from. Lua prefixes its own errors with that position, but an error raised by
+/// a Rust function (`fs.attr(nil)`: "bad argument #1: error converting Lua nil to
+/// string") has none; the failed coroutine keeps its stack, so its traceback names the
+/// Lua frame that made the call.
+fn located_message(lua: &Lua, thread: &Thread, e: &mlua::Error) -> String {
+    let message = message_of(e);
+    if has_position(&message) {
+        return message;
+    }
+    let traceback = lua
+        .globals()
+        .get::<Table>("debug")
+        .and_then(|d| d.get::<Function>("traceback"))
+        .and_then(|tb| tb.call::<String>((thread.clone(), "", 0)))
+        .unwrap_or_default();
+    match first_lua_position(&traceback)
+        .or_else(|| callback_traceback(e).and_then(first_lua_position))
+    {
+        Some(position) => format!("{position}: {message}"),
+        None => message,
     }
 }
 

@@ -1,8 +1,16 @@
 //! `Lifecycle`: mount and unmount, and what the daemon asks a backend once at mount
 //! (who serves an operation, whether inode numbers are real).
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use super::{ConnectionInfo, OpResult};
+use crate::notify::Notifier;
 use crate::op::{Op, ServedBy};
+
+/// What a successful reload reports: choices fixed at mount that the new filesystem
+/// would change, each a sentence (they take effect at the next mount).
+pub type ReloadNotes = Vec<String>;
 
 #[allow(unused_variables)]
 pub trait Lifecycle: Send + Sync {
@@ -45,5 +53,22 @@ pub trait Lifecycle: Send + Sync {
     /// wait for a running handler: a last known value is fine.
     fn memory_used(&self) -> Option<u64> {
         None
+    }
+
+    /// The mount serves requests: notifications can reach the kernel through
+    /// `notifier`, and a backend with timers starts them. Called once, after `mounted`.
+    fn serving(&self, notifier: Arc<dyn Notifier>) {}
+
+    /// Load the filesystem's definition again and switch to it between requests (`flu
+    /// reload`). On failure the old definition keeps serving and the error is a message
+    /// for the user (with the script's file:line).
+    fn reload(&self) -> Result<ReloadNotes, String> {
+        Err("this filesystem has no script to reload (it is served natively, with no Lua handler in the way; remount to change it)".into())
+    }
+
+    /// The files the filesystem's definition was loaded from (a script and its own
+    /// modules): `flu mount --watch` reloads when one changes.
+    fn source_files(&self) -> Vec<PathBuf> {
+        Vec::new()
     }
 }

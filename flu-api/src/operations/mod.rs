@@ -101,7 +101,7 @@ mod xattrs;
 pub use attrs::AttrOps;
 pub use dirs::DirOps;
 pub use files::FileOps;
-pub use lifecycle::Lifecycle;
+pub use lifecycle::{Lifecycle, ReloadNotes};
 pub use locks::LockOps;
 pub use names::NameOps;
 pub use xattrs::XattrOps;

@@ -71,7 +71,7 @@ impl AttrOps for LuaFilesystem {
             |lua, f| {
                 let p = Self::path_value(lua, path)?;
                 let fi = self.fi_value(lua, fh)?;
-                if op == Op::Fgetattr && self.fgetattr_fills_st {
+                if op == Op::Fgetattr && self.handlers().fgetattr_fills_st {
                     // Flu 2010–2015: fgetattr(path, st, fi) fills `st`; a stat table it
                     // returns instead wins.
                     let st = lua.create_table()?;

@@ -99,10 +99,11 @@ impl DirOps for LuaFilesystem {
         fh: Fh,
         name: &OsStr,
     ) -> Option<OpResult<Stat>> {
-        let crate::lua::filesystem::Route::Native(b) = self.route(Op::Readdir) else {
+        let handlers = self.handlers();
+        let crate::lua::filesystem::Route::Native(b) = handlers.route(Op::Readdir) else {
             return None;
         };
-        if !matches!(self.route(Op::Getattr), crate::lua::filesystem::Route::Native(g) if Arc::ptr_eq(g, b))
+        if !matches!(handlers.route(Op::Getattr), crate::lua::filesystem::Route::Native(g) if Arc::ptr_eq(g, b))
         {
             return None;
         }

@@ -1,12 +1,18 @@
 //! Lifecycle and introspection: init, destroy, which route serves an operation
-//! (`served_by`) and whether inode numbers are stable.
+//! (`served_by`), whether inode numbers are stable, and the live side: serving
+//! (notifier, timers), reload and the script's files.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
 
 use super::{args, call_unit};
 use crate::lua::filesystem::{LuaFilesystem, Route};
+use crate::lua::interpreter::Wait;
+use crate::notify::Notifier;
 use crate::op::{Op, ServedBy};
-use crate::operations::{ConnectionInfo, Lifecycle, OpResult, RequestContext};
+use crate::operations::{ConnectionInfo, Lifecycle, OpResult, ReloadNotes, RequestContext};
 
 impl Lifecycle for LuaFilesystem {
     fn init(&self, conn: &ConnectionInfo) -> OpResult<()> {
@@ -28,6 +34,9 @@ impl Lifecycle for LuaFilesystem {
     }
 
     fn destroy(&self) {
+        // Timers end before destroy, and nothing may notify a mount that is gone.
+        self.timers.stop();
+        crate::lua::notify::set_notifier(&self.lua, None);
         let root = Path::new("/");
         let _ = self.dispatch(
             Op::Destroy,
@@ -43,13 +52,13 @@ impl Lifecycle for LuaFilesystem {
 
     fn served_by(&self, op: Op) -> ServedBy {
         match op.handler() {
-            Some(handler) => self.route(handler).served_by(),
+            Some(handler) => self.handlers().route(handler).served_by(),
             None => ServedBy::Daemon,
         }
     }
 
     fn max_file_size(&self) -> Option<u64> {
-        self.max_file_size
+        self.handlers().max_file_size
     }
 
     fn memory_used(&self) -> Option<u64> {
@@ -57,13 +66,39 @@ impl Lifecycle for LuaFilesystem {
     }
 
     fn roots(&self) -> Vec<std::path::PathBuf> {
-        self.backends.iter().flat_map(|b| b.roots()).collect()
+        let backends = self.backends.lock().unwrap_or_else(|p| p.into_inner());
+        backends.iter().flat_map(|b| b.roots()).collect()
     }
 
     fn mounted(&self, dev: u64) {
-        for b in &self.backends {
+        self.mounted_dev.store(dev, Ordering::SeqCst);
+        let backends = self.backends.lock().unwrap_or_else(|p| p.into_inner());
+        for b in backends.iter() {
             b.mounted(dev);
         }
+    }
+
+    fn serving(&self, notifier: Arc<dyn Notifier>) {
+        crate::lua::notify::set_notifier(&self.lua, Some(notifier));
+        // The modules the main chunk required are loaded now: note them for --watch.
+        let _ = self
+            .interpreter
+            .run(Wait::AtMost(Duration::from_secs(5)), |lua| {
+                self.refresh_source_files(lua);
+                Ok(())
+            });
+        self.timers.start(self.interpreter.clone());
+    }
+
+    fn reload(&self) -> Result<ReloadNotes, String> {
+        self.reload_script()
+    }
+
+    fn source_files(&self) -> Vec<PathBuf> {
+        self.source_files
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Inode numbers are real when the backend's own getattr reports them, and when a
@@ -71,7 +106,7 @@ impl Lifecycle for LuaFilesystem {
     /// one file then share one node, as hard links should. A script that reports no
     /// `ino` gets a node per name, as before.
     fn stable_inode_numbers(&self) -> bool {
-        match self.route(Op::Getattr) {
+        match self.handlers().route(Op::Getattr) {
             Route::Native(b) => b.stable_inode_numbers(),
             Route::Lua(_) => true,
             Route::Missing => false,

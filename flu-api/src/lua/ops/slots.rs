@@ -68,7 +68,8 @@ impl LuaFilesystem {
             (flag("direct_io"), flag("keep_cache"), flag("nonseekable"));
         // The native handle came from whichever backend serves the ops natively.
         let native_ref = native.and_then(|handle| {
-            self.native_backend()
+            self.handlers()
+                .native_backend()
                 .map(|backend| NativeRef { backend, handle })
         });
         let backing_fd = native_ref.as_ref().and_then(|n| {
@@ -116,19 +117,37 @@ impl LuaFilesystem {
         }
     }
 
-    /// Any native backend the routes use (for handles set by `base.open` in Lua).
-    fn native_backend(&self) -> Option<Arc<dyn Operations>> {
-        Op::HANDLERS.iter().find_map(|op| match self.route(*op) {
-            Route::Native(b) => Some(b.clone()),
-            _ => None,
-        })
-    }
-
     /// Reads and writes may bypass the daemon only when both are the backend's own.
     fn backing_allowed(&self, backend: &Arc<dyn Operations>) -> bool {
+        let handlers = self.handlers();
         [Op::Read, Op::Write]
             .iter()
-            .all(|op| matches!(self.route(*op), Route::Native(b) if Arc::ptr_eq(b, backend)))
+            .all(|op| matches!(handlers.route(*op), Route::Native(b) if Arc::ptr_eq(b, backend)))
+    }
+
+    /// The backend that serves a native operation on slot `fh` routed to `routed`: the
+    /// routed one, except for a handle an earlier load of the script opened on a backend
+    /// this load no longer routes to (after a reload), which stays with its own backend.
+    fn handle_owner(&self, fh: Fh, routed: &Arc<dyn Operations>) -> Arc<dyn Operations> {
+        let Some(own) = self
+            .handles
+            .get(fh.0)
+            .and_then(|slot| slot.native.as_ref().map(|n| n.backend.clone()))
+        else {
+            return routed.clone();
+        };
+        if Arc::ptr_eq(&own, routed) || self.is_unimplemented(routed) {
+            return routed.clone();
+        }
+        let handlers = self.handlers();
+        let routed_now = Op::HANDLERS
+            .iter()
+            .any(|op| matches!(handlers.route(*op), Route::Native(b) if Arc::ptr_eq(b, &own)));
+        if routed_now {
+            routed.clone()
+        } else {
+            own
+        }
     }
 
     /// `dispatch` for an operation on open slot `fh`: a Rust backend gets its own handle
@@ -148,7 +167,10 @@ impl LuaFilesystem {
             op,
             path,
             ctx,
-            |b| self.native_io(b, ctx, path, fh, kind, |nfh| rust(b, nfh)),
+            |b| {
+                let b = &self.handle_owner(fh, b);
+                self.native_io(b, ctx, path, fh, kind, |nfh| rust(b, nfh))
+            },
             lua,
         )
     }
@@ -188,7 +210,7 @@ impl LuaFilesystem {
         fh: Fh,
         lua_release: impl FnOnce(&mlua::Lua, &Function) -> Result<(), HandlerError>,
     ) -> OpResult<()> {
-        let result = match self.route(op) {
+        let result = match self.handlers().route(op) {
             Route::Lua(_) => self.dispatch(op, path, ctx, |_| Ok(()), lua_release),
             _ => Ok(()),
         };
