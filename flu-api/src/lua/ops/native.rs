@@ -18,8 +18,10 @@ use super::native_args::Raw;
 use crate::op::Op;
 use crate::operations::Operations;
 
-/// A native function's handler and backend.
-type NativeEntry = (Op, Arc<dyn Operations>);
+/// A native function's handler and backend, and the function itself: holding it keeps
+/// its address from being reused by a Lua function made later (after a reload drops
+/// the old table), which would otherwise be taken for this native one.
+type NativeEntry = (Op, Arc<dyn Operations>, Function);
 
 /// Native functions by identity: Lua function pointer → (handler name, backend).
 #[derive(Clone, Default)]
@@ -30,14 +32,14 @@ pub struct NativeRegistry {
 impl NativeRegistry {
     fn record(&self, f: &Function, op: Op, backend: Arc<dyn Operations>) {
         let mut map = self.functions.lock().unwrap_or_else(|p| p.into_inner());
-        map.insert(f.to_pointer() as usize, (op, backend));
+        map.insert(f.to_pointer() as usize, (op, backend, f.clone()));
     }
 
     /// Every backend whose functions were made in this Lua state, once each.
     pub fn backends(&self) -> Vec<Arc<dyn Operations>> {
         let map = self.functions.lock().unwrap_or_else(|p| p.into_inner());
         let mut all: Vec<Arc<dyn Operations>> = Vec::new();
-        for (_, b) in map.values() {
+        for (_, b, _) in map.values() {
             if !all.iter().any(|a| Arc::ptr_eq(a, b)) {
                 all.push(b.clone());
             }
@@ -49,7 +51,7 @@ impl NativeRegistry {
     pub fn lookup(&self, f: &Function, op: Op) -> Option<Arc<dyn Operations>> {
         let map = self.functions.lock().unwrap_or_else(|p| p.into_inner());
         match map.get(&(f.to_pointer() as usize)) {
-            Some((own, backend)) if *own == op => Some(backend.clone()),
+            Some((own, backend, _)) if *own == op => Some(backend.clone()),
             _ => None,
         }
     }
