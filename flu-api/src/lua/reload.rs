@@ -74,7 +74,29 @@ impl LuaFilesystem {
         let new_table = handlers.table.clone();
         let notes = {
             let old = self.handlers();
-            fixed_at_mount(&old, &handlers)
+            let mut notes = fixed_at_mount(&old, &handlers);
+            let same_io = |op| match (old.route(op), handlers.route(op)) {
+                (Route::Native(a), Route::Native(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            };
+            let direct = self
+                .handles
+                .find(|slot| {
+                    slot.native
+                        .as_ref()
+                        .is_some_and(|n| n.handle.backing_fd.is_some())
+                })
+                .is_some();
+            // Opens were passed to the kernel only when reads and writes were both one
+            // backend's own (`backing_allowed`).
+            let old_direct = matches!(
+                (old.route(Op::Read), old.route(Op::Write)),
+                (Route::Native(r), Route::Native(w)) if Arc::ptr_eq(r, w)
+            );
+            if direct && old_direct && !(same_io(Op::Read) && same_io(Op::Write)) {
+                notes.push("files opened before the reload with kernel passthrough keep reading and writing their backing file directly, past the new handlers, until they are reopened".to_string());
+            }
+            notes
         };
         self.adopt_new_backends(lua);
         let old = self.switch_handlers(handlers);
