@@ -441,3 +441,31 @@ fn watch_reloads_on_an_edit() {
     );
     assert_eq!(read(&m.path("v")), "two");
 }
+
+#[test]
+fn the_statusfs_example_stays_fresh_under_hour_long_caches() {
+    let Some(m) = mount(&example("statusfs.lua")) else {
+        return;
+    };
+    let first = read(&m.path("refreshes"));
+    let first_size = std::fs::metadata(m.path("uptime")).unwrap().len();
+    assert!(
+        wait_until(SHOW, || read(&m.path("refreshes")) != first),
+        "refreshes stayed {first:?}"
+    );
+    assert!(
+        wait_until(SHOW, || {
+            let size = std::fs::metadata(m.path("uptime")).unwrap().len();
+            size == read(&m.path("uptime")).len() as u64
+        }),
+        "uptime's size and content disagree (was {first_size})"
+    );
+    // A write is seen at once by the next reader, and a new event file appears.
+    std::fs::write(m.path("note"), "hello\n").unwrap();
+    assert_eq!(read(&m.path("note")), "hello\n");
+    let events: Vec<_> = std::fs::read_dir(m.path("events")).unwrap().collect();
+    assert!(!events.is_empty(), "no event file");
+    let r = flu_reload(&m.dir);
+    assert!(r.ok(), "{}", r.stderr);
+    assert_eq!(read(&m.path("note")), "hello\n", "flu.state kept the note");
+}
