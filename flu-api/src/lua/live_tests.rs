@@ -266,7 +266,7 @@ assert(cancelled:cancel() == true and cancelled:cancel() == false)
 assert(not cancelled:active())
 flu.after(0, function(t)
   once = once + 1
-  local ok, err = flu.notify.inval_inode('/unknown')
+  local ok, err = flu.notify.inval_inode('unknown')
   results[#results + 1] = tostring(ok) .. ':' .. tostring(err)
   results[#results + 1] = tostring(flu.notify.inval_entry('/', 'new'))
 end)

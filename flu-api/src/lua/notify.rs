@@ -64,8 +64,16 @@ pub fn create_notify_table(lua: &Lua) -> mlua::Result<Table> {
     Ok(t)
 }
 
+/// A path as handlers see them; one written without its leading `/` (`"status"`) means
+/// the same file.
 fn path_of(s: &LuaString) -> PathBuf {
-    PathBuf::from(OsString::from_vec(s.as_bytes().to_vec()))
+    let bytes = s.as_bytes();
+    let mut path = Vec::with_capacity(bytes.len() + 1);
+    if bytes.first() != Some(&b'/') {
+        path.push(b'/');
+    }
+    path.extend_from_slice(&bytes);
+    PathBuf::from(OsString::from_vec(path))
 }
 
 /// A directory path and one name in it (no `/`, not empty, not `.` or `..`).
