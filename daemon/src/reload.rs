@@ -49,21 +49,28 @@ fn signatures(files: &[PathBuf]) -> Vec<Signature> {
 pub struct Watch;
 
 impl Watch {
-    /// Watch `ops`'s source files until `finished` is set.
+    /// Watch `ops`'s source files until `finished` is set; what they are now is the
+    /// baseline (taken before this returns).
     pub fn start(ops: Arc<dyn Operations>, finished: Arc<AtomicBool>) -> std::io::Result<()> {
+        let files = ops.source_files();
+        if files.is_empty() {
+            tracing::warn!("--watch: this filesystem has no script file to watch");
+            return Ok(());
+        }
+        let seen = signatures(&files);
         std::thread::Builder::new()
             .name("flu-watch".into())
-            .spawn(move || watch(ops.as_ref(), &finished))
+            .spawn(move || watch(ops.as_ref(), &finished, files, seen))
             .map(drop)
     }
 }
 
-fn watch(ops: &dyn Operations, finished: &AtomicBool) {
-    let mut files = ops.source_files();
-    if files.is_empty() {
-        tracing::warn!("--watch: this filesystem has no script file to watch");
-        return;
-    }
+fn watch(
+    ops: &dyn Operations,
+    finished: &AtomicBool,
+    mut files: Vec<PathBuf>,
+    mut seen: Vec<Signature>,
+) {
     tracing::info!(
         "watching {} for changes",
         files
@@ -72,7 +79,6 @@ fn watch(ops: &dyn Operations, finished: &AtomicBool) {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let mut seen = signatures(&files);
     while !finished.load(Ordering::SeqCst) {
         std::thread::sleep(WATCH_PERIOD);
         let now = signatures(&files);

@@ -207,7 +207,6 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
         }
     };
     tracing::info!("mounted on {shown} (pid {})", std::process::id());
-    reporter.ready();
 
     // From now on no path may lead a backend back into this mount.
     match session.unmounter().device() {
@@ -221,7 +220,10 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
         Ok(notifier) => backend.serving(Arc::new(notifier)),
         Err(e) => {
             let _ = session.unmounter().unmount();
-            return Err(format!("cannot start the notification thread: {e}"));
+            return fail(
+                &mut reporter,
+                format!("cannot start the notification thread: {e}"),
+            );
         }
     }
 
@@ -260,11 +262,14 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
             }
         })
         .map_err(|e| format!("cannot start the signal thread: {e}"))?;
+    // Watching starts from what is on disk before `flu mount` returns: an edit made
+    // right after it is seen.
     if req.watch {
         if let Err(e) = crate::reload::Watch::start(backend.clone(), finished.clone()) {
             tracing::error!("--watch: cannot start watching the script: {e}");
         }
     }
+    reporter.ready();
 
     let result = session.run();
     finished.store(true, Ordering::SeqCst);

@@ -44,6 +44,9 @@ struct State {
     entries: Vec<Entry>,
     /// The load of the script new timers belong to.
     generation: u64,
+    /// Timers of loads below this were retired by a reload (also one the timer thread
+    /// had taken out of `entries` to run when the reload came).
+    retired_below: u64,
     thread: Option<JoinHandle<()>>,
     stopping: bool,
     /// Interrupts a callback that runs when the timers stop.
@@ -248,6 +251,7 @@ impl Timers {
         let dropped = {
             let mut state = self.lock();
             let current = state.generation;
+            state.retired_below = current;
             take_where(&mut state.entries, |e| e.generation < current)
         };
         for e in &dropped {
@@ -261,8 +265,18 @@ impl Timers {
     fn run(&self, interpreter: &Interpreter, stop_flag: &InterruptFlag) {
         while let Some(mut entry) = self.next_due() {
             let object = entry.object.clone();
+            if entry.period.is_none() {
+                // An `after` timer is spent once it runs: inside its callback it is no
+                // longer active, and cancelling it does nothing.
+                entry.timer.cancelled.store(true, Ordering::SeqCst);
+            }
             let outcome = crate::interrupt::serving(stop_flag, || {
                 interpreter.run(Wait::UntilFree, |lua| {
+                    // Reloads hold the Lua lock: checked here, a reload that retired
+                    // this timer while it waited for the lock is seen.
+                    if self.retired(&entry) {
+                        return Ok(());
+                    }
                     call_protected(lua, &entry.callback, object).map(drop)
                 })
             });
@@ -275,15 +289,30 @@ impl Timers {
                 continue;
             };
             // Missed ticks are not made up for: the next one is a period after the
-            // last due time, or now if that is past.
-            entry.due = (entry.due + period).max(Instant::now());
+            // last due time, or a period from now when that is already past.
+            let now = Instant::now();
+            let next = entry.due + period;
+            entry.due = if next > now { next } else { now + period };
             let mut state = self.lock();
-            if state.stopping || entry.timer.cancelled.load(Ordering::SeqCst) {
+            if state.stopping
+                || entry.timer.cancelled.load(Ordering::SeqCst)
+                || entry.generation < state.retired_below
+            {
+                entry.timer.cancelled.store(true, Ordering::SeqCst);
                 drop(state);
                 continue;
             }
             state.entries.push(entry);
         }
+    }
+
+    /// Whether a reload retired `entry`'s load (it is then cancelled).
+    fn retired(&self, entry: &Entry) -> bool {
+        let retired = entry.generation < self.lock().retired_below;
+        if retired {
+            entry.timer.cancelled.store(true, Ordering::SeqCst);
+        }
+        retired
     }
 
     /// The next timer to run, taken out of the schedule once due; None when stopped.
