@@ -23,7 +23,7 @@ use super::call::{call_protected, HandlerError};
 use super::filesystem::{Handlers, LuaFilesystem, Route, ScriptSource};
 use super::interpreter::Wait;
 use super::ops::NativeRegistry;
-use super::script::{compile, read_source, resume, ScriptError, ScriptOutcome};
+use super::script::{compile, message_of, read_source, resume, ScriptError, ScriptOutcome};
 use crate::op::Op;
 use crate::operations::ReloadNotes;
 
@@ -58,7 +58,7 @@ impl LuaFilesystem {
         let saved = forget_own_modules(lua, &dir).map_err(|e| e.to_string())?;
         let loaded = load_table(lua, source).and_then(|table| {
             Handlers::of(lua, &table)
-                .map_err(|e| format!("{}: {}", source.path.display(), message(&e)))
+                .map_err(|e| format!("{}: {}", source.path.display(), message_of(&e)))
         });
         let handlers = match loaded {
             Ok(h) => h,
@@ -167,15 +167,6 @@ fn load_table(lua: &Lua, source: &ScriptSource) -> Result<Table, String> {
         Ok(ScriptOutcome::Main { fs, .. }) => Ok(fs.table().clone()),
         Err(ScriptError::Runtime(m)) | Err(ScriptError::Syntax(m)) => Err(m),
         Err(e) => Err(e.to_string()),
-    }
-}
-
-/// An mlua error's message without its prefixes.
-fn message(e: &mlua::Error) -> String {
-    match e {
-        mlua::Error::RuntimeError(m) => m.clone(),
-        mlua::Error::CallbackError { cause, .. } => message(cause),
-        other => other.to_string(),
     }
 }
 

@@ -116,7 +116,7 @@ pub struct ScriptEnvironment {
 }
 
 /// The error's message without mlua's prefixes; the traceback goes to the debug log.
-fn message_of(e: &mlua::Error) -> String {
+pub(super) fn message_of(e: &mlua::Error) -> String {
     let text = match e {
         mlua::Error::SyntaxError { message, .. } => message.clone(),
         mlua::Error::RuntimeError(m) => m.clone(),

@@ -125,29 +125,14 @@ impl LuaFilesystem {
             .all(|op| matches!(handlers.route(*op), Route::Native(b) if Arc::ptr_eq(b, backend)))
     }
 
-    /// The backend that serves a native operation on slot `fh` routed to `routed`: the
-    /// routed one, except for a handle an earlier load of the script opened on a backend
-    /// this load no longer routes to (after a reload), which stays with its own backend.
-    fn handle_owner(&self, fh: Fh, routed: &Arc<dyn Operations>) -> Arc<dyn Operations> {
-        let Some(own) = self
-            .handles
-            .get(fh.0)
-            .and_then(|slot| slot.native.as_ref().map(|n| n.backend.clone()))
-        else {
-            return routed.clone();
-        };
-        if Arc::ptr_eq(&own, routed) || self.is_unimplemented(routed) {
-            return routed.clone();
-        }
+    /// Whether `own`, the backend that opened a slot, is one an earlier load of the
+    /// script made and this load no longer routes to (after a reload): the slot's
+    /// operations then stay with it.
+    fn outlived_by_reload(&self, own: &Arc<dyn Operations>) -> bool {
         let handlers = self.handlers();
-        let routed_now = Op::HANDLERS
+        !Op::HANDLERS
             .iter()
-            .any(|op| matches!(handlers.route(*op), Route::Native(b) if Arc::ptr_eq(b, &own)));
-        if routed_now {
-            routed.clone()
-        } else {
-            own
-        }
+            .any(|op| matches!(handlers.route(*op), Route::Native(b) if Arc::ptr_eq(b, own)))
     }
 
     /// `dispatch` for an operation on open slot `fh`: a Rust backend gets its own handle
@@ -167,31 +152,37 @@ impl LuaFilesystem {
             op,
             path,
             ctx,
-            |b| {
-                let b = &self.handle_owner(fh, b);
-                self.native_io(b, ctx, path, fh, kind, |nfh| rust(b, nfh))
-            },
+            |b| self.native_io(b, ctx, path, fh, kind, rust),
             lua,
         )
     }
 
-    /// Run a native op on the backend's handle for slot `fh`, or on a temporary handle.
+    /// Run a native op routed to `routed` on slot `fh`: on the routed backend's own
+    /// handle behind the slot, or on a temporary one when the slot has none of its
+    /// (see `with_native_handle`). A handle an earlier load's backend opened stays with
+    /// that backend once a reload routes elsewhere (`outlived_by_reload`).
     pub(super) fn native_io<R>(
         &self,
-        backend: &Arc<dyn Operations>,
+        routed: &Arc<dyn Operations>,
         ctx: &RequestContext,
         path: P,
         fh: Fh,
         kind: HandleKind,
-        f: impl FnOnce(Fh) -> OpResult<R>,
+        f: impl FnOnce(&Arc<dyn Operations>, Fh) -> OpResult<R>,
     ) -> OpResult<R> {
-        let handle = self.native_handle(fh, backend).map(|h| h.fh);
-        let flags = self
-            .handles
-            .get(fh.0)
-            .map(|s| s.flags)
-            .unwrap_or(libc::O_RDONLY);
-        with_native_handle(backend, ctx, path, handle, flags, kind, f)
+        let slot = self.handles.get(fh.0);
+        let flags = slot.as_ref().map_or(libc::O_RDONLY, |s| s.flags);
+        let native = slot.as_ref().and_then(|s| s.native.as_ref());
+        let (backend, handle) = match native {
+            Some(n) if Arc::ptr_eq(&n.backend, routed) => (routed, Some(n.handle.fh)),
+            Some(n) if !self.is_unimplemented(routed) && self.outlived_by_reload(&n.backend) => {
+                (&n.backend, Some(n.handle.fh))
+            }
+            _ => (routed, None),
+        };
+        with_native_handle(backend, ctx, path, handle, flags, kind, |nfh| {
+            f(backend, nfh)
+        })
     }
 
     /// The backend's own handle behind an optional slot (for getattr/setattr by handle).
