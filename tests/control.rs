@@ -1,7 +1,8 @@
 //! The control channel (DESIGN §4): `flu stats` of a mount; the socket is private (0600
 //! in a 0700 directory) and goes away at unmount; a stale socket is replaced at the next
 //! mount, a symlink in its place is refused; `flu stats` on anything that is not a flu
-//! mount says so and exits 1; stats answer while a handler is stuck.
+//! mount says so and exits 1; stats answer while a handler is stuck; errors are counted by
+//! errno, latencies and handler timeouts are reported; `flu list` shows the running mounts.
 
 mod common;
 
@@ -59,6 +60,20 @@ fn stats_of_a_mount_and_its_private_socket() {
     let lookup = later.get("ops").and_then(|o| o.get("lookup")).unwrap();
     assert!(lookup.get("requests").and_then(|v| v.as_u64()) > Some(lookups));
     assert!(lookup.get("errors").and_then(|v| v.as_u64()) >= Some(1));
+    // ... counted under its errno, with latencies in order.
+    let enoent = lookup.get("errnos").and_then(|e| e.get("ENOENT"));
+    assert!(enoent.and_then(|v| v.as_u64()) >= Some(1), "{lookup:?}");
+    let latency = |name: &str| {
+        lookup
+            .get("latency_us")
+            .and_then(|l| l.get(name))
+            .and_then(|v| v.as_u64())
+            .unwrap_or_else(|| panic!("no latency_us.{name} in {lookup:?}"))
+    };
+    assert!(latency("p50") <= latency("p99"), "{lookup:?}");
+    assert!(latency("p99") <= latency("max"), "{lookup:?}");
+    assert!(latency("mean") <= latency("max"), "{lookup:?}");
+    assert_eq!(stat_number(&later, "handler_timeouts"), 0);
 
     // The table form.
     let table = run_cmd(
@@ -72,6 +87,11 @@ fn stats_of_a_mount_and_its_private_socket() {
         "serving threads",
         "Lua memory",
         "read",
+        "p50",
+        "p99",
+        "handler timeouts",
+        "errors by errno",
+        "ENOENT",
     ] {
         assert!(table.stdout.contains(row), "no {row} in:\n{}", table.stdout);
     }
@@ -233,4 +253,86 @@ fn stats_answer_while_a_handler_is_stuck() {
         "the interrupted getattr stayed in flight"
     );
     m.unmount();
+}
+
+#[test]
+fn stats_count_handler_timeouts() {
+    let Some(m) = mount_with(
+        &test_script("stuck.lua"),
+        MountOptions::new().flag("--handler-timeout").flag("0.5"),
+    ) else {
+        return;
+    };
+    assert_eq!(stat_number(&stats_of(&m.dir), "handler_timeouts"), 0);
+    // The watchdog stops the spinning getattr: the caller gets EIO.
+    let spin = m.sh_run("stat spin");
+    assert!(!spin.ok(), "stat of a spinning getattr succeeded");
+    let stats = stats_of(&m.dir);
+    assert_eq!(stat_number(&stats, "handler_timeouts"), 1, "{stats:?}");
+    let lookup = stats.get("ops").and_then(|o| o.get("lookup")).unwrap();
+    let eio = lookup.get("errnos").and_then(|e| e.get("EIO"));
+    assert_eq!(eio.and_then(|v| v.as_u64()), Some(1), "{lookup:?}");
+    // The half-second the handler ran shows in the latency.
+    let max = lookup.get("latency_us").and_then(|l| l.get("max"));
+    assert!(max.and_then(|v| v.as_u64()) >= Some(400_000), "{lookup:?}");
+    m.unmount();
+}
+
+#[test]
+fn flu_list_shows_the_running_mounts() {
+    let Some(a) = mount(&example("hellofs.lua")) else {
+        return;
+    };
+    let Some(b) = mount(&example("luafs.lua")) else {
+        return;
+    };
+    // A socket nobody listens on any more (a daemon that died) is left out.
+    let run_dir = socket_of(&a.dir).parent().unwrap().to_path_buf();
+    let dead = run_dir.join(format!("flu-list-dead-{}.sock", std::process::id()));
+    drop(std::os::unix::net::UnixListener::bind(&dead).expect("bind a socket"));
+    let list = || {
+        let r = run_cmd(Command::new(flu_bin()).arg("list"), COMMAND_TIMEOUT);
+        assert!(r.ok(), "{}", r.stderr);
+        r.stdout
+    };
+    let table = list();
+    let _ = fs::remove_file(&dead);
+    assert!(table.starts_with("MOUNTPOINT"), "{table}");
+    for (m, script) in [(&a, "hellofs.lua"), (&b, "luafs.lua")] {
+        let dir = m.dir.canonicalize().unwrap();
+        let row = table
+            .lines()
+            .find(|l| l.starts_with(&format!("{} ", dir.display())))
+            .unwrap_or_else(|| panic!("no row for {}:\n{table}", dir.display()));
+        assert!(row.contains(&m.pid.unwrap().to_string()), "{row}");
+        assert!(row.ends_with(example(script).to_str().unwrap()), "{row}");
+    }
+    assert!(!table.contains("flu-list-dead"), "{table}");
+
+    let json = run_cmd(
+        Command::new(flu_bin()).args(["list", "--json"]),
+        COMMAND_TIMEOUT,
+    );
+    let parsed = flu::control::json::parse(json.stdout.trim()).expect("JSON");
+    let flu::control::json::Value::Array(items) = parsed else {
+        panic!("not an array: {}", json.stdout)
+    };
+    let canonical = a.dir.canonicalize().unwrap();
+    let item = items
+        .iter()
+        .find(|i| i.get("mountpoint").and_then(|v| v.as_str()) == canonical.to_str())
+        .expect("the hellofs mount in the JSON");
+    assert_eq!(
+        item.get("pid").and_then(|v| v.as_u64()),
+        a.pid.map(|p| p as u64)
+    );
+
+    // Unmounted: gone from the list.
+    let gone = b.dir.canonicalize().unwrap();
+    b.unmount();
+    assert!(
+        !list().contains(&format!("{} ", gone.display())),
+        "an unmounted mount is still listed"
+    );
+    a.unmount();
 }

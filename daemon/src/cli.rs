@@ -1,5 +1,5 @@
-//! The command line: `flu mount`, `flu unmount`, `flu run`, and `flu SCRIPT args…`
-//! (the shebang form, `#!/usr/bin/env flu`).
+//! The command line: `flu mount`, `flu unmount`, `flu stats`, `flu list`, `flu reload`,
+//! `flu run`, and `flu SCRIPT args…` (the shebang form, `#!/usr/bin/env flu`).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -19,8 +19,11 @@ pub enum Command {
     Mount(MountArgs),
     /// Unmount a flu (or any FUSE) mount: the same as `fusermount3 -u DIR`.
     Unmount(UnmountArgs),
-    /// Show the numbers of a mount: nodes, open files, threads, requests per operation.
+    /// Show the numbers of a mount: nodes, open files, threads, Lua memory, handler
+    /// timeouts, and per operation requests, errors by errno and latency percentiles.
     Stats(StatsArgs),
+    /// List the running flu mounts of this user: mountpoint, daemon pid, uptime, script.
+    List(ListArgs),
     /// Load a mounted script again and switch to its handlers without unmounting
     /// (flu.state and open files are kept; a script that fails to load changes nothing).
     Reload(ReloadArgs),
@@ -116,6 +119,13 @@ pub struct StatsArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Print a JSON array of the mounts.
+    #[arg(long = "json")]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
 pub struct RunArgs {
     #[command(flatten)]
     pub log: LogArgs,
@@ -126,7 +136,7 @@ pub struct RunArgs {
     pub args: Vec<OsString>,
 }
 
-const SUBCOMMANDS: &[&str] = &["mount", "unmount", "stats", "reload", "run", "help"];
+const SUBCOMMANDS: &[&str] = &["mount", "unmount", "stats", "list", "reload", "run", "help"];
 
 /// A size in bytes: a number, optionally followed by K, M or G (also k, Ki, KiB, MiB, …;
 /// all powers of 1024).

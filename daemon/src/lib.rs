@@ -10,7 +10,8 @@
 //! - [`kernel`]: the adapter from requests to the core, attribute conversion,
 //!   kernel-passthrough I/O modes.
 //! - [`core`]: the path layer: nodes, open handles, listings, the op log.
-//! - [`control`]: the control channel (one socket per mount: `flu stats`).
+//! - [`control`]: the control channel (one socket per mount: `flu stats`, `flu list`,
+//!   `flu reload`).
 //! - `cli`, `commands`, `serve`, `detach`, `logging`, `mount_options`, `mountpoint`,
 //!   `fuse_args`, `run_dir`, `reload`: the command line and the mount lifecycle.
 
@@ -48,7 +49,7 @@ pub fn main() -> ExitCode {
     let log_setup = match &cli.command {
         Command::Mount(m) => logging::init_logging(&m.log),
         Command::Run(r) => logging::init_logging(&r.log),
-        Command::Unmount(_) | Command::Stats(_) | Command::Reload(_) => Ok(()),
+        Command::Unmount(_) | Command::Stats(_) | Command::List(_) | Command::Reload(_) => Ok(()),
     };
     if let Err(e) = log_setup {
         eprintln!("flu: {e}");
@@ -59,6 +60,7 @@ pub fn main() -> ExitCode {
         Command::Run(r) => commands::run::run_command(r),
         Command::Unmount(u) => commands::unmount::unmount_command(u),
         Command::Stats(s) => commands::stats::stats_command(s),
+        Command::List(l) => commands::list::list_command(l),
         Command::Reload(r) => commands::reload::reload_command(r),
     };
     match result {

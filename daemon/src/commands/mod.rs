@@ -1,5 +1,6 @@
 //! The subcommands: each takes its parsed arguments and returns the process result.
 
+pub mod list;
 pub mod mount;
 pub mod reload;
 pub mod run;

@@ -22,24 +22,65 @@ const MAX_REPLY: u64 = 1 << 20;
 /// Ask the daemon of the mount at `dir` for `request`; its reply, which said `"ok":
 /// true`. Waits at most `timeout` in all.
 pub fn query(dir: &Path, request: Request, timeout: Duration) -> Result<Value, ControlError> {
-    // Everything, even resolving `dir`, runs on a helper thread: a stuck daemon can stall
-    // any path lookup that reaches its mount, and the command must still answer in time.
+    let dir = dir.to_path_buf();
+    within(
+        timeout,
+        ControlError::Timeout {
+            dir: dir.clone(),
+            timeout,
+        },
+        move |deadline| {
+            let mountpoint = absolute(&dir)?;
+            exchange(&dir, &mountpoint, request, deadline)
+        },
+    )
+}
+
+/// Ask the daemon listening on `socket` (a file of the run directory: `flu list`).
+pub fn query_socket(
+    socket: &Path,
+    request: Request,
+    timeout: Duration,
+) -> Result<Value, ControlError> {
+    let socket = socket.to_path_buf();
+    let timed_out = ControlError::Timeout {
+        dir: socket.clone(),
+        timeout,
+    };
+    within(timeout, timed_out, move |deadline| {
+        let stream = UnixStream::connect(&socket).map_err(|e| {
+            if e.raw_os_error() == Some(libc::ECONNREFUSED) {
+                ControlError::Gone {
+                    dir: socket.clone(),
+                    socket: socket.clone(),
+                }
+            } else {
+                ControlError::Connect {
+                    socket: socket.clone(),
+                    source: e,
+                }
+            }
+        })?;
+        talk(stream, &socket, &socket, request, deadline)
+    })
+}
+
+/// Run `work` on a helper thread and wait for it at most `timeout`: a stuck daemon can
+/// stall any path lookup that reaches its mount, and the command must still answer.
+fn within(
+    timeout: Duration,
+    timed_out: ControlError,
+    work: impl FnOnce(Instant) -> Result<Value, ControlError> + Send + 'static,
+) -> Result<Value, ControlError> {
     let (tx, rx) = mpsc::channel();
-    let dir_owned = dir.to_path_buf();
     let deadline = Instant::now() + timeout;
     std::thread::Builder::new()
         .name("flu-control-client".into())
         .spawn(move || {
-            let _ = tx.send(exchange(&dir_owned, request, deadline));
+            let _ = tx.send(work(deadline));
         })
         .map_err(|e| ControlError::Client(e.to_string()))?;
-    match rx.recv_timeout(timeout) {
-        Ok(result) => result,
-        Err(_) => Err(ControlError::Timeout {
-            dir: dir.to_path_buf(),
-            timeout,
-        }),
-    }
+    rx.recv_timeout(timeout).unwrap_or(Err(timed_out))
 }
 
 /// `dir` made absolute without looking into it: its parent is resolved, its own name
@@ -58,15 +99,21 @@ fn absolute(dir: &Path) -> Result<PathBuf, ControlError> {
     }
 }
 
-fn exchange(dir: &Path, request: Request, deadline: Instant) -> Result<Value, ControlError> {
-    let mountpoint = absolute(dir)?;
-    let path = socket_of(&mountpoint);
-    let mut stream = match UnixStream::connect(&path) {
+/// Connect to the socket of the mount on `mountpoint` (`dir` made absolute) and talk;
+/// a failure to connect says why in the user's terms.
+fn exchange(
+    dir: &Path,
+    mountpoint: &Path,
+    request: Request,
+    deadline: Instant,
+) -> Result<Value, ControlError> {
+    let path = socket_of(mountpoint);
+    let stream = match UnixStream::connect(&path) {
         Ok(s) => s,
         Err(e) => {
             // Not a mount point: nothing of a daemon's can stall these looks.
-            return Err(if !is_mount_point(&mountpoint) {
-                match std::fs::symlink_metadata(&mountpoint) {
+            return Err(if !is_mount_point(mountpoint) {
+                match std::fs::symlink_metadata(mountpoint) {
                     Err(e) if e.kind() == ErrorKind::NotFound => {
                         ControlError::Missing(dir.to_path_buf())
                     }
@@ -90,11 +137,22 @@ fn exchange(dir: &Path, request: Request, deadline: Instant) -> Result<Value, Co
             });
         }
     };
+    talk(stream, dir, &path, request, deadline)
+}
+
+/// Send `request` on `stream` and read the reply; `dir` names the mount in errors.
+fn talk(
+    mut stream: UnixStream,
+    dir: &Path,
+    path: &Path,
+    request: Request,
+    deadline: Instant,
+) -> Result<Value, ControlError> {
     let left = deadline
         .saturating_duration_since(Instant::now())
         .max(Duration::from_millis(1));
     let io = |source| ControlError::Connect {
-        socket: path.clone(),
+        socket: path.to_path_buf(),
         source,
     };
     stream.set_read_timeout(Some(left)).map_err(io)?;

@@ -1,7 +1,8 @@
 //! The `stats` reply: who the mount is (pid, mountpoint, script, uptime) and how it is
-//! doing now (nodes, open handles, requests in flight, threads, Lua memory, and requests
-//! and errors per operation). Everything is read without waiting on the filesystem: the
-//! counts are atomics or short table locks, never the Lua lock.
+//! doing now (nodes, open handles, requests in flight, threads, Lua memory, handler
+//! timeouts, and per operation: requests, errors by errno, latency percentiles).
+//! Everything is read without waiting on the filesystem: the counts are atomics or
+//! short table locks, never the Lua lock.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -28,11 +29,31 @@ impl StatsSource {
         let (open_files, open_dirs) = core.open_handles();
         let mut ops = Object::new();
         for c in core.op_counts() {
+            let mut errnos = Object::new();
+            for (errno, n) in &c.errnos {
+                let name = match errno {
+                    Some(e) => e
+                        .name()
+                        .map_or_else(|| e.code().to_string(), str::to_string),
+                    None => "other".to_string(),
+                };
+                errnos = errnos.number(&name, *n);
+            }
+            let l = c.latency;
             ops = ops.object(
                 c.op.name(),
                 Object::new()
                     .number("requests", c.requests)
-                    .number("errors", c.errors),
+                    .number("errors", c.errors)
+                    .object("errnos", errnos)
+                    .object(
+                        "latency_us",
+                        Object::new()
+                            .number("mean", l.mean_us)
+                            .number("p50", l.p50_us)
+                            .number("p99", l.p99_us)
+                            .number("max", l.max_us),
+                    ),
             );
         }
         ok_reply()
@@ -47,6 +68,7 @@ impl StatsSource {
             .number("requests_in_flight", self.activity.in_flight() as u64)
             .number("serving_threads", self.activity.threads() as u64)
             .maybe_number("lua_memory_bytes", core.ops().memory_used())
+            .maybe_number("handler_timeouts", core.ops().handler_timeouts())
             .object("ops", ops)
             .finish()
     }

@@ -18,6 +18,7 @@ use std::os::fd::RawFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use flu_api::{DirEntry, Errno, Fh, HandleTable, Op, OpResult, Operations, RequestContext, Stat};
 
@@ -30,6 +31,7 @@ mod attrs;
 mod counts;
 mod dirs;
 mod files;
+mod latency;
 mod names;
 pub mod nodes;
 mod oplog;
@@ -285,6 +287,7 @@ impl FsCore {
         args: impl FnOnce() -> String,
         f: impl FnOnce(&Path) -> OpResult<T>,
     ) -> OpResult<T> {
+        let start = Instant::now();
         let target = self.resolve(at);
         let describe = || join(target.show(), args());
         let res = traced(
@@ -294,7 +297,8 @@ impl FsCore {
             describe,
             || f(target.path()?),
         );
-        self.counts.record(op, res.is_err());
+        self.counts
+            .record(op, res.as_ref().err().copied(), start.elapsed());
         res
     }
 
@@ -306,6 +310,7 @@ impl FsCore {
         args: impl FnOnce() -> String,
         f: impl FnOnce(&Path, &Path) -> OpResult<T>,
     ) -> OpResult<T> {
+        let start = Instant::now();
         let (a, b) = (self.resolve(a), self.resolve(b));
         let describe = || join(format!("{} {}", a.show(), b.show()), args());
         let res = traced(
@@ -315,7 +320,8 @@ impl FsCore {
             describe,
             || f(a.path()?, b.path()?),
         );
-        self.counts.record(op, res.is_err());
+        self.counts
+            .record(op, res.as_ref().err().copied(), start.elapsed());
         res
     }
 

@@ -16,12 +16,13 @@ impl FsCore {
     }
 
     pub fn forget(&self, nodeid: u64, nlookup: u64) {
+        let start = std::time::Instant::now();
         if self.config.debug {
             tracing::info!("forget(node {nodeid}, {nlookup})");
         }
         self.nodes.forget(nodeid, nlookup);
         // Forgets take no path, so they are not run through `on`; counted here.
-        self.counts.record(Op::Forget, false);
+        self.counts.record(Op::Forget, None, start.elapsed());
     }
 
     pub fn readlink(&self, ctx: &RequestContext, nodeid: u64) -> OpResult<Vec<u8>> {

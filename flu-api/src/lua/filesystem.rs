@@ -186,6 +186,11 @@ impl LuaFilesystem {
         self.interpreter.memory_used()
     }
 
+    /// How many handler calls the watchdog interrupted (`--handler-timeout`).
+    pub fn handler_timeouts(&self) -> u64 {
+        self.interpreter.handler_timeouts()
+    }
+
     /// Whether `backend` is the stand-in for missing handlers.
     pub(super) fn is_unimplemented(&self, backend: &Arc<dyn Operations>) -> bool {
         Arc::ptr_eq(backend, &self.unimplemented)

@@ -77,6 +77,11 @@ impl Interpreter {
     pub fn memory_used(&self) -> u64 {
         self.memory_in_use.load(Ordering::Relaxed)
     }
+
+    /// How many calls the watchdog interrupted for running too long.
+    pub fn handler_timeouts(&self) -> u64 {
+        self.watchdog.fired()
+    }
 }
 
 /// The lock that serializes Lua calls. Unlike a plain mutex, a request waiting for it

@@ -18,6 +18,8 @@ pub struct Watchdog {
     start: Instant,
     deadline_ms: Arc<AtomicU64>,
     limit: Option<Duration>,
+    /// How many times a handler was interrupted for running too long (`flu stats`).
+    fired: Arc<AtomicU64>,
 }
 
 impl Watchdog {
@@ -30,6 +32,8 @@ impl Watchdog {
         let start = Instant::now();
         let deadline_ms = Arc::new(AtomicU64::new(0));
         let deadline = deadline_ms.clone();
+        let fired = Arc::new(AtomicU64::new(0));
+        let fired_in_hook = fired.clone();
         let triggers = HookTriggers {
             every_nth_instruction: Some(1_000_000),
             ..HookTriggers::default()
@@ -43,6 +47,7 @@ impl Watchdog {
             let d = deadline.load(Ordering::Relaxed);
             if let Some(limit) = limit {
                 if d != 0 && start.elapsed().as_millis() as u64 > d {
+                    fired_in_hook.fetch_add(1, Ordering::Relaxed);
                     return Err(mlua::Error::runtime(format!(
                         "handler interrupted after running for more than {} s (an endless loop?)",
                         limit.as_secs_f64()
@@ -55,6 +60,7 @@ impl Watchdog {
             start,
             deadline_ms,
             limit,
+            fired,
         })
     }
 
@@ -64,6 +70,11 @@ impl Watchdog {
             let d = (self.start.elapsed() + limit).as_millis() as u64;
             self.deadline_ms.store(d.max(1), Ordering::Relaxed);
         }
+    }
+
+    /// How many handler calls were interrupted for running past the limit.
+    pub fn fired(&self) -> u64 {
+        self.fired.load(Ordering::Relaxed)
     }
 
     /// The call is over.

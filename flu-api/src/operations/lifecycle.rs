@@ -55,6 +55,12 @@ pub trait Lifecycle: Send + Sync {
         None
     }
 
+    /// How many handler calls were interrupted for running past `--handler-timeout`
+    /// (`flu stats`), if the backend runs handlers under a watchdog.
+    fn handler_timeouts(&self) -> Option<u64> {
+        None
+    }
+
     /// The mount serves requests: notifications can reach the kernel through
     /// `notifier`, and a backend with timers starts them. Called once, after `mounted`.
     fn serving(&self, notifier: Arc<dyn Notifier>) {}

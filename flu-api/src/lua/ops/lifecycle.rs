@@ -65,6 +65,10 @@ impl Lifecycle for LuaFilesystem {
         Some(self.memory_used())
     }
 
+    fn handler_timeouts(&self) -> Option<u64> {
+        Some(self.handler_timeouts())
+    }
+
     fn roots(&self) -> Vec<std::path::PathBuf> {
         let backends = self.backends.lock().unwrap_or_else(|p| p.into_inner());
         backends.iter().flat_map(|b| b.roots()).collect()
