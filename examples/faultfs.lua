@@ -15,8 +15,8 @@
 --   flu mount examples/faultfs.lua /mnt/f -- /srv/data 'read:%.db$=EIO'
 --   flu mount examples/faultfs.lua /mnt/f -- /srv/data 'write:.=ENOSPC@0.1' 'open:^/slow/=delay:200'
 --
--- Handlers no rule names stay native (full speed). Delays hold the Lua lock, so they
--- also delay other Lua handlers running at the same time.
+-- Handlers no rule names stay native (full speed). A delay waits without holding the
+-- Lua lock: other requests, delayed or not, are served meanwhile.
 
 local flu = require 'flu'
 
@@ -62,7 +62,7 @@ for i = 2, args.n do
   rules[#rules + 1] = rule
 end
 
--- flu.sleep blocks this handler (and, holding the Lua lock, other Lua handlers).
+-- flu.sleep waits without holding the Lua lock: other handlers run meanwhile.
 local sleep = flu.sleep
 
 -- The path argument's position: first for every handler but symlink (target, path).

@@ -74,6 +74,11 @@ pub struct MountArgs {
     /// at once, whatever the timeout.
     #[arg(long = "handler-timeout", value_name = "SECS")]
     pub handler_timeout: Option<f64>,
+    /// How many handlers may wait for slow work at once (flu.sleep, flu.exec,
+    /// flu.http: they give the Lua lock up while they wait); beyond it, new requests
+    /// wait for one to finish. Default 256.
+    #[arg(long = "max-pending", value_name = "N")]
+    pub max_pending: Option<usize>,
     /// Write the daemon's process id to FILE once mounted (checked before mounting:
     /// an unwritable FILE fails the mount).
     #[arg(long = "pid-file", value_name = "FILE")]

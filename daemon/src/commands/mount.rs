@@ -34,6 +34,12 @@ pub fn mount_command(args: MountArgs) -> Result<(), String> {
         }
         script.set_handler_timeout((secs > 0.0).then(|| std::time::Duration::from_secs_f64(secs)));
     }
+    if let Some(n) = args.max_pending {
+        if n == 0 {
+            return Err("--max-pending takes a number of handlers, at least 1".into());
+        }
+        script.set_max_pending(n);
+    }
     let outcome = script.run().map_err(|e| e.to_string())?;
     let (fs, mut option_lists, called_main) = match outcome {
         ScriptOutcome::Finished { filesystem: Some(t), .. } => (t, Vec::new(), false),
@@ -53,6 +59,7 @@ pub fn mount_command(args: MountArgs) -> Result<(), String> {
     let mut options = MountOptions::parse(&option_lists)?;
     options.set_default_fsname(&args.script);
     options.adapter.debug |= args.debug;
+    script.set_trace_yields(options.adapter.debug);
     let ops = script.filesystem(&fs).map_err(|e| e.to_string())?;
     let threads = if args.single_thread {
         1

@@ -67,6 +67,7 @@ fn table(v: &Value) -> String {
             },
         ),
         ("handler timeouts", text("handler_timeouts")),
+        ("pending handlers", text("pending_handlers")),
     ];
     for (label, value) in rows {
         let _ = writeln!(out, "{label:<20}{value}");

@@ -1,6 +1,6 @@
 //! The `stats` reply: who the mount is (pid, mountpoint, script, uptime) and how it is
 //! doing now (nodes, open handles, requests in flight, threads, Lua memory, handler
-//! timeouts, and per operation: requests, errors by errno, latency percentiles).
+//! timeouts, handlers waiting for slow work, and per operation: requests, errors by errno, latency percentiles).
 //! Everything is read without waiting on the filesystem: the counts are atomics or
 //! short table locks, never the Lua lock.
 
@@ -69,6 +69,7 @@ impl StatsSource {
             .number("serving_threads", self.activity.threads() as u64)
             .maybe_number("lua_memory_bytes", core.ops().memory_used())
             .maybe_number("handler_timeouts", core.ops().handler_timeouts())
+            .maybe_number("pending_handlers", core.ops().pending_calls())
             .object("ops", ops)
             .finish()
     }

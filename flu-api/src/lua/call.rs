@@ -89,18 +89,53 @@ pub fn install(lua: &Lua, is_errno: Function) -> mlua::Result<()> {
     Ok(())
 }
 
-/// Call `f(args…)` protected; returns the handler's results.
+/// Call `f(args…)` protected; returns the handler's results. Under a mounted
+/// filesystem's interpreter the call runs in a driver coroutine, so that the yielding
+/// functions (`flu.sleep`, `flu.exec`, …) give the Lua lock up while they wait
+/// (`super::pending`); elsewhere it is a plain protected call.
 pub fn call_protected(
     lua: &Lua,
     f: &Function,
     args: impl IntoLuaMulti,
 ) -> Result<MultiValue, HandlerError> {
+    match super::interpreter::Gate::of(lua) {
+        Some(gate) => super::pending::call_yielding(lua, &gate, f, args.into_lua_multi(lua)?),
+        None => call_unyielding(lua, f, args),
+    }
+}
+
+/// `call_protected` that never gives the Lua lock up: for what must run start to end
+/// under it (a reload's `reload` hook, while the handler tables are switched).
+pub fn call_unyielding(
+    lua: &Lua,
+    f: &Function,
+    args: impl IntoLuaMulti,
+) -> Result<MultiValue, HandlerError> {
     let xpcall: Function = lua.named_registry_value(KEY_XPCALL)?;
+    let results: MultiValue = xpcall.call(xpcall_args(lua, f, args)?)?;
+    xpcall_results(results)
+}
+
+/// The arguments of `xpcall(f, message handler, args…)`.
+pub(super) fn xpcall_args(
+    lua: &Lua,
+    f: &Function,
+    args: impl IntoLuaMulti,
+) -> mlua::Result<MultiValue> {
     let handler: Function = lua.named_registry_value(KEY_HANDLER)?;
     let mut call_args = args.into_lua_multi(lua)?;
     call_args.push_front(Value::Function(handler));
     call_args.push_front(Value::Function(f.clone()));
-    let mut results: MultiValue = xpcall.call(call_args)?;
+    Ok(call_args)
+}
+
+/// `xpcall` itself (a driver coroutine's body).
+pub(super) fn xpcall(lua: &Lua) -> mlua::Result<Function> {
+    lua.named_registry_value(KEY_XPCALL)
+}
+
+/// What `xpcall` returned, as the handler's results or its error.
+pub(super) fn xpcall_results(mut results: MultiValue) -> Result<MultiValue, HandlerError> {
     let ok = matches!(results.pop_front(), Some(Value::Boolean(true)));
     if ok {
         return Ok(results);

@@ -20,6 +20,9 @@ mod memory;
 mod module;
 mod notify;
 mod ops;
+mod pending;
+#[cfg(test)]
+mod pending_tests;
 mod reload;
 mod script;
 pub mod sets;

@@ -1,7 +1,8 @@
 //! The `flu` module (`require 'flu'`): `flu.main`, `flu.errno`, `flu.get_context`,
 //! `flu.log`, `flu.passthrough`, `flu.fs`, mode helpers and version fields; for live
 //! filesystems `flu.notify`, `flu.after`/`flu.every` and `flu.state` (a table that
-//! survives reloads: the module is made once per Lua state).
+//! survives reloads: the module is made once per Lua state); for slow data sources
+//! `flu.sleep`, `flu.exec`, `flu.http` and `flu.spawn` (`pending`).
 
 use std::sync::Arc;
 
@@ -84,28 +85,8 @@ pub fn create_flu_module(
     flu.set("notify", super::notify::create_notify_table(lua)?)?;
     flu.set("state", lua.create_table()?)?;
     super::timers::Timers::install(lua, &flu)?;
-    // Blocks the calling handler (and, as it holds the Lua lock, other Lua handlers);
-    // Lua has no sleep of its own. It wakes early when the request is interrupted.
-    flu.set(
-        "sleep",
-        lua.create_function(|_, seconds: f64| {
-            if !(seconds.is_finite() && seconds > 0.0) {
-                return Ok(());
-            }
-            let end =
-                std::time::Instant::now() + std::time::Duration::from_secs_f64(seconds.min(3600.0));
-            loop {
-                if crate::interrupt::interrupted() {
-                    return Err(mlua::Error::runtime("the request was interrupted"));
-                }
-                let left = end.saturating_duration_since(std::time::Instant::now());
-                if left.is_zero() {
-                    return Ok(());
-                }
-                std::thread::sleep(left.min(std::time::Duration::from_millis(20)));
-            }
-        })?,
-    )?;
+    // flu.sleep, flu.exec, flu.http.*, flu.spawn: slow work that gives the Lua lock up.
+    super::pending::install(lua, &flu)?;
 
     flu.set(
         "get_context",

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use mlua::{Function, Lua, MultiValue, Table, Value};
 
-use super::call::{call_protected, HandlerError};
+use super::call::{call_unyielding, HandlerError};
 use super::filesystem::{Handlers, LuaFilesystem, Route, ScriptSource};
 use super::interpreter::Wait;
 use super::ops::NativeRegistry;
@@ -274,9 +274,9 @@ fn call_reload_hook(lua: &Lua, new: &Table, old: &Table) -> Result<(), String> {
         .as_deref()
         == Some("self");
     let result = if is_method {
-        call_protected(lua, &f, (new.clone(), old.clone()))
+        call_unyielding(lua, &f, (new.clone(), old.clone()))
     } else {
-        call_protected(lua, &f, old.clone())
+        call_unyielding(lua, &f, old.clone())
     };
     match result {
         Ok(_) => Ok(()),

@@ -107,6 +107,8 @@ pub struct Script {
     path: PathBuf,
     args: Vec<OsString>,
     handler_timeout: Option<Duration>,
+    max_pending: usize,
+    trace_yields: bool,
 }
 
 /// How `require 'fs'` and `flu.passthrough` are provided.
@@ -210,7 +212,20 @@ impl Script {
             path: std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
             args: args.to_vec(),
             handler_timeout: Some(DEFAULT_HANDLER_TIMEOUT),
+            max_pending: super::interpreter::DEFAULT_MAX_PENDING,
+            trace_yields: false,
         })
+    }
+
+    /// How many handlers may wait for slow work (`flu.sleep`, `flu.exec`, …) at once;
+    /// beyond it, new calls wait for one to finish.
+    pub fn set_max_pending(&mut self, n: usize) {
+        self.max_pending = n.max(1);
+    }
+
+    /// Log each handler's waits at info level (`-d`), not debug.
+    pub fn set_trace_yields(&mut self, on: bool) {
+        self.trace_yields = on;
     }
 
     /// How long one handler call may run Lua code before it is interrupted (None:
@@ -278,6 +293,8 @@ impl Script {
             self.handler_timeout,
             Some(source),
         )?;
+        lfs.interpreter.gate().set_max_pending(self.max_pending);
+        lfs.interpreter.gate().set_trace(self.trace_yields);
         if let Some(native) = lfs.sole_native_backend() {
             return Ok(native);
         }

@@ -77,6 +77,25 @@ impl Watchdog {
         self.fired.load(Ordering::Relaxed)
     }
 
+    /// The time the current call has left (None: no limit, or not armed).
+    pub fn remaining(&self) -> Option<Duration> {
+        let d = self.deadline_ms.load(Ordering::Relaxed);
+        (self.limit.is_some() && d != 0)
+            .then(|| Duration::from_millis(d).saturating_sub(self.start.elapsed()))
+    }
+
+    /// Arm for a call that has `left` of its budget (`remaining` before it waited);
+    /// None: a fresh budget.
+    pub fn arm_for(&self, left: Option<Duration>) {
+        match left {
+            Some(left) => {
+                let d = (self.start.elapsed() + left).as_millis() as u64;
+                self.deadline_ms.store(d.max(1), Ordering::Relaxed);
+            }
+            None => self.arm(),
+        }
+    }
+
     /// The call is over.
     pub fn disarm(&self) {
         self.deadline_ms.store(0, Ordering::Relaxed);

@@ -61,6 +61,12 @@ pub trait Lifecycle: Send + Sync {
         None
     }
 
+    /// How many handler calls (and timer callbacks, and tasks) are waiting for slow work
+    /// outside the interpreter now (`flu stats`), if the backend has one.
+    fn pending_calls(&self) -> Option<u64> {
+        None
+    }
+
     /// The mount serves requests: notifications can reach the kernel through
     /// `notifier`, and a backend with timers starts them. Called once, after `mounted`.
     fn serving(&self, notifier: Arc<dyn Notifier>) {}

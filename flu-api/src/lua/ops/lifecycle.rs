@@ -34,7 +34,10 @@ impl Lifecycle for LuaFilesystem {
     }
 
     fn destroy(&self) {
-        // Timers end before destroy, and nothing may notify a mount that is gone.
+        // Waits for slow work give up, tasks and timers end before destroy, and
+        // nothing may notify a mount that is gone.
+        self.interpreter.gate().close();
+        crate::lua::pending::Tasks::of(&self.lua).stop();
         self.timers.stop();
         crate::lua::notify::set_notifier(&self.lua, None);
         let root = Path::new("/");
@@ -69,6 +72,10 @@ impl Lifecycle for LuaFilesystem {
         Some(self.handler_timeouts())
     }
 
+    fn pending_calls(&self) -> Option<u64> {
+        Some(self.interpreter.gate().pending() as u64)
+    }
+
     fn roots(&self) -> Vec<std::path::PathBuf> {
         let backends = self.backends.lock().unwrap_or_else(|p| p.into_inner());
         backends.iter().flat_map(|b| b.roots()).collect()
@@ -92,6 +99,7 @@ impl Lifecycle for LuaFilesystem {
                 Ok(())
             });
         self.timers.start(self.interpreter.clone());
+        crate::lua::pending::Tasks::of(&self.lua).serve(&self.interpreter);
     }
 
     fn reload(&self) -> Result<ReloadNotes, String> {
