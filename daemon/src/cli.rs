@@ -1,4 +1,4 @@
-//! The command line: `flu mount`, `flu unmount`, `flu run`, and `flu SCRIPT args…`
+//! The command line: `flu mount`, `flu unmount`, `flu test`, `flu run`, and `flu SCRIPT args…`
 //! (the shebang form, `#!/usr/bin/env flu`).
 
 use std::ffi::OsString;
@@ -24,6 +24,9 @@ pub enum Command {
     /// Load a mounted script again and switch to its handlers without unmounting
     /// (flu.state and open files are kept; a script that fails to load changes nothing).
     Reload(ReloadArgs),
+    /// Mount a script in a temporary directory, run a conformance battery chosen from
+    /// its handlers, print the results and unmount (exit 1 when a check fails).
+    Test(TestArgs),
     /// Run a script as `lua` would, with `flu` and `fs` requirable; `flu.main(argv, fs)`
     /// mounts as Flu scripts expect.
     Run(RunArgs),
@@ -116,6 +119,30 @@ pub struct StatsArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(after_help = "The script's leading comments may give its arguments and the checks it fails on purpose:\n  -- flu test: -- {tmpdir}\n  -- flu test expects failure: statfs (every statfs answers EIO)\n({tmpdir} is a temporary directory flu test fills with a few files and removes.)\n\nExamples:\n  flu test examples/hellofs.lua\n  flu test examples/passthrough.lua -- /srv/data\n  flu test myfs.lua --json --timeout 5")]
+pub struct TestArgs {
+    /// The Lua script to test.
+    pub script: PathBuf,
+    /// Print one JSON object with the same rows instead of the table.
+    #[arg(long = "json")]
+    pub json: bool,
+    /// Give up on a check after SECS seconds (it fails, the rest are not run, and the
+    /// mount is still unmounted).
+    #[arg(long = "timeout", value_name = "SECS", default_value_t = 10.0)]
+    pub timeout: f64,
+    /// More mount options, as for `flu mount -o` (the test always adds
+    /// direct_io,attr_timeout=0,entry_timeout=0,negative_timeout=0).
+    #[arg(short = 'o', value_name = "OPTS")]
+    pub options: Vec<String>,
+    /// Print the daemon's output (its log and the script's prints) after the results.
+    #[arg(long = "show-log")]
+    pub show_log: bool,
+    /// Arguments for the script, after `--` (instead of the ones its header gives).
+    #[arg(last = true)]
+    pub script_args: Vec<OsString>,
+}
+
+#[derive(Args, Debug)]
 pub struct RunArgs {
     #[command(flatten)]
     pub log: LogArgs,
@@ -126,7 +153,9 @@ pub struct RunArgs {
     pub args: Vec<OsString>,
 }
 
-const SUBCOMMANDS: &[&str] = &["mount", "unmount", "stats", "reload", "run", "help"];
+const SUBCOMMANDS: &[&str] = &[
+    "mount", "unmount", "stats", "reload", "test", "run", "help",
+];
 
 /// A size in bytes: a number, optionally followed by K, M or G (also k, Ki, KiB, MiB, …;
 /// all powers of 1024).

@@ -82,6 +82,14 @@ impl Object {
         self
     }
 
+    /// An array of objects.
+    pub fn objects(mut self, key: &str, values: Vec<Object>) -> Object {
+        let items: Vec<String> = values.into_iter().map(Object::finish).collect();
+        let text = format!("[{}]", items.join(","));
+        self.key(key).push_str(&text);
+        self
+    }
+
     pub fn object(mut self, key: &str, value: Object) -> Object {
         let v = value.finish();
         self.key(key).push_str(&v);
@@ -138,6 +146,14 @@ impl Value {
         match self {
             Value::Bool(b) => Some(*b),
             _ => None,
+        }
+    }
+
+    /// The items of an array (none for anything else).
+    pub fn items(&self) -> &[Value] {
+        match self {
+            Value::Array(items) => items,
+            _ => &[],
         }
     }
 
