@@ -119,7 +119,9 @@ pub struct StatsArgs {
 }
 
 #[derive(Args, Debug)]
-#[command(after_help = "The script's leading comments may give its arguments and the checks it fails on purpose:\n  -- flu test: -- {tmpdir}\n  -- flu test expects failure: statfs (every statfs answers EIO)\n({tmpdir} is a temporary directory flu test fills with a few files and removes.)\n\nExamples:\n  flu test examples/hellofs.lua\n  flu test examples/passthrough.lua -- /srv/data\n  flu test myfs.lua --json --timeout 5")]
+#[command(
+    after_help = "The script's leading comments may give its arguments and the checks it fails on purpose:\n  -- flu test: -- {tmpdir}\n  -- flu test expects failure: statfs (every statfs answers EIO)\n({tmpdir} is a temporary directory flu test fills with a few files and removes.)\n\nExamples:\n  flu test examples/hellofs.lua\n  flu test examples/passthrough.lua -- /srv/data\n  flu test myfs.lua --json --timeout 5"
+)]
 pub struct TestArgs {
     /// The Lua script to test.
     pub script: PathBuf,
@@ -153,9 +155,7 @@ pub struct RunArgs {
     pub args: Vec<OsString>,
 }
 
-const SUBCOMMANDS: &[&str] = &[
-    "mount", "unmount", "stats", "reload", "test", "run", "help",
-];
+const SUBCOMMANDS: &[&str] = &["mount", "unmount", "stats", "reload", "test", "run", "help"];
 
 /// A size in bytes: a number, optionally followed by K, M or G (also k, Ki, KiB, MiB, …;
 /// all powers of 1024).

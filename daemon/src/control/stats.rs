@@ -10,8 +10,8 @@ use std::time::Instant;
 use super::json::Object;
 use super::protocol::ok_reply;
 use crate::kernel::FuseAdapter;
-use flu_api::{Op, ServedBy};
 use crate::session::Activity;
+use flu_api::{Op, ServedBy};
 
 /// What the stats of one mount are read from.
 pub struct StatsSource {

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::checks::{errno_name, missing_handlers, Check, Ctx, Scratch, CREATE, MKDIR, RMDIR, UNLINK};
+use super::checks::{
+    errno_name, missing_handlers, Check, Ctx, Scratch, CREATE, MKDIR, RMDIR, UNLINK,
+};
 use super::checks_tree::walk;
 use super::header::ExpectedFailure;
 use super::report::{Row, Verdict};
@@ -31,6 +33,34 @@ pub fn is_check(name: &str) -> bool {
 
 const CLEANUP: &str = "cleanup";
 
+/// Handlers that change something: a script with none of them gets only the read-only
+/// battery (and statfs).
+const CHANGING: &[&str] = &[
+    "write",
+    "create",
+    "mknod",
+    "mkdir",
+    "unlink",
+    "rmdir",
+    "symlink",
+    "rename",
+    "link",
+    "chmod",
+    "chown",
+    "truncate",
+    "ftruncate",
+    "utimens",
+    "setxattr",
+    "removexattr",
+    "fallocate",
+    "copy_file_range",
+];
+
+/// Whether a mount serving `handlers` can change anything.
+pub fn writable(handlers: &[String]) -> bool {
+    handlers.iter().any(|h| CHANGING.contains(&h.as_str()))
+}
+
 /// What the run ended with.
 pub struct Outcome {
     pub rows: Vec<Row>,
@@ -41,10 +71,22 @@ pub struct Outcome {
 /// Run the battery on the mount at `mount`, which serves `handlers`.
 pub fn run(mount: &Path, handlers: Vec<String>, timeout: Duration) -> Outcome {
     let mut rows = Vec::new();
-    let checks = all_checks();
+    let checks: Vec<Check> = if writable(&handlers) {
+        all_checks()
+    } else {
+        all_checks()
+            .into_iter()
+            .filter(|c| !c.writes && c.name != "refuses-changes")
+            .collect()
+    };
     let stop = |rows: &mut Vec<Row>, from: &[Check], why: &str| {
         for c in from {
-            rows.push(Row::new(c.name, c.expected, &format!("not run: {why}"), Verdict::Skip));
+            rows.push(Row::new(
+                c.name,
+                c.expected,
+                &format!("not run: {why}"),
+                Verdict::Skip,
+            ));
         }
     };
     let walked = {
@@ -60,16 +102,20 @@ pub fn run(mount: &Path, handlers: Vec<String>, timeout: Duration) -> Outcome {
                 &stopped_text("walking the tree", s, timeout),
                 Verdict::Fail,
             ));
-            stop(&mut rows, &checks[1..], "the walk of the tree did not finish");
+            stop(
+                &mut rows,
+                &checks[1..],
+                "the walk of the tree did not finish",
+            );
             return Outcome {
                 rows,
                 interrupted: s == Stopped::Interrupted,
             };
         }
     };
-    let any_writing = checks
-        .iter()
-        .any(|c| c.writes && missing_handlers(c.needs, |h| handlers.contains(&h.to_string())).is_none());
+    let any_writing = checks.iter().any(|c| {
+        c.writes && missing_handlers(c.needs, |h| handlers.contains(&h.to_string())).is_none()
+    });
     let scratch = if any_writing {
         let (m, h) = (mount.to_path_buf(), handlers.clone());
         match run_with_timeout("scratch", timeout, move || make_scratch(&m, &h)) {
@@ -93,7 +139,9 @@ pub fn run(mount: &Path, handlers: Vec<String>, timeout: Duration) -> Outcome {
         let (c, run) = (ctx.clone(), check.run);
         match run_with_timeout(check.name, timeout, move || run(&c)) {
             Ok(Ok(got)) => rows.push(Row::new(check.name, check.expected, &got, Verdict::Pass)),
-            Ok(Err(fault)) => rows.push(Row::new(check.name, check.expected, &fault, Verdict::Fail)),
+            Ok(Err(fault)) => {
+                rows.push(Row::new(check.name, check.expected, &fault, Verdict::Fail))
+            }
             Err(s) => {
                 rows.push(Row::new(
                     check.name,
@@ -113,7 +161,7 @@ pub fn run(mount: &Path, handlers: Vec<String>, timeout: Duration) -> Outcome {
             }
         }
     }
-    if writable(&ctx.scratch) {
+    if scratch_made(&ctx.scratch) {
         let c = ctx.clone();
         let row = match run_with_timeout(CLEANUP, timeout, move || clean_up(&c)) {
             Ok(Ok(got)) => Row::new(CLEANUP, "the scratch files removed", &got, Verdict::Pass),
@@ -133,13 +181,16 @@ pub fn run(mount: &Path, handlers: Vec<String>, timeout: Duration) -> Outcome {
     }
 }
 
-fn writable(s: &Scratch) -> bool {
+fn scratch_made(s: &Scratch) -> bool {
     matches!(s, Scratch::Dir(_) | Scratch::Prefix { .. })
 }
 
 /// Why `check` does not run here, if it does not.
 fn skip_reason(check: &Check, ctx: &Ctx) -> Option<String> {
     if let Some(why) = missing_handlers(check.needs, |h| ctx.has(h)) {
+        return Some(why);
+    }
+    if let Some(why) = (check.applies)(ctx) {
         return Some(why);
     }
     if check.name == "refuses-changes" && !matches!(ctx.scratch, Scratch::ReadOnly(_)) {
@@ -228,7 +279,10 @@ fn clean_up(ctx: &Ctx) -> Result<String, String> {
             return Err(format!("{} left behind: {}", ctx.shown(t), errno_name(&e)));
         }
     }
-    Ok(format!("{} scratch entries removed", targets.len()))
+    Ok(format!(
+        "{} removed",
+        super::checks::plural(targets.len(), "scratch entry", "scratch entries")
+    ))
 }
 
 /// Apply the script's declared failures: a declared check that fails is `xfail`; one
@@ -281,6 +335,16 @@ mod tests {
                 c.name
             );
         }
+    }
+
+    #[test]
+    fn writable_scripts() {
+        let h = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(!writable(&h(&[
+            "getattr", "readdir", "read", "open", "statfs"
+        ])));
+        assert!(writable(&h(&["getattr", "write"])));
+        assert!(writable(&h(&["mkdir"])));
     }
 
     #[test]

@@ -26,7 +26,14 @@ pub struct Check {
     pub needs: Needs,
     /// Whether it creates files (and so needs a writable scratch place).
     pub writes: bool,
+    /// Why the check cannot run on this tree (no regular file to read, say), if so.
+    pub applies: fn(&Ctx) -> Option<String>,
     pub run: fn(&Ctx) -> CheckResult,
+}
+
+/// For checks that run on any tree.
+pub fn always(_: &Ctx) -> Option<String> {
+    None
 }
 
 pub const CREATE: &[&str] = &["create", "mknod"];
@@ -123,7 +130,10 @@ pub fn expect_errno<T>(
         .map(|e| format!("{:?}", nix::errno::Errno::from_raw(*e)))
         .collect();
     match result {
-        Ok(_) => Err(format!("{what}: succeeded, expected {}", names.join(" or "))),
+        Ok(_) => Err(format!(
+            "{what}: succeeded, expected {}",
+            names.join(" or ")
+        )),
         Err(e) if e.raw_os_error().is_some_and(|c| expected.contains(&c)) => Ok(errno_name(&e)),
         Err(e) => Err(format!(
             "{what}: {}, expected {}",
@@ -141,6 +151,11 @@ pub fn summarize(faults: &[String]) -> String {
         text.push_str(&format!("; and {} more", faults.len() - SHOWN));
     }
     text
+}
+
+/// `3 files`, `1 file`: `n` with the word for one or for many.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Bytes as a short quoted string for messages.
@@ -179,9 +194,14 @@ mod tests {
             Ok("ENOENT".into())
         );
         let r = expect_errno("stat /x", Ok(()), &[libc::ENOTEMPTY, libc::EEXIST]);
-        assert_eq!(r, Err("stat /x: succeeded, expected ENOTEMPTY or EEXIST".into()));
+        assert_eq!(
+            r,
+            Err("stat /x: succeeded, expected ENOTEMPTY or EEXIST".into())
+        );
         let faults: Vec<String> = (1..=5).map(|i| i.to_string()).collect();
         assert_eq!(summarize(&faults), "1; 2; 3; and 2 more");
         assert_eq!(quoted(b"hi\n"), "\"hi\\n\"");
+        assert_eq!(plural(1, "file", "files"), "1 file");
+        assert_eq!(plural(2, "file", "files"), "2 files");
     }
 }

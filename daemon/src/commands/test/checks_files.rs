@@ -9,7 +9,7 @@ use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use super::checks::{
-    expect_errno, failed, quoted, Check, CheckResult, Ctx, Scratch, CREATE, UNLINK, WRITE,
+    always, expect_errno, failed, quoted, Check, CheckResult, Ctx, Scratch, CREATE, UNLINK, WRITE,
 };
 use super::checks_tree::{read_until_eof, READ_LIMIT};
 
@@ -21,6 +21,7 @@ pub const CHECKS: &[Check] = &[
         expected: "EROFS for every change (read-only)",
         needs: &[],
         writes: false,
+        applies: always,
         run: refuses_changes,
     },
     Check {
@@ -28,6 +29,7 @@ pub const CHECKS: &[Check] = &[
         expected: "a new empty regular file, listed once",
         needs: &[CREATE, UNLINK],
         writes: true,
+        applies: always,
         run: create,
     },
     Check {
@@ -35,6 +37,7 @@ pub const CHECKS: &[Check] = &[
         expected: "O_EXCL on an existing name: EEXIST",
         needs: &[CREATE, UNLINK],
         writes: true,
+        applies: always,
         run: create_excl,
     },
     Check {
@@ -42,6 +45,7 @@ pub const CHECKS: &[Check] = &[
         expected: "the bytes written read back",
         needs: &[CREATE, UNLINK, WRITE],
         writes: true,
+        applies: always,
         run: write,
     },
     Check {
@@ -49,6 +53,7 @@ pub const CHECKS: &[Check] = &[
         expected: "a write inside a file replaces those bytes",
         needs: &[CREATE, UNLINK, WRITE],
         writes: true,
+        applies: always,
         run: overwrite,
     },
     Check {
@@ -56,6 +61,7 @@ pub const CHECKS: &[Check] = &[
         expected: "O_APPEND writes at the end",
         needs: &[CREATE, UNLINK, WRITE],
         writes: true,
+        applies: always,
         run: append,
     },
     Check {
@@ -63,6 +69,7 @@ pub const CHECKS: &[Check] = &[
         expected: "truncate shrinks to the size",
         needs: &[CREATE, UNLINK, WRITE, TRUNCATE],
         writes: true,
+        applies: always,
         run: truncate_down,
     },
     Check {
@@ -70,6 +77,7 @@ pub const CHECKS: &[Check] = &[
         expected: "truncate grows, with zeros",
         needs: &[CREATE, UNLINK, WRITE, TRUNCATE],
         writes: true,
+        applies: always,
         run: truncate_up,
     },
     Check {
@@ -77,6 +85,7 @@ pub const CHECKS: &[Check] = &[
         expected: "zeros before a write past the end",
         needs: &[CREATE, UNLINK, WRITE],
         writes: true,
+        applies: always,
         run: sparse_read,
     },
     Check {
@@ -84,6 +93,7 @@ pub const CHECKS: &[Check] = &[
         expected: "an unlinked open file still reads",
         needs: &[CREATE, UNLINK, WRITE],
         writes: true,
+        applies: always,
         run: unlink_open,
     },
 ];
@@ -140,11 +150,10 @@ fn refuses_changes(ctx: &Ctx) -> CheckResult {
     };
     let mut seen = vec![how.clone()];
     if ctx.has_any(CREATE) {
-        let path = ctx.mount.join(format!(".flu-test-{}-ro", std::process::id()));
-        let made = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path);
+        let path = ctx
+            .mount
+            .join(format!(".flu-test-{}-ro", std::process::id()));
+        let made = OpenOptions::new().write(true).create_new(true).open(&path);
         if made.is_ok() {
             let _ = std::fs::remove_file(&path);
         }
@@ -173,7 +182,10 @@ fn create(ctx: &Ctx) -> CheckResult {
     let p = ctx.shown(&path);
     let m = std::fs::symlink_metadata(&path).map_err(|e| failed(format!("stat {p}"), e))?;
     if !m.is_file() {
-        return Err(format!("{p}: mode {:o} after create, not a regular file", m.mode()));
+        return Err(format!(
+            "{p}: mode {:o} after create, not a regular file",
+            m.mode()
+        ));
     }
     if m.len() != 0 {
         return Err(format!("{p}: size {} after create, expected 0", m.len()));
@@ -195,10 +207,7 @@ fn create(ctx: &Ctx) -> CheckResult {
 
 fn create_excl(ctx: &Ctx) -> CheckResult {
     let path = make_file(ctx, "excl", b"x")?;
-    let again = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path);
+    let again = OpenOptions::new().write(true).create_new(true).open(&path);
     let got = expect_errno(
         format!("O_CREAT|O_EXCL on existing {}", ctx.shown(&path)),
         again,
@@ -223,7 +232,12 @@ fn overwrite(ctx: &Ctx) -> CheckResult {
     f.write_all_at(b"WORLD", 6)
         .map_err(|e| failed(format!("write at offset 6 of {}", ctx.shown(&path)), e))?;
     drop(f);
-    content_is(ctx, &path, b"hello WORLD", "after writing 5 bytes at offset 6")?;
+    content_is(
+        ctx,
+        &path,
+        b"hello WORLD",
+        "after writing 5 bytes at offset 6",
+    )?;
     Ok("\"hello WORLD\"".into())
 }
 
@@ -242,8 +256,12 @@ fn append(ctx: &Ctx) -> CheckResult {
 }
 
 fn truncate_to(ctx: &Ctx, path: &Path, size: u64) -> Result<(), String> {
-    nix::unistd::truncate(path, size as libc::off_t)
-        .map_err(|e| failed(format!("truncate {} to {size}", ctx.shown(path)), io::Error::from(e)))
+    nix::unistd::truncate(path, size as libc::off_t).map_err(|e| {
+        failed(
+            format!("truncate {} to {size}", ctx.shown(path)),
+            io::Error::from(e),
+        )
+    })
 }
 
 fn truncate_down(ctx: &Ctx) -> CheckResult {
@@ -278,7 +296,12 @@ fn sparse_read(ctx: &Ctx) -> CheckResult {
     drop(f);
     let mut expected = vec![0u8; AT as usize];
     expected.push(b'X');
-    content_is(ctx, &path, &expected, "after writing 1 byte at offset 100000")?;
+    content_is(
+        ctx,
+        &path,
+        &expected,
+        "after writing 1 byte at offset 100000",
+    )?;
     Ok("100000 zeros, then the byte".into())
 }
 

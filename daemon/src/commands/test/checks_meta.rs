@@ -10,7 +10,9 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use super::checks::{expect_errno, failed, quoted, Check, CheckResult, Ctx, CREATE, UNLINK};
+use super::checks::{
+    always, expect_errno, failed, quoted, Check, CheckResult, Ctx, CREATE, UNLINK,
+};
 use super::checks_files::make_file;
 
 const XATTR: &str = "user.flu_test";
@@ -22,6 +24,7 @@ pub const CHECKS: &[Check] = &[
         expected: "the times set, to the nanosecond",
         needs: &[CREATE, UNLINK, &["utimens"]],
         writes: true,
+        applies: always,
         run: utimens,
     },
     Check {
@@ -29,6 +32,7 @@ pub const CHECKS: &[Check] = &[
         expected: "the permission bits set",
         needs: &[CREATE, UNLINK, &["chmod"]],
         writes: true,
+        applies: always,
         run: chmod,
     },
     Check {
@@ -36,6 +40,7 @@ pub const CHECKS: &[Check] = &[
         expected: "set, get, list and remove an xattr",
         needs: &[CREATE, UNLINK, &["setxattr"], &["getxattr"]],
         writes: true,
+        applies: always,
         run: xattr,
     },
     Check {
@@ -43,6 +48,7 @@ pub const CHECKS: &[Check] = &[
         expected: "a zero-sized get or list answers the size",
         needs: &[CREATE, UNLINK, &["setxattr"], &["getxattr"]],
         writes: true,
+        applies: always,
         run: xattr_size_probe,
     },
     Check {
@@ -50,6 +56,7 @@ pub const CHECKS: &[Check] = &[
         expected: "statfs answers consistent numbers",
         needs: &[&["statfs"]],
         writes: false,
+        applies: always,
         run: statfs,
     },
 ];
@@ -67,7 +74,9 @@ fn utimens(ctx: &Ctx) -> CheckResult {
         .map_err(|e| failed(format!("utimens {p}"), e))?;
     drop(f);
     let m = std::fs::symlink_metadata(&path).map_err(|e| failed(format!("stat {p}"), e))?;
-    let got = |s: i64, ns: i64| UNIX_EPOCH + Duration::new(s.max(0) as u64, ns.clamp(0, 999_999_999) as u32);
+    let got = |s: i64, ns: i64| {
+        UNIX_EPOCH + Duration::new(s.max(0) as u64, ns.clamp(0, 999_999_999) as u32)
+    };
     for (what, want, have) in [
         ("mtime", mtime, got(m.mtime(), m.mtime_nsec())),
         ("atime", atime, got(m.atime(), m.atime_nsec())),
@@ -102,7 +111,9 @@ fn chmod(ctx: &Ctx) -> CheckResult {
             ));
         }
         if !m.is_file() {
-            return Err(format!("{p}: no longer a regular file after chmod {mode:o}"));
+            return Err(format!(
+                "{p}: no longer a regular file after chmod {mode:o}"
+            ));
         }
     }
     Ok("600, then 751".into())
@@ -129,7 +140,11 @@ fn get_xattr(path: &Path, size: usize) -> io::Result<(Vec<u8>, usize)> {
         libc::lgetxattr(
             p.as_ptr(),
             name.as_ptr(),
-            if size == 0 { std::ptr::null_mut() } else { buf.as_mut_ptr().cast() },
+            if size == 0 {
+                std::ptr::null_mut()
+            } else {
+                buf.as_mut_ptr().cast()
+            },
             size,
         )
     };
@@ -147,7 +162,13 @@ fn set_xattr(path: &Path, value: &[u8]) -> io::Result<()> {
     // SAFETY: NUL-terminated strings and a value buffer of the length passed, all alive
     // across the call.
     let r = unsafe {
-        libc::lsetxattr(p.as_ptr(), name.as_ptr(), value.as_ptr().cast(), value.len(), 0)
+        libc::lsetxattr(
+            p.as_ptr(),
+            name.as_ptr(),
+            value.as_ptr().cast(),
+            value.len(),
+            0,
+        )
     };
     if r < 0 {
         return Err(io::Error::last_os_error());
@@ -163,7 +184,11 @@ fn list_xattrs(path: &Path, size: usize) -> io::Result<(Vec<u8>, usize)> {
     let n = unsafe {
         libc::llistxattr(
             p.as_ptr(),
-            if size == 0 { std::ptr::null_mut() } else { buf.as_mut_ptr().cast() },
+            if size == 0 {
+                std::ptr::null_mut()
+            } else {
+                buf.as_mut_ptr().cast()
+            },
             size,
         )
     };

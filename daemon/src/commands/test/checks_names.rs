@@ -7,7 +7,7 @@ use std::os::unix::fs::{symlink, MetadataExt};
 use std::path::Path;
 
 use super::checks::{
-    expect_errno, failed, Check, CheckResult, Ctx, CREATE, MKDIR, RMDIR, UNLINK, WRITE,
+    always, expect_errno, failed, Check, CheckResult, Ctx, CREATE, MKDIR, RMDIR, UNLINK, WRITE,
 };
 use super::checks_files::{content_is, make_file};
 
@@ -19,6 +19,7 @@ pub const CHECKS: &[Check] = &[
         expected: "a new directory listing . and .. only",
         needs: &[MKDIR, RMDIR],
         writes: true,
+        applies: always,
         run: mkdir,
     },
     Check {
@@ -26,6 +27,7 @@ pub const CHECKS: &[Check] = &[
         expected: "rmdir removes; ENOTEMPTY when full",
         needs: &[MKDIR, RMDIR],
         writes: true,
+        applies: always,
         run: rmdir,
     },
     Check {
@@ -33,6 +35,7 @@ pub const CHECKS: &[Check] = &[
         expected: "the file under its new name only",
         needs: &[CREATE, UNLINK, WRITE, RENAME],
         writes: true,
+        applies: always,
         run: rename_file,
     },
     Check {
@@ -40,6 +43,7 @@ pub const CHECKS: &[Check] = &[
         expected: "rename replaces the target file",
         needs: &[CREATE, UNLINK, WRITE, RENAME],
         writes: true,
+        applies: always,
         run: rename_over_file,
     },
     Check {
@@ -47,6 +51,7 @@ pub const CHECKS: &[Check] = &[
         expected: "a directory moves with its content",
         needs: &[MKDIR, RMDIR, CREATE, UNLINK, WRITE, RENAME],
         writes: true,
+        applies: always,
         run: rename_dir,
     },
     Check {
@@ -54,6 +59,7 @@ pub const CHECKS: &[Check] = &[
         expected: "rename replaces an empty directory",
         needs: &[MKDIR, RMDIR, CREATE, UNLINK, WRITE, RENAME],
         writes: true,
+        applies: always,
         run: rename_over_dir,
     },
     Check {
@@ -61,6 +67,7 @@ pub const CHECKS: &[Check] = &[
         expected: "ENOTEMPTY over a full directory",
         needs: &[MKDIR, RMDIR, CREATE, UNLINK, WRITE, RENAME],
         writes: true,
+        applies: always,
         run: rename_enotempty,
     },
     Check {
@@ -68,6 +75,7 @@ pub const CHECKS: &[Check] = &[
         expected: "a symlink, seen by lstat",
         needs: &[&["symlink"], UNLINK],
         writes: true,
+        applies: always,
         run: symlink_check,
     },
     Check {
@@ -75,6 +83,7 @@ pub const CHECKS: &[Check] = &[
         expected: "readlink gives the target",
         needs: &[&["symlink"], &["readlink"], UNLINK],
         writes: true,
+        applies: always,
         run: readlink,
     },
     Check {
@@ -82,6 +91,7 @@ pub const CHECKS: &[Check] = &[
         expected: "two names, one file, nlink 2",
         needs: &[CREATE, UNLINK, WRITE, &["link"]],
         writes: true,
+        applies: always,
         run: link,
     },
 ];
@@ -116,13 +126,20 @@ fn mkdir(ctx: &Ctx) -> CheckResult {
     let p = ctx.shown(&dir);
     let m = fs::symlink_metadata(&dir).map_err(|e| failed(format!("stat {p}"), e))?;
     if !m.is_dir() {
-        return Err(format!("{p}: mode {:o} after mkdir, not a directory", m.mode()));
+        return Err(format!(
+            "{p}: mode {:o} after mkdir, not a directory",
+            m.mode()
+        ));
     }
     let names = names_in(ctx, &dir)?;
     if !names.is_empty() {
         return Err(format!("readdir {p}: a new directory lists {names:?}"));
     }
-    expect_errno(format!("mkdir {p} again"), fs::create_dir(&dir), &[libc::EEXIST])?;
+    expect_errno(
+        format!("mkdir {p} again"),
+        fs::create_dir(&dir),
+        &[libc::EEXIST],
+    )?;
     Ok("a directory; mkdir again: EEXIST".into())
 }
 
@@ -204,7 +221,12 @@ fn rename_dir(ctx: &Ctx) -> CheckResult {
     let to = ctx.scratch("dir-to");
     rename(ctx, &from, &to)?;
     gone(ctx, &from, "after rename")?;
-    content_is(ctx, &to.join("f"), b"inside", "after its directory was renamed")?;
+    content_is(
+        ctx,
+        &to.join("f"),
+        b"inside",
+        "after its directory was renamed",
+    )?;
     Ok("moved with its file".into())
 }
 
@@ -213,7 +235,12 @@ fn rename_over_dir(ctx: &Ctx) -> CheckResult {
     let to = make_dir(ctx, "overdir-to")?;
     rename(ctx, &from, &to)?;
     gone(ctx, &from, "after rename")?;
-    content_is(ctx, &to.join("f"), b"inside", "after rename over an empty directory")?;
+    content_is(
+        ctx,
+        &to.join("f"),
+        b"inside",
+        "after rename over an empty directory",
+    )?;
     Ok("replaced the empty directory".into())
 }
 
@@ -241,7 +268,10 @@ fn symlink_check(ctx: &Ctx) -> CheckResult {
     symlink(TARGET, &path).map_err(|e| failed(format!("symlink {p}"), e))?;
     let m = fs::symlink_metadata(&path).map_err(|e| failed(format!("lstat {p}"), e))?;
     if !m.file_type().is_symlink() {
-        return Err(format!("{p}: mode {:o} after symlink, not a symlink", m.mode()));
+        return Err(format!(
+            "{p}: mode {:o} after symlink, not a symlink",
+            m.mode()
+        ));
     }
     Ok("a symlink".into())
 }
@@ -276,7 +306,10 @@ fn link(ctx: &Ctx) -> CheckResult {
     for path in [&first, &second] {
         let n = nlink(ctx, path)?;
         if n != 2 {
-            return Err(format!("{}: nlink {n} with two names, expected 2", ctx.shown(path)));
+            return Err(format!(
+                "{}: nlink {n} with two names, expected 2",
+                ctx.shown(path)
+            ));
         }
     }
     fs::remove_file(&first).map_err(|e| failed(format!("unlink {}", ctx.shown(&first)), e))?;

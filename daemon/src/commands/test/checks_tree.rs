@@ -19,7 +19,9 @@ use nix::dir::{Dir, Type};
 use nix::fcntl::OFlag;
 use nix::sys::stat::Mode;
 
-use super::checks::{errno_name, expect_errno, failed, quoted, summarize, Check, CheckResult, Ctx};
+use super::checks::{
+    always, errno_name, expect_errno, failed, plural, quoted, summarize, Check, CheckResult, Ctx,
+};
 
 /// How deep the walk goes below the root.
 const MAX_DEPTH: usize = 4;
@@ -36,10 +38,13 @@ pub const READ_LIMIT: u64 = 1 << 20;
 /// Attempts at reading a file that may change meanwhile.
 const ATTEMPTS: usize = 3;
 
-/// One directory's listing: names with the type readdir gave (`None`: unknown).
+/// Names as a directory lists them, with the type readdir gave (`None`: unknown).
+pub type Names = Vec<(Vec<u8>, Option<Type>)>;
+
+/// One directory's listing.
 pub struct Listing {
     pub path: PathBuf,
-    pub names: Result<Vec<(Vec<u8>, Option<Type>)>, String>,
+    pub names: Result<Names, String>,
 }
 
 /// A listed name and what lstat said of it.
@@ -121,7 +126,7 @@ pub fn walk(mount: &Path) -> Tree {
 }
 
 /// Every name a directory lists, `.` and `..` included, in order.
-fn list(dir: &Path) -> Result<Vec<(Vec<u8>, Option<Type>)>, String> {
+fn list(dir: &Path) -> Result<Names, String> {
     let mut d = Dir::open(dir, OFlag::O_RDONLY | OFlag::O_DIRECTORY, Mode::empty())
         .map_err(|e| format!("opendir: {e:?}"))?;
     let mut names = Vec::new();
@@ -138,6 +143,7 @@ pub const CHECKS: &[Check] = &[
         expected: "/ is a directory",
         needs: &[],
         writes: false,
+        applies: always,
         run: stat_root,
     },
     Check {
@@ -145,6 +151,7 @@ pub const CHECKS: &[Check] = &[
         expected: "each name once, . and .. listed",
         needs: &[&["readdir"]],
         writes: false,
+        applies: always,
         run: readdir,
     },
     Check {
@@ -152,6 +159,7 @@ pub const CHECKS: &[Check] = &[
         expected: "every listed name stats, as the type listed",
         needs: &[&["readdir"]],
         writes: false,
+        applies: always,
         run: stat_entries,
     },
     Check {
@@ -159,6 +167,7 @@ pub const CHECKS: &[Check] = &[
         expected: "bytes read = size stat gives",
         needs: &[&["read"]],
         writes: false,
+        applies: needs_file,
         run: read_size,
     },
     Check {
@@ -166,6 +175,7 @@ pub const CHECKS: &[Check] = &[
         expected: "a read at an offset gives the file's bytes there",
         needs: &[&["read"]],
         writes: false,
+        applies: needs_file,
         run: read_offsets,
     },
     Check {
@@ -173,6 +183,7 @@ pub const CHECKS: &[Check] = &[
         expected: "0 bytes at and past the end",
         needs: &[&["read"]],
         writes: false,
+        applies: needs_file,
         run: read_past_eof,
     },
     Check {
@@ -180,6 +191,7 @@ pub const CHECKS: &[Check] = &[
         expected: "ENOENT for a missing name",
         needs: &[],
         writes: false,
+        applies: always,
         run: enoent,
     },
     Check {
@@ -187,6 +199,7 @@ pub const CHECKS: &[Check] = &[
         expected: "ENOTDIR for a file used as a directory",
         needs: &[],
         writes: false,
+        applies: needs_file,
         run: enotdir,
     },
     Check {
@@ -194,9 +207,18 @@ pub const CHECKS: &[Check] = &[
         expected: "EISDIR writing or reading a directory",
         needs: &[],
         writes: false,
+        applies: always,
         run: eisdir,
     },
 ];
+
+/// The read checks need a regular file in the tree.
+fn needs_file(ctx: &Ctx) -> Option<String> {
+    ctx.tree
+        .files()
+        .is_empty()
+        .then(|| "no regular file in the tree to read".into())
+}
 
 fn stat_root(ctx: &Ctx) -> CheckResult {
     match &ctx.tree.root {
@@ -215,7 +237,10 @@ pub fn listing_faults(dir: &str, names: &[Vec<u8>]) -> Vec<String> {
     let mut faults = Vec::new();
     for dot in [&b"."[..], b".."] {
         if !names.iter().any(|n| n == dot) {
-            faults.push(format!("readdir {dir}: no {:?}", String::from_utf8_lossy(dot)));
+            faults.push(format!(
+                "readdir {dir}: no {:?}",
+                String::from_utf8_lossy(dot)
+            ));
         }
     }
     let mut counts: HashMap<&[u8], usize> = HashMap::new();
@@ -263,9 +288,14 @@ fn readdir(ctx: &Ctx) -> CheckResult {
         return Err(summarize(&faults));
     }
     Ok(format!(
-        "{names} names in {} directories{}",
-        ctx.tree.listings.len(),
-        if ctx.tree.truncated { " (walk limited)" } else { "" }
+        "{} in {}{}",
+        plural(names, "name", "names"),
+        plural(ctx.tree.listings.len(), "directory", "directories"),
+        if ctx.tree.truncated {
+            " (walk limited)"
+        } else {
+            ""
+        }
     ))
 }
 
@@ -330,7 +360,10 @@ fn stat_entries(ctx: &Ctx) -> CheckResult {
     if !faults.is_empty() {
         return Err(summarize(&faults));
     }
-    Ok(format!("{} names stat", ctx.tree.entries.len()))
+    Ok(format!(
+        "{} stat",
+        plural(ctx.tree.entries.len(), "name", "names")
+    ))
 }
 
 /// Run `attempt` up to three times; the first success, or the last fault.
@@ -362,7 +395,7 @@ fn over_files(
     if !faults.is_empty() {
         return Err(summarize(&faults));
     }
-    Ok(format!("{} files {what}", files.len()))
+    Ok(format!("{} {what}", plural(files.len(), "file", "files")))
 }
 
 fn open_read(p: &str, path: &Path) -> Result<File, String> {
@@ -428,7 +461,10 @@ fn read_size(ctx: &Ctx) -> CheckResult {
             let after = read_at(&f, size, 16).map_err(|e| failed(format!("read {p}"), e))?;
             return match (tail.len(), after.len()) {
                 (16, 0) => Ok(()),
-                (t, 0) => Err(format!("{p}: size {size} but only {} bytes read", size - 16 + t as u64)),
+                (t, 0) => Err(format!(
+                    "{p}: size {size} but only {} bytes read",
+                    size - 16 + t as u64
+                )),
                 (_, a) => Err(format!("{p}: size {size} but {a} more bytes read after it")),
             };
         }
@@ -537,7 +573,9 @@ fn read_past_eof(ctx: &Ctx) -> CheckResult {
 }
 
 fn enoent(ctx: &Ctx) -> CheckResult {
-    let missing = ctx.mount.join(format!(".flu-test-missing-{}", std::process::id()));
+    let missing = ctx
+        .mount
+        .join(format!(".flu-test-missing-{}", std::process::id()));
     let p = ctx.shown(&missing);
     expect_errno(
         format!("stat {p}"),

@@ -65,10 +65,14 @@ pub fn parse(text: &str) -> Result<Header, HeaderError> {
         let comment = comment.trim();
         let err = |what: String| HeaderError { line: n, what };
         if let Some(rest) = comment.strip_prefix(EXPECTS_PREFIX) {
-            header.expected_failures.push(expected_failure(rest).map_err(err)?);
+            header
+                .expected_failures
+                .push(expected_failure(rest).map_err(err)?);
         } else if let Some(rest) = comment.strip_prefix(ARGS_PREFIX) {
             if header.args.is_some() {
-                return Err(err("a second `flu test:` line (give the arguments once)".into()));
+                return Err(err(
+                    "a second `flu test:` line (give the arguments once)".into()
+                ));
             }
             let words = split_words(rest).map_err(err)?;
             match words.split_first() {

@@ -70,12 +70,22 @@ pub fn test_command(args: TestArgs) -> Result<(), String> {
 
     let mut rows = outcome.rows;
     battery::apply_expectations(&mut rows, &expected);
+    let writable = battery::writable(&handlers);
     if args.json {
         println!(
             "{}",
-            report::json(&rows, &args.script.to_string_lossy(), &handlers)
+            report::json(&rows, &args.script.to_string_lossy(), &handlers, writable)
         );
     } else {
+        println!(
+            "flu test {}: handlers {}",
+            flu_api::log_escape::escape_path(&args.script),
+            handlers.join(", ")
+        );
+        if !writable {
+            println!("no handler changes anything: the read-only battery runs");
+        }
+        println!();
         print!("{}", report::table(&rows));
     }
     if args.show_log {
@@ -134,7 +144,10 @@ fn choose_args(
         {
             return Ok((given.to_vec(), expected));
         }
-        given.iter().map(|a| a.to_string_lossy().into_owned()).collect()
+        given
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
     };
     let uses_tmpdir = words.iter().any(|w| w.contains(header::TMPDIR_PLACEHOLDER));
     let words = if uses_tmpdir {
@@ -161,7 +174,10 @@ mod tests {
         assert_eq!(x.len(), 1);
         let (a, x) = choose_args(&["/srv".into()], &header, || Err("not asked".into())).unwrap();
         assert_eq!(a, ["/srv"]);
-        assert!(x.is_empty(), "own arguments: the header's expectations do not apply");
+        assert!(
+            x.is_empty(),
+            "own arguments: the header's expectations do not apply"
+        );
         let plain = header::parse("-- flu test expects failure: statfs\n").unwrap();
         let (a, x) = choose_args(&[], &plain, || Err("not asked".into())).unwrap();
         assert!(a.is_empty());

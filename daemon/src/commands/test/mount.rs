@@ -51,8 +51,8 @@ impl TestMount {
     pub fn start(spec: MountSpec<'_>) -> Result<TestMount, String> {
         let flu = std::env::current_exe()
             .map_err(|e| format!("cannot find the flu binary to mount with: {e}"))?;
-        let log_file = File::create(&spec.log)
-            .map_err(|e| format!("cannot create {:?}: {e}", spec.log))?;
+        let log_file =
+            File::create(&spec.log).map_err(|e| format!("cannot create {:?}: {e}", spec.log))?;
         let log_err = log_file
             .try_clone()
             .map_err(|e| format!("cannot create {:?}: {e}", spec.log))?;
@@ -111,15 +111,11 @@ impl TestMount {
                 if let Ok(Some(status)) = child.try_wait() {
                     self.child = None;
                     let said = self.output();
-                    return Err(format!(
-                        "the mount failed ({status}):\n{}",
-                        said.trim_end()
-                    ));
+                    return Err(format!("the mount failed ({status}):\n{}", said.trim_end()));
                 }
             }
             if is_mount_point(&self.mountpoint) {
-                if let Ok(reply) = query(&self.mountpoint, Request::Stats, Duration::from_secs(2))
-                {
+                if let Ok(reply) = query(&self.mountpoint, Request::Stats, Duration::from_secs(2)) {
                     return Ok(reply);
                 }
             }

@@ -117,7 +117,11 @@ pub fn table(rows: &[Row]) -> String {
         .unwrap_or(3)
         .min(GOT_WIDTH);
     let mut out = String::new();
-    let _ = writeln!(out, "{:<cw$}  {:<ew$}  {:<gw$}  verdict", "check", "expected", "got");
+    let _ = writeln!(
+        out,
+        "{:<cw$}  {:<ew$}  {:<gw$}  verdict",
+        "check", "expected", "got"
+    );
     for r in rows {
         let got = wrap(&r.got, gw);
         for (i, line) in got.iter().enumerate() {
@@ -139,8 +143,9 @@ pub fn table(rows: &[Row]) -> String {
     out
 }
 
-/// The JSON form: `{"ok":…,"script":…,"handlers":[…],"summary":{…},"checks":[…]}`.
-pub fn json(rows: &[Row], script: &str, handlers: &[String]) -> String {
+/// The JSON form: `{"ok":…,"script":…,"handlers":[…],"writable":…,"summary":{…},
+/// "checks":[…]}`.
+pub fn json(rows: &[Row], script: &str, handlers: &[String], writable: bool) -> String {
     let checks = rows
         .iter()
         .map(|r| {
@@ -155,6 +160,7 @@ pub fn json(rows: &[Row], script: &str, handlers: &[String]) -> String {
         .boolean("ok", count(rows, Verdict::Fail) == 0)
         .string("script", script)
         .strings("handlers", handlers)
+        .boolean("writable", writable)
         .object(
             "summary",
             Object::new()
@@ -190,22 +196,43 @@ mod tests {
     fn table_has_every_row_and_a_summary() {
         let t = table(&rows());
         let lines: Vec<&str> = t.lines().collect();
-        assert!(lines[0].starts_with("check ") && lines[0].ends_with("verdict"), "{t}");
-        assert!(lines[1].starts_with("readdir ") && lines[1].ends_with("pass"), "{t}");
-        assert!(lines[2].starts_with("read-offsets ") && lines[2].ends_with("FAIL"), "{t}");
-        assert!(lines[3].trim_start().starts_with("wraps"), "continuation: {t}");
+        assert!(
+            lines[0].starts_with("check ") && lines[0].ends_with("verdict"),
+            "{t}"
+        );
+        assert!(
+            lines[1].starts_with("readdir ") && lines[1].ends_with("pass"),
+            "{t}"
+        );
+        assert!(
+            lines[2].starts_with("read-offsets ") && lines[2].ends_with("FAIL"),
+            "{t}"
+        );
+        assert!(
+            lines[3].trim_start().starts_with("very long"),
+            "continuation: {t}"
+        );
         assert!(t.contains("skip") && t.contains("xfail"));
-        assert!(t.ends_with("1 passed, 1 failed, 1 skipped, 1 failed as expected\n"), "{t}");
+        assert!(
+            t.ends_with("1 passed, 1 failed, 1 skipped, 1 failed as expected\n"),
+            "{t}"
+        );
     }
 
     #[test]
     fn json_has_the_same_rows() {
-        let v = parse(&json(&rows(), "/s.lua", &["getattr".into()])).unwrap();
+        let v = parse(&json(&rows(), "/s.lua", &["getattr".into()], false)).unwrap();
         assert_eq!(v.get("ok"), Some(&Value::Bool(false)));
         let checks = v.get("checks").unwrap().items();
         assert_eq!(checks.len(), 4);
-        assert_eq!(checks[1].get("verdict").and_then(Value::as_str), Some("FAIL"));
-        assert_eq!(checks[1].get("check").and_then(Value::as_str), Some("read-offsets"));
+        assert_eq!(
+            checks[1].get("verdict").and_then(Value::as_str),
+            Some("FAIL")
+        );
+        assert_eq!(
+            checks[1].get("check").and_then(Value::as_str),
+            Some("read-offsets")
+        );
         let summary = v.get("summary").unwrap();
         assert_eq!(summary.get("xfail").and_then(Value::as_u64), Some(1));
     }

@@ -85,7 +85,10 @@ mod tests {
 
     #[test]
     fn results_and_timeouts() {
-        assert_eq!(run_with_timeout("quick", Duration::from_secs(5), || 7), Ok(7));
+        assert_eq!(
+            run_with_timeout("quick", Duration::from_secs(5), || 7),
+            Ok(7)
+        );
         let start = Instant::now();
         let slow = run_with_timeout("slow", Duration::from_millis(200), || {
             std::thread::sleep(Duration::from_secs(3));

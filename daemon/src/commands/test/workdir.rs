@@ -81,11 +81,17 @@ impl Drop for WorkDir {
     }
 }
 
-/// The bytes of the fixture's big file: a pattern with no short period, so a read at
-/// a wrong offset never matches by chance.
+/// The bytes of the fixture's big file: a pseudo-random stream (xorshift), so a read
+/// at a wrong offset never matches by chance.
 pub fn big_file_bytes() -> Vec<u8> {
+    let mut state: u32 = 0x9e37_79b9;
     (0..BIG_FILE_SIZE)
-        .map(|i| ((i * 31 + i / 251) % 251) as u8)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            (state >> 24) as u8
+        })
         .collect()
 }
 
@@ -116,11 +122,11 @@ mod tests {
         let path = dir.path.clone();
         assert!(dir.mountpoint().is_dir());
         let root = dir.populated_root().unwrap();
+        assert_eq!(fs::read(root.join("big.bin")).unwrap().len(), BIG_FILE_SIZE);
         assert_eq!(
-            fs::read(root.join("big.bin")).unwrap().len(),
-            BIG_FILE_SIZE
+            fs::read_link(root.join("link")).unwrap(),
+            Path::new("hello.txt")
         );
-        assert_eq!(fs::read_link(root.join("link")).unwrap(), Path::new("hello.txt"));
         assert_eq!(dir.populated_root().unwrap(), root, "filled once");
         drop(dir);
         assert!(!path.exists());
@@ -129,8 +135,14 @@ mod tests {
     #[test]
     fn big_file_has_no_short_period() {
         let b = big_file_bytes();
-        for shift in 1..5000 {
-            assert_ne!(b[..64], b[shift..shift + 64], "repeats after {shift}");
+        for at in [0, 4096, 100_000] {
+            for shift in 1..5000 {
+                assert_ne!(
+                    b[at..at + 64],
+                    b[at + shift..at + shift + 64],
+                    "repeats after {shift}"
+                );
+            }
         }
     }
 }
