@@ -315,6 +315,56 @@ fn a_hung_handler_is_given_up_on_and_the_mount_still_goes() {
 }
 
 #[test]
+fn ctrl_c_stops_the_battery_and_still_unmounts() {
+    use std::os::unix::process::CommandExt;
+    let tmp = TempDir::new("flu-test-ctrl-c");
+    let script = test_script("broken_hangs.lua");
+    let out = tmp.join("stdout");
+    let err = tmp.join("stderr");
+    // Its own process group, as a shell gives a job: a Ctrl-C goes to the whole group,
+    // flu test and its daemon.
+    let mut child = Command::new(flu_bin())
+        .args(["test", "--timeout", "60"])
+        .arg(&script)
+        .env("TMPDIR", tmp.path())
+        .process_group(0)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
+        .unwrap();
+    let mounted = wait_until(MOUNT_TIMEOUT, || {
+        fuse_mounts().iter().any(|(m, _)| m.starts_with(tmp.path()))
+    });
+    if !mounted {
+        let _ = child.kill();
+        let _ = child.wait();
+        skip_or_fail::<()>(&format!(
+            "flu test did not mount: {}",
+            std::fs::read_to_string(&err).unwrap_or_default()
+        ));
+        return;
+    }
+    // Let the battery reach the read that hangs.
+    std::thread::sleep(Duration::from_secs(2));
+    // SAFETY: kill(2) on the process group of the child this test started.
+    unsafe { libc::kill(-(child.id() as i32), libc::SIGINT) };
+    let status =
+        wait_child(&mut child, Duration::from_secs(40)).expect("flu test exits after Ctrl-C");
+    let stdout = std::fs::read_to_string(&out).unwrap();
+    let stderr = std::fs::read_to_string(&err).unwrap();
+    assert_eq!(status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert!(stdout.contains("interrupted"), "{stdout}");
+    assert_nothing_left(&tmp);
+    assert!(
+        wait_until(EXIT_TIMEOUT, || pids_mentioning(&script).is_empty()),
+        "the daemon of {} is still running",
+        script.display()
+    );
+}
+
+#[test]
 fn mount_and_header_errors_say_what_is_wrong() {
     let tmp = TempDir::new("flu-test-errors");
     let Some(r) = flu_test(&tmp, &["tests/scripts/syntax_error.lua"]) else {

@@ -361,7 +361,7 @@ fn stat_entries(ctx: &Ctx) -> CheckResult {
         return Err(summarize(&faults));
     }
     Ok(format!(
-        "{} stat",
+        "stat ok for {}",
         plural(ctx.tree.entries.len(), "name", "names")
     ))
 }
