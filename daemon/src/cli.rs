@@ -256,6 +256,34 @@ mod tests {
     }
 
     #[test]
+    fn test_with_options_and_script_args() {
+        let cli = parse(&[
+            "flu",
+            "test",
+            "fs.lua",
+            "--json",
+            "--timeout",
+            "2.5",
+            "-o",
+            "ro",
+            "--",
+            "/srv",
+        ]);
+        let Command::Test(t) = cli.command else {
+            panic!("not test")
+        };
+        assert_eq!(t.script, PathBuf::from("fs.lua"));
+        assert!(t.json && !t.show_log);
+        assert_eq!(t.timeout, 2.5);
+        assert_eq!(t.options, vec!["ro"]);
+        assert_eq!(t.script_args, vec![OsString::from("/srv")]);
+        let Command::Test(t) = parse(&["flu", "test", "fs.lua"]).command else {
+            panic!("`test` is a subcommand, not a script")
+        };
+        assert_eq!(t.timeout, 10.0);
+    }
+
+    #[test]
     fn sizes() {
         assert_eq!(parse_size("0"), Ok(0));
         assert_eq!(parse_size("4096"), Ok(4096));

@@ -25,7 +25,10 @@ mod runner;
 mod workdir;
 
 use std::ffi::OsString;
+use std::io::Write as _;
 use std::time::Duration;
+
+use flu_api::log_escape::escape_path;
 
 use crate::cli::TestArgs;
 use header::{substitute, Header};
@@ -41,11 +44,12 @@ pub fn test_command(args: TestArgs) -> Result<(), String> {
         ));
     }
     let timeout = Duration::from_secs_f64(args.timeout);
-    let text = std::fs::read(&args.script)
-        .map_err(|e| format!("cannot read script {}: {e}", args.script.display()))?;
-    let header = header::parse(&String::from_utf8_lossy(&text))
-        .map_err(|e| format!("{}: {e}", args.script.display()))?;
-    check_header(&header).map_err(|e| format!("{}: {e}", args.script.display()))?;
+    let shown = escape_path(&args.script);
+    let text =
+        std::fs::read(&args.script).map_err(|e| format!("cannot read script {shown}: {e}"))?;
+    let header =
+        header::parse(&String::from_utf8_lossy(&text)).map_err(|e| format!("{shown}: {e}"))?;
+    check_header(&header).map_err(|e| format!("{shown}: {e}"))?;
 
     let work = WorkDir::create().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
     let (script_args, expected) = choose_args(&args.script_args, &header, || {
@@ -71,23 +75,31 @@ pub fn test_command(args: TestArgs) -> Result<(), String> {
     let mut rows = outcome.rows;
     battery::apply_expectations(&mut rows, &expected);
     let writable = battery::writable(&handlers);
+    let mut out = String::new();
     if args.json {
-        println!(
-            "{}",
-            report::json(&rows, &args.script.to_string_lossy(), &handlers, writable)
-        );
+        out.push_str(&report::json(
+            &rows,
+            &args.script.to_string_lossy(),
+            &handlers,
+            writable,
+        ));
+        out.push('\n');
     } else {
-        println!(
-            "flu test {}: handlers {}",
-            flu_api::log_escape::escape_path(&args.script),
+        out.push_str(&format!(
+            "flu test {shown}: handlers {}\n",
             handlers.join(", ")
-        );
+        ));
         if !writable {
-            println!("no handler changes anything: the read-only battery runs");
+            out.push_str("no handler changes anything: the read-only battery runs\n");
         }
-        println!();
-        print!("{}", report::table(&rows));
+        out.push('\n');
+        out.push_str(&report::table(&rows));
     }
+    // A reader that stops early (`| head`) is not an error of the filesystem's.
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(out.as_bytes())
+        .and_then(|()| stdout.flush());
     if args.show_log {
         let log = std::fs::read(work.daemon_log()).unwrap_or_default();
         eprintln!(

@@ -119,6 +119,9 @@ impl TestMount {
                     return Ok(reply);
                 }
             }
+            if super::runner::interrupted() {
+                return Err("interrupted while mounting".into());
+            }
             if Instant::now() >= deadline {
                 return Err(format!(
                     "the mount did not serve within {} s:\n{}",
