@@ -10,15 +10,16 @@ use std::time::Duration;
 use super::checks::{
     errno_name, missing_handlers, Check, Ctx, Scratch, CREATE, MKDIR, RMDIR, UNLINK,
 };
-use super::checks_tree::walk;
 use super::header::ExpectedFailure;
 use super::report::{Row, Verdict};
 use super::runner::{run_with_timeout, Stopped};
+use super::walk::walk;
 
 /// Every check, in the order they run.
 pub fn all_checks() -> Vec<Check> {
     [
         super::checks_tree::CHECKS,
+        super::checks_reads::CHECKS,
         super::checks_files::CHECKS,
         super::checks_names::CHECKS,
         super::checks_meta::CHECKS,
@@ -326,7 +327,7 @@ pub fn apply_expectations(rows: &mut [Row], expected: &[ExpectedFailure]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::test::checks_tree::Tree;
+    use crate::commands::test::walk::Tree;
 
     #[test]
     fn check_names_are_unique_and_known() {

@@ -10,7 +10,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::checks_tree::Tree;
+use super::walk::Tree;
 
 /// A check's outcome: `Ok(what it saw)` or `Err(the fault)`.
 pub type CheckResult = Result<String, String>;

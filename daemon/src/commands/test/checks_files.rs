@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use super::checks::{
     always, expect_errno, failed, quoted, Check, CheckResult, Ctx, Scratch, CREATE, UNLINK, WRITE,
 };
-use super::checks_tree::{read_until_eof, READ_LIMIT};
+use super::checks_reads::{read_until_eof, READ_LIMIT};
 
 const TRUNCATE: &[&str] = &["truncate"];
 

@@ -7,9 +7,11 @@
 //! - `mount`: the daemon as a child, ready when its control channel answers; unmounted
 //!   on drop.
 //! - `battery`, `runner`: which checks run, each on a thread with a deadline.
-//! - `checks`: what a check is; `checks_tree` (read-only tree), `checks_files` (file
-//!   writing), `checks_names` (namespace operations), `checks_meta` (times, modes,
-//!   xattrs, statfs): the checks by concern.
+//! - `walk`: the bounded walk of the mounted tree.
+//! - `checks`: what a check is; `checks_tree` (the tree and POSIX errors),
+//!   `checks_reads` (reading at offsets and the end), `checks_files` (file writing),
+//!   `checks_names` (namespace operations), `checks_meta` (times, modes, xattrs,
+//!   statfs): the checks by concern.
 //! - `report`: the table and the JSON.
 
 mod battery;
@@ -17,11 +19,13 @@ mod checks;
 mod checks_files;
 mod checks_meta;
 mod checks_names;
+mod checks_reads;
 mod checks_tree;
 mod header;
 mod mount;
 mod report;
 mod runner;
+mod walk;
 mod workdir;
 
 use std::ffi::OsString;
