@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use nix::dir::{Dir, Type};
 use nix::fcntl::OFlag;
 use nix::sys::stat::Mode;
+use nix::unistd::AccessFlags;
 
 use super::checks::errno_name;
 
@@ -39,6 +40,9 @@ pub struct Entry {
     pub path: PathBuf,
     pub listed_type: Option<Type>,
     pub stat: Result<Metadata, String>,
+    /// A regular file we may read, or a directory we may list (access(2)): the checks
+    /// leave the others alone, so permissions on real data are not taken for faults.
+    pub usable: bool,
 }
 
 /// What the walk found.
@@ -52,12 +56,12 @@ pub struct Tree {
 }
 
 impl Tree {
-    /// Regular files the read checks use, smallest path first.
+    /// Regular files the read checks use, in the walk's order.
     pub fn files(&self) -> Vec<(&Path, u64)> {
         self.entries
             .iter()
             .filter_map(|e| match &e.stat {
-                Ok(m) if m.is_file() => Some((e.path.as_path(), m.len())),
+                Ok(m) if m.is_file() && e.usable => Some((e.path.as_path(), m.len())),
                 _ => None,
             })
             .take(MAX_FILES)
@@ -66,7 +70,7 @@ impl Tree {
 
     pub fn directories(&self) -> impl Iterator<Item = &Path> {
         self.entries.iter().filter_map(|e| match &e.stat {
-            Ok(m) if m.is_dir() => Some(e.path.as_path()),
+            Ok(m) if m.is_dir() && e.usable => Some(e.path.as_path()),
             _ => None,
         })
     }
@@ -97,19 +101,31 @@ pub fn walk(mount: &Path) -> Tree {
                 }
                 let path = dir.join(OsStr::from_bytes(name));
                 let stat = std::fs::symlink_metadata(&path).map_err(|e| errno_name(&e));
-                if matches!(&stat, Ok(m) if m.is_dir()) && depth < MAX_DEPTH {
+                let usable = match &stat {
+                    Ok(m) if m.is_file() => may(&path, AccessFlags::R_OK),
+                    Ok(m) if m.is_dir() => may(&path, AccessFlags::R_OK | AccessFlags::X_OK),
+                    _ => false,
+                };
+                if matches!(&stat, Ok(m) if m.is_dir()) && usable && depth < MAX_DEPTH {
                     queue.push_back((path.clone(), depth + 1));
                 }
                 tree.entries.push(Entry {
                     path,
                     listed_type: *listed_type,
                     stat,
+                    usable,
                 });
             }
         }
         tree.listings.push(Listing { path: dir, names });
     }
     tree
+}
+
+/// Whether we may use `path` so (for root, as the kernel decides: a file with no
+/// execute bit is still readable).
+fn may(path: &Path, how: AccessFlags) -> bool {
+    nix::unistd::access(path, how).is_ok()
 }
 
 /// Every name a directory lists, `.` and `..` included, in order.
@@ -122,4 +138,50 @@ fn list(dir: &Path) -> Result<Names, String> {
         names.push((entry.file_name().to_bytes().to_vec(), entry.file_type()));
     }
     Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::test::workdir::WorkDir;
+
+    #[test]
+    fn walks_a_real_tree_with_dots_and_types() {
+        let work = WorkDir::create().unwrap();
+        let root = work.populated_root().unwrap();
+        let tree = walk(&root);
+        assert!(matches!(&tree.root, Some(Ok(m)) if m.is_dir()));
+        assert!(!tree.truncated);
+        // The root, dir, dir/sub.
+        assert_eq!(tree.listings.len(), 3);
+        for l in &tree.listings {
+            let names = l.names.as_ref().unwrap();
+            assert!(names.iter().any(|(n, _)| n == b"."), "{:?}", l.path);
+            assert!(names.iter().any(|(n, _)| n == b".."), "{:?}", l.path);
+        }
+        let mut files: Vec<String> = tree
+            .files()
+            .iter()
+            .map(|(p, _)| p.strip_prefix(&root).unwrap().display().to_string())
+            .collect();
+        files.sort();
+        assert_eq!(
+            files,
+            [
+                "big.bin",
+                "dir/nested.txt",
+                "dir/sub/deep.txt",
+                "empty",
+                "hello.txt"
+            ]
+        );
+        let link = tree
+            .entries
+            .iter()
+            .find(|e| e.path.ends_with("link"))
+            .unwrap();
+        assert_eq!(link.listed_type, Some(Type::Symlink));
+        assert!(!link.usable, "symlinks are not followed");
+        assert_eq!(tree.directories().count(), 2);
+    }
 }
