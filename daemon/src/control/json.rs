@@ -445,6 +445,24 @@ mod tests {
     }
 
     #[test]
+    fn arrays_of_objects_and_items() {
+        let text = Object::new()
+            .objects(
+                "rows",
+                vec![Object::new().number("a", 1), Object::new().string("b", "x")],
+            )
+            .objects("none", vec![])
+            .finish();
+        assert_eq!(text, r#"{"rows":[{"a":1},{"b":"x"}],"none":[]}"#);
+        let v = parse(&text).unwrap();
+        let rows = v.get("rows").unwrap().items();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].get("b").and_then(Value::as_str), Some("x"));
+        assert!(v.get("none").unwrap().items().is_empty());
+        assert!(Value::Null.items().is_empty());
+    }
+
+    #[test]
     fn parsing_other_json() {
         assert_eq!(
             parse(" [1, -2.5e3, \"\\u00e9\\ud834\\udd1e\", [], {}] "),
