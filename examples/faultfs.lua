@@ -15,6 +15,11 @@
 --   flu mount examples/faultfs.lua /mnt/f -- /srv/data 'read:%.db$=EIO'
 --   flu mount examples/faultfs.lua /mnt/f -- /srv/data 'write:.=ENOSPC@0.1' 'open:^/slow/=delay:200'
 --
+-- For `flu test` (docs/guide.md, "Testing your filesystem"): a scratch directory, and one rule, so
+-- that statfs fails on purpose while every other check passes through:
+-- flu test: -- {tmpdir} 'statfs:.=EIO'
+-- flu test expects failure: statfs (the rule statfs:.=EIO makes every statfs fail)
+--
 -- Handlers no rule names stay native (full speed). A delay waits without holding the
 -- Lua lock: other requests, delayed or not, are served meanwhile.
 

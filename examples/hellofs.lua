@@ -6,6 +6,9 @@
 --   cat /tmp/hello/hello
 --   flu unmount /tmp/hello
 --
+-- For `flu test` (docs/guide.md, "Testing your filesystem"):
+-- flu test: --
+--
 -- Written in the style of the original Flu: handlers are plain functions (no self),
 -- errors are errno values thrown with error()/assert(), modes are sets of flags.
 

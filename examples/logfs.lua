@@ -2,6 +2,9 @@
 --
 --   flu mount examples/logfs.lua /mnt/logged --log-file /tmp/logfs.log -- /srv/data
 --
+-- For `flu test` (docs/guide.md, "Testing your filesystem"): a scratch directory to log
+-- flu test: -- {tmpdir}
+--
 -- Lines go to the daemon's log (--log-file, or stderr with -f) at info level:
 --   open("/notes.txt", table) ok
 --   getattr("/missing", nil) -> ENOENT (No such file or directory)

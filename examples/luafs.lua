@@ -5,6 +5,9 @@
 --   mkdir /tmp/luafs/a; echo hi > /tmp/luafs/a/f; ls -la /tmp/luafs
 --   flu unmount /tmp/luafs        (everything is gone: it lived in the daemon's memory)
 --
+-- For `flu test` (docs/guide.md, "Testing your filesystem"):
+-- flu test: --
+--
 -- The initial content comes from a plain Lua table tree (`tree` below): tables are
 -- directories, strings are regular files. Each one becomes a node that also carries what
 -- POSIX needs (inode number, permissions, owner, nanosecond times, link count, xattrs),

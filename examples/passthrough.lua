@@ -3,6 +3,9 @@
 --   flu mount examples/passthrough.lua /mnt -- /srv/data
 --   flu mount examples/passthrough.lua /mnt -o use_ino -- /srv/data   (real inode numbers)
 --
+-- For `flu test` (docs/guide.md, "Testing your filesystem"): a scratch copy to mirror
+-- flu test: -- {tmpdir}
+--
 -- Every operation on /mnt/x is done on /srv/data/x. This is the template for overlays,
 -- loggers, filters and other filesystems that keep their data in a real directory.
 -- (flu.passthrough(root) does the same natively, in Rust and faster; this script shows

@@ -4,6 +4,9 @@
 --
 --   flu mount examples/readonlyfs.lua /mnt/ro -- /srv/data
 --
+-- For `flu test` (docs/guide.md, "Testing your filesystem"): a scratch directory to show
+-- flu test: -- {tmpdir}
+--
 -- (`-o ro` on any flu mount does the same in the kernel; this example shows how an
 -- overlay refuses operations itself. statfs stays native: FUSE cannot pass a read-only
 -- flag to the kernel, whose statvfs f_flag comes from the mount options, so add

@@ -9,6 +9,9 @@
 --   flu reload /tmp/status                  (after editing this file: same mount, new code)
 --   flu unmount /tmp/status
 --
+-- For `flu test` (docs/guide.md, "Testing your filesystem"):
+-- flu test: --
+--
 -- What it shows:
 --   * stat tables carry `attr_timeout`/`entry_timeout`: the kernel may cache for an hour;
 --   * a timer (flu.every) refreshes the files and calls flu.notify.inval_inode, so the

@@ -1,5 +1,5 @@
 //! The command line: `flu mount`, `flu unmount`, `flu stats`, `flu list`, `flu reload`,
-//! `flu run`, and `flu SCRIPT args…` (the shebang form, `#!/usr/bin/env flu`).
+//! `flu test`, `flu run`, and `flu SCRIPT args…` (the shebang form, `#!/usr/bin/env flu`).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -27,6 +27,9 @@ pub enum Command {
     /// Load a mounted script again and switch to its handlers without unmounting
     /// (flu.state and open files are kept; a script that fails to load changes nothing).
     Reload(ReloadArgs),
+    /// Mount a script in a temporary directory, run a conformance battery chosen from
+    /// its handlers, print the results and unmount (exit 1 when a check fails).
+    Test(TestArgs),
     /// Run a script as `lua` would, with `flu` and `fs` requirable; `flu.main(argv, fs)`
     /// mounts as Flu scripts expect.
     Run(RunArgs),
@@ -131,6 +134,32 @@ pub struct ListArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "The script's leading comments may give its arguments and the checks it fails on purpose:\n  -- flu test: -- {tmpdir}\n  -- flu test expects failure: statfs (every statfs answers EIO)\n({tmpdir} is a temporary directory flu test fills with a few files and removes.)\n\nExamples:\n  flu test examples/hellofs.lua\n  flu test examples/passthrough.lua -- /srv/data\n  flu test myfs.lua --json --timeout 5"
+)]
+pub struct TestArgs {
+    /// The Lua script to test.
+    pub script: PathBuf,
+    /// Print one JSON object with the same rows instead of the table.
+    #[arg(long = "json")]
+    pub json: bool,
+    /// Give up on a check after SECS seconds (it fails, the rest are not run, and the
+    /// mount is still unmounted).
+    #[arg(long = "timeout", value_name = "SECS", default_value_t = 10.0)]
+    pub timeout: f64,
+    /// More mount options, as for `flu mount -o` (the test always adds
+    /// direct_io,attr_timeout=0,entry_timeout=0,negative_timeout=0).
+    #[arg(short = 'o', value_name = "OPTS")]
+    pub options: Vec<String>,
+    /// Print the daemon's output (its log and the script's prints) after the results.
+    #[arg(long = "show-log")]
+    pub show_log: bool,
+    /// Arguments for the script, after `--` (instead of the ones its header gives).
+    #[arg(last = true)]
+    pub script_args: Vec<OsString>,
+}
+
+#[derive(Args, Debug)]
 pub struct RunArgs {
     #[command(flatten)]
     pub log: LogArgs,
@@ -141,7 +170,9 @@ pub struct RunArgs {
     pub args: Vec<OsString>,
 }
 
-const SUBCOMMANDS: &[&str] = &["mount", "unmount", "stats", "list", "reload", "run", "help"];
+const SUBCOMMANDS: &[&str] = &[
+    "mount", "unmount", "stats", "list", "reload", "test", "run", "help",
+];
 
 /// A size in bytes: a number, optionally followed by K, M or G (also k, Ki, KiB, MiB, …;
 /// all powers of 1024).
@@ -239,6 +270,34 @@ mod tests {
             m.script_args,
             vec![OsString::from("/srv"), OsString::from("-x")]
         );
+    }
+
+    #[test]
+    fn test_with_options_and_script_args() {
+        let cli = parse(&[
+            "flu",
+            "test",
+            "fs.lua",
+            "--json",
+            "--timeout",
+            "2.5",
+            "-o",
+            "ro",
+            "--",
+            "/srv",
+        ]);
+        let Command::Test(t) = cli.command else {
+            panic!("not test")
+        };
+        assert_eq!(t.script, PathBuf::from("fs.lua"));
+        assert!(t.json && !t.show_log);
+        assert_eq!(t.timeout, 2.5);
+        assert_eq!(t.options, vec!["ro"]);
+        assert_eq!(t.script_args, vec![OsString::from("/srv")]);
+        let Command::Test(t) = parse(&["flu", "test", "fs.lua"]).command else {
+            panic!("`test` is a subcommand, not a script")
+        };
+        assert_eq!(t.timeout, 10.0);
     }
 
     #[test]

@@ -49,7 +49,11 @@ pub fn main() -> ExitCode {
     let log_setup = match &cli.command {
         Command::Mount(m) => logging::init_logging(&m.log),
         Command::Run(r) => logging::init_logging(&r.log),
-        Command::Unmount(_) | Command::Stats(_) | Command::List(_) | Command::Reload(_) => Ok(()),
+        Command::Unmount(_)
+        | Command::Stats(_)
+        | Command::List(_)
+        | Command::Reload(_)
+        | Command::Test(_) => Ok(()),
     };
     if let Err(e) = log_setup {
         eprintln!("flu: {e}");
@@ -62,6 +66,7 @@ pub fn main() -> ExitCode {
         Command::Stats(s) => commands::stats::stats_command(s),
         Command::List(l) => commands::list::list_command(l),
         Command::Reload(r) => commands::reload::reload_command(r),
+        Command::Test(t) => commands::test::test_command(t),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,6 +5,7 @@ pub mod mount;
 pub mod reload;
 pub mod run;
 pub mod stats;
+pub mod test;
 pub mod unmount;
 
 use std::path::Path;

@@ -82,6 +82,14 @@ impl Object {
         self
     }
 
+    /// An array of objects.
+    pub fn objects(mut self, key: &str, values: Vec<Object>) -> Object {
+        let items: Vec<String> = values.into_iter().map(Object::finish).collect();
+        let text = format!("[{}]", items.join(","));
+        self.key(key).push_str(&text);
+        self
+    }
+
     pub fn object(mut self, key: &str, value: Object) -> Object {
         let v = value.finish();
         self.key(key).push_str(&v);
@@ -138,6 +146,14 @@ impl Value {
         match self {
             Value::Bool(b) => Some(*b),
             _ => None,
+        }
+    }
+
+    /// The items of an array (none for anything else).
+    pub fn items(&self) -> &[Value] {
+        match self {
+            Value::Array(items) => items,
+            _ => &[],
         }
     }
 
@@ -426,6 +442,24 @@ mod tests {
         let read = v.get("ops").and_then(|o| o.get("read")).unwrap();
         assert_eq!(read.get("requests").and_then(Value::as_u64), Some(3));
         assert_eq!(Object::new().finish(), "{}");
+    }
+
+    #[test]
+    fn arrays_of_objects_and_items() {
+        let text = Object::new()
+            .objects(
+                "rows",
+                vec![Object::new().number("a", 1), Object::new().string("b", "x")],
+            )
+            .objects("none", vec![])
+            .finish();
+        assert_eq!(text, r#"{"rows":[{"a":1},{"b":"x"}],"none":[]}"#);
+        let v = parse(&text).unwrap();
+        let rows = v.get("rows").unwrap().items();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].get("b").and_then(Value::as_str), Some("x"));
+        assert!(v.get("none").unwrap().items().is_empty());
+        assert!(Value::Null.items().is_empty());
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The `stats` reply: who the mount is (pid, mountpoint, script, uptime) and how it is
 //! doing now (nodes, open handles, requests in flight, threads, Lua memory, handler
-//! timeouts, handlers waiting for slow work, and per operation: requests, errors by errno, latency percentiles).
-//! Everything is read without waiting on the filesystem: the counts are atomics or
-//! short table locks, never the Lua lock.
+//! timeouts, handlers waiting for slow work, which handlers it serves, and per
+//! operation: requests, errors by errno, latency percentiles). Everything is read
+//! without waiting on the filesystem: the counts are atomics or short table locks,
+//! never the Lua lock.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use super::json::Object;
 use super::protocol::ok_reply;
 use crate::kernel::FuseAdapter;
 use crate::session::Activity;
+use flu_api::{Op, ServedBy};
 
 /// What the stats of one mount are read from.
 pub struct StatsSource {
@@ -71,6 +73,48 @@ impl StatsSource {
             .maybe_number("handler_timeouts", core.ops().handler_timeouts())
             .maybe_number("pending_handlers", core.ops().pending_calls())
             .object("ops", ops)
+            .strings("handlers", &served_handlers(core.ops().as_ref()))
             .finish()
+    }
+}
+
+/// The handler names the mount serves, by a Lua function or natively, in table order
+/// (a handler inherited through `__index` counts: routing read it through the table).
+fn served_handlers(ops: &dyn flu_api::Operations) -> Vec<String> {
+    Op::HANDLERS
+        .iter()
+        .filter(|op| matches!(ops.served_by(**op), ServedBy::Lua | ServedBy::Native))
+        .map(|op| op.name().to_string())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flu_api::{AttrOps, DirOps, FileOps, Lifecycle, LockOps, NameOps, XattrOps};
+
+    /// A backend that serves getattr in Lua and read natively, nothing else.
+    struct Two;
+    impl Lifecycle for Two {
+        fn served_by(&self, op: Op) -> ServedBy {
+            match op {
+                Op::Getattr => ServedBy::Lua,
+                Op::Read => ServedBy::Native,
+                Op::Setattr => ServedBy::Daemon,
+                _ => ServedBy::Default,
+            }
+        }
+    }
+    impl AttrOps for Two {}
+    impl NameOps for Two {}
+    impl FileOps for Two {}
+    impl DirOps for Two {}
+    impl XattrOps for Two {}
+    impl LockOps for Two {}
+
+    #[test]
+    fn served_handlers_are_lua_and_native_routes() {
+        assert_eq!(served_handlers(&Two), ["getattr", "read"]);
+        assert!(served_handlers(&flu_api::Unimplemented).is_empty());
     }
 }
