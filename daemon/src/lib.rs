@@ -13,6 +13,8 @@
 //! - [`control`]: the control channel (one socket per mount: `flu stats`).
 //! - `cli`, `commands`, `serve`, `detach`, `logging`, `mount_options`, `mountpoint`,
 //!   `fuse_args`, `run_dir`, `reload`: the command line and the mount lifecycle.
+//! - `mount_helper`: flu as `mount.fuse.flu`, for mount(8), fstab and systemd;
+//!   `version`: what `flu --version` says.
 
 #![warn(clippy::undocumented_unsafe_blocks)]
 
@@ -25,6 +27,7 @@ mod detach;
 mod fuse_args;
 pub mod kernel;
 mod logging;
+mod mount_helper;
 mod mount_options;
 mod mountpoint;
 mod reload;
@@ -32,23 +35,47 @@ mod run_dir;
 mod serve;
 pub mod session;
 mod signals;
+mod version;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use cli::{Cli, Command};
 
 pub use adapter_config::AdapterConfig;
 
-/// The `flu` command: parse the command line and run the subcommand.
+/// The `flu` command: parse the command line and run the subcommand. Started as
+/// `mount.fuse.flu` (by mount(8)), it translates mount(8)'s call into `flu mount`'s.
 pub fn main() -> ExitCode {
-    let argv = cli::normalize_args(std::env::args_os().collect());
-    let cli = Cli::parse_from(argv);
+    let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if argv.first().is_some_and(|a| mount_helper::is_helper(a)) {
+        argv = match mount_helper::translate(&argv) {
+            Ok(mount_helper::HelperRun::Mount(flu_argv)) => flu_argv,
+            Ok(mount_helper::HelperRun::Fake(_)) => return ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{}: {e}", mount_helper::HELPER_NAME);
+                return ExitCode::FAILURE;
+            }
+        };
+    }
+    if cli::wants_mount_option_help(&argv) {
+        print!("{}", mount_options::help::options_help());
+        return ExitCode::SUCCESS;
+    }
+    let argv = cli::normalize_args(argv);
+    let matches = Cli::command()
+        .version(version::long_version())
+        .get_matches_from(argv);
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let log_setup = match &cli.command {
         Command::Mount(m) => logging::init_logging(&m.log),
         Command::Run(r) => logging::init_logging(&r.log),
-        Command::Unmount(_) | Command::Stats(_) | Command::Reload(_) => Ok(()),
+        Command::Unmount(_)
+        | Command::Stats(_)
+        | Command::Reload(_)
+        | Command::Completions(_)
+        | Command::Man(_) => Ok(()),
     };
     if let Err(e) = log_setup {
         eprintln!("flu: {e}");
@@ -60,6 +87,8 @@ pub fn main() -> ExitCode {
         Command::Unmount(u) => commands::unmount::unmount_command(u),
         Command::Stats(s) => commands::stats::stats_command(s),
         Command::Reload(r) => commands::reload::reload_command(r),
+        Command::Completions(c) => commands::completions::completions_command(c),
+        Command::Man(m) => commands::man::man_command(m),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
