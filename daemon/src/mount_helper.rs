@@ -104,6 +104,26 @@ fn is_mount8_option(name: &str) -> bool {
     ) || name.starts_with("x-")
 }
 
+/// Unless the options say otherwise, the mount shows as fstab wrote it: type
+/// `fuse.flu` (`subtype=flu`) and source SCRIPT (`fsname=SCRIPT`, when the path can
+/// travel in an option list), so that `mount -a`, findmnt and systemd recognise the
+/// fstab line in /proc/mounts.
+fn name_like_fstab(options: &mut Vec<String>, script: &OsStr) {
+    let given = |name: &str| options.iter().any(|o| o.starts_with(&format!("{name}=")));
+    let (has_subtype, has_fsname) = (given("subtype"), given("fsname"));
+    if !has_subtype {
+        options.push("subtype=flu".into());
+    }
+    let safe = script.to_str().filter(|s| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_graphic() && c != ',' && c != '\\')
+    });
+    if let (false, Some(path)) = (has_fsname, safe) {
+        options.push(format!("fsname={path}"));
+    }
+}
+
 /// What the helper does.
 #[derive(Debug, PartialEq, Eq)]
 pub enum HelperRun {
@@ -186,6 +206,7 @@ pub fn translate(argv: &[OsString]) -> Result<HelperRun, String> {
         }
         flu_options.push(opt.to_string());
     }
+    name_like_fstab(&mut flu_options, &script);
     let mut out: Vec<OsString> = vec!["flu".into(), "mount".into(), script, dir];
     if !flu_options.is_empty() {
         out.extend(["-o".into(), flu_options.join(",").into()]);
@@ -238,12 +259,47 @@ mod tests {
                 "/etc/flu/hello.lua",
                 "/mnt/hello",
                 "-o",
-                "ro,noexec,nosuid,nodev,allow_other",
+                "ro,noexec,nosuid,nodev,allow_other,subtype=flu,fsname=/etc/flu/hello.lua",
             ]))
         );
-        // `defaults` arrives as `rw`; nothing is left for flu.
+        // `defaults` arrives as `rw`; only the names are left.
         let run = translate(&os(&["mount.fuse.flu", "a.lua", "/m", "-o", "rw"])).unwrap();
-        assert_eq!(run, HelperRun::Mount(os(&["flu", "mount", "a.lua", "/m"])));
+        assert_eq!(
+            run,
+            HelperRun::Mount(os(&[
+                "flu",
+                "mount",
+                "a.lua",
+                "/m",
+                "-o",
+                "subtype=flu,fsname=a.lua"
+            ]))
+        );
+        // Names given, or a source that cannot be an option value, are left alone.
+        let run = translate(&os(&[
+            "mount.fuse.flu",
+            "my fs.lua",
+            "/m",
+            "-o",
+            "subtype=x",
+        ]))
+        .unwrap();
+        assert_eq!(
+            run,
+            HelperRun::Mount(os(&["flu", "mount", "my fs.lua", "/m", "-o", "subtype=x"]))
+        );
+        let run = translate(&os(&["mount.fuse.flu", "a,b", "/m", "-o", "fsname=n"])).unwrap();
+        assert_eq!(
+            run,
+            HelperRun::Mount(os(&[
+                "flu",
+                "mount",
+                "a,b",
+                "/m",
+                "-o",
+                "fsname=n,subtype=flu"
+            ]))
+        );
     }
 
     #[test]
@@ -269,7 +325,7 @@ mod tests {
                 "/etc/flu/view.lua",
                 "/mnt/view",
                 "-o",
-                "attr_timeout=5",
+                "attr_timeout=5,subtype=flu,fsname=/etc/flu/view.lua",
                 "--log-file",
                 "/var/log/view.log",
                 "--watch",
@@ -290,13 +346,27 @@ mod tests {
             translate(&os(&["mount.fuse.flu", "-s", "a", "/m", "-o", "bogus,ro"])).unwrap();
         assert_eq!(
             sloppy,
-            HelperRun::Mount(os(&["flu", "mount", "a", "/m", "-o", "ro"]))
+            HelperRun::Mount(os(&[
+                "flu",
+                "mount",
+                "a",
+                "/m",
+                "-o",
+                "ro,subtype=flu,fsname=a"
+            ]))
         );
         // Without -s an unknown option reaches flu mount, which refuses it by name.
         let strict = translate(&os(&["mount.fuse.flu", "a", "/m", "-o", "bogus"])).unwrap();
         assert_eq!(
             strict,
-            HelperRun::Mount(os(&["flu", "mount", "a", "/m", "-o", "bogus"]))
+            HelperRun::Mount(os(&[
+                "flu",
+                "mount",
+                "a",
+                "/m",
+                "-o",
+                "bogus,subtype=flu,fsname=a"
+            ]))
         );
         assert!(translate(&os(&["mount.fuse.flu", "a"])).is_err());
         assert!(translate(&os(&["mount.fuse.flu", "a", "/m", "-N", "1"])).is_err());
