@@ -7,7 +7,9 @@
 //! The options are translated: mount(8)'s and fstab's own (`defaults`, `noauto`,
 //! `nofail`, `_netdev`, `x-systemd.…`, …) are dropped, the flags of `flu mount` that an
 //! fstab line cannot give on a command line come as options ([`HELPER_OPTIONS`]:
-//! `script_arg=`, `log_file=`, …), and the rest are flu's own `-o` options.
+//! `script_arg=`, `log_file=`, …), and the rest are flu's own `-o` options. The mount
+//! is named as the fstab line names it (type `fuse.flu`, source SCRIPT), so that
+//! `mount -a` and systemd see it as mounted.
 
 use std::ffi::{OsStr, OsString};
 use std::path::Path;

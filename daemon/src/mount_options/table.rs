@@ -250,7 +250,7 @@ pub static OPTIONS: &[OptionSpec] = &[
         "direct_io",
         Nothing,
         Group::Caching,
-        "bypass the page cache for every file",
+        "open every file with fi.direct_io (no page cache)",
         "off",
         |o, _, _| {
             o.adapter.direct_io = true;
@@ -261,7 +261,7 @@ pub static OPTIONS: &[OptionSpec] = &[
         "kernel_cache",
         Nothing,
         Group::Caching,
-        "keep a file's page cache across opens",
+        "open every file with fi.keep_cache (page cache kept across opens)",
         "off",
         |o, _, _| {
             o.adapter.kernel_cache = true;
@@ -294,7 +294,7 @@ pub static OPTIONS: &[OptionSpec] = &[
         "passthrough",
         Nothing,
         Group::Caching,
-        "kernel passthrough for files with a backing file (Linux 6.9+, CAP_SYS_ADMIN)",
+        "FUSE kernel passthrough for native passthrough files (Linux 6.9+, CAP_SYS_ADMIN)",
         "on",
         |o, _, _| {
             o.adapter.kernel_passthrough = true;
@@ -338,8 +338,8 @@ pub static OPTIONS: &[OptionSpec] = &[
         "posix_locks",
         Nothing,
         Group::Caching,
-        "send fcntl locks to the script's getlk/setlk",
-        "off (the kernel locks)",
+        "send fcntl record locks to the script's lock handler",
+        "on when the script has a Lua lock handler",
         |o, _, _| {
             o.adapter.posix_locks = true;
             Ok(())
@@ -350,7 +350,7 @@ pub static OPTIONS: &[OptionSpec] = &[
         Nothing,
         Group::Caching,
         "show the script's st_ino as inode number; hard links share a node",
-        "off",
+        "off; on with the native passthrough's getattr",
         |o, _, _| {
             o.adapter.use_ino = true;
             Ok(())
