@@ -32,6 +32,15 @@ fn mount_option_help_lists_options_without_a_script() {
             assert!(r.stdout.contains(needle), "{args:?}: {needle}");
         }
     }
+    // A Flu-style script (flu.main) takes `-o help` too, as libfuse programs do.
+    let r = run_cmd(
+        Command::new(flu_bin())
+            .arg(example("hellofs.lua"))
+            .args(["-o", "help"]),
+        COMMAND_TIMEOUT,
+    );
+    assert!(r.ok(), "{}", r.stderr);
+    assert!(r.stdout.contains("umask=OCTAL"), "{}", r.stdout);
     // Without help, the script and mountpoint are still required.
     let r = flu(&["mount", "-o", "ro"]);
     assert!(!r.ok());

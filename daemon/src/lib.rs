@@ -64,9 +64,12 @@ pub fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let argv = cli::normalize_args(argv);
-    let matches = Cli::command()
-        .version(version::long_version())
-        .get_matches_from(argv);
+    let mut command = Cli::command();
+    // Only `flu --version` (or -V) says what the machine offers: that reads /proc.
+    if argv.get(1).is_some_and(|a| a == "--version" || a == "-V") {
+        command = command.version(version::long_version());
+    }
+    let matches = command.get_matches_from(argv);
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let log_setup = match &cli.command {
         Command::Mount(m) => logging::init_logging(&m.log),

@@ -60,16 +60,17 @@ fn serve_main(
         println!("{USAGE}\nflu {}", env!("CARGO_PKG_VERSION"));
         return Ok(());
     }
-    let mountpoint = parsed
-        .mountpoint
-        .as_ref()
-        .ok_or_else(|| format!("no mountpoint given; {USAGE}"))?;
-    let mountpoint = check_mountpoint(mountpoint).map_err(|e| e.to_string())?;
+    // `-o help` needs no mountpoint.
     let mut options = MountOptions::parse(&parsed.options)?;
     if options.help {
         print!("{}", crate::mount_options::help::options_help());
         return Ok(());
     }
+    let mountpoint = parsed
+        .mountpoint
+        .as_ref()
+        .ok_or_else(|| format!("no mountpoint given; {USAGE}"))?;
+    let mountpoint = check_mountpoint(mountpoint).map_err(|e| e.to_string())?;
     options.set_default_fsname(&args.script);
     options.adapter.debug |= parsed.debug;
     let ops = script.filesystem(fs).map_err(|e| e.to_string())?;
