@@ -42,6 +42,21 @@ pub struct AdapterConfig {
     /// Largest file size (`-o max_file_size=`, none): writes, truncates and
     /// allocations beyond it answer EFBIG before the implementation sees them.
     pub max_file_size: Option<u64>,
+    /// Owner, group and permissions every reply shows instead of the implementation's
+    /// (`-o uid=`, `gid=`, `umask=`; none).
+    pub attr_override: AttrOverride,
+}
+
+/// What libfuse's high-level API does with `-o uid=N,gid=N,umask=M`: every attribute
+/// reply (getattr, lookup, create, readdirplus, setattr) shows `uid` as owner, `gid` as
+/// group, and permissions `0777 & !umask` in place of the implementation's (the file
+/// type is kept; setuid, setgid and sticky bits go). The implementation is not told:
+/// chown and chmod still reach it, and the reply shows the override again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AttrOverride {
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    pub umask: Option<u32>,
 }
 
 impl Default for AdapterConfig {
@@ -60,6 +75,7 @@ impl Default for AdapterConfig {
             posix_locks: false,
             max_write: 1 << 20,
             max_file_size: None,
+            attr_override: AttrOverride::default(),
         }
     }
 }

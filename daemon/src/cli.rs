@@ -1,5 +1,6 @@
 //! The command line: `flu mount`, `flu unmount`, `flu stats`, `flu list`, `flu reload`,
-//! `flu test`, `flu run`, and `flu SCRIPT args…` (the shebang form, `#!/usr/bin/env flu`).
+//! `flu test`, `flu run`, and `flu SCRIPT args…` (the shebang form, `#!/usr/bin/env flu`);
+//! each subcommand's help ends with examples.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -7,7 +8,22 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "flu", version, about = "Run FUSE filesystems written in Lua")]
+#[command(
+    name = "flu",
+    version,
+    about = "Run FUSE filesystems written in Lua",
+    override_usage = "flu <COMMAND>\n       flu SCRIPT [ARGS]...    (the same as flu run SCRIPT [ARGS]...)",
+    after_help = "flu SCRIPT [ARGS]... is flu run SCRIPT [ARGS]...: so a script that starts with \
+`#!/usr/bin/env flu` and is executable runs as `./script.lua ARGS...`.
+
+Examples:
+  flu mount examples/hellofs.lua /tmp/hello
+  flu examples/hellofs.lua /tmp/hello
+  ./examples/hellofs.lua /tmp/hello
+  flu mount examples/passthrough.lua /tmp/view -o ro -- /srv/data
+  flu mount -o help
+  flu unmount /tmp/hello"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -16,23 +32,56 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Mount the filesystem a Lua script defines, and serve it in the background.
+    #[command(after_help = "Examples:
+  flu mount examples/hellofs.lua /tmp/hello
+  flu mount examples/passthrough.lua /tmp/view -o ro,allow_other -- /srv/data
+  flu mount myfs.lua /tmp/x -f -d
+  flu mount myfs.lua /tmp/x --log-file /tmp/myfs.log --watch
+  flu mount -o help")]
     Mount(MountArgs),
     /// Unmount a flu (or any FUSE) mount: the same as `fusermount3 -u DIR`.
+    #[command(after_help = "Examples:
+  flu unmount /tmp/hello
+  flu unmount -z /tmp/hello")]
     Unmount(UnmountArgs),
     /// Show the numbers of a mount: nodes, open files, threads, Lua memory, handler
     /// timeouts, and per operation requests, errors by errno and latency percentiles.
+    #[command(after_help = "Examples:
+  flu stats /tmp/hello
+  flu stats /tmp/hello --json")]
     Stats(StatsArgs),
     /// List the running flu mounts of this user: mountpoint, daemon pid, uptime, script.
+    #[command(after_help = "Examples:
+  flu list
+  flu list --json")]
     List(ListArgs),
     /// Load a mounted script again and switch to its handlers without unmounting
     /// (flu.state and open files are kept; a script that fails to load changes nothing).
+    #[command(after_help = "Examples:
+  flu reload /tmp/hello
+  kill -HUP $(cat /run/myfs.pid)")]
     Reload(ReloadArgs),
     /// Mount a script in a temporary directory, run a conformance battery chosen from
     /// its handlers, print the results and unmount (exit 1 when a check fails).
     Test(TestArgs),
     /// Run a script as `lua` would, with `flu` and `fs` requirable; `flu.main(argv, fs)`
     /// mounts as Flu scripts expect.
+    #[command(after_help = "Examples:
+  flu run examples/hellofs.lua /tmp/hello -f
+  flu examples/hellofs.lua /tmp/hello
+  ./examples/hellofs.lua /tmp/hello -o ro")]
     Run(RunArgs),
+    /// Print a shell completion script for bash, zsh or fish.
+    #[command(after_help = "Examples:
+  flu completions bash > ~/.local/share/bash-completion/completions/flu
+  flu completions zsh > ~/.zfunc/_flu
+  flu completions fish > ~/.config/fish/completions/flu.fish")]
+    Completions(CompletionsArgs),
+    /// Print flu's manual page (roff), or write a page per subcommand into a directory.
+    #[command(after_help = "Examples:
+  flu man | man -l -
+  sudo flu man --dir /usr/local/share/man/man1")]
+    Man(ManArgs),
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -54,8 +103,8 @@ pub struct MountArgs {
     pub script: PathBuf,
     /// The directory to mount on.
     pub mountpoint: PathBuf,
-    /// Mount options, comma separated (ro, allow_other, default_permissions,
-    /// attr_timeout=1, use_ino, …); may be repeated.
+    /// Mount options, comma separated (ro, allow_other, uid=, umask=, attr_timeout=,
+    /// …); may be repeated. `-o help` lists them all with their defaults.
     #[arg(short = 'o', value_name = "OPTS")]
     pub options: Vec<String>,
     /// Stay in the foreground.
@@ -170,9 +219,60 @@ pub struct RunArgs {
     pub args: Vec<OsString>,
 }
 
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// Write flu.1 and a page per subcommand (flu-mount.1, …) into DIR instead of
+    /// printing flu.1.
+    #[arg(long = "dir", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
 const SUBCOMMANDS: &[&str] = &[
-    "mount", "unmount", "stats", "list", "reload", "test", "run", "help",
+    "mount",
+    "unmount",
+    "stats",
+    "list",
+    "reload",
+    "test",
+    "run",
+    "completions",
+    "man",
+    "help",
 ];
+
+/// Whether this is `flu mount … -o help` (also `-ohelp`, `-o ro,help`): answered before
+/// clap parses, since the list of options needs no script or mountpoint.
+pub fn wants_mount_option_help(argv: &[OsString]) -> bool {
+    if argv.get(1).is_none_or(|a| a != "mount") {
+        return false;
+    }
+    let has_help = |list: &str| list.split(',').any(|o| o.trim() == "help");
+    let mut args = argv[2..].iter().map(|a| a.to_string_lossy());
+    while let Some(arg) = args.next() {
+        match arg.as_ref() {
+            "--" => return false,
+            "-o" => {
+                if args.next().is_some_and(|list| has_help(&list)) {
+                    return true;
+                }
+            }
+            a => {
+                if let Some(list) = a.strip_prefix("-o") {
+                    if has_help(list.strip_prefix('=').unwrap_or(list)) {
+                        return true;
+                    }
+                }
+            }
+        }
+    }
+    false
+}
 
 /// A size in bytes: a number, optionally followed by K, M or G (also k, Ki, KiB, MiB, …;
 /// all powers of 1024).
@@ -318,6 +418,60 @@ mod tests {
         assert!(suggest_subcommand("umount").is_some());
         assert_eq!(suggest_subcommand("rn"), Some("run"));
         assert_eq!(suggest_subcommand("hellofs.lua"), None);
+    }
+
+    #[test]
+    fn mount_option_help_needs_no_script() {
+        let argv = |v: &[&str]| v.iter().map(OsString::from).collect::<Vec<_>>();
+        assert!(wants_mount_option_help(&argv(&[
+            "flu", "mount", "-o", "help"
+        ])));
+        assert!(wants_mount_option_help(&argv(&["flu", "mount", "-ohelp"])));
+        assert!(wants_mount_option_help(&argv(&[
+            "flu", "mount", "a.lua", "/m", "-o", "ro,help"
+        ])));
+        assert!(!wants_mount_option_help(&argv(&[
+            "flu", "mount", "a.lua", "/m", "-o", "ro"
+        ])));
+        assert!(!wants_mount_option_help(&argv(&[
+            "flu", "mount", "a", "/m", "--", "-o", "help"
+        ])));
+        assert!(!wants_mount_option_help(&argv(&[
+            "flu", "run", "-o", "help"
+        ])));
+    }
+
+    #[test]
+    fn every_subcommand_help_ends_with_examples() {
+        use clap::CommandFactory;
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut commands: Vec<&clap::Command> = cmd.get_subcommands().collect();
+        commands.push(&cmd);
+        for c in commands.into_iter().filter(|c| c.get_name() != "help") {
+            let after = c
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            let examples = after
+                .split_once("Examples:\n")
+                .map(|(_, e)| e)
+                .unwrap_or_else(|| panic!("{}: no Examples: block", c.get_name()));
+            assert!(!examples.is_empty(), "{}", c.get_name());
+            for line in examples.lines() {
+                assert!(
+                    line.starts_with("  ") && line.len() > 2,
+                    "{}: {line:?}",
+                    c.get_name()
+                );
+            }
+        }
+        let top = cmd.render_help().to_string();
+        assert!(
+            top.contains("flu SCRIPT [ARGS]..."),
+            "the shorthand is in the usage"
+        );
+        assert!(SUBCOMMANDS.iter().all(|s| cmd.find_subcommand(s).is_some()));
     }
 
     #[test]

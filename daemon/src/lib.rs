@@ -14,6 +14,8 @@
 //!   `flu reload`).
 //! - `cli`, `commands`, `serve`, `detach`, `logging`, `mount_options`, `mountpoint`,
 //!   `fuse_args`, `run_dir`, `reload`: the command line and the mount lifecycle.
+//! - `mount_helper`: flu as `mount.fuse.flu`, for mount(8), fstab and systemd;
+//!   `version`: what `flu --version` says.
 
 #![warn(clippy::undocumented_unsafe_blocks)]
 
@@ -26,6 +28,7 @@ mod detach;
 mod fuse_args;
 pub mod kernel;
 mod logging;
+mod mount_helper;
 mod mount_options;
 mod mountpoint;
 mod reload;
@@ -33,19 +36,42 @@ mod run_dir;
 mod serve;
 pub mod session;
 mod signals;
+mod version;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use cli::{Cli, Command};
 
 pub use adapter_config::AdapterConfig;
 
-/// The `flu` command: parse the command line and run the subcommand.
+/// The `flu` command: parse the command line and run the subcommand. Started as
+/// `mount.fuse.flu` (by mount(8)), it translates mount(8)'s call into `flu mount`'s.
 pub fn main() -> ExitCode {
-    let argv = cli::normalize_args(std::env::args_os().collect());
-    let cli = Cli::parse_from(argv);
+    let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if argv.first().is_some_and(|a| mount_helper::is_helper(a)) {
+        argv = match mount_helper::translate(&argv) {
+            Ok(mount_helper::HelperRun::Mount(flu_argv)) => flu_argv,
+            Ok(mount_helper::HelperRun::Fake(_)) => return ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{}: {e}", mount_helper::HELPER_NAME);
+                return ExitCode::FAILURE;
+            }
+        };
+    }
+    if cli::wants_mount_option_help(&argv) {
+        print!("{}", mount_options::help::options_help());
+        return ExitCode::SUCCESS;
+    }
+    let argv = cli::normalize_args(argv);
+    let mut command = Cli::command();
+    // Only `flu --version` (or -V) says what the machine offers: that reads /proc.
+    if argv.get(1).is_some_and(|a| a == "--version" || a == "-V") {
+        command = command.version(version::long_version());
+    }
+    let matches = command.get_matches_from(argv);
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let log_setup = match &cli.command {
         Command::Mount(m) => logging::init_logging(&m.log),
         Command::Run(r) => logging::init_logging(&r.log),
@@ -53,7 +79,9 @@ pub fn main() -> ExitCode {
         | Command::Stats(_)
         | Command::List(_)
         | Command::Reload(_)
-        | Command::Test(_) => Ok(()),
+        | Command::Test(_)
+        | Command::Completions(_)
+        | Command::Man(_) => Ok(()),
     };
     if let Err(e) = log_setup {
         eprintln!("flu: {e}");
@@ -67,6 +95,8 @@ pub fn main() -> ExitCode {
         Command::List(l) => commands::list::list_command(l),
         Command::Reload(r) => commands::reload::reload_command(r),
         Command::Test(t) => commands::test::test_command(t),
+        Command::Completions(c) => commands::completions::completions_command(c),
+        Command::Man(m) => commands::man::man_command(m),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,10 @@
 //! Mount options (`-o ro,allow_other,attr_timeout=2,…`): split into what mount(2),
 //! the FUSE kernel module and fusermount3 take (a `MountSpec`), who may use the mount,
-//! and the adapter's own settings.
+//! and the adapter's own settings. Which options exist is [`table::OPTIONS`]; `-o help`
+//! prints it ([`help::options_help`]).
+
+pub mod help;
+pub mod table;
 
 use std::path::Path;
 use std::time::Duration;
@@ -23,6 +27,10 @@ pub struct MountOptions {
     pub auto_unmount: bool,
     pub access: Access,
     pub adapter: AdapterConfig,
+    /// `-o help`: print the options instead of mounting.
+    pub help: bool,
+    /// `nodefault_permissions` was given: shared mounts do not get default_permissions.
+    no_default_permissions: bool,
 }
 
 fn seconds(name: &str, value: &str) -> Result<Duration, String> {
@@ -72,7 +80,6 @@ impl MountOptions {
     /// local filesystem, instead of trusting the script to check.
     pub fn parse<S: AsRef<str>>(lists: &[S]) -> Result<MountOptions, String> {
         let mut o = MountOptions::default();
-        let mut no_default_permissions = false;
         for list in lists {
             for opt in list
                 .as_ref()
@@ -80,16 +87,11 @@ impl MountOptions {
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
             {
-                if opt == "nodefault_permissions" {
-                    no_default_permissions = true;
-                    o.kernel.retain(|k| k != "default_permissions");
-                    continue;
-                }
                 o.apply(opt)?;
             }
         }
         let shared = o.access != Access::Owner;
-        if shared && !no_default_permissions && !o.has_kernel("default_permissions") {
+        if shared && !o.no_default_permissions && !o.has_kernel("default_permissions") {
             o.kernel.push("default_permissions".into());
         }
         // fusermount only cleans up after a dead daemon for mounts root may enter.
@@ -146,65 +148,63 @@ impl MountOptions {
         }
     }
 
+    /// One option, as the table says.
     fn apply(&mut self, opt: &str) -> Result<(), String> {
         let (name, value) = match opt.split_once('=') {
             Some((n, v)) => (n, Some(v)),
             None => (opt, None),
         };
-        let a = &mut self.adapter;
-        match (name, value) {
-            ("ro", None) => self.flags.push(name.into()),
-            ("rw", None) => self.flags.push(name.into()),
-            ("dev", None) => self.flags.push(name.into()),
-            ("nodev", None) => self.flags.push(name.into()),
-            ("suid", None) => self.flags.push(name.into()),
-            ("nosuid", None) => self.flags.push(name.into()),
-            ("exec", None) => self.flags.push(name.into()),
-            ("noexec", None) => self.flags.push(name.into()),
-            ("atime", None) => self.flags.push(name.into()),
-            ("noatime", None) => self.flags.push(name.into()),
-            ("sync", None) => self.flags.push(name.into()),
-            ("async", None) => self.flags.push(name.into()),
-            ("dirsync", None) => self.flags.push(name.into()),
-            ("default_permissions", None) => {
-                if !self.kernel.iter().any(|k| k == name) {
-                    self.kernel.push(name.into())
-                }
+        let spec = table::lookup(name)
+            .ok_or_else(|| format!("unknown mount option '{opt}' (-o help lists them)"))?;
+        match (spec.takes, value) {
+            (table::Takes::Nothing, None) => (spec.apply)(self, name, ""),
+            (table::Takes::Value(_), Some(v)) => (spec.apply)(self, name, v),
+            (table::Takes::Nothing, Some(_)) => {
+                Err(format!("mount option '{name}' takes no value, got '{opt}'"))
             }
-            ("auto_unmount", None) => self.auto_unmount = true,
-            ("allow_other", None) => self.access = Access::All,
-            ("allow_root", None) => self.access = Access::RootAndOwner,
-            ("nodiratime", None) => self.flags.push(name.into()),
-            ("fsname", Some(v)) => self.fsname = Some(option_safe(v)?.to_string()),
-            // The type becomes `fuse.X`.
-            ("subtype", Some(v)) => self.subtype = Some(option_safe(v)?.to_string()),
-            ("attr_timeout", Some(v)) => a.attr_timeout = seconds(name, v)?,
-            ("entry_timeout", Some(v)) => a.entry_timeout = seconds(name, v)?,
-            ("negative_timeout", Some(v)) => a.negative_timeout = seconds(name, v)?,
-            ("use_ino", None) => a.use_ino = true,
-            ("debug", None) => a.debug = true,
-            ("readdir_ino", None) => {}
-            ("direct_io", None) => a.direct_io = true,
-            ("kernel_cache", None) => a.kernel_cache = true,
-            ("auto_cache", None) => {}
-            ("writeback_cache", None) => a.writeback_cache = true,
-            ("no_writeback_cache", None) => a.writeback_cache = false,
-            ("passthrough", None) => a.kernel_passthrough = true,
-            ("nopassthrough", None) => a.kernel_passthrough = false,
-            ("readdirplus", None) => a.readdirplus = true,
-            ("noreaddirplus", None) => a.readdirplus = false,
-            ("posix_locks", None) => a.posix_locks = true,
-            ("max_file_size", Some(v)) => a.max_file_size = Some(bytes(name, v)?),
-            ("max_write", Some(v)) => {
-                a.max_write = v
-                    .parse()
-                    .map_err(|_| format!("option max_write= takes a number of bytes, got '{v}'"))?
+            (table::Takes::Value(p), None) => {
+                Err(format!("mount option '{name}' needs a value: {name}={p}"))
             }
-            ("large_read" | "big_writes" | "hard_remove" | "nonempty", None) => {}
-            (_, Some(_)) | (_, None) => return Err(format!("unknown mount option '{opt}'")),
         }
-        Ok(())
     }
+}
+
+/// A user id, or a user's name (`-o uid=`).
+fn user_id(value: &str) -> Result<u32, String> {
+    if let Ok(id) = value.parse::<u32>() {
+        return Ok(id);
+    }
+    match nix::unistd::User::from_name(value) {
+        Ok(Some(user)) => Ok(user.uid.as_raw()),
+        Ok(None) => Err(format!(
+            "option uid= takes a user id or name; no user '{value}'"
+        )),
+        Err(e) => Err(format!("option uid={value}: cannot look the user up: {e}")),
+    }
+}
+
+/// A group id, or a group's name (`-o gid=`).
+fn group_id(value: &str) -> Result<u32, String> {
+    if let Ok(id) = value.parse::<u32>() {
+        return Ok(id);
+    }
+    match nix::unistd::Group::from_name(value) {
+        Ok(Some(group)) => Ok(group.gid.as_raw()),
+        Ok(None) => Err(format!(
+            "option gid= takes a group id or name; no group '{value}'"
+        )),
+        Err(e) => Err(format!("option gid={value}: cannot look the group up: {e}")),
+    }
+}
+
+/// Permission bits to take away, in octal (`-o umask=022`).
+fn umask(value: &str) -> Result<u32, String> {
+    u32::from_str_radix(value, 8)
+        .ok()
+        .filter(|m| *m <= 0o777)
+        .ok_or_else(|| {
+            format!("option umask= takes octal permission bits (0 to 777), got '{value}'")
+        })
 }
 
 #[cfg(test)]
@@ -267,6 +267,118 @@ mod tests {
         assert!(bytes("x", "0").is_err());
         assert!(bytes("x", "12Q").is_err());
         assert!(bytes("x", "99999999999T").is_err(), "overflow");
+    }
+
+    /// A value each placeholder accepts.
+    fn sample(placeholder: &str) -> &'static str {
+        match placeholder {
+            "SECS" => "2.5",
+            "BYTES" => "64k",
+            "USER" | "GROUP" => "0",
+            "OCTAL" => "022",
+            "NAME" => "x",
+            other => panic!("no sample value for {other}: add one"),
+        }
+    }
+
+    #[test]
+    fn every_listed_option_is_accepted_and_nothing_else() {
+        let mut names: Vec<&str> = table::OPTIONS.iter().map(|o| o.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), table::OPTIONS.len(), "a name listed twice");
+        for o in table::OPTIONS {
+            let opt = match o.takes {
+                table::Takes::Nothing => o.name.to_string(),
+                table::Takes::Value(p) => format!("{}={}", o.name, sample(p)),
+            };
+            assert!(
+                MountOptions::parse(&[&opt]).is_ok(),
+                "{opt} is listed but refused"
+            );
+            let wrong = match o.takes {
+                table::Takes::Nothing => format!("{}=1", o.name),
+                table::Takes::Value(_) => o.name.to_string(),
+            };
+            assert!(MountOptions::parse(&[&wrong]).is_err(), "{wrong} accepted");
+        }
+        // What flu accepted before the table existed is still accepted.
+        for old in [
+            "ro",
+            "rw",
+            "dev",
+            "nodev",
+            "suid",
+            "nosuid",
+            "exec",
+            "noexec",
+            "atime",
+            "noatime",
+            "sync",
+            "async",
+            "dirsync",
+            "default_permissions",
+            "nodefault_permissions",
+            "auto_unmount",
+            "allow_other",
+            "allow_root",
+            "nodiratime",
+            "use_ino",
+            "debug",
+            "readdir_ino",
+            "direct_io",
+            "kernel_cache",
+            "auto_cache",
+            "writeback_cache",
+            "no_writeback_cache",
+            "passthrough",
+            "nopassthrough",
+            "readdirplus",
+            "noreaddirplus",
+            "posix_locks",
+            "large_read",
+            "big_writes",
+            "hard_remove",
+            "nonempty",
+        ] {
+            assert!(table::lookup(old).is_some(), "{old}");
+        }
+        for unknown in ["bogus", "uid2=1", "max_reads=4096", "fd=3", "user_id=0"] {
+            assert!(MountOptions::parse(&[unknown]).is_err(), "{unknown}");
+        }
+    }
+
+    #[test]
+    fn uid_gid_umask_and_max_read() {
+        let o = MountOptions::parse(&["uid=1234,gid=root,umask=027,max_read=8k"]).unwrap();
+        let over = o.adapter.attr_override;
+        assert_eq!(
+            (over.uid, over.gid, over.umask),
+            (Some(1234), Some(0), Some(0o027))
+        );
+        assert_eq!(o.kernel, ["max_read=8192"]);
+        let o = MountOptions::parse(&["max_read=4096", "max_read=65536"]).unwrap();
+        assert_eq!(o.kernel, ["max_read=65536"], "the later one wins");
+        assert_eq!(
+            MountOptions::parse(&["uid=root"])
+                .unwrap()
+                .adapter
+                .attr_override
+                .uid,
+            Some(0)
+        );
+        for bad in [
+            "umask=8",
+            "umask=1777",
+            "uid=no-such-user-x",
+            "gid=no-such-group-x",
+            "max_read=0",
+        ] {
+            let e = MountOptions::parse(&[bad]).unwrap_err();
+            let name = bad.split('=').next().unwrap();
+            assert!(e.contains(name), "{bad}: {e}");
+        }
+        assert!(MountOptions::parse(&["help"]).unwrap().help);
     }
 
     #[test]

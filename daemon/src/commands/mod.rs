@@ -1,6 +1,8 @@
 //! The subcommands: each takes its parsed arguments and returns the process result.
 
+pub mod completions;
 pub mod list;
+pub mod man;
 pub mod mount;
 pub mod reload;
 pub mod run;

@@ -57,6 +57,11 @@ pub fn mount_command(args: MountArgs) -> Result<(), String> {
     };
     option_lists.extend(args.options.iter().cloned());
     let mut options = MountOptions::parse(&option_lists)?;
+    if options.help {
+        // `-o help` from the script's own flu.main options.
+        print!("{}", crate::mount_options::help::options_help());
+        return Ok(());
+    }
     options.set_default_fsname(&args.script);
     options.adapter.debug |= args.debug;
     script.set_trace_yields(options.adapter.debug);

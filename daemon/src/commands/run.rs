@@ -13,7 +13,8 @@ use crate::mount_options::MountOptions;
 use crate::mountpoint::check_mountpoint;
 use crate::serve::{default_threads, mount_and_serve, ServeRequest};
 
-const USAGE: &str = "usage: SCRIPT mountpoint [-o opt,[opt...]] [-f] [-d] [-s]";
+const USAGE: &str =
+    "usage: SCRIPT mountpoint [-o opt,[opt...]] [-f] [-d] [-s]  (-o help lists the options)";
 
 pub fn run_command(args: RunArgs) -> Result<(), String> {
     let mut script = load_script(&args.script, &args.args).map_err(|e| with_typo_hint(&args, e))?;
@@ -59,12 +60,17 @@ fn serve_main(
         println!("{USAGE}\nflu {}", env!("CARGO_PKG_VERSION"));
         return Ok(());
     }
+    // `-o help` needs no mountpoint.
+    let mut options = MountOptions::parse(&parsed.options)?;
+    if options.help {
+        print!("{}", crate::mount_options::help::options_help());
+        return Ok(());
+    }
     let mountpoint = parsed
         .mountpoint
         .as_ref()
         .ok_or_else(|| format!("no mountpoint given; {USAGE}"))?;
     let mountpoint = check_mountpoint(mountpoint).map_err(|e| e.to_string())?;
-    let mut options = MountOptions::parse(&parsed.options)?;
     options.set_default_fsname(&args.script);
     options.adapter.debug |= parsed.debug;
     let ops = script.filesystem(fs).map_err(|e| e.to_string())?;

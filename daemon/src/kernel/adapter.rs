@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use flu_api::{ConnectionInfo, Errno, FileLock, RequestContext, TimeSet, Timespec};
 
-use super::attr::{attr_out, entry_out, negative_entry};
+use super::attr::{attr_out, entry_out, negative_entry, ReplyAttrs};
 use super::io_modes::{IoDecision, IoModes};
 use super::replies::{DirListing, DirPlusListing};
 use crate::adapter_config::AdapterConfig;
@@ -98,6 +98,16 @@ impl FuseAdapter {
         self.core.config()
     }
 
+    /// The mount's cache lifetimes and attribute override, for every attribute reply.
+    fn reply_attrs(&self) -> ReplyAttrs {
+        let c = self.config();
+        ReplyAttrs {
+            entry_ttl: c.entry_timeout,
+            attr_ttl: c.attr_timeout,
+            over: c.attr_override,
+        }
+    }
+
     /// The core, for what the control channel reports (nodes, handles, op counts).
     pub fn core(&self) -> &FsCore {
         &self.core
@@ -105,14 +115,8 @@ impl FuseAdapter {
 
     /// The answer to a request that makes a name (mknod, mkdir, symlink, link).
     fn entry(&self, reply: Reply, res: Result<Entry, Errno>) {
-        let c = self.config();
         match res {
-            Ok(e) => reply.pod(&entry_out(
-                e.nodeid,
-                &e.stat,
-                c.entry_timeout,
-                c.attr_timeout,
-            )),
+            Ok(e) => reply.pod(&entry_out(e.nodeid, &e.stat, &self.reply_attrs())),
             Err(e) => reply.error(e.code()),
         }
     }
@@ -132,7 +136,7 @@ impl FuseAdapter {
 
     fn attr(&self, reply: Reply, nodeid: u64, res: Result<flu_api::Stat, Errno>) {
         match res {
-            Ok(st) => reply.pod(&attr_out(nodeid, &st, self.config().attr_timeout)),
+            Ok(st) => reply.pod(&attr_out(nodeid, &st, &self.reply_attrs())),
             Err(e) => reply.error(e.code()),
         }
     }
@@ -442,12 +446,10 @@ impl FuseAdapter {
             }
             opcode::READDIRPLUS => {
                 let arg: abi::ReadIn = arg!(a.fixed());
-                let cfg = self.config();
                 let mut buf = DirBuffer::new(arg.size as usize);
                 let mut listing = DirPlusListing {
                     buf: &mut buf,
-                    entry_ttl: cfg.entry_timeout,
-                    attr_ttl: cfg.attr_timeout,
+                    attrs: self.reply_attrs(),
                 };
                 match c.fill_readdirplus(&cx, ino, arg.fh, arg.offset, &mut listing) {
                     Ok(()) => reply.data(buf.bytes()),
@@ -495,9 +497,7 @@ impl FuseAdapter {
                 let cx = ctx(&h, arg.umask);
                 match c.create(&cx, ino, name, arg.mode, arg.flags as i32) {
                     Ok((entry, open)) => {
-                        let cfg = self.config();
-                        let (et, at) = (cfg.entry_timeout, cfg.attr_timeout);
-                        let e = entry_out(entry.nodeid, &entry.stat, et, at);
+                        let e = entry_out(entry.nodeid, &entry.stat, &self.reply_attrs());
                         let out = self.decide(entry.nodeid, &open, &reply);
                         reply.pod2(&e, &out);
                     }

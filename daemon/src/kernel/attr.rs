@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use flu_api::{Stat, Timespec};
 
+use crate::adapter_config::AttrOverride;
 use crate::session::abi;
 
 /// A `d_type`-style file type (`DT_*`) for directory records, from `st_mode`; a mode
@@ -36,12 +37,16 @@ fn time(t: Timespec) -> (u64, u32) {
     (t.sec as u64, t.nsec.min(999_999_999))
 }
 
-/// The attributes the kernel gets for node `nodeid`.
-pub fn to_attr(stat: &Stat, nodeid: u64) -> abi::Attr {
+/// The attributes the kernel gets for node `nodeid`, with the mount's `-o uid=,gid=,umask=`.
+pub fn to_attr(stat: &Stat, nodeid: u64, over: &AttrOverride) -> abi::Attr {
     let (atime, atimensec) = time(stat.atime);
     let (mtime, mtimensec) = time(stat.mtime);
     let (ctime, ctimensec) = time(stat.ctime);
-    let mode = file_type(stat.mode) | (stat.mode & 0o7777);
+    let permissions = match over.umask {
+        Some(umask) => 0o777 & !umask,
+        None => stat.mode & 0o7777,
+    };
+    let mode = file_type(stat.mode) | permissions;
     abi::Attr {
         ino: nodeid,
         size: stat.size,
@@ -54,8 +59,8 @@ pub fn to_attr(stat: &Stat, nodeid: u64) -> abi::Attr {
         ctimensec,
         mode,
         nlink: u32::try_from(stat.nlink).unwrap_or(u32::MAX),
-        uid: stat.uid,
-        gid: stat.gid,
+        uid: over.uid.unwrap_or(stat.uid),
+        gid: over.gid.unwrap_or(stat.gid),
         // The wire field is 32 bits in the kernel's "new" encoding, which is what glibc's
         // dev_t holds in its low 32 bits for majors < 4096 and minors < 2^20 (libfuse
         // truncates the same way).
@@ -65,9 +70,19 @@ pub fn to_attr(stat: &Stat, nodeid: u64) -> abi::Attr {
     }
 }
 
-/// An entry reply: node `nodeid` with `stat`, cacheable for the given lifetimes (the
-/// mount's), or for those the handler set in `stat`.
-pub fn entry_out(nodeid: u64, stat: &Stat, entry: Duration, attr: Duration) -> abi::EntryOut {
+/// How the mount shapes every attribute reply: the cache lifetimes of entries and
+/// attributes, and the `-o uid=,gid=,umask=` override.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReplyAttrs {
+    pub entry_ttl: Duration,
+    pub attr_ttl: Duration,
+    pub over: AttrOverride,
+}
+
+/// An entry reply: node `nodeid` with `stat`, cacheable for the mount's lifetimes, or
+/// for those the handler set in `stat`.
+pub fn entry_out(nodeid: u64, stat: &Stat, r: &ReplyAttrs) -> abi::EntryOut {
+    let (entry, attr) = (r.entry_ttl, r.attr_ttl);
     let entry = stat.entry_timeout.unwrap_or(entry);
     let attr = stat.attr_timeout.unwrap_or(attr);
     abi::EntryOut {
@@ -77,18 +92,18 @@ pub fn entry_out(nodeid: u64, stat: &Stat, entry: Duration, attr: Duration) -> a
         attr_valid: attr.as_secs(),
         entry_valid_nsec: entry.subsec_nanos(),
         attr_valid_nsec: attr.subsec_nanos(),
-        attr: to_attr(stat, nodeid),
+        attr: to_attr(stat, nodeid, &r.over),
     }
 }
 
-/// An attribute reply, cacheable for `attr` (the mount's) or the handler's own lifetime.
-pub fn attr_out(nodeid: u64, stat: &Stat, attr: Duration) -> abi::AttrOut {
-    let attr = stat.attr_timeout.unwrap_or(attr);
+/// An attribute reply, cacheable for the mount's attribute lifetime or the handler's own.
+pub fn attr_out(nodeid: u64, stat: &Stat, r: &ReplyAttrs) -> abi::AttrOut {
+    let attr = stat.attr_timeout.unwrap_or(r.attr_ttl);
     abi::AttrOut {
         attr_valid: attr.as_secs(),
         attr_valid_nsec: attr.subsec_nanos(),
         dummy: 0,
-        attr: to_attr(stat, nodeid),
+        attr: to_attr(stat, nodeid, &r.over),
     }
 }
 
@@ -98,27 +113,35 @@ mod lifetime_tests {
 
     #[test]
     fn a_handler_lifetime_overrides_the_mount_one() {
-        let mount = Duration::from_secs(60);
+        let mount = ReplyAttrs {
+            entry_ttl: Duration::from_secs(60),
+            attr_ttl: Duration::from_secs(60),
+            over: AttrOverride::default(),
+        };
         let plain = Stat::default();
-        let e = entry_out(2, &plain, mount, mount);
+        let e = entry_out(2, &plain, &mount);
         assert_eq!((e.entry_valid, e.attr_valid), (60, 60));
         let live = Stat {
             attr_timeout: Some(Duration::from_millis(1500)),
             entry_timeout: Some(Duration::ZERO),
             ..Stat::default()
         };
-        let e = entry_out(2, &live, mount, mount);
+        let e = entry_out(2, &live, &mount);
         assert_eq!((e.entry_valid, e.entry_valid_nsec), (0, 0));
         assert_eq!((e.attr_valid, e.attr_valid_nsec), (1, 500_000_000));
-        let a = attr_out(2, &live, mount);
+        let a = attr_out(2, &live, &mount);
         assert_eq!((a.attr_valid, a.attr_valid_nsec), (1, 500_000_000));
-        assert_eq!(attr_out(2, &plain, mount).attr_valid, 60);
+        assert_eq!(attr_out(2, &plain, &mount).attr_valid, 60);
     }
 }
 
 /// A negative entry (node id 0: "no such name", cacheable for `negative`).
 pub fn negative_entry(negative: Duration) -> abi::EntryOut {
-    entry_out(0, &Stat::default(), negative, Duration::ZERO)
+    let r = ReplyAttrs {
+        entry_ttl: negative,
+        ..ReplyAttrs::default()
+    };
+    entry_out(0, &Stat::default(), &r)
 }
 
 #[cfg(test)]
@@ -144,7 +167,7 @@ mod tests {
             attr_timeout: None,
             entry_timeout: None,
         };
-        let a = to_attr(&st, 42);
+        let a = to_attr(&st, 42, &AttrOverride::default());
         assert_eq!(a.ino, 42, "node id, not the implementation's ino");
         assert_eq!(a.mode, libc::S_IFREG | 0o4755);
         assert_eq!((a.nlink, a.uid, a.gid), (3, 1000, 100));
@@ -175,7 +198,10 @@ mod tests {
             mode: 0o644,
             ..Stat::default()
         };
-        assert_eq!(to_attr(&untyped, 2).mode, libc::S_IFREG | 0o644);
+        assert_eq!(
+            to_attr(&untyped, 2, &AttrOverride::default()).mode,
+            libc::S_IFREG | 0o644
+        );
     }
 
     #[test]
@@ -186,11 +212,41 @@ mod tests {
             nlink: u64::MAX,
             ..Stat::default()
         };
-        let a = to_attr(&st, 2);
+        let a = to_attr(&st, 2, &AttrOverride::default());
         // The kernel decodes: major = (dev & 0xfff00) >> 8, minor = (dev & 0xff) | ((dev >> 12) & 0xfff00).
         let major = (a.rdev & 0xfff00) >> 8;
         let minor = (a.rdev & 0xff) | ((a.rdev >> 12) & 0xfff00);
         assert_eq!((major, minor), (4, 300));
         assert_eq!(a.nlink, u32::MAX);
+    }
+
+    #[test]
+    fn uid_gid_and_umask_override_every_reply() {
+        let st = Stat {
+            mode: libc::S_IFDIR | 0o4755,
+            uid: 1000,
+            gid: 100,
+            ..Stat::default()
+        };
+        let over = AttrOverride {
+            uid: Some(0),
+            gid: Some(7),
+            umask: Some(0o027),
+        };
+        let a = to_attr(&st, 2, &over);
+        assert_eq!((a.uid, a.gid), (0, 7));
+        assert_eq!(a.mode, libc::S_IFDIR | 0o750, "type kept, setuid gone");
+        let r = ReplyAttrs {
+            over,
+            ..ReplyAttrs::default()
+        };
+        assert_eq!(entry_out(2, &st, &r).attr.uid, 0);
+        assert_eq!(attr_out(2, &st, &r).attr.mode, libc::S_IFDIR | 0o750);
+        let only_uid = AttrOverride {
+            uid: Some(5),
+            ..AttrOverride::default()
+        };
+        let a = to_attr(&st, 2, &only_uid);
+        assert_eq!((a.uid, a.gid, a.mode), (5, 100, libc::S_IFDIR | 0o4755));
     }
 }

@@ -1,12 +1,10 @@
 //! The core's directory-reply interfaces over the session's `DirBuffer`: a listing
 //! entry becomes a dirent (plain readdir) or a dirent with its entry (readdirplus).
 
-use std::ffi::OsStr;
-use std::time::Duration;
-
 use flu_api::Stat;
+use std::ffi::OsStr;
 
-use super::attr::{dirent_type, entry_out};
+use super::attr::{dirent_type, entry_out, ReplyAttrs};
 use crate::core::{DirPlusReply, DirReply, PlusEntry};
 use crate::session::DirBuffer;
 
@@ -19,18 +17,18 @@ impl DirReply for DirListing<'_> {
     }
 }
 
-/// A readdirplus reply; known entries are cacheable for the mount's lifetimes.
+/// A readdirplus reply; known entries are cacheable for the mount's lifetimes and show
+/// its attribute override.
 pub struct DirPlusListing<'a> {
     pub buf: &'a mut DirBuffer,
-    pub entry_ttl: Duration,
-    pub attr_ttl: Duration,
+    pub attrs: ReplyAttrs,
 }
 
 impl DirPlusReply for DirPlusListing<'_> {
     fn add(&mut self, offset: u64, name: &OsStr, entry: PlusEntry) -> bool {
         match entry {
             PlusEntry::Known(e) => {
-                let out = entry_out(e.nodeid, &e.stat, self.entry_ttl, self.attr_ttl);
+                let out = entry_out(e.nodeid, &e.stat, &self.attrs);
                 self.buf
                     .add_plus(&out, e.nodeid, offset, dirent_type(e.stat.mode), name)
             }
@@ -40,7 +38,11 @@ impl DirPlusReply for DirPlusListing<'_> {
                     mode: kind,
                     ..Stat::default()
                 };
-                let mut out = entry_out(0, &stat, Duration::ZERO, Duration::ZERO);
+                let bare = ReplyAttrs {
+                    over: self.attrs.over,
+                    ..ReplyAttrs::default()
+                };
+                let mut out = entry_out(0, &stat, &bare);
                 out.attr.ino = ino;
                 self.buf
                     .add_plus(&out, ino, offset, dirent_type(kind), name)

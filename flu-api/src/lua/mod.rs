@@ -29,6 +29,7 @@ pub mod sets;
 pub mod stat;
 pub mod time;
 mod timers;
+mod version;
 mod watchdog;
 
 pub use environment::default_environment;
@@ -39,5 +40,6 @@ pub use ops::native_table;
 pub use script::{
     FsTable, Script, ScriptEnvironment, ScriptError, ScriptOutcome, DEFAULT_LUA_MEMORY_LIMIT,
 };
+pub use version::lua_version;
 #[cfg(test)]
 mod tests;

@@ -371,4 +371,3 @@ fn max_pending_makes_new_calls_wait() {
         "4 sleeps, 2 at a time, took {took:?}"
     );
 }
-
