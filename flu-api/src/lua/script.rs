@@ -262,6 +262,15 @@ impl Script {
     /// The filesystem for table `fs`: the native backend itself when every handler is
     /// still the backend's own, else a `LuaFilesystem` routing each operation.
     pub fn filesystem(&self, fs: &FsTable) -> Result<Arc<dyn Operations>, ScriptError> {
+        let lfs = self.lua_filesystem(fs)?;
+        if let Some(native) = lfs.sole_native_backend() {
+            return Ok(native);
+        }
+        Ok(Arc::new(lfs))
+    }
+
+    /// The `LuaFilesystem` of table `fs`, routed as a mount would route it.
+    pub(super) fn lua_filesystem(&self, fs: &FsTable) -> Result<LuaFilesystem, ScriptError> {
         let defaults = StatDefaults {
             uid: nix::unistd::getuid().as_raw(),
             gid: nix::unistd::getgid().as_raw(),
@@ -271,17 +280,23 @@ impl Script {
             path: self.path.clone(),
             args: self.args.clone(),
         };
-        let lfs = LuaFilesystem::new(
+        Ok(LuaFilesystem::new(
             self.lua.clone(),
             &fs.0,
             defaults,
             self.handler_timeout,
             Some(source),
-        )?;
-        if let Some(native) = lfs.sole_native_backend() {
-            return Ok(native);
-        }
-        Ok(Arc::new(lfs))
+        )?)
+    }
+
+    /// The coroutine that runs the main chunk.
+    pub(super) fn main_thread(&self) -> &Thread {
+        &self.thread
+    }
+
+    /// The script's path (absolute).
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 }
 
@@ -395,7 +410,7 @@ fn has_position(message: &str) -> bool {
 
 /// The `source:line` of the innermost Lua frame in a traceback (`\tb.lua:3: in main
 /// chunk`); C frames (`[C]: in function …`) have no line and are skipped.
-fn first_lua_position(traceback: &str) -> Option<String> {
+pub(super) fn first_lua_position(traceback: &str) -> Option<String> {
     traceback.lines().map(str::trim).find_map(|frame| {
         let (position, _) = frame.split_once(": in ")?;
         has_position(&format!("{position}: ")).then(|| position.to_string())
