@@ -24,6 +24,17 @@ pub enum Command {
     /// Load a mounted script again and switch to its handlers without unmounting
     /// (flu.state and open files are kept; a script that fails to load changes nothing).
     Reload(ReloadArgs),
+    /// Load a script without mounting and report what is wrong with it: unknown or
+    /// misspelled handler names, handlers that are no functions, and what getattr('/')
+    /// and readdir('/') return. Exits 1 on any error (warnings alone: 0).
+    #[command(
+        after_help = "Examples:\n  flu check myfs.lua\n  flu check examples/passthrough.lua -- /srv/data"
+    )]
+    Check(CheckArgs),
+    /// Write flu's LuaLS annotations (the flu and fs modules, handlers, stat tables,
+    /// fi, modes, errno) into DIR/.flu-types/, and a .luarc.json in DIR that uses them.
+    #[command(after_help = "Examples:\n  flu types .\n  flu types ~/src/myfs --force")]
+    Types(TypesArgs),
     /// Run a script as `lua` would, with `flu` and `fs` requirable; `flu.main(argv, fs)`
     /// mounts as Flu scripts expect.
     Run(RunArgs),
@@ -116,6 +127,24 @@ pub struct StatsArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// The Lua script to check.
+    pub script: PathBuf,
+    /// Arguments for the script (its `...` and `arg`), after `--`.
+    #[arg(last = true)]
+    pub script_args: Vec<OsString>,
+}
+
+#[derive(Args, Debug)]
+pub struct TypesArgs {
+    /// The directory of your scripts (the editor's workspace).
+    pub dir: PathBuf,
+    /// Replace an existing .luarc.json.
+    #[arg(long = "force")]
+    pub force: bool,
+}
+
+#[derive(Args, Debug)]
 pub struct RunArgs {
     #[command(flatten)]
     pub log: LogArgs,
@@ -126,7 +155,9 @@ pub struct RunArgs {
     pub args: Vec<OsString>,
 }
 
-const SUBCOMMANDS: &[&str] = &["mount", "unmount", "stats", "reload", "run", "help"];
+const SUBCOMMANDS: &[&str] = &[
+    "mount", "unmount", "stats", "reload", "run", "check", "types", "help",
+];
 
 /// A size in bytes: a number, optionally followed by K, M or G (also k, Ki, KiB, MiB, …;
 /// all powers of 1024).

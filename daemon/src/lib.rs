@@ -48,7 +48,11 @@ pub fn main() -> ExitCode {
     let log_setup = match &cli.command {
         Command::Mount(m) => logging::init_logging(&m.log),
         Command::Run(r) => logging::init_logging(&r.log),
-        Command::Unmount(_) | Command::Stats(_) | Command::Reload(_) => Ok(()),
+        Command::Unmount(_)
+        | Command::Stats(_)
+        | Command::Reload(_)
+        | Command::Check(_)
+        | Command::Types(_) => Ok(()),
     };
     if let Err(e) = log_setup {
         eprintln!("flu: {e}");
@@ -60,6 +64,8 @@ pub fn main() -> ExitCode {
         Command::Unmount(u) => commands::unmount::unmount_command(u),
         Command::Stats(s) => commands::stats::stats_command(s),
         Command::Reload(r) => commands::reload::reload_command(r),
+        Command::Check(c) => commands::check::check_command(c),
+        Command::Types(t) => commands::types::types_command(t),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

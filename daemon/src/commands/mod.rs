@@ -1,9 +1,11 @@
 //! The subcommands: each takes its parsed arguments and returns the process result.
 
+pub mod check;
 pub mod mount;
 pub mod reload;
 pub mod run;
 pub mod stats;
+pub mod types;
 pub mod unmount;
 
 use std::path::Path;
