@@ -188,9 +188,13 @@ mod tests {
     }
 
     #[test]
-    fn every_file_is_a_meta_file() {
+    fn every_file_is_a_meta_file_and_valid_lua() {
+        let lua = mlua::Lua::new();
         for (name, text) in ANNOTATION_FILES {
             assert!(text.starts_with("---@meta"), "{name}");
+            if let Err(e) = lua.load(*text).set_name(*name).into_function() {
+                panic!("{name} does not compile: {e}");
+            }
         }
     }
 }

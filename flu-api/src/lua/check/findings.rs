@@ -89,30 +89,27 @@ impl Finding {
 }
 
 /// `file:line: rest` → the location and the rest; a text without one is all message.
+/// Lua puts the position first, so only the text before the first `: ` is looked at (a
+/// `12:30: ` later in a message is no position).
 pub(super) fn split_position(text: &str) -> (Option<Location>, &str) {
-    let mut from = 0;
-    while let Some(i) = text[from..].find(": ") {
-        let head = &text[..from + i];
-        if let Some((file, line)) = head.rsplit_once(':') {
+    let Some((head, rest)) = text.split_once(": ") else {
+        return (None, text);
+    };
+    match head.rsplit_once(':') {
+        Some((file, line))
             if !file.is_empty()
                 && !file.contains('\n')
                 && !line.is_empty()
-                && line.bytes().all(|b| b.is_ascii_digit())
-            {
-                let location = Location {
-                    file: file.to_string(),
-                    line: line.parse().ok(),
-                };
-                return (Some(location), &text[from + i + 2..]);
-            }
+                && line.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            let location = Location {
+                file: file.to_string(),
+                line: line.parse().ok(),
+            };
+            (Some(location), rest)
         }
-        from += i + 2;
-        // Only the first line can carry the position.
-        if text[..from].contains('\n') {
-            break;
-        }
+        _ => (None, text),
     }
-    (None, text)
 }
 
 /// The findings about one script.
@@ -179,5 +176,7 @@ mod tests {
         assert_eq!((loc, msg), (None, "usage: flu mount x.lua DIR -- ROOT"));
         let (loc, _) = split_position("bad: thing\nfs.lua:3: later");
         assert_eq!(loc, None);
+        let (loc, msg) = split_position("bad result: x.lua:3: y");
+        assert_eq!((loc, msg), (None, "bad result: x.lua:3: y"));
     }
 }
