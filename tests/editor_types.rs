@@ -62,3 +62,17 @@ fn a_foreign_luarc_is_kept_unless_forced() {
     let luarc = std::fs::read_to_string(dir.join(".luarc.json")).unwrap();
     assert!(luarc.contains(".flu-types"), "{luarc}");
 }
+
+#[test]
+fn help_ends_with_examples() {
+    let run = run_cmd(
+        Command::new(flu_bin()).args(["types", "--help"]),
+        COMMAND_TIMEOUT,
+    );
+    assert!(run.ok(), "{run:?}");
+    assert!(
+        run.stdout.contains("Examples:\n  flu types ."),
+        "{}",
+        run.stdout
+    );
+}
