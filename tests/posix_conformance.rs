@@ -1818,12 +1818,16 @@ fn fifos_and_device_nodes(d: &Path) -> Vec<String> {
         }
         close(rd).unwrap();
     }
-    r.open(
-        "open fifo write, no reader",
-        &j(d, "p"),
-        O_WRONLY | O_NONBLOCK,
-        0,
-    );
+    // A child another test thread forks at the wrong moment holds a copy of `rd` until
+    // it execs (O_CLOEXEC closes it only then): a reader for a few moments. Ask again.
+    let mut no_reader = open(&j(d, "p"), O_WRONLY | O_NONBLOCK, 0);
+    for _ in 0..50 {
+        let Ok(fd) = no_reader else { break };
+        close(fd).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        no_reader = open(&j(d, "p"), O_WRONLY | O_NONBLOCK, 0);
+    }
+    r.ok("open fifo write, no reader", no_reader);
     r.ok(
         "mknod chr",
         mknod(&j(d, "c"), libc::S_IFCHR | 0o600, libc::makedev(1, 3)),

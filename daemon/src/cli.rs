@@ -64,6 +64,17 @@ pub enum Command {
     /// Mount a script in a temporary directory, run a conformance battery chosen from
     /// its handlers, print the results and unmount (exit 1 when a check fails).
     Test(TestArgs),
+    /// Load a script without mounting and report what is wrong with it: unknown or
+    /// misspelled handler names, handlers that are no functions, and what getattr('/')
+    /// and readdir('/') return. Exits 1 on any error (warnings alone: 0).
+    #[command(
+        after_help = "Examples:\n  flu check myfs.lua\n  flu check examples/passthrough.lua -- /srv/data"
+    )]
+    Check(CheckArgs),
+    /// Write flu's LuaLS annotations (the flu and fs modules, handlers, stat tables,
+    /// fi, modes, errno) into DIR/.flu-types/, and a .luarc.json in DIR that uses them.
+    #[command(after_help = "Examples:\n  flu types .\n  flu types ~/src/myfs --force")]
+    Types(TypesArgs),
     /// Run a script as `lua` would, with `flu` and `fs` requirable; `flu.main(argv, fs)`
     /// mounts as Flu scripts expect.
     #[command(after_help = "Examples:
@@ -209,6 +220,24 @@ pub struct TestArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// The Lua script to check.
+    pub script: PathBuf,
+    /// Arguments for the script (its `...` and `arg`), after `--`.
+    #[arg(last = true)]
+    pub script_args: Vec<OsString>,
+}
+
+#[derive(Args, Debug)]
+pub struct TypesArgs {
+    /// The directory of your scripts (the editor's workspace).
+    pub dir: PathBuf,
+    /// Replace an existing .luarc.json.
+    #[arg(long = "force")]
+    pub force: bool,
+}
+
+#[derive(Args, Debug)]
 pub struct RunArgs {
     #[command(flatten)]
     pub log: LogArgs,
@@ -241,6 +270,8 @@ const SUBCOMMANDS: &[&str] = &[
     "reload",
     "test",
     "run",
+    "check",
+    "types",
     "completions",
     "man",
     "help",

@@ -80,6 +80,8 @@ pub fn main() -> ExitCode {
         | Command::List(_)
         | Command::Reload(_)
         | Command::Test(_)
+        | Command::Check(_)
+        | Command::Types(_)
         | Command::Completions(_)
         | Command::Man(_) => Ok(()),
     };
@@ -95,6 +97,8 @@ pub fn main() -> ExitCode {
         Command::List(l) => commands::list::list_command(l),
         Command::Reload(r) => commands::reload::reload_command(r),
         Command::Test(t) => commands::test::test_command(t),
+        Command::Check(c) => commands::check::check_command(c),
+        Command::Types(t) => commands::types::types_command(t),
         Command::Completions(c) => commands::completions::completions_command(c),
         Command::Man(m) => commands::man::man_command(m),
     };

@@ -16,6 +16,9 @@ _flu() {
             ",$1")
                 cmd="flu"
                 ;;
+            flu,check)
+                cmd="flu__subcmd__check"
+                ;;
             flu,completions)
                 cmd="flu__subcmd__completions"
                 ;;
@@ -43,8 +46,14 @@ _flu() {
             flu,test)
                 cmd="flu__subcmd__test"
                 ;;
+            flu,types)
+                cmd="flu__subcmd__types"
+                ;;
             flu,unmount)
                 cmd="flu__subcmd__unmount"
+                ;;
+            flu__subcmd__help,check)
+                cmd="flu__subcmd__help__subcmd__check"
                 ;;
             flu__subcmd__help,completions)
                 cmd="flu__subcmd__help__subcmd__completions"
@@ -73,6 +82,9 @@ _flu() {
             flu__subcmd__help,test)
                 cmd="flu__subcmd__help__subcmd__test"
                 ;;
+            flu__subcmd__help,types)
+                cmd="flu__subcmd__help__subcmd__types"
+                ;;
             flu__subcmd__help,unmount)
                 cmd="flu__subcmd__help__subcmd__unmount"
                 ;;
@@ -83,8 +95,22 @@ _flu() {
 
     case "${cmd}" in
         flu)
-            opts="-h -V --help --version mount unmount stats list reload test run completions man help"
+            opts="-h -V --help --version mount unmount stats list reload test check types run completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flu__subcmd__check)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -111,8 +137,22 @@ _flu() {
             return 0
             ;;
         flu__subcmd__help)
-            opts="mount unmount stats list reload test run completions man help"
+            opts="mount unmount stats list reload test check types run completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flu__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -237,6 +277,20 @@ _flu() {
             return 0
             ;;
         flu__subcmd__help__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flu__subcmd__help__subcmd__types)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -407,6 +461,20 @@ _flu() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        flu__subcmd__types)
+            opts="-h --force --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

@@ -1,5 +1,6 @@
 //! The subcommands: each takes its parsed arguments and returns the process result.
 
+pub mod check;
 pub mod completions;
 pub mod list;
 pub mod man;
@@ -8,6 +9,7 @@ pub mod reload;
 pub mod run;
 pub mod stats;
 pub mod test;
+pub mod types;
 pub mod unmount;
 
 use std::path::Path;

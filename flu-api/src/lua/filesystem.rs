@@ -58,6 +58,8 @@ pub struct LuaFilesystem {
     /// The script and its own modules, as of the last load (`Lifecycle::source_files`).
     pub(super) source_files: Mutex<Vec<PathBuf>>,
     original_exit: Value,
+    /// Handler failures kept for `flu check` (None, the default: none are kept).
+    recorded: Mutex<Option<Vec<(Op, HandlerError)>>>,
 }
 
 thread_local! {
@@ -111,6 +113,7 @@ impl LuaFilesystem {
             mounted_dev: AtomicU64::new(0),
             source_files: Mutex::new(Vec::new()),
             original_exit,
+            recorded: Mutex::new(None),
         })
     }
 
@@ -198,7 +201,7 @@ impl LuaFilesystem {
 
     /// Run `body` with the Lua lock held, the watchdog armed and the request context
     /// published for `flu.get_context`; map and log failures once.
-    fn call_lua<R>(
+    pub(super) fn call_lua<R>(
         &self,
         op: Op,
         path: &Path,
@@ -254,7 +257,25 @@ impl LuaFilesystem {
                 let _ = self.lua.gc_collect();
             }
         }
-        e.errno()
+        let errno = e.errno();
+        let mut recorded = self.recorded.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(failures) = recorded.as_mut() {
+            failures.push((op, e));
+        }
+        errno
+    }
+
+    /// Keep every handler failure from now on, for `take_failures` (`flu check` wants
+    /// the messages the log would get).
+    pub(super) fn record_failures(&self) {
+        let mut recorded = self.recorded.lock().unwrap_or_else(|p| p.into_inner());
+        recorded.get_or_insert_with(Vec::new);
+    }
+
+    /// The failures kept since the last call.
+    pub(super) fn take_failures(&self) -> Vec<(Op, HandlerError)> {
+        let mut recorded = self.recorded.lock().unwrap_or_else(|p| p.into_inner());
+        recorded.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// The path as a Lua string (bytes).

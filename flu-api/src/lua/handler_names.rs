@@ -13,10 +13,15 @@ pub const FIELDS: &[&str] = &["max_file_size", "reload"];
 /// The handler `name` most likely meant: the nearest handler name within an edit
 /// distance of 2 (1 for names of four letters or fewer).
 pub fn suggestion(name: &str) -> Option<&'static str> {
+    nearest(name, Op::HANDLERS.iter().map(|op| op.name()))
+}
+
+/// The candidate `name` most likely meant, by the same rule as `suggestion` (used for
+/// stat fields and mode names too).
+pub fn nearest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let max = if name.len() <= 4 { 1 } else { 2 };
-    Op::HANDLERS
-        .iter()
-        .map(|op| (distance(name, op.name()), op.name()))
+    candidates
+        .map(|c| (distance(name, c), c))
         .filter(|(d, _)| *d <= max)
         .min_by_key(|(d, _)| *d)
         .map(|(_, n)| n)

@@ -3,7 +3,9 @@
 //! script's handler table into an `Operations` implementation; live filesystems
 //! (`notify`, `timers`, `reload`).
 
+mod annotations;
 mod call;
+pub mod check;
 mod compat;
 mod environment;
 pub mod errno;
@@ -32,6 +34,7 @@ mod timers;
 mod version;
 mod watchdog;
 
+pub use annotations::ANNOTATION_FILES;
 pub use environment::default_environment;
 pub use filesystem::{LuaFilesystem, Route, ScriptSource, DEFAULT_HANDLER_TIMEOUT};
 pub use handler_names::{inspect as inspect_table, suggestion as handler_suggestion, TableReport};

@@ -277,6 +277,15 @@ impl Script {
     /// The filesystem for table `fs`: the native backend itself when every handler is
     /// still the backend's own, else a `LuaFilesystem` routing each operation.
     pub fn filesystem(&self, fs: &FsTable) -> Result<Arc<dyn Operations>, ScriptError> {
+        let lfs = self.lua_filesystem(fs)?;
+        if let Some(native) = lfs.sole_native_backend() {
+            return Ok(native);
+        }
+        Ok(Arc::new(lfs))
+    }
+
+    /// The `LuaFilesystem` of table `fs`, routed as a mount would route it.
+    pub(super) fn lua_filesystem(&self, fs: &FsTable) -> Result<LuaFilesystem, ScriptError> {
         let defaults = StatDefaults {
             uid: nix::unistd::getuid().as_raw(),
             gid: nix::unistd::getgid().as_raw(),
@@ -295,10 +304,17 @@ impl Script {
         )?;
         lfs.interpreter.gate().set_max_pending(self.max_pending);
         lfs.interpreter.gate().set_trace(self.trace_yields);
-        if let Some(native) = lfs.sole_native_backend() {
-            return Ok(native);
-        }
-        Ok(Arc::new(lfs))
+        Ok(lfs)
+    }
+
+    /// The coroutine that runs the main chunk.
+    pub(super) fn main_thread(&self) -> &Thread {
+        &self.thread
+    }
+
+    /// The script's path (absolute).
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 }
 
@@ -412,7 +428,7 @@ fn has_position(message: &str) -> bool {
 
 /// The `source:line` of the innermost Lua frame in a traceback (`\tb.lua:3: in main
 /// chunk`); C frames (`[C]: in function …`) have no line and are skipped.
-fn first_lua_position(traceback: &str) -> Option<String> {
+pub(super) fn first_lua_position(traceback: &str) -> Option<String> {
     traceback.lines().map(str::trim).find_map(|frame| {
         let (position, _) = frame.split_once(": in ")?;
         has_position(&format!("{position}: ")).then(|| position.to_string())

@@ -19,6 +19,29 @@ pub struct StatDefaults {
     pub time: Timespec,
 }
 
+/// Every field `stat_from_lua` reads (a test holds the two together); `flu check`
+/// reports any other field of a stat table as one flu ignores.
+pub const STAT_FIELDS: &[&str] = &[
+    "dev",
+    "ino",
+    "mode",
+    "nlink",
+    "uid",
+    "gid",
+    "rdev",
+    "size",
+    "blocks",
+    "blksize",
+    "atime",
+    "access",
+    "mtime",
+    "modification",
+    "ctime",
+    "change",
+    "attr_timeout",
+    "entry_timeout",
+];
+
 /// statvfs flag names as Flu spells them.
 pub const STATVFS_FLAGS: &[(&str, u64)] =
     &[("rdonly", libc::ST_RDONLY), ("nosuid", libc::ST_NOSUID)];
@@ -219,6 +242,29 @@ mod tests {
         let v: Value = lua.load("return {size='big'}").eval().unwrap();
         assert!(stat_from_lua(&v, &d).unwrap_err().contains("'size'"));
         assert!(stat_from_lua(&Value::Integer(1), &d).is_err());
+    }
+
+    #[test]
+    fn stat_fields_are_the_fields_read() {
+        // An empty table behind a proxy that records every key looked up: with nothing
+        // set, the conversion asks for every field it knows (both spellings of times).
+        let lua = Lua::new();
+        let (proxy, read): (Value, Table) = lua
+            .load(
+                r#"
+                local read = {}
+                return setmetatable({}, { __index = function(_, k) read[#read + 1] = k end }), read
+                "#,
+            )
+            .eval()
+            .unwrap();
+        stat_from_lua(&proxy, &StatDefaults::default()).unwrap();
+        let mut read: Vec<String> = read.sequence_values().map(|k| k.unwrap()).collect();
+        read.sort();
+        read.dedup();
+        let mut known: Vec<String> = STAT_FIELDS.iter().map(|s| s.to_string()).collect();
+        known.sort();
+        assert_eq!(read, known);
     }
 
     #[test]

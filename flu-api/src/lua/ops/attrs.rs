@@ -21,7 +21,8 @@ use crate::stat::{Stat, StatFs};
 use crate::time::{TimeSet, Timespec};
 
 impl LuaFilesystem {
-    fn stat_result(&self, op: Op, v: Value) -> Result<Stat, HandlerError> {
+    /// A handler's stat result as the daemon gets it (also what `flu check` validates).
+    pub(in crate::lua) fn stat_result(&self, op: Op, v: Value) -> Result<Stat, HandlerError> {
         match &v {
             Value::Table(_) => stat_from_lua(&v, &self.defaults).map_err(|e| {
                 HandlerError::BadResult(format!("bad result #1 from '{}' ({e})", op.name()))

@@ -1,0 +1,236 @@
+---@meta
+-- LuaLS annotations for flu: the handler table and the tables handlers get and return
+-- (docs/api.md). Shipped with flu; `flu types DIR` writes this directory and a
+-- .luarc.json into DIR. Annotate a filesystem table with `---@type flu.Filesystem`.
+
+---An errno value (`flu.errno.ENOENT`): raise it with `error()`/`assert()`, or return
+---`nil, e`. Compares equal to the same errno; prints as its message.
+---@class flu.Errno
+---@field code integer the number (2 for ENOENT)
+---@field name string the canonical name ('ENODATA' for ENOATTR)
+
+---What a handler may give as an error: an errno value, an errno name ('ENOENT'), a C
+---message, one of the fs module's messages ('not_found'), or a number.
+---@alias flu.Err flu.Errno|string|integer
+
+---A mode: a set (`{dir=true, rusr=true}`), a predefined string ('file', 'directory',
+---'link', 'socket', 'named pipe', 'char device', 'block device', 'other'), an octal
+---string ('0644'), or a number.
+---@alias flu.ModeValue flu.ModeSet|string|integer
+
+---A mode set. Given to handlers with a metatable: `m.number`, `m & n`, `tostring(m)`.
+---@class flu.ModeSet
+---@field reg? boolean regular file
+---@field dir? boolean directory
+---@field lnk? boolean symbolic link
+---@field fifo? boolean named pipe
+---@field sock? boolean socket
+---@field chr? boolean character device
+---@field blk? boolean block device
+---@field rusr? boolean
+---@field wusr? boolean
+---@field xusr? boolean
+---@field rgrp? boolean
+---@field wgrp? boolean
+---@field xgrp? boolean
+---@field roth? boolean
+---@field woth? boolean
+---@field xoth? boolean
+---@field suid? boolean
+---@field sgid? boolean
+---@field svtx? boolean
+---@field number? integer the numeric mode (sets handed to handlers)
+---@field value? integer the same as `number`
+---@operator band(integer|flu.ModeSet): integer
+---@operator bor(integer|flu.ModeSet): integer
+
+---Open flags (`fi.flags`): exactly one of rdonly, wronly, rdwr, and any other flag;
+---each also answers its C spelling (`fi.flags.O_WRONLY`).
+---@class flu.OpenFlags
+---@field rdonly? boolean
+---@field wronly? boolean
+---@field rdwr? boolean
+---@field append? boolean
+---@field async? boolean
+---@field creat? boolean
+---@field direct? boolean
+---@field directory? boolean
+---@field excl? boolean
+---@field largefile? boolean
+---@field noatime? boolean
+---@field noctty? boolean
+---@field nofollow? boolean
+---@field nonblock? boolean
+---@field ndelay? boolean
+---@field sync? boolean
+---@field dsync? boolean
+---@field trunc? boolean
+---@field cloexec? boolean
+---@field path? boolean
+---@field tmpfile? boolean
+---@field O_RDONLY? boolean
+---@field O_WRONLY? boolean
+---@field O_RDWR? boolean
+---@field O_APPEND? boolean
+---@field O_CREAT? boolean
+---@field O_EXCL? boolean
+---@field O_TRUNC? boolean
+---@field O_NONBLOCK? boolean
+---@field O_DIRECTORY? boolean
+---@field O_NOFOLLOW? boolean
+---@field O_SYNC? boolean
+---@field O_DSYNC? boolean
+---@field number? integer the numeric flags
+---@operator band(integer|flu.OpenFlags): integer
+---@operator bor(integer|flu.OpenFlags): integer
+
+---rename's flags (nil for a plain rename(2)).
+---@class flu.RenameFlags
+---@field noreplace? boolean fail with EEXIST if the new name exists
+---@field exchange? boolean swap the two names
+---@field whiteout? boolean
+
+---setxattr's flags.
+---@class flu.XattrFlags
+---@field create? boolean fail with EEXIST if the attribute exists
+---@field replace? boolean fail with ENODATA if it does not
+
+---A time given to scripts: exact to the nanosecond; compares with times and numbers,
+---`a - b` is seconds (a float), `tostring(t)` is '1700000000.250000000'.
+---@class flu.Time
+---@field sec integer
+---@field nsec integer
+---@operator sub(flu.Time|number): number
+
+---A time a script gives: seconds since the epoch (fractions kept) or `{sec=, nsec=}`.
+---@alias flu.TimeValue number|flu.Time|{sec: integer, nsec?: integer}
+
+---A stat table (getattr, fgetattr, filler). Every field is optional.
+---@class flu.Stat
+---@field mode? flu.ModeValue type and permissions (default: a regular file, 0100644)
+---@field nlink? integer default 2 for a directory, else 1
+---@field uid? integer default: the user running the daemon
+---@field gid? integer default: the group running the daemon
+---@field size? integer bytes (negative counts as 0)
+---@field blocks? integer 512-byte units (default ceil(size / 512))
+---@field blksize? integer default 4096
+---@field dev? integer
+---@field ino? integer used with -o use_ino
+---@field rdev? integer device number
+---@field atime? flu.TimeValue default: the mount time
+---@field access? flu.TimeValue Flu's name for atime (atime wins)
+---@field mtime? flu.TimeValue default: the mount time
+---@field modification? flu.TimeValue Flu's name for mtime (mtime wins)
+---@field ctime? flu.TimeValue default: mtime
+---@field change? flu.TimeValue Flu's name for ctime (ctime wins)
+---@field attr_timeout? number seconds the kernel may cache these attributes
+---@field entry_timeout? number seconds the kernel may cache the name
+
+---A statfs table (statfs handler, fs.statvfs). Every field is optional.
+---@class flu.Statfs
+---@field bsize? integer preferred block size (default 512)
+---@field frsize? integer the unit of blocks, bfree, bavail (default bsize)
+---@field blocks? integer
+---@field bfree? integer
+---@field bavail? integer
+---@field files? integer
+---@field ffree? integer
+---@field favail? integer
+---@field fsid? integer
+---@field flag? {rdonly?: boolean, nosuid?: boolean}|integer
+---@field namemax? integer longest name (default 255)
+
+---The file-info table of an open file or directory: the same table for every call on
+---the handle, until release/releasedir. Store your own fields too.
+---@class flu.FileInfo
+---@field flags flu.OpenFlags the flags the file was opened with
+---@field fh any yours: 0 until you set it (open, create, opendir)
+---@field direct_io? boolean set in open/create to bypass the page cache
+---@field keep_cache? boolean set in open/create to keep cached pages
+---@field nonseekable? boolean set in open/create for stream-like files
+---@field lock_owner integer set before flush and lock calls; 0 otherwise
+---@field flush? boolean in release: true when the release also flushes
+---@field writepage integer 0 (Flu's field)
+
+---What init gets.
+---@class flu.Conn
+---@field proto_major integer
+---@field proto_minor integer
+---@field max_write integer
+---@field max_readahead integer
+
+---A POSIX record lock (the lock handler).
+---@class flu.Lock
+---@field type 'rdlck'|'wrlck'|'unlck'
+---@field start integer
+---@field ['end'] integer inclusive
+---@field pid integer
+
+---The filler a readdir handler calls once per entry: a stat table, or only the type
+---(a mode string, an fs type name, a mode number). Returns true.
+---@alias flu.Filler fun(name: string, stat?: flu.Stat|flu.ModeValue, offset?: integer): boolean
+
+---A filesystem: the table a script returns or hands to flu.main. Every handler is
+---optional; handlers are plain functions (no self). A handler reports an error by
+---raising an errno (`error(flu.errno.ENOENT)`) or returning `nil, err[, code]`.
+---@class flu.Filesystem
+---@field getattr? fun(path: string, fi?: flu.FileInfo): flu.Stat|nil, flu.Err?, integer?
+---@field fgetattr? fun(path: string, fi: flu.FileInfo): flu.Stat|nil, flu.Err?, integer?
+---@field readlink? fun(path: string, size: integer): string|nil, flu.Err?, integer?
+---@field mknod? fun(path: string, mode: flu.ModeSet, rdev: integer): any, flu.Err?, integer?
+---@field mkdir? fun(path: string, mode: flu.ModeSet): any, flu.Err?, integer?
+---@field unlink? fun(path: string): any, flu.Err?, integer?
+---@field rmdir? fun(path: string): any, flu.Err?, integer?
+---@field symlink? fun(target: string, path: string): any, flu.Err?, integer?
+---@field rename? fun(old: string, new: string, flags?: flu.RenameFlags): any, flu.Err?, integer?
+---@field link? fun(old: string, new: string): any, flu.Err?, integer?
+---@field chmod? fun(path: string, mode: flu.ModeSet, fi?: flu.FileInfo): any, flu.Err?, integer?
+---@field chown? fun(path: string, uid: integer, gid: integer, fi?: flu.FileInfo): any, flu.Err?, integer?
+---@field truncate? fun(path: string, size: integer, fi?: flu.FileInfo): any, flu.Err?, integer?
+---@field ftruncate? fun(path: string, size: integer, fi: flu.FileInfo): any, flu.Err?, integer?
+---@field utimens? fun(path: string, atime?: flu.Time, mtime?: flu.Time, fi?: flu.FileInfo): any, flu.Err?, integer?
+---@field open? fun(path: string, fi: flu.FileInfo): any, flu.Err?, integer?
+---@field create? fun(path: string, mode: flu.ModeSet, fi: flu.FileInfo): any, flu.Err?, integer?
+---@field read? fun(path: string, size: integer, offset: integer, fi: flu.FileInfo): string|nil, flu.Err?, integer?
+---@field write? fun(path: string, data: string, offset: integer, fi: flu.FileInfo): integer|nil, flu.Err?, integer?
+---@field flush? fun(path: string, fi: flu.FileInfo): any, flu.Err?, integer?
+---@field release? fun(path: string, fi: flu.FileInfo): any, flu.Err?, integer?
+---@field fsync? fun(path: string, datasync: boolean, fi: flu.FileInfo): any, flu.Err?, integer?
+---@field opendir? fun(path: string, fi: flu.FileInfo): any, flu.Err?, integer?
+---@field readdir? fun(path: string, filler: flu.Filler, fi: flu.FileInfo): any, flu.Err?, integer?
+---@field releasedir? fun(path: string, fi: flu.FileInfo): any, flu.Err?, integer?
+---@field fsyncdir? fun(path: string, datasync: integer, fi: flu.FileInfo): any, flu.Err?, integer?
+---@field statfs? fun(path: string): flu.Statfs|nil, flu.Err?, integer?
+---@field setxattr? fun(path: string, name: string, value: string, flags: flu.XattrFlags): any, flu.Err?, integer?
+---@field getxattr? fun(path: string, name: string): string|nil, flu.Err?, integer?
+---@field listxattr? fun(path: string): string[]|nil, flu.Err?, integer?
+---@field removexattr? fun(path: string, name: string): any, flu.Err?, integer?
+---@field access? fun(path: string, mask: integer): any, flu.Err?, integer?
+---@field init? fun(conn: flu.Conn)
+---@field destroy? fun()
+---@field lock? fun(path: string, fi: flu.FileInfo, cmd: 'getlk'|'setlk'|'setlkw', lock: flu.Lock): flu.Lock|nil, flu.Err?, integer?
+---@field flock? fun(path: string, fi: flu.FileInfo, op: integer): any, flu.Err?, integer?
+---@field fallocate? fun(path: string, mode: integer, offset: integer, length: integer, fi: flu.FileInfo): any, flu.Err?, integer?
+---@field lseek? fun(path: string, offset: integer, whence: 'data'|'hole'|'set'|'cur'|'end', fi: flu.FileInfo): integer|nil, flu.Err?, integer?
+---@field copy_file_range? fun(path_in: string, fi_in: flu.FileInfo, offset_in: integer, path_out: string, fi_out: flu.FileInfo, offset_out: integer, len: integer, flags: integer): integer|nil, flu.Err?, integer?
+---@field max_file_size? integer the largest file size the kernel allows (bytes)
+---@field reload? fun(old: flu.Filesystem) called once after a reload switched to this table
+
+---A timer from flu.after or flu.every.
+---@class flu.Timer
+local Timer = {}
+
+---Cancel the timer; true when this call cancelled it.
+---@return boolean
+function Timer:cancel() end
+
+---Whether the timer will still run.
+---@return boolean
+function Timer:active() end
+
+---The caller of the current request (flu.get_context).
+---@class flu.Context
+---@field uid integer
+---@field gid integer
+---@field pid integer
+---@field umask integer
