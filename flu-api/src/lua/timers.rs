@@ -164,16 +164,7 @@ impl Timers {
             state: timer.clone(),
             schedule: Arc::downgrade(&self.0),
         })?;
-        let origin = lua
-            .inspect_stack(1, |d| {
-                let src = d.source().short_src.map(|s| s.to_string());
-                match (src, d.current_line()) {
-                    (Some(s), Some(l)) => format!("{s}:{l}"),
-                    (Some(s), None) => s,
-                    _ => "?".into(),
-                }
-            })
-            .unwrap_or_else(|| "?".into());
+        let origin = caller_location(lua);
         let mut state = self.lock();
         let generation = state.generation;
         state.entries.push(Entry {
@@ -372,6 +363,20 @@ fn take_where(entries: &mut Vec<Entry>, pred: impl Fn(&Entry) -> bool) -> Vec<En
 }
 
 /// Log a failed callback once, with its traceback.
+/// Where the Lua code that called the running Rust function is: `file:line` (for the
+/// log lines of what it set going: a timer, a task).
+pub(super) fn caller_location(lua: &Lua) -> String {
+    lua.inspect_stack(1, |d| {
+        let src = d.source().short_src.map(|s| s.to_string());
+        match (src, d.current_line()) {
+            (Some(s), Some(l)) => format!("{s}:{l}"),
+            (Some(s), None) => s,
+            _ => "?".into(),
+        }
+    })
+    .unwrap_or_else(|| "?".into())
+}
+
 fn report(entry: &Entry, e: HandlerError) {
     let kind = if entry.period.is_some() {
         "flu.every"

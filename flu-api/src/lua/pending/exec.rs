@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use mlua::{Function, Lua, MultiValue, Table, Value};
 
-use super::{Job, Outcome, Work};
+use super::{failure, Job, Outcome, Work};
 
 /// Bytes kept of each of stdout and stderr by default.
 const DEFAULT_MAX_OUTPUT: usize = 16 << 20;
@@ -83,15 +83,6 @@ fn kill_group(child: &mut Child) {
         );
     }
     let _ = child.kill();
-}
-
-fn failure(message: String) -> Outcome {
-    Box::new(move |lua| {
-        Ok(MultiValue::from_iter([
-            Value::Nil,
-            Value::String(lua.create_string(&message)?),
-        ]))
-    })
 }
 
 impl Exec {

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use mlua::{Function, Lua, MultiValue, Table, Value};
 
-use super::{Job, Outcome, Work};
+use super::{failure, Job, Outcome, Work};
 
 /// The timeout of a request that sets none.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -38,15 +38,6 @@ struct Answer {
     status: u16,
     headers: Vec<(String, Vec<u8>)>,
     body: Vec<u8>,
-}
-
-fn failure(message: String) -> Outcome {
-    Box::new(move |lua| {
-        Ok(MultiValue::from_iter([
-            Value::Nil,
-            Value::String(lua.create_string(&message)?),
-        ]))
-    })
 }
 
 impl HttpRequest {

@@ -38,6 +38,16 @@ pub trait Job: Send {
     fn run(self: Box<Self>, cancelled: &dyn Fn() -> bool) -> Outcome;
 }
 
+/// The outcome of a job that failed: `nil, message` for the script.
+pub(super) fn failure(message: String) -> Outcome {
+    Box::new(move |lua| {
+        Ok(MultiValue::from_iter([
+            mlua::Value::Nil,
+            mlua::Value::String(lua.create_string(&message)?),
+        ]))
+    })
+}
+
 /// A job on its way to the driver (or to `wait`, outside one).
 pub struct Work(Mutex<Option<Box<dyn Job>>>);
 

@@ -156,16 +156,7 @@ pub fn function(lua: &Lua) -> mlua::Result<Function> {
                 )))
             }
         };
-        let origin = lua
-            .inspect_stack(1, |d| {
-                let src = d.source().short_src.map(|s| s.to_string());
-                match (src, d.current_line()) {
-                    (Some(s), Some(l)) => format!("{s}:{l}"),
-                    (Some(s), None) => s,
-                    _ => "?".into(),
-                }
-            })
-            .unwrap_or_else(|| "?".into());
+        let origin = crate::lua::timers::caller_location(lua);
         Tasks::of(lua).spawn(Entry {
             callback,
             args,
