@@ -6,7 +6,7 @@ repository, so this file is written for the benchmark from mfusepy's documented
 `Operations` API: every handler maps the path below ROOT and makes the one syscall
 a loopback needs, raising OSError on failure (mfusepy turns it into -errno).
 
-    python3 bench/peers/loopback.py ROOT MOUNTPOINT     # stays in the foreground
+    python3 bench/peers/loopback.py ROOT MOUNTPOINT [OPTS]    # stays in the foreground
 """
 
 import errno
@@ -114,9 +114,14 @@ class Loopback(fuse.Operations):
 
 
 def main():
-    if len(sys.argv) != 3:
-        sys.exit('usage: loopback.py ROOT MOUNTPOINT')
-    fuse.FUSE(Loopback(sys.argv[1]), sys.argv[2], foreground=True)
+    if len(sys.argv) not in (3, 4):
+        sys.exit('usage: loopback.py ROOT MOUNTPOINT [OPT,OPT=VALUE,...]')
+    # Mount options as mfusepy takes them: keyword arguments (allow_other=True, ...).
+    opts = {}
+    for o in (sys.argv[3].split(',') if len(sys.argv) == 4 else []):
+        key, _, value = o.partition('=')
+        opts[key] = value if value else True
+    fuse.FUSE(Loopback(sys.argv[1]), sys.argv[2], foreground=True, **opts)
 
 
 if __name__ == '__main__':

@@ -5,7 +5,9 @@
 //! native. Run it through `bench/run`, which builds what it needs.
 
 mod cleanup;
+mod peers;
 mod report;
+mod scale;
 mod targets;
 mod workloads;
 
@@ -27,12 +29,19 @@ struct Opts {
     json: PathBuf,
     python: String,
     drop_caches: bool,
+    /// Mount options for every FUSE target (`--options allow_other,default_permissions`).
+    options: String,
+    /// `--scale N`: run the scale workload with N files instead of the others.
+    scale: Option<usize>,
 }
 
 const USAGE: &str =
-    "usage: bench/run [--reps N] [--quick] [--targets a,b,…] [--no-doc] [--doc FILE]
-                 [--work DIR] [--flu BIN] [--python PY] [--no-drop-caches]
-targets: native flu-native flu-lua flu-example mfusepy";
+    "usage: bench/run [--reps N] [--quick] [--targets a,b,…] [--options OPTS] [--no-doc]
+                 [--doc FILE] [--work DIR] [--flu BIN] [--python PY] [--no-drop-caches]
+targets: native flu-native flu-lua flu-example passthrough_ll bindfs mfusepy
+--options: mount options every FUSE target gets (allow_other,default_permissions)
+--scale N: instead of the workloads, create N files through each target, find them
+           twice (warm, after drop_caches), report µs per create and RSS per node";
 
 fn parse_args() -> Result<Opts, String> {
     let mut o = Opts {
@@ -46,6 +55,8 @@ fn parse_args() -> Result<Opts, String> {
         json: PathBuf::from("target/flu-bench/results.json"),
         python: "python3".into(),
         drop_caches: true,
+        options: String::new(),
+        scale: None,
     };
     let mut reps_given = false;
     let mut args = std::env::args().skip(1);
@@ -72,6 +83,16 @@ fn parse_args() -> Result<Opts, String> {
             "--json" => o.json = val("--json")?.into(),
             "--python" => o.python = val("--python")?,
             "--no-drop-caches" => o.drop_caches = false,
+            "--options" => o.options = val("--options")?,
+            "--scale" => {
+                o.scale = Some(
+                    val("--scale")?
+                        .parse()
+                        .ok()
+                        .filter(|n| *n >= 1)
+                        .ok_or("--scale takes a number of files")?,
+                )
+            }
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -85,7 +106,7 @@ fn parse_args() -> Result<Opts, String> {
     Ok(o)
 }
 
-fn cmd_output(cmd: &mut Command) -> Option<String> {
+pub(crate) fn cmd_output(cmd: &mut Command) -> Option<String> {
     let out = cmd.output().ok()?;
     let s = String::from_utf8_lossy(&out.stdout).trim().to_string();
     let s = if s.is_empty() {
@@ -108,6 +129,7 @@ fn targets(o: &Opts, work: &Path, notes: &mut Vec<String>) -> Result<Vec<Target>
         name: "native".into(),
         what: "the backing tmpfs directory itself, no FUSE".into(),
         kind: Kind::Native,
+        options: String::new(),
     }];
     let native = lua_script(
         work,
@@ -120,6 +142,7 @@ fn targets(o: &Opts, work: &Path, notes: &mut Vec<String>) -> Result<Vec<Target>
             "flu, `return require('flu').passthrough(...)`: the Rust passthrough, no Lua per call"
                 .into(),
         kind: Kind::Flu { script: native },
+        options: String::new(),
     });
     let wrapped = lua_script(
         work,
@@ -134,6 +157,7 @@ fn targets(o: &Opts, work: &Path, notes: &mut Vec<String>) -> Result<Vec<Target>
         what: "flu, every passthrough handler overridden by a Lua function calling the original"
             .into(),
         kind: Kind::Flu { script: wrapped },
+        options: String::new(),
     });
     let example = o.repo.join("examples/passthrough.lua");
     if example.exists() {
@@ -143,38 +167,18 @@ fn targets(o: &Opts, work: &Path, notes: &mut Vec<String>) -> Result<Vec<Target>
             what: "flu, `examples/passthrough.lua`: a pure-Lua passthrough on the `fs` module"
                 .into(),
             kind: Kind::Flu { script: abs },
+            options: String::new(),
         });
     } else {
         notes.push(
             "flu-example skipped: examples/passthrough.lua does not exist in this tree.".into(),
         );
     }
-    let loopback = std::fs::canonicalize(o.repo.join("bench/peers/loopback.py"))
-        .map_err(|e| format!("bench/peers/loopback.py: {e}"))?;
-    match cmd_output(Command::new(&o.python).args([
-        "-c",
-        "import importlib.metadata as m, platform, mfusepy; \
-         print(m.version('mfusepy'), platform.python_version())",
-    ])) {
-        Some(v) => {
-            let mut it = v.split_whitespace();
-            let (mv, pv) = (it.next().unwrap_or("?"), it.next().unwrap_or("?"));
-            t.push(Target {
-                name: "mfusepy".into(),
-                what: format!(
-                    "mfusepy {mv} (libfuse 3 high-level API, multithreaded) with the minimal loopback \
-                     `bench/peers/loopback.py`, Python {pv}"
-                ),
-                kind: Kind::Mfusepy {
-                    python: o.python.clone(),
-                    loopback,
-                },
-            });
+    t.extend(peers::all(&o.repo, &o.python, work, notes)?);
+    for target in t.iter_mut() {
+        if !matches!(target.kind, Kind::Native) {
+            target.options = o.options.clone();
         }
-        None => notes.push(format!(
-            "mfusepy skipped: `{} -c 'import mfusepy'` failed (pip install mfusepy).",
-            o.python
-        )),
     }
     if let Some(only) = &o.only {
         for n in only {
@@ -239,27 +243,45 @@ fn run(o: &Opts) -> Result<(), String> {
     cleanup::set_work_dir(&work);
     let work = std::fs::canonicalize(&work).map_err(|e| e.to_string())?;
 
-    let mut notes = Vec::new();
+    let mut notes = vec![if o.options.is_empty() {
+        "Mount options: none given; every FUSE target runs with its own defaults.".to_string()
+    } else {
+        format!(
+            "Mount options: every FUSE target gets `-o {}` (flu, passthrough_ll, bindfs: on \
+             their command line; mfusepy: as keyword arguments).",
+            o.options
+        )
+    }];
     let targets = targets(o, &work, &mut notes)?;
-    let sizes = if o.quick {
+    if let Some(n) = o.scale {
+        print!("{}", scale::run(&targets, &work, &flu, n));
+        for note in &notes {
+            println!("\n- {note}");
+        }
+        return Ok(());
+    }
+    let mut sizes = if o.quick {
         Sizes::quick()
     } else {
         Sizes::full()
     };
 
-    // The source tree for untar/find/rm -r, tarred once.
+    // The tree for untar/find/grep/rm -r, tarred once: /usr/include (as the C
+    // references are usually measured), or flu's own sources for --quick runs and
+    // machines without it.
     let tarball = work.join("src.tar");
-    let ok = Command::new("tar")
-        .arg("-cf")
-        .arg(&tarball)
-        .arg("-C")
-        .arg(&o.repo)
-        .args(["flu-api/src", "daemon/src"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
+    let mut tar = Command::new("tar");
+    tar.arg("-cf").arg(&tarball);
+    if !o.quick && Path::new("/usr/include").is_dir() {
+        tar.args(["-C", "/usr", "include"]);
+        sizes.tree_name = "/usr/include".into();
+    } else {
+        tar.arg("-C").arg(&o.repo).args(["flu-api/src", "daemon/src"]);
+        sizes.tree_name = "flu-api/src + daemon/src".into();
+    }
+    let ok = tar.status().map(|s| s.success()).unwrap_or(false);
     if !ok {
-        return Err("cannot tar flu-api/src and daemon/src".into());
+        return Err(format!("cannot tar {}", sizes.tree_name));
     }
     let tree_entries = cmd_output(Command::new("tar").arg("-tf").arg(&tarball))
         .map(|s| s.lines().count())

@@ -14,8 +14,24 @@ pub enum Kind {
     Native,
     /// `flu mount -f SCRIPT MNT -- BACKING`.
     Flu { script: PathBuf },
-    /// `python3 LOOPBACK BACKING MNT` (mfusepy, foreground).
+    /// `python3 LOOPBACK BACKING MNT [OPTS]` (mfusepy, foreground).
     Mfusepy { python: String, loopback: PathBuf },
+    /// Another FUSE server started in the foreground: `program` with `args`, where
+    /// `Arg::Backing`, `Arg::Mnt` and `Arg::Options` stand for this run's values.
+    Peer { program: PathBuf, args: Vec<Arg> },
+}
+
+/// An argument of a peer's command line.
+#[derive(Clone, Debug)]
+pub enum Arg {
+    Text(String),
+    Backing,
+    Mnt,
+    /// `source=BACKING` (passthrough_ll's way of naming its directory).
+    SourceOption,
+    /// `-o OPTS` with the run's mount options, `extra` first (nothing when both are
+    /// empty).
+    Options { extra: String },
 }
 
 #[derive(Clone, Debug)]
@@ -25,6 +41,8 @@ pub struct Target {
     /// One line saying what it is, for the report.
     pub what: String,
     pub kind: Kind,
+    /// Mount options every FUSE target gets in this run (`--options`), comma-separated.
+    pub options: String,
 }
 
 /// A target ready for workloads: `dir` is where they run.
@@ -66,17 +84,50 @@ impl Target {
             }
             Kind::Flu { script } => {
                 let mut c = Command::new(flu);
-                c.arg("mount")
-                    .arg("-f")
-                    .arg(script)
-                    .arg(&mnt)
-                    .arg("--")
-                    .arg(&backing);
+                c.arg("mount").arg("-f").arg(script).arg(&mnt);
+                if !self.options.is_empty() {
+                    c.arg("-o").arg(&self.options);
+                }
+                c.arg("--").arg(&backing);
                 c
             }
             Kind::Mfusepy { python, loopback } => {
                 let mut c = Command::new(python);
                 c.arg(loopback).arg(&backing).arg(&mnt);
+                if !self.options.is_empty() {
+                    c.arg(&self.options);
+                }
+                c
+            }
+            Kind::Peer { program, args } => {
+                let mut c = Command::new(program);
+                for a in args {
+                    match a {
+                        Arg::Text(t) => {
+                            c.arg(t);
+                        }
+                        Arg::Backing => {
+                            c.arg(&backing);
+                        }
+                        Arg::Mnt => {
+                            c.arg(&mnt);
+                        }
+                        Arg::SourceOption => {
+                            let mut o = std::ffi::OsString::from("source=");
+                            o.push(&backing);
+                            c.arg(o);
+                        }
+                        Arg::Options { extra } => {
+                            let all: Vec<&str> = [extra.as_str(), self.options.as_str()]
+                                .into_iter()
+                                .filter(|o| !o.is_empty())
+                                .collect();
+                            if !all.is_empty() {
+                                c.arg("-o").arg(all.join(","));
+                            }
+                        }
+                    }
+                }
                 c
             }
         };
@@ -126,6 +177,11 @@ impl Target {
 }
 
 impl Mounted {
+    /// The serving process (none for the native directory).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
     /// Unmount, wait for the daemon, remove the backing data. Returns a note when the
     /// daemon had to be killed.
     pub fn unmount(mut self) -> Option<String> {

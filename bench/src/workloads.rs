@@ -18,9 +18,12 @@ pub struct Sizes {
     pub seq_mib: usize,
     pub rand_file_mib: usize,
     pub rand_reads: usize,
+    pub rand_writes: usize,
     pub files: usize,
     pub readdir_passes: usize,
     pub dirs: usize,
+    /// What the untar/find/grep/rm tree is (for the report).
+    pub tree_name: String,
 }
 
 impl Sizes {
@@ -29,9 +32,11 @@ impl Sizes {
             seq_mib: 256,
             rand_file_mib: 64,
             rand_reads: 20_000,
+            rand_writes: 5_000,
             files: 2_000,
             readdir_passes: 10,
             dirs: 1_000,
+            tree_name: String::new(),
         }
     }
 
@@ -40,9 +45,11 @@ impl Sizes {
             seq_mib: 32,
             rand_file_mib: 16,
             rand_reads: 2_000,
+            rand_writes: 500,
             files: 200,
             readdir_passes: 2,
             dirs: 100,
+            tree_name: String::new(),
         }
     }
 }
@@ -60,8 +67,10 @@ pub enum Id {
     SeqWrite,
     SeqRead,
     RandRead,
+    RandWrite,
     Create,
     Stat,
+    SmallRead,
     Readdir,
     Rename,
     Unlink,
@@ -69,15 +78,18 @@ pub enum Id {
     Rmdir,
     Untar,
     Find,
+    Grep,
     RmR,
 }
 
-pub const ALL: [Id; 13] = [
+pub const ALL: [Id; 16] = [
     Id::SeqWrite,
     Id::SeqRead,
     Id::RandRead,
+    Id::RandWrite,
     Id::Create,
     Id::Stat,
+    Id::SmallRead,
     Id::Readdir,
     Id::Rename,
     Id::Unlink,
@@ -85,6 +97,7 @@ pub const ALL: [Id; 13] = [
     Id::Rmdir,
     Id::Untar,
     Id::Find,
+    Id::Grep,
     Id::RmR,
 ];
 
@@ -94,8 +107,10 @@ impl Id {
             Id::SeqWrite => "seq-write",
             Id::SeqRead => "seq-read",
             Id::RandRead => "rand-read",
+            Id::RandWrite => "rand-write",
             Id::Create => "create",
             Id::Stat => "stat",
+            Id::SmallRead => "small-read",
             Id::Readdir => "readdir",
             Id::Rename => "rename",
             Id::Unlink => "unlink",
@@ -103,6 +118,7 @@ impl Id {
             Id::Rmdir => "rmdir",
             Id::Untar => "untar",
             Id::Find => "find",
+            Id::Grep => "grep-r",
             Id::RmR => "rm-r",
         }
     }
@@ -125,8 +141,16 @@ impl Id {
                 "{} preads of 4 KiB at random aligned offsets of a {} MiB file",
                 s.rand_reads, s.rand_file_mib
             ),
+            Id::RandWrite => format!(
+                "{} pwrites of 4 KiB at random aligned offsets of a {} MiB file, each followed by fdatasync",
+                s.rand_writes, s.rand_file_mib
+            ),
             Id::Create => format!("create+close {} empty files", s.files),
             Id::Stat => format!("stat each of the {} files", s.files),
+            Id::SmallRead => format!(
+                "open, read and close each of {} files of 4 KiB (fresh names, page cache dropped)",
+                s.files
+            ),
             Id::Readdir => format!(
                 "list the {}-file directory {} times (ops = entries)",
                 s.files, s.readdir_passes
@@ -135,8 +159,11 @@ impl Id {
             Id::Unlink => format!("unlink each of the {} files", s.files),
             Id::Mkdir => format!("mkdir {} directories", s.dirs),
             Id::Rmdir => format!("rmdir the {} directories", s.dirs),
-            Id::Untar => format!("tar -xf of flu-api/src + daemon/src ({tree_entries} entries)"),
-            Id::Find => format!("find -printf '%s %m' over the tree ({tree_entries} entries)"),
+            Id::Untar => format!("tar -xf of {} ({tree_entries} entries)", s.tree_name),
+            Id::Find => format!("find -ls over the tree ({tree_entries} entries)"),
+            Id::Grep => format!(
+                "grep -r a word that is in no file over the tree ({tree_entries} entries)"
+            ),
             Id::RmR => format!("rm -r the tree ({tree_entries} entries)"),
         }
     }
@@ -294,6 +321,64 @@ pub fn run(id: Id, c: &Ctx) -> Result<Sample, String> {
             let _ = std::fs::remove_file(&prep);
             Ok(sample)
         }
+        Id::RandWrite => {
+            let path = c.dir.join("randw");
+            let f = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&path)
+                .map_err(|e| err("create", &path, e))?;
+            f.set_len((s.rand_file_mib * MIB) as u64)
+                .map_err(|e| err("truncate", &path, e))?;
+            let pages = (s.rand_file_mib * MIB / 4096) as u64;
+            let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+            let offsets: Vec<u64> = (0..s.rand_writes)
+                .map(|_| (rng.next() % pages) * 4096)
+                .collect();
+            let block = vec![0xa5u8; 4096];
+            let sample = timed(|| {
+                for &off in &offsets {
+                    f.write_all_at(&block, off)
+                        .map_err(|e| err("pwrite", &path, e))?;
+                    f.sync_data().map_err(|e| err("fdatasync", &path, e))?;
+                }
+                Ok(offsets.len() as f64)
+            })?;
+            drop(f);
+            let _ = std::fs::remove_file(&path);
+            Ok(sample)
+        }
+        Id::SmallRead => {
+            // Written in the backing directory under names the mount never saw, so no
+            // cached attributes are stale; read through the mount.
+            let prep = c.backing.join("small");
+            std::fs::create_dir(&prep).map_err(|e| err("mkdir", &prep, e))?;
+            let content = vec![0x42u8; 4096];
+            for p in files(&prep, "s", s.files) {
+                std::fs::write(&p, &content).map_err(|e| err("write", &p, e))?;
+            }
+            if c.drop_caches {
+                drop_page_cache();
+            }
+            let names = files(&c.dir.join("small"), "s", s.files);
+            let mut buf = Vec::with_capacity(8192);
+            let sample = timed(|| {
+                for p in &names {
+                    buf.clear();
+                    File::open(p)
+                        .and_then(|mut f| f.read_to_end(&mut buf))
+                        .map_err(|e| err("read", p, e))?;
+                    if buf.len() != 4096 {
+                        return Err(format!("{}: read {} bytes", p.display(), buf.len()));
+                    }
+                }
+                Ok(names.len() as f64)
+            })?;
+            let _ = std::fs::remove_dir_all(&prep);
+            Ok(sample)
+        }
         Id::Create => {
             std::fs::create_dir(&meta).map_err(|e| err("mkdir", &meta, e))?;
             let names = files(&meta, "f", s.files);
@@ -389,12 +474,22 @@ pub fn run(id: Id, c: &Ctx) -> Result<Sample, String> {
             })
         }
         Id::Find => timed(|| {
-            run_quiet(
-                Command::new("find")
-                    .arg(&tree)
-                    .arg("-printf")
-                    .arg("%s %m %p\\n"),
-            )?;
+            run_quiet(Command::new("find").arg(&tree).arg("-ls"))?;
+            Ok(c.tree_entries as f64)
+        }),
+        Id::Grep => timed(|| {
+            // grep exits 1 when nothing matches: that is the expected outcome.
+            let status = Command::new("grep")
+                .args(["-r", "-q", "flu-bench-no-such-word-3b7e"])
+                .arg(&tree)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .map_err(|e| format!("grep: {e}"))?;
+            if status.code() != Some(1) {
+                return Err(format!("grep -r: {status}"));
+            }
             Ok(c.tree_entries as f64)
         }),
         Id::RmR => {
@@ -412,7 +507,7 @@ pub fn run(id: Id, c: &Ctx) -> Result<Sample, String> {
 
 /// Remove whatever a failed workload left, so the next ones start clean.
 pub fn reset(dir: &Path) {
-    for name in ["big", "rand", "meta", "tree"] {
+    for name in ["big", "rand", "randw", "small", "meta", "tree"] {
         let p = dir.join(name);
         if p.is_dir() {
             let _ = std::fs::remove_dir_all(&p);
