@@ -22,6 +22,8 @@ impl FsCore {
             keep_cache: o.keep_cache || self.config.kernel_cache,
             nonseekable: o.nonseekable,
             backing_fd: o.backing_fd,
+            // POSIX locks served by the filesystem are released by FLUSH: keep it then.
+            no_flush: o.no_flush && !self.config.posix_locks,
         }
     }
 

@@ -70,6 +70,8 @@ pub struct OpenReply {
     pub nonseekable: bool,
     /// A backing file for kernel passthrough (borrowed from the implementation).
     pub backing_fd: Option<RawFd>,
+    /// The kernel need not send FLUSH at close (FOPEN_NOFLUSH).
+    pub no_flush: bool,
 }
 
 impl LogValue for OpenReply {

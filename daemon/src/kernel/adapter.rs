@@ -57,6 +57,9 @@ fn fopen_flags(open: &OpenReply) -> u32 {
     if open.nonseekable {
         flags |= fopen::NONSEEKABLE;
     }
+    if open.no_flush {
+        flags |= fopen::NOFLUSH;
+    }
     flags
 }
 

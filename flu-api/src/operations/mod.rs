@@ -39,6 +39,10 @@ pub struct Opened {
     /// A file descriptor of the backing file, when reads and writes may go straight to
     /// it (FUSE kernel passthrough). Borrowed: it lives as long as the handle.
     pub backing_fd: Option<RawFd>,
+    /// Closing needs no `flush`: the implementation's flush of this handle does
+    /// nothing a caller could notice (a file on a local filesystem), so the kernel may
+    /// skip the round trip (FOPEN_NOFLUSH).
+    pub no_flush: bool,
 }
 
 /// One directory entry from `readdir`. A stat given here lets the daemon answer

@@ -84,6 +84,8 @@ impl LuaFilesystem {
             keep_cache,
             nonseekable,
             backing_fd,
+            // A Lua open: whether a flush matters is the script's business.
+            no_flush: false,
         })
     }
 
@@ -110,9 +112,13 @@ impl LuaFilesystem {
         } else {
             None
         };
+        // The kernel may skip flush only when flush is this backend's own too.
+        let no_flush = opened.no_flush
+            && matches!(self.handlers().route(Op::Flush), Route::Native(b) if Arc::ptr_eq(b, backend));
         Opened {
             fh,
             backing_fd,
+            no_flush,
             ..opened
         }
     }
