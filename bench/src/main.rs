@@ -276,7 +276,9 @@ fn run(o: &Opts) -> Result<(), String> {
         tar.args(["-C", "/usr", "include"]);
         sizes.tree_name = "/usr/include".into();
     } else {
-        tar.arg("-C").arg(&o.repo).args(["flu-api/src", "daemon/src"]);
+        tar.arg("-C")
+            .arg(&o.repo)
+            .args(["flu-api/src", "daemon/src"]);
         sizes.tree_name = "flu-api/src + daemon/src".into();
     }
     let ok = tar.status().map(|s| s.success()).unwrap_or(false);

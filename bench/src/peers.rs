@@ -44,7 +44,9 @@ fn passthrough_ll(work: &Path) -> Result<Target, String> {
         ));
     }
     let flags = cmd_output(Command::new("pkg-config").args(["--cflags", "--libs", "fuse3"]))
-        .ok_or("pkg-config --cflags --libs fuse3 failed (apt-get install pkg-config libfuse3-dev)")?;
+        .ok_or(
+            "pkg-config --cflags --libs fuse3 failed (apt-get install pkg-config libfuse3-dev)",
+        )?;
     let version = cmd_output(Command::new("pkg-config").args(["--modversion", "fuse3"]))
         .unwrap_or_else(|| "?".into());
     // Not work/passthrough_ll: that is where the target's mount and backing go.

@@ -352,7 +352,9 @@ impl Report<'_> {
                     if r <= AHEAD_GOAL { "met" } else { "missed" }
                 );
             }
-            _ => s.push_str("- flu-native against the C references: not measured (no C peer ran)\n"),
+            _ => {
+                s.push_str("- flu-native against the C references: not measured (no C peer ran)\n")
+            }
         }
         if let Some(t) = native {
             // Per workload: flu-native against the best peer on that workload.

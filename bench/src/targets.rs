@@ -31,7 +31,9 @@ pub enum Arg {
     SourceOption,
     /// `-o OPTS` with the run's mount options, `extra` first (nothing when both are
     /// empty).
-    Options { extra: String },
+    Options {
+        extra: String,
+    },
 }
 
 #[derive(Clone, Debug)]

@@ -46,57 +46,95 @@ pub const STAT_FIELDS: &[&str] = &[
 pub const STATVFS_FLAGS: &[(&str, u64)] =
     &[("rdonly", libc::ST_RDONLY), ("nosuid", libc::ST_NOSUID)];
 
-fn integer_field(t: &Table, name: &str) -> Result<Option<i64>, String> {
-    match t.get::<Value>(name).map_err(|e| e.to_string())? {
-        Value::Nil => Ok(None),
-        Value::Integer(n) => Ok(Some(n)),
-        Value::Number(n) if n.is_finite() => Ok(Some(n as i64)),
-        // Flu read fields with lua_isnumber, which takes numeric strings.
-        Value::String(s) => match s.to_string_lossy().trim().parse::<f64>() {
-            Ok(n) if n.is_finite() => Ok(Some(n as i64)),
-            _ => Err(format!("field '{name}' must be a number, got string")),
-        },
-        other => Err(format!(
-            "field '{name}' must be a number, got {}",
-            other.type_name()
-        )),
-    }
+/// The fields of a stat table, read once. A plain table (no metatable: what handlers
+/// return) is walked once, its few keys matched against `STAT_FIELDS` — not one lookup
+/// (and one Lua string) per field flu knows; a table with a metatable is asked field by
+/// field, so that `__index` still answers.
+enum Fields<'a> {
+    Walked(Vec<Value>),
+    Asked(&'a Table),
 }
 
-fn time_field(t: &Table, names: [&str; 2]) -> Result<Option<Timespec>, String> {
-    for name in names {
-        let v: Value = t.get(name).map_err(|e| e.to_string())?;
-        if !v.is_nil() {
-            return timespec_from_lua(&v)
-                .map(Some)
-                .map_err(|e| format!("field '{name}': {e}"));
+impl Fields<'_> {
+    fn of(t: &Table) -> Result<Fields<'_>, String> {
+        if t.metatable().is_some() {
+            return Ok(Fields::Asked(t));
+        }
+        let mut values = vec![Value::Nil; STAT_FIELDS.len()];
+        for pair in t.pairs::<Value, Value>() {
+            let (k, v) = pair.map_err(|e| e.to_string())?;
+            let Value::String(k) = k else { continue };
+            let k = k.as_bytes();
+            if let Some(i) = STAT_FIELDS.iter().position(|f| f.as_bytes() == &k[..]) {
+                values[i] = v;
+            }
+        }
+        Ok(Fields::Walked(values))
+    }
+
+    fn get(&self, name: &str) -> Result<Value, String> {
+        match self {
+            Fields::Walked(values) => Ok(STAT_FIELDS
+                .iter()
+                .position(|f| *f == name)
+                .and_then(|i| values.get(i).cloned())
+                .unwrap_or(Value::Nil)),
+            Fields::Asked(t) => t.get(name).map_err(|e| e.to_string()),
         }
     }
-    Ok(None)
-}
 
-/// A cache lifetime in seconds (`attr_timeout`, `entry_timeout`): a number ≥ 0.
-fn seconds_field(t: &Table, name: &str) -> Result<Option<std::time::Duration>, String> {
-    let seconds = match t.get::<Value>(name).map_err(|e| e.to_string())? {
-        Value::Nil => return Ok(None),
-        Value::Integer(n) => n as f64,
-        Value::Number(n) => n,
-        other => {
-            return Err(format!(
-                "field '{name}' must be a number of seconds, got {}",
+    fn integer(&self, name: &str) -> Result<Option<i64>, String> {
+        match self.get(name)? {
+            Value::Nil => Ok(None),
+            Value::Integer(n) => Ok(Some(n)),
+            Value::Number(n) if n.is_finite() => Ok(Some(n as i64)),
+            // Flu read fields with lua_isnumber, which takes numeric strings.
+            Value::String(s) => match s.to_string_lossy().trim().parse::<f64>() {
+                Ok(n) if n.is_finite() => Ok(Some(n as i64)),
+                _ => Err(format!("field '{name}' must be a number, got string")),
+            },
+            other => Err(format!(
+                "field '{name}' must be a number, got {}",
                 other.type_name()
-            ))
+            )),
         }
-    };
-    if !(seconds.is_finite() && seconds >= 0.0) {
-        return Err(format!(
-            "field '{name}' must be a number of seconds (0 or more), got {seconds}"
-        ));
     }
-    // Beyond a year is "forever" for a cache; the kernel takes 64-bit seconds anyway.
-    Ok(Some(std::time::Duration::from_secs_f64(
-        seconds.min(365.0 * 86400.0),
-    )))
+
+    fn time(&self, names: [&str; 2]) -> Result<Option<Timespec>, String> {
+        for name in names {
+            let v = self.get(name)?;
+            if !v.is_nil() {
+                return timespec_from_lua(&v)
+                    .map(Some)
+                    .map_err(|e| format!("field '{name}': {e}"));
+            }
+        }
+        Ok(None)
+    }
+
+    /// A cache lifetime in seconds (`attr_timeout`, `entry_timeout`): a number ≥ 0.
+    fn seconds(&self, name: &str) -> Result<Option<std::time::Duration>, String> {
+        let seconds = match self.get(name)? {
+            Value::Nil => return Ok(None),
+            Value::Integer(n) => n as f64,
+            Value::Number(n) => n,
+            other => {
+                return Err(format!(
+                    "field '{name}' must be a number of seconds, got {}",
+                    other.type_name()
+                ))
+            }
+        };
+        if !(seconds.is_finite() && seconds >= 0.0) {
+            return Err(format!(
+                "field '{name}' must be a number of seconds (0 or more), got {seconds}"
+            ));
+        }
+        // Beyond a year is "forever" for a cache; the kernel takes 64-bit seconds anyway.
+        Ok(Some(std::time::Duration::from_secs_f64(
+            seconds.min(365.0 * 86400.0),
+        )))
+    }
 }
 
 /// Read a stat table; missing fields get sane defaults (nlink 1 — 2 for a directory —,
@@ -105,41 +143,37 @@ pub fn stat_from_lua(v: &Value, defaults: &StatDefaults) -> Result<Stat, String>
     let Value::Table(t) = v else {
         return Err(format!("table expected, got {}", v.type_name()));
     };
-    let mode_value: Value = t.get("mode").map_err(|e| e.to_string())?;
+    let f = Fields::of(t)?;
+    let mode_value = f.get("mode")?;
     let mode = if mode_value.is_nil() {
         libc::S_IFREG | 0o644
     } else {
         mode_from_lua(&mode_value).map_err(|e| format!("field 'mode': {e}"))?
     };
-    let size = integer_field(t, "size")?.unwrap_or(0).max(0) as u64;
+    let size = f.integer("size")?.unwrap_or(0).max(0) as u64;
     let is_dir = mode & libc::S_IFMT == libc::S_IFDIR;
-    let atime = time_field(t, ["atime", "access"])?.unwrap_or(defaults.time);
-    let mtime = time_field(t, ["mtime", "modification"])?.unwrap_or(defaults.time);
-    let ctime = time_field(t, ["ctime", "change"])?.unwrap_or(mtime);
+    let atime = f.time(["atime", "access"])?.unwrap_or(defaults.time);
+    let mtime = f.time(["mtime", "modification"])?.unwrap_or(defaults.time);
+    let ctime = f.time(["ctime", "change"])?.unwrap_or(mtime);
     Ok(Stat {
-        dev: integer_field(t, "dev")?.unwrap_or(0) as u64,
-        ino: integer_field(t, "ino")?.unwrap_or(0) as u64,
+        dev: f.integer("dev")?.unwrap_or(0) as u64,
+        ino: f.integer("ino")?.unwrap_or(0) as u64,
         mode,
-        nlink: integer_field(t, "nlink")?.unwrap_or(if is_dir { 2 } else { 1 }) as u64,
-        uid: integer_field(t, "uid")?
-            .map(|n| n as u32)
-            .unwrap_or(defaults.uid),
-        gid: integer_field(t, "gid")?
-            .map(|n| n as u32)
-            .unwrap_or(defaults.gid),
-        rdev: integer_field(t, "rdev")?.unwrap_or(0) as u64,
+        nlink: f.integer("nlink")?.unwrap_or(if is_dir { 2 } else { 1 }) as u64,
+        uid: f.integer("uid")?.map(|n| n as u32).unwrap_or(defaults.uid),
+        gid: f.integer("gid")?.map(|n| n as u32).unwrap_or(defaults.gid),
+        rdev: f.integer("rdev")?.unwrap_or(0) as u64,
         size,
-        blocks: integer_field(t, "blocks")?
+        blocks: f
+            .integer("blocks")?
             .map(|n| n as u64)
             .unwrap_or(size.div_ceil(512)),
-        blksize: integer_field(t, "blksize")?
-            .map(|n| n as u32)
-            .unwrap_or(4096),
+        blksize: f.integer("blksize")?.map(|n| n as u32).unwrap_or(4096),
         atime,
         mtime,
         ctime,
-        attr_timeout: seconds_field(t, "attr_timeout")?,
-        entry_timeout: seconds_field(t, "entry_timeout")?,
+        attr_timeout: f.seconds("attr_timeout")?,
+        entry_timeout: f.seconds("entry_timeout")?,
     })
 }
 
@@ -169,7 +203,10 @@ pub fn statfs_from_lua(v: &Value) -> Result<StatFs, String> {
     };
     let d = StatFs::default();
     let get = |name: &str, default: u64| -> Result<u64, String> {
-        Ok(integer_field(t, name)?.map(|n| n as u64).unwrap_or(default))
+        Ok(Fields::Asked(t)
+            .integer(name)?
+            .map(|n| n as u64)
+            .unwrap_or(default))
     };
     let bsize = get("bsize", d.bsize)?;
     let flag_value: Value = t.get("flag").map_err(|e| e.to_string())?;
@@ -265,6 +302,35 @@ mod tests {
         let mut known: Vec<String> = STAT_FIELDS.iter().map(|s| s.to_string()).collect();
         known.sort();
         assert_eq!(read, known);
+    }
+
+    #[test]
+    fn a_plain_table_and_one_with_a_metatable_read_alike() {
+        let lua = Lua::new();
+        let d = StatDefaults::default();
+        let fields = "mode = 'file', size = 3, nlink = 2, uid = 7, gid = '8', \
+                      mtime = 5, access = {sec = 1, nsec = 2}, blksize = 512, other = true";
+        let plain: Value = lua.load(format!("return {{ {fields} }}")).eval().unwrap();
+        let with_meta: Value = lua
+            .load(format!("return setmetatable({{ {fields} }}, {{}})"))
+            .eval()
+            .unwrap();
+        assert_eq!(stat_from_lua(&plain, &d), stat_from_lua(&with_meta, &d));
+        // __index still answers for a table with a metatable.
+        let defaults: Value = lua
+            .load(
+                "return setmetatable({ size = 1 }, { __index = { uid = 42, mode = 'directory' } })",
+            )
+            .eval()
+            .unwrap();
+        let st = stat_from_lua(&defaults, &d).unwrap();
+        assert_eq!(
+            (st.uid, st.mode & libc::S_IFMT, st.size),
+            (42, libc::S_IFDIR, 1)
+        );
+        // A bad field is named either way.
+        let bad: Value = lua.load("return { size = {} }").eval().unwrap();
+        assert!(stat_from_lua(&bad, &d).unwrap_err().contains("'size'"));
     }
 
     #[test]
