@@ -113,12 +113,13 @@ scenarios!(
     rename_dirs,
     rename_noreplace_exchange,
     unlink_while_open,
-    #[ignore = "xattr requests carry no file handle and the node of an unlinked file has no \
-                path: the daemon answers ENOENT (libfuse's high-level API does the same with \
-                hard_remove)"]
     xattrs_on_unlinked_open_file,
     fstat_removed_open_dir,
     fstat_open_dir_replaced_by_rename,
+    fd_ops_on_unlinked_open_file,
+    fd_ops_on_removed_open_dir,
+    fd_ops_on_open_dir_replaced_by_rename,
+    fd_ops_on_open_file_replaced_by_rename,
     o_append,
     truncate_and_ftruncate,
     chmod_then_stat,
@@ -1214,6 +1215,136 @@ fn fstat_open_dir_replaced_by_rename(d: &Path) -> Vec<String> {
     r.fstat("fstat replaced dir", bfd);
     r.stat("stat new b", &j(d, "b"));
     close(bfd).unwrap();
+    r.done()
+}
+
+/// What a program can do through the fd of an object whose name is gone (unlinked,
+/// removed, or replaced by a rename): every call must reach that object, never the
+/// one that now has its name. `user.before` was set on it while it had its name.
+fn fd_ops(r: &mut Rec, fd: i64, is_dir: bool) {
+    r.fstat("fstat", fd);
+    r.rc("fchmod", fchmod(fd, 0o640));
+    r.fstat("fstat after fchmod", fd);
+    r.rc("fchown", fchown(fd, 42, 43));
+    r.fstat("fstat after fchown", fd);
+    r.rc("futimens", futimens(fd, [ts(1000, 1), ts(2000, 2)]));
+    match fstat(fd) {
+        Ok(st) => r.note(
+            "times after futimens",
+            format!(
+                "atime {}.{:09} mtime {}.{:09}",
+                st.st_atime, st.st_atime_nsec, st.st_mtime, st.st_mtime_nsec
+            ),
+        ),
+        Err(e) => r.note("times after futimens", errno_name(e)),
+    }
+    r.data("fgetxattr user.before", fgetxattr(fd, "user.before", 100));
+    r.rc("fsetxattr user.k", fsetxattr(fd, "user.k", b"value", 0));
+    r.rc(
+        "fsetxattr create existing",
+        fsetxattr(fd, "user.k", b"x", libc::XATTR_CREATE),
+    );
+    r.data("fgetxattr user.k", fgetxattr(fd, "user.k", 100));
+    r.data("fgetxattr size probe", fgetxattr(fd, "user.k", 0));
+    r.data("fgetxattr too small", fgetxattr(fd, "user.k", 2));
+    r.data("fgetxattr missing", fgetxattr(fd, "user.missing", 100));
+    r.note("flistxattr", names(flistxattr(fd, 1000)));
+    r.note("flistxattr size probe", names(flistxattr(fd, 0)));
+    r.rc("fremovexattr user.before", fremovexattr(fd, "user.before"));
+    r.rc("fremovexattr again", fremovexattr(fd, "user.before"));
+    r.note("flistxattr after remove", names(flistxattr(fd, 1000)));
+    if !is_dir {
+        r.rc("ftruncate", ftruncate(fd, 3));
+        r.fstat("fstat after ftruncate", fd);
+        r.data("pread after ftruncate", pread(fd, 100, 0));
+    }
+    r.fstat("fstat at the end", fd);
+}
+
+/// The object now at a name: untouched by what was done through the old one's fd.
+fn untouched(r: &mut Rec, what: &str, p: &Path) {
+    r.lstat(&format!("{what}: lstat"), p);
+    r.note(&format!("{what}: xattrs"), names(listxattr(p, 1000)));
+}
+
+fn fd_ops_on_unlinked_open_file(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    put(&mut r, d, "f", b"old contents");
+    let Some(fd) = r.open("open f", &j(d, "f"), O_RDWR, 0) else {
+        return r.done();
+    };
+    r.ok(
+        "set user.before",
+        setxattr(&j(d, "f"), "user.before", b"1", 0),
+    );
+    r.ok("unlink f", unlink(&j(d, "f")));
+    put(&mut r, d, "f", b"a new file at the name");
+    r.ok(
+        "new f gets user.new",
+        setxattr(&j(d, "f"), "user.new", b"2", 0),
+    );
+    fd_ops(&mut r, fd, false);
+    close(fd).unwrap();
+    untouched(&mut r, "new f", &j(d, "f"));
+    r.contents("new f contents", &j(d, "f"));
+    r.done()
+}
+
+fn fd_ops_on_removed_open_dir(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    r.ok("mkdir dd", mkdir(&j(d, "dd"), 0o755));
+    r.ok(
+        "set user.before",
+        setxattr(&j(d, "dd"), "user.before", b"1", 0),
+    );
+    let Some(dfd) = r.open("open dd", &j(d, "dd"), O_RDONLY | O_DIRECTORY, 0) else {
+        return r.done();
+    };
+    r.ok("rmdir dd", rmdir(&j(d, "dd")));
+    r.ok("mkdir a new dd", mkdir(&j(d, "dd"), 0o700));
+    fd_ops(&mut r, dfd, true);
+    close(dfd).unwrap();
+    untouched(&mut r, "new dd", &j(d, "dd"));
+    r.done()
+}
+
+fn fd_ops_on_open_dir_replaced_by_rename(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    r.ok("mkdir a", mkdir(&j(d, "a"), 0o755));
+    r.ok("a gets user.new", setxattr(&j(d, "a"), "user.new", b"2", 0));
+    r.ok("mkdir b", mkdir(&j(d, "b"), 0o700));
+    r.ok(
+        "set user.before",
+        setxattr(&j(d, "b"), "user.before", b"1", 0),
+    );
+    let Some(bfd) = r.open("open b", &j(d, "b"), O_RDONLY | O_DIRECTORY, 0) else {
+        return r.done();
+    };
+    r.ok("rename a over b", rename(&j(d, "a"), &j(d, "b")));
+    fd_ops(&mut r, bfd, true);
+    close(bfd).unwrap();
+    untouched(&mut r, "new b", &j(d, "b"));
+    r.done()
+}
+
+fn fd_ops_on_open_file_replaced_by_rename(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    put(&mut r, d, "a", b"the file that takes the name");
+    r.ok("a gets user.new", setxattr(&j(d, "a"), "user.new", b"2", 0));
+    put(&mut r, d, "b", b"old contents");
+    r.ok(
+        "set user.before",
+        setxattr(&j(d, "b"), "user.before", b"1", 0),
+    );
+    let Some(bfd) = r.open("open b", &j(d, "b"), O_RDWR, 0) else {
+        return r.done();
+    };
+    r.ok("rename a over b", rename(&j(d, "a"), &j(d, "b")));
+    r.data("pread old b", pread(bfd, 100, 0));
+    fd_ops(&mut r, bfd, false);
+    close(bfd).unwrap();
+    untouched(&mut r, "new b", &j(d, "b"));
+    r.contents("new b contents", &j(d, "b"));
     r.done()
 }
 

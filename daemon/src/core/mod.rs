@@ -329,12 +329,14 @@ impl FsCore {
         self.files.get(fh).map(|f| f.fh).ok_or(Errno::EBADF)
     }
 
-    /// Run a getattr/setattr `f` with the implementation handle: the kernel's, or for a
-    /// node that has no name any more, any file or directory handle open on it (the
-    /// kernel sends fstat of an unlinked file, and any getattr of a directory, without
-    /// one; the old path alone would answer ENOENT, or describe another file). A handle the
-    /// daemon picked may be released meanwhile (EBADF): then `f` runs again by path.
-    fn with_attr_fh<T>(
+    /// Run `f` with the implementation handle for node `nodeid`: the kernel's `fh`, or
+    /// for a node that has no name any more (unlinked, removed, or replaced by a rename
+    /// while open) any file or directory handle open on it. The kernel sends fstat of an
+    /// unlinked file, any getattr of a directory and every xattr request without a
+    /// handle; the old path alone would answer ENOENT, or describe the file that now has
+    /// the name. A handle the daemon picked may be released meanwhile (EBADF): then `f`
+    /// runs again by path.
+    fn with_open_fh<T>(
         &self,
         nodeid: u64,
         fh: Option<u64>,
@@ -344,8 +346,6 @@ impl FsCore {
             return f(Some(fh));
         }
         if self.nodes.is_detached(nodeid) {
-            // An open file, or an open directory (the kernel sends no handle with a
-            // directory's getattr: fstat of a removed directory comes here).
             let open = self
                 .files
                 .find(|o| o.nodeid == nodeid)

@@ -105,7 +105,7 @@ fn flu_style_hello() {
         ]
     );
     assert_eq!(
-        ops.getxattr(&c, Path::new("/hello"), "user.x".as_ref()),
+        ops.getxattr(&c, Path::new("/hello"), "user.x".as_ref(), None),
         Err(Errno::ENODATA)
     );
     ops.access(&c, Path::new("/hello"), libc::R_OK).unwrap();
@@ -194,10 +194,11 @@ fn handler_results_and_arguments() {
         "user.a".as_ref(),
         b"v\0w",
         libc::XATTR_CREATE,
+        None,
     )
     .unwrap();
     assert_eq!(
-        ops.listxattr(&c, Path::new("/d")).unwrap(),
+        ops.listxattr(&c, Path::new("/d"), None).unwrap(),
         vec![OsString::from("user.a"), OsString::from("user.b")]
     );
     let o = ops.open(&c, Path::new("/f"), libc::O_WRONLY).unwrap();
