@@ -132,6 +132,8 @@ scenarios!(
     mmap_and_read_write,
     fifos_and_device_nodes,
     readdir_listing,
+    dino_of_names_removed_during_a_listing,
+    rewinddir_sees_changes_since_opendir,
     write_read_lseek,
     access_as_root,
     open_flag_variants,
@@ -2104,6 +2106,140 @@ fn readdir_listing(d: &Path) -> Vec<String> {
         unlink(&j(d, &format!("big/entry-with-a-longish-name-{i:04}"))).unwrap();
     }
     listing(&mut r, "big listing after deletes", &j(d, "big"));
+    r.done()
+}
+
+/// A listing read in small pieces while names are removed: a name the listing still
+/// shows carries the inode number lstat gave for it before it went (a local filesystem
+/// may or may not show it; either way, never another number), and every name that was
+/// not removed is listed once.
+fn dino_of_names_removed_during_a_listing(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    let dir = j(d, "l");
+    r.ok("mkdir l", mkdir(&dir, 0o755));
+    let mut before = std::collections::BTreeMap::new();
+    for i in 0..40 {
+        let name = format!("entry-{i:02}");
+        let p = dir.join(&name);
+        r.ok(
+            &format!("create {name}"),
+            open(&p, O_CREAT | O_WRONLY, 0o644).and_then(close),
+        );
+        if let Ok(st) = lstat(&p) {
+            before.insert(name.into_bytes(), st.st_ino);
+        }
+    }
+    if let Ok(st) = lstat(&dir) {
+        before.insert(b".".to_vec(), st.st_ino);
+    }
+    let Some(fd) = r.open("opendir l", &dir, O_RDONLY | O_DIRECTORY, 0) else {
+        return r.done();
+    };
+    // A buffer of a few records: each getdents asks the filesystem again.
+    let mut listed = getdents(fd, 256).unwrap_or_default();
+    r.note(
+        "first part is partial",
+        !listed.is_empty() && listed.len() < 20,
+    );
+    let seen: Vec<Vec<u8>> = listed.iter().map(|(_, n)| n.clone()).collect();
+    let unseen: Vec<Vec<u8>> = before
+        .keys()
+        .filter(|n| n.as_slice() != b"." && !seen.contains(n))
+        .cloned()
+        .collect();
+    // Three names not listed yet, and one already listed.
+    let mut removed: Vec<Vec<u8>> = unseen.iter().step_by(7).take(3).cloned().collect();
+    if let Some(n) = seen.iter().find(|n| n.starts_with(b"entry-")) {
+        removed.push(n.clone());
+    }
+    r.note("names removed", removed.len());
+    for n in &removed {
+        r.ok(
+            "unlink during the listing",
+            unlink(&dir.join(std::ffi::OsStr::from_bytes(n))),
+        );
+    }
+    loop {
+        match getdents(fd, 256) {
+            Ok(part) if part.is_empty() => break,
+            Ok(part) => listed.extend(part),
+            Err(e) => {
+                r.note("getdents", errno_name(e));
+                break;
+            }
+        }
+    }
+    close(fd).unwrap();
+    let wrong: Vec<String> = listed
+        .iter()
+        .filter(|(_, n)| n.as_slice() != b"..")
+        .filter(|(ino, n)| before.get(n) != Some(ino))
+        .map(|(ino, n)| format!("{} d_ino {ino:#x}", String::from_utf8_lossy(n)))
+        .collect();
+    r.note(
+        "entries whose d_ino is not their inode number",
+        format!("{wrong:?}"),
+    );
+    let mut kept: Vec<String> = listed
+        .iter()
+        .filter(|(_, n)| !removed.contains(n))
+        .map(|(_, n)| String::from_utf8_lossy(n).into_owned())
+        .collect();
+    kept.sort();
+    r.note(
+        "names not removed, as listed",
+        format!("{} {kept:?}", kept.len()),
+    );
+    r.done()
+}
+
+/// rewinddir starts a new pass that sees names created and removed since opendir;
+/// telldir/seekdir within one pass stay stable.
+fn rewinddir_sees_changes_since_opendir(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    let dir = j(d, "r");
+    r.ok("mkdir r", mkdir(&dir, 0o755));
+    for name in ["a", "b", "c"] {
+        put(&mut r, &dir, name, b"x");
+    }
+    // SAFETY: opendir/readdir/rewinddir/closedir on our own directory stream; names are
+    // copied before the next readdir.
+    unsafe {
+        let dp = libc::opendir(cpath(&dir).as_ptr());
+        if dp.is_null() {
+            r.note("opendir", errno_name(errno()));
+            return r.done();
+        }
+        let read_all = |dp: *mut libc::DIR| {
+            let mut names = vec![];
+            loop {
+                let e = libc::readdir(dp);
+                if e.is_null() {
+                    break;
+                }
+                names.push(
+                    String::from_utf8_lossy(CStr::from_ptr((*e).d_name.as_ptr()).to_bytes())
+                        .into_owned(),
+                );
+            }
+            names.sort();
+            names
+        };
+        r.note("first pass", format!("{:?}", read_all(dp)));
+        put(&mut r, &dir, "created-after-opendir", b"new");
+        r.ok(
+            "mkdir after opendir",
+            mkdir(&dir.join("dir-after-opendir"), 0o755),
+        );
+        r.ok("unlink b after opendir", unlink(&dir.join("b")));
+        r.note("end of pass stays at the end", libc::readdir(dp).is_null());
+        libc::rewinddir(dp);
+        r.note("after rewinddir", format!("{:?}", read_all(dp)));
+        r.ok("unlink c", unlink(&dir.join("c")));
+        libc::rewinddir(dp);
+        r.note("after a second rewinddir", format!("{:?}", read_all(dp)));
+        libc::closedir(dp);
+    }
     r.done()
 }
 

@@ -13,6 +13,7 @@
 //! per-concern files (`names`, `attrs`, `files`, `dirs`, `xattrs`) hold only what is
 //! particular to each operation.
 
+use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::os::fd::RawFd;
 use std::path::{Path, PathBuf};
@@ -112,6 +113,10 @@ impl LogValue for XattrReply {
 pub struct DirChunk {
     pub entries: Arc<Vec<DirEntry>>,
     pub start: usize,
+    /// Names of the snapshot removed (or renamed away) through the mount since it was
+    /// taken, with the inode number (node id) the kernel showed for them: a listing
+    /// still shows such a name, with its own inode number.
+    pub gone: Arc<HashMap<OsString, u64>>,
     /// The implementation's handle of the open directory and its path (`None` when the
     /// directory has no name any more), for stating entries (`DirOps::stat_entry`).
     pub fh: Fh,
@@ -149,6 +154,8 @@ struct Listing {
     /// Whether readdir answered from it: a later readdir at offset 0 (rewinddir) takes
     /// a fresh snapshot.
     served: bool,
+    /// See [`DirChunk::gone`]; emptied with each fresh snapshot.
+    gone: Arc<HashMap<OsString, u64>>,
 }
 
 /// What an operation acts on: a node the kernel knows, a name in a directory node, or a
