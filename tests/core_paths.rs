@@ -272,8 +272,8 @@ fn readdirplus_entries_count_lookups_and_use_listing_stats() {
         before,
         "no getattr"
     );
-    assert_eq!(c.dirent_ino(ROOT_ID, &chunk.entries[2]), x.nodeid);
-    assert_eq!(c.dirent_ino(ROOT_ID, &chunk.entries[0]), ROOT_ID);
+    assert_eq!(c.dirent_ino(ROOT_ID, &chunk, &chunk.entries[2]), x.nodeid);
+    assert_eq!(c.dirent_ino(ROOT_ID, &chunk, &chunk.entries[0]), ROOT_ID);
 }
 
 #[test]
@@ -284,7 +284,10 @@ fn readdirplus_without_listing_stats_asks_getattr() {
     c.forget(d.nodeid, 1);
     let fh = c.opendir(&ctx(), ROOT_ID, 0).unwrap();
     let chunk = c.readdir(&ctx(), ROOT_ID, fh, 0).unwrap();
-    assert_eq!(c.dirent_ino(ROOT_ID, &chunk.entries[2]), UNKNOWN_INO);
+    assert_eq!(
+        c.dirent_ino(ROOT_ID, &chunk, &chunk.entries[2]),
+        UNKNOWN_INO
+    );
     // Plain readdir learns the type through getattr (fuser cannot send DT_UNKNOWN).
     assert_eq!(
         c.dirent_type(&ctx(), ROOT_ID, &chunk.entries[2]),
@@ -427,6 +430,61 @@ fn xattr_size_probe_protocol() {
         c.listxattr(&ctx(), n, 100),
         Ok(XattrReply::Data(b"user.two\0".to_vec()))
     );
+}
+
+/// xattr requests carry no handle: for a node unlinked while open, the daemon uses the
+/// open handle, so the answers describe that file and not the one that took its name.
+#[test]
+fn xattrs_of_an_unlinked_open_file_go_through_its_handle() {
+    let (_, c) = core();
+    let (f, open) = c.create(&ctx(), ROOT_ID, os("f"), 0o644, 0).unwrap();
+    let n = f.nodeid;
+    c.setxattr(&ctx(), n, os("user.old"), b"1", 0).unwrap();
+    c.unlink(&ctx(), ROOT_ID, os("f")).unwrap();
+    let (g, _) = c.create(&ctx(), ROOT_ID, os("f"), 0o644, 0).unwrap();
+    assert_ne!(g.nodeid, n);
+    c.setxattr(&ctx(), n, os("user.k"), b"v", 0).unwrap();
+    assert_eq!(
+        c.listxattr(&ctx(), n, 100),
+        Ok(XattrReply::Data(b"user.k\0user.old\0".to_vec()))
+    );
+    assert_eq!(
+        c.getxattr(&ctx(), n, os("user.old"), 10),
+        Ok(XattrReply::Data(b"1".to_vec()))
+    );
+    c.removexattr(&ctx(), n, os("user.old")).unwrap();
+    assert_eq!(
+        c.listxattr(&ctx(), g.nodeid, 100),
+        Ok(XattrReply::Data(Vec::new())),
+        "the new file at the name is untouched"
+    );
+    c.release(&ctx(), n, open.fh, 0, false).unwrap();
+}
+
+/// A listing taken before an unlink (or a rename away) still holds the name: it keeps
+/// the inode number it had; a fresh snapshot (rewinddir) forgets it.
+#[test]
+fn removed_names_keep_their_inode_number_in_an_open_listing() {
+    let (_, c) = core();
+    let a = c
+        .mknod(&ctx(), ROOT_ID, os("a"), libc::S_IFREG | 0o644, 0)
+        .unwrap();
+    let b = c
+        .mknod(&ctx(), ROOT_ID, os("b"), libc::S_IFREG | 0o644, 0)
+        .unwrap();
+    let fh = c.opendir(&ctx(), ROOT_ID, 0).unwrap();
+    c.readdir(&ctx(), ROOT_ID, fh, 0).unwrap();
+    c.unlink(&ctx(), ROOT_ID, os("a")).unwrap();
+    c.rename(&ctx(), ROOT_ID, os("b"), ROOT_ID, os("c"), 0)
+        .unwrap();
+    let chunk = c.readdir(&ctx(), ROOT_ID, fh, 2).unwrap();
+    assert_eq!(names(&chunk), ["a", "b"]);
+    assert_eq!(c.dirent_ino(ROOT_ID, &chunk, &chunk.entries[2]), a.nodeid);
+    assert_eq!(c.dirent_ino(ROOT_ID, &chunk, &chunk.entries[3]), b.nodeid);
+    let fresh = c.readdir(&ctx(), ROOT_ID, fh, 0).unwrap();
+    assert_eq!(names(&fresh), [".", "..", "c"]);
+    assert!(fresh.gone.is_empty());
+    c.releasedir(&ctx(), ROOT_ID, fh).unwrap();
 }
 
 #[test]

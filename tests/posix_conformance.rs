@@ -113,12 +113,13 @@ scenarios!(
     rename_dirs,
     rename_noreplace_exchange,
     unlink_while_open,
-    #[ignore = "xattr requests carry no file handle and the node of an unlinked file has no \
-                path: the daemon answers ENOENT (libfuse's high-level API does the same with \
-                hard_remove)"]
     xattrs_on_unlinked_open_file,
     fstat_removed_open_dir,
     fstat_open_dir_replaced_by_rename,
+    fd_ops_on_unlinked_open_file,
+    fd_ops_on_removed_open_dir,
+    fd_ops_on_open_dir_replaced_by_rename,
+    fd_ops_on_open_file_replaced_by_rename,
     o_append,
     truncate_and_ftruncate,
     chmod_then_stat,
@@ -131,6 +132,8 @@ scenarios!(
     mmap_and_read_write,
     fifos_and_device_nodes,
     readdir_listing,
+    dino_of_names_removed_during_a_listing,
+    rewinddir_sees_changes_since_opendir,
     write_read_lseek,
     access_as_root,
     open_flag_variants,
@@ -1217,6 +1220,136 @@ fn fstat_open_dir_replaced_by_rename(d: &Path) -> Vec<String> {
     r.done()
 }
 
+/// What a program can do through the fd of an object whose name is gone (unlinked,
+/// removed, or replaced by a rename): every call must reach that object, never the
+/// one that now has its name. `user.before` was set on it while it had its name.
+fn fd_ops(r: &mut Rec, fd: i64, is_dir: bool) {
+    r.fstat("fstat", fd);
+    r.rc("fchmod", fchmod(fd, 0o640));
+    r.fstat("fstat after fchmod", fd);
+    r.rc("fchown", fchown(fd, 42, 43));
+    r.fstat("fstat after fchown", fd);
+    r.rc("futimens", futimens(fd, [ts(1000, 1), ts(2000, 2)]));
+    match fstat(fd) {
+        Ok(st) => r.note(
+            "times after futimens",
+            format!(
+                "atime {}.{:09} mtime {}.{:09}",
+                st.st_atime, st.st_atime_nsec, st.st_mtime, st.st_mtime_nsec
+            ),
+        ),
+        Err(e) => r.note("times after futimens", errno_name(e)),
+    }
+    r.data("fgetxattr user.before", fgetxattr(fd, "user.before", 100));
+    r.rc("fsetxattr user.k", fsetxattr(fd, "user.k", b"value", 0));
+    r.rc(
+        "fsetxattr create existing",
+        fsetxattr(fd, "user.k", b"x", libc::XATTR_CREATE),
+    );
+    r.data("fgetxattr user.k", fgetxattr(fd, "user.k", 100));
+    r.data("fgetxattr size probe", fgetxattr(fd, "user.k", 0));
+    r.data("fgetxattr too small", fgetxattr(fd, "user.k", 2));
+    r.data("fgetxattr missing", fgetxattr(fd, "user.missing", 100));
+    r.note("flistxattr", names(flistxattr(fd, 1000)));
+    r.note("flistxattr size probe", names(flistxattr(fd, 0)));
+    r.rc("fremovexattr user.before", fremovexattr(fd, "user.before"));
+    r.rc("fremovexattr again", fremovexattr(fd, "user.before"));
+    r.note("flistxattr after remove", names(flistxattr(fd, 1000)));
+    if !is_dir {
+        r.rc("ftruncate", ftruncate(fd, 3));
+        r.fstat("fstat after ftruncate", fd);
+        r.data("pread after ftruncate", pread(fd, 100, 0));
+    }
+    r.fstat("fstat at the end", fd);
+}
+
+/// The object now at a name: untouched by what was done through the old one's fd.
+fn untouched(r: &mut Rec, what: &str, p: &Path) {
+    r.lstat(&format!("{what}: lstat"), p);
+    r.note(&format!("{what}: xattrs"), names(listxattr(p, 1000)));
+}
+
+fn fd_ops_on_unlinked_open_file(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    put(&mut r, d, "f", b"old contents");
+    let Some(fd) = r.open("open f", &j(d, "f"), O_RDWR, 0) else {
+        return r.done();
+    };
+    r.ok(
+        "set user.before",
+        setxattr(&j(d, "f"), "user.before", b"1", 0),
+    );
+    r.ok("unlink f", unlink(&j(d, "f")));
+    put(&mut r, d, "f", b"a new file at the name");
+    r.ok(
+        "new f gets user.new",
+        setxattr(&j(d, "f"), "user.new", b"2", 0),
+    );
+    fd_ops(&mut r, fd, false);
+    close(fd).unwrap();
+    untouched(&mut r, "new f", &j(d, "f"));
+    r.contents("new f contents", &j(d, "f"));
+    r.done()
+}
+
+fn fd_ops_on_removed_open_dir(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    r.ok("mkdir dd", mkdir(&j(d, "dd"), 0o755));
+    r.ok(
+        "set user.before",
+        setxattr(&j(d, "dd"), "user.before", b"1", 0),
+    );
+    let Some(dfd) = r.open("open dd", &j(d, "dd"), O_RDONLY | O_DIRECTORY, 0) else {
+        return r.done();
+    };
+    r.ok("rmdir dd", rmdir(&j(d, "dd")));
+    r.ok("mkdir a new dd", mkdir(&j(d, "dd"), 0o700));
+    fd_ops(&mut r, dfd, true);
+    close(dfd).unwrap();
+    untouched(&mut r, "new dd", &j(d, "dd"));
+    r.done()
+}
+
+fn fd_ops_on_open_dir_replaced_by_rename(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    r.ok("mkdir a", mkdir(&j(d, "a"), 0o755));
+    r.ok("a gets user.new", setxattr(&j(d, "a"), "user.new", b"2", 0));
+    r.ok("mkdir b", mkdir(&j(d, "b"), 0o700));
+    r.ok(
+        "set user.before",
+        setxattr(&j(d, "b"), "user.before", b"1", 0),
+    );
+    let Some(bfd) = r.open("open b", &j(d, "b"), O_RDONLY | O_DIRECTORY, 0) else {
+        return r.done();
+    };
+    r.ok("rename a over b", rename(&j(d, "a"), &j(d, "b")));
+    fd_ops(&mut r, bfd, true);
+    close(bfd).unwrap();
+    untouched(&mut r, "new b", &j(d, "b"));
+    r.done()
+}
+
+fn fd_ops_on_open_file_replaced_by_rename(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    put(&mut r, d, "a", b"the file that takes the name");
+    r.ok("a gets user.new", setxattr(&j(d, "a"), "user.new", b"2", 0));
+    put(&mut r, d, "b", b"old contents");
+    r.ok(
+        "set user.before",
+        setxattr(&j(d, "b"), "user.before", b"1", 0),
+    );
+    let Some(bfd) = r.open("open b", &j(d, "b"), O_RDWR, 0) else {
+        return r.done();
+    };
+    r.ok("rename a over b", rename(&j(d, "a"), &j(d, "b")));
+    r.data("pread old b", pread(bfd, 100, 0));
+    fd_ops(&mut r, bfd, false);
+    close(bfd).unwrap();
+    untouched(&mut r, "new b", &j(d, "b"));
+    r.contents("new b contents", &j(d, "b"));
+    r.done()
+}
+
 fn o_append(d: &Path) -> Vec<String> {
     let mut r = Rec::new();
     put(&mut r, d, "f", b"abc");
@@ -1977,6 +2110,140 @@ fn readdir_listing(d: &Path) -> Vec<String> {
         unlink(&j(d, &format!("big/entry-with-a-longish-name-{i:04}"))).unwrap();
     }
     listing(&mut r, "big listing after deletes", &j(d, "big"));
+    r.done()
+}
+
+/// A listing read in small pieces while names are removed: a name the listing still
+/// shows carries the inode number lstat gave for it before it went (a local filesystem
+/// may or may not show it; either way, never another number), and every name that was
+/// not removed is listed once.
+fn dino_of_names_removed_during_a_listing(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    let dir = j(d, "l");
+    r.ok("mkdir l", mkdir(&dir, 0o755));
+    let mut before = std::collections::BTreeMap::new();
+    for i in 0..40 {
+        let name = format!("entry-{i:02}");
+        let p = dir.join(&name);
+        r.ok(
+            &format!("create {name}"),
+            open(&p, O_CREAT | O_WRONLY, 0o644).and_then(close),
+        );
+        if let Ok(st) = lstat(&p) {
+            before.insert(name.into_bytes(), st.st_ino);
+        }
+    }
+    if let Ok(st) = lstat(&dir) {
+        before.insert(b".".to_vec(), st.st_ino);
+    }
+    let Some(fd) = r.open("opendir l", &dir, O_RDONLY | O_DIRECTORY, 0) else {
+        return r.done();
+    };
+    // A buffer of a few records: each getdents asks the filesystem again.
+    let mut listed = getdents(fd, 256).unwrap_or_default();
+    r.note(
+        "first part is partial",
+        !listed.is_empty() && listed.len() < 20,
+    );
+    let seen: Vec<Vec<u8>> = listed.iter().map(|(_, n)| n.clone()).collect();
+    let unseen: Vec<Vec<u8>> = before
+        .keys()
+        .filter(|n| n.as_slice() != b"." && !seen.contains(n))
+        .cloned()
+        .collect();
+    // Three names not listed yet, and one already listed.
+    let mut removed: Vec<Vec<u8>> = unseen.iter().step_by(7).take(3).cloned().collect();
+    if let Some(n) = seen.iter().find(|n| n.starts_with(b"entry-")) {
+        removed.push(n.clone());
+    }
+    r.note("names removed", removed.len());
+    for n in &removed {
+        r.ok(
+            "unlink during the listing",
+            unlink(&dir.join(std::ffi::OsStr::from_bytes(n))),
+        );
+    }
+    loop {
+        match getdents(fd, 256) {
+            Ok(part) if part.is_empty() => break,
+            Ok(part) => listed.extend(part),
+            Err(e) => {
+                r.note("getdents", errno_name(e));
+                break;
+            }
+        }
+    }
+    close(fd).unwrap();
+    let wrong: Vec<String> = listed
+        .iter()
+        .filter(|(_, n)| n.as_slice() != b"..")
+        .filter(|(ino, n)| before.get(n) != Some(ino))
+        .map(|(ino, n)| format!("{} d_ino {ino:#x}", String::from_utf8_lossy(n)))
+        .collect();
+    r.note(
+        "entries whose d_ino is not their inode number",
+        format!("{wrong:?}"),
+    );
+    let mut kept: Vec<String> = listed
+        .iter()
+        .filter(|(_, n)| !removed.contains(n))
+        .map(|(_, n)| String::from_utf8_lossy(n).into_owned())
+        .collect();
+    kept.sort();
+    r.note(
+        "names not removed, as listed",
+        format!("{} {kept:?}", kept.len()),
+    );
+    r.done()
+}
+
+/// rewinddir starts a new pass that sees names created and removed since opendir;
+/// telldir/seekdir within one pass stay stable.
+fn rewinddir_sees_changes_since_opendir(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    let dir = j(d, "r");
+    r.ok("mkdir r", mkdir(&dir, 0o755));
+    for name in ["a", "b", "c"] {
+        put(&mut r, &dir, name, b"x");
+    }
+    // SAFETY: opendir/readdir/rewinddir/closedir on our own directory stream; names are
+    // copied before the next readdir.
+    unsafe {
+        let dp = libc::opendir(cpath(&dir).as_ptr());
+        if dp.is_null() {
+            r.note("opendir", errno_name(errno()));
+            return r.done();
+        }
+        let read_all = |dp: *mut libc::DIR| {
+            let mut names = vec![];
+            loop {
+                let e = libc::readdir(dp);
+                if e.is_null() {
+                    break;
+                }
+                names.push(
+                    String::from_utf8_lossy(CStr::from_ptr((*e).d_name.as_ptr()).to_bytes())
+                        .into_owned(),
+                );
+            }
+            names.sort();
+            names
+        };
+        r.note("first pass", format!("{:?}", read_all(dp)));
+        put(&mut r, &dir, "created-after-opendir", b"new");
+        r.ok(
+            "mkdir after opendir",
+            mkdir(&dir.join("dir-after-opendir"), 0o755),
+        );
+        r.ok("unlink b after opendir", unlink(&dir.join("b")));
+        r.note("end of pass stays at the end", libc::readdir(dp).is_null());
+        libc::rewinddir(dp);
+        r.note("after rewinddir", format!("{:?}", read_all(dp)));
+        r.ok("unlink c", unlink(&dir.join("c")));
+        libc::rewinddir(dp);
+        r.note("after a second rewinddir", format!("{:?}", read_all(dp)));
+        libc::closedir(dp);
+    }
     r.done()
 }
 

@@ -135,7 +135,7 @@ fn luafs_through_operations() {
         libc::S_IFLNK
     );
 
-    fs.setxattr(&c, p("/b/f"), OsStr::new("user.k"), b"v", 0)
+    fs.setxattr(&c, p("/b/f"), OsStr::new("user.k"), b"v", 0, None)
         .unwrap();
     assert_eq!(
         fs.setxattr(
@@ -143,22 +143,24 @@ fn luafs_through_operations() {
             p("/b/f"),
             OsStr::new("user.k"),
             b"w",
-            libc::XATTR_CREATE
+            libc::XATTR_CREATE,
+            None
         )
         .unwrap_err(),
         Errno::EEXIST
     );
     assert_eq!(
-        fs.getxattr(&c, p("/b/f"), OsStr::new("user.k")).unwrap(),
+        fs.getxattr(&c, p("/b/f"), OsStr::new("user.k"), None)
+            .unwrap(),
         b"v"
     );
     assert_eq!(
-        fs.getxattr(&c, p("/b/f"), OsStr::new("user.nope"))
+        fs.getxattr(&c, p("/b/f"), OsStr::new("user.nope"), None)
             .unwrap_err(),
         Errno::ENODATA
     );
     assert_eq!(
-        fs.listxattr(&c, p("/b/f")).unwrap(),
+        fs.listxattr(&c, p("/b/f"), None).unwrap(),
         vec![OsString::from("user.k")]
     );
 

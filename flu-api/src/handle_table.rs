@@ -59,6 +59,14 @@ impl<T> HandleTable<T> {
         self.read().values().find(|v| pred(v)).cloned()
     }
 
+    /// Call `f` on every open handle (a scan under the read lock: `f` must not use
+    /// this table).
+    pub fn each(&self, mut f: impl FnMut(&T)) {
+        for v in self.read().values() {
+            f(v);
+        }
+    }
+
     /// Drop every handle (at unmount, for those the kernel never released).
     pub fn clear(&self) {
         self.write().clear();

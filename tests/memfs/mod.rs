@@ -524,9 +524,10 @@ impl XattrOps for MemFs {
         name: &OsStr,
         value: &[u8],
         flags: i32,
+        fh: Option<Fh>,
     ) -> OpResult<()> {
         let mut st = self.state();
-        let ino = st.resolve(path)?;
+        let ino = st.target_of(path, fh)?;
         let x = &mut st.node(ino)?.xattrs;
         let exists = x.contains_key(name);
         if flags & libc::XATTR_CREATE != 0 && exists {
@@ -539,21 +540,38 @@ impl XattrOps for MemFs {
         Ok(())
     }
 
-    fn getxattr(&self, _ctx: &RequestContext, path: &Path, name: &OsStr) -> OpResult<Vec<u8>> {
+    fn getxattr(
+        &self,
+        _ctx: &RequestContext,
+        path: &Path,
+        name: &OsStr,
+        fh: Option<Fh>,
+    ) -> OpResult<Vec<u8>> {
         let st = self.state();
-        let node = &st.inodes[&st.resolve(path)?];
+        let node = &st.inodes[&st.target_of(path, fh)?];
         node.xattrs.get(name).cloned().ok_or(Errno::ENODATA)
     }
 
-    fn listxattr(&self, _ctx: &RequestContext, path: &Path) -> OpResult<Vec<OsString>> {
+    fn listxattr(
+        &self,
+        _ctx: &RequestContext,
+        path: &Path,
+        fh: Option<Fh>,
+    ) -> OpResult<Vec<OsString>> {
         let st = self.state();
-        let node = &st.inodes[&st.resolve(path)?];
+        let node = &st.inodes[&st.target_of(path, fh)?];
         Ok(node.xattrs.keys().cloned().collect())
     }
 
-    fn removexattr(&self, _ctx: &RequestContext, path: &Path, name: &OsStr) -> OpResult<()> {
+    fn removexattr(
+        &self,
+        _ctx: &RequestContext,
+        path: &Path,
+        name: &OsStr,
+        fh: Option<Fh>,
+    ) -> OpResult<()> {
         let mut st = self.state();
-        let ino = st.resolve(path)?;
+        let ino = st.target_of(path, fh)?;
         st.node(ino)?
             .xattrs
             .remove(name)

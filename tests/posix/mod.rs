@@ -372,6 +372,7 @@ pub fn getxattr(p: &Path, name: &str, size: usize) -> Result<Vec<u8>, i32> {
     Ok(buf)
 }
 
+/// fgetxattr into a buffer of `size` bytes (0: ask for the size).
 pub fn fgetxattr(fd: i64, name: &str, size: usize) -> Result<Vec<u8>, i32> {
     let mut buf = vec![0u8; size.max(1)];
     // SAFETY: buf writable for `size` bytes.
@@ -385,6 +386,9 @@ pub fn fgetxattr(fd: i64, name: &str, size: usize) -> Result<Vec<u8>, i32> {
     };
     if n < 0 {
         return Err(errno());
+    }
+    if size == 0 {
+        return Ok(format!("size {n}").into_bytes());
     }
     buf.truncate(n as usize);
     Ok(buf)
@@ -413,6 +417,57 @@ pub fn listxattr(p: &Path, size: usize) -> Result<Vec<u8>, i32> {
     }
     buf.truncate(n as usize);
     Ok(buf)
+}
+
+/// flistxattr into a buffer of `size` bytes (0: ask for the size).
+pub fn flistxattr(fd: i64, size: usize) -> Result<Vec<u8>, i32> {
+    let mut buf = vec![0u8; size];
+    // SAFETY: buf writable for its length (a null pointer is fine with size 0).
+    let n = unsafe {
+        libc::flistxattr(
+            fd as i32,
+            if size == 0 {
+                std::ptr::null_mut()
+            } else {
+                buf.as_mut_ptr().cast()
+            },
+            size,
+        )
+    };
+    if n < 0 {
+        return Err(errno());
+    }
+    if size == 0 {
+        return Ok(format!("size {n}").into_bytes());
+    }
+    buf.truncate(n as usize);
+    Ok(buf)
+}
+
+pub fn fremovexattr(fd: i64, name: &str) -> Sys {
+    // SAFETY: valid string; a bad fd is only EBADF.
+    sys(unsafe { libc::fremovexattr(fd as i32, xattr_name(name).as_ptr()) } as i64)
+}
+
+/// One getdents64 call on directory `fd` into a buffer of `size` bytes: each record's
+/// `(d_ino, name)`; empty at the end of the directory.
+pub fn getdents(fd: i64, size: usize) -> Result<Vec<(u64, Vec<u8>)>, i32> {
+    let mut buf = vec![0u8; size];
+    // SAFETY: getdents64 writes at most `buf.len()` bytes into our buffer.
+    let n = unsafe { libc::syscall(libc::SYS_getdents64, fd as i32, buf.as_mut_ptr(), buf.len()) };
+    let n = sys(n)? as usize;
+    let mut out = vec![];
+    let mut pos = 0;
+    // struct linux_dirent64: ino u64, off i64, reclen u16, type u8, name (NUL-ended).
+    while pos + 19 <= n {
+        let rec = &buf[pos..n];
+        let ino = u64::from_ne_bytes(rec[..8].try_into().unwrap());
+        let reclen = u16::from_ne_bytes([rec[16], rec[17]]) as usize;
+        let name = rec[19..reclen].split(|b| *b == 0).next().unwrap_or(&[]);
+        out.push((ino, name.to_vec()));
+        pos += reclen;
+    }
+    Ok(out)
 }
 
 pub fn removexattr(p: &Path, name: &str) -> Sys {

@@ -9,7 +9,7 @@ impl FsCore {
     pub fn getattr(&self, ctx: &RequestContext, nodeid: u64, fh: Option<u64>) -> OpResult<Stat> {
         let args = || format!("fh={fh:?}");
         self.on(Op::Getattr, At::Node(nodeid), args, |path| {
-            self.with_attr_fh(nodeid, fh, |fh| self.ops.getattr(ctx, path, fh))
+            self.with_open_fh(nodeid, fh, |fh| self.ops.getattr(ctx, path, fh))
         })
     }
 
@@ -21,7 +21,7 @@ impl FsCore {
             if let Some(size) = req.size {
                 self.check_size(size)?;
             }
-            self.with_attr_fh(nodeid, req.fh, |fh| {
+            self.with_open_fh(nodeid, req.fh, |fh| {
                 if let Some(mode) = req.mode {
                     self.ops.chmod(ctx, path, mode, fh)?;
                 }

@@ -1,6 +1,7 @@
 //! Directories: opendir takes a snapshot of the listing, readdir/readdirplus answer
 //! from it so offsets are stable (a reader back at offset 0 gets a fresh snapshot),
-//! releasedir drops it. The core fills the kernel's directory replies itself, through
+//! releasedir drops it. A name removed through the mount after the snapshot keeps
+//! the inode number it had (`note_gone`), as a local filesystem's listing would show it. The core fills the kernel's directory replies itself, through
 //! the small `DirReply`/`DirPlusReply` interfaces the adapter implements.
 
 use std::ffi::{OsStr, OsString};
@@ -65,6 +66,7 @@ impl FsCore {
                 listing: Mutex::new(Listing {
                     entries,
                     served: false,
+                    gone: Arc::default(),
                 }),
             }))
         })
@@ -86,10 +88,9 @@ impl FsCore {
             let served = dir.listing.lock().map(|l| l.served).unwrap_or(true);
             if offset == 0 && served {
                 let fresh = self.list(ctx, path, dir.fh);
-                dir.listing
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .entries = fresh;
+                let mut listing = dir.listing.lock().unwrap_or_else(|e| e.into_inner());
+                listing.entries = fresh;
+                listing.gone = Arc::default();
             }
             let mut listing = dir.listing.lock().unwrap_or_else(|e| e.into_inner());
             listing.served = true;
@@ -100,6 +101,7 @@ impl FsCore {
             Ok(DirChunk {
                 entries,
                 start,
+                gone: listing.gone.clone(),
                 fh: dir.fh,
                 path: Some(path.to_path_buf()),
             })
@@ -117,7 +119,7 @@ impl FsCore {
     ) -> OpResult<()> {
         let chunk = self.readdir(ctx, nodeid, fh, offset)?;
         for (i, entry) in chunk.entries.iter().enumerate().skip(chunk.start) {
-            let ino = self.dirent_ino(nodeid, entry);
+            let ino = self.dirent_ino(nodeid, &chunk, entry);
             let kind = self.dirent_type(ctx, nodeid, entry);
             if reply.add(ino, i as u64 + 1, kind, &entry.name) {
                 break;
@@ -150,12 +152,13 @@ impl FsCore {
                 }
                 None => {
                     // `.` and `..` still need a non-zero inode number, or readdir(3)
-                    // hides them; the kernel never links those two names.
+                    // hides them; the kernel never links those two names. A name
+                    // removed since the snapshot keeps its number.
                     let dots = entry.name == "." || entry.name == "..";
                     let ino = if dots {
-                        self.dirent_ino(nodeid, entry).max(1)
+                        self.dirent_ino(nodeid, &chunk, entry).max(1)
                     } else {
-                        0
+                        chunk.gone.get(&entry.name).copied().unwrap_or(0)
                     };
                     let kind = self.dirent_type(ctx, nodeid, entry);
                     reply.add(offset, &entry.name, PlusEntry::Bare { ino, kind })
@@ -168,12 +171,17 @@ impl FsCore {
         Ok(())
     }
 
-    /// The inode number a plain readdir reports for `entry` of directory `dir`.
-    pub fn dirent_ino(&self, dir: u64, entry: &DirEntry) -> u64 {
+    /// The inode number a plain readdir reports for `entry` of directory `dir`, listed
+    /// in `chunk`: the node the name leads to, else the one it led to before it was
+    /// removed, else the implementation's (in `use_ino` mode).
+    pub fn dirent_ino(&self, dir: u64, chunk: &DirChunk, entry: &DirEntry) -> u64 {
         if entry.name == "." {
             return dir;
         }
         if let Some(id) = self.nodes.child(dir, &entry.name) {
+            return id;
+        }
+        if let Some(&id) = chunk.gone.get(&entry.name) {
             return id;
         }
         match entry.stat {
@@ -263,6 +271,17 @@ impl FsCore {
             |path| self.ops.getattr(ctx, path, None),
         )
         .ok()
+    }
+
+    /// `name` (node `id`) left directory `dir` through the mount (unlink, rmdir, rename):
+    /// the listings open on `dir` remember its number for the entry they still hold.
+    pub(super) fn note_gone(&self, dir: u64, name: &OsStr, id: u64) {
+        self.dirs.each(|d| {
+            if d.nodeid == dir {
+                let mut listing = d.listing.lock().unwrap_or_else(|e| e.into_inner());
+                Arc::make_mut(&mut listing.gone).insert(name.to_owned(), id);
+            }
+        });
     }
 
     pub fn releasedir(&self, ctx: &RequestContext, nodeid: u64, fh: u64) -> OpResult<()> {

@@ -13,6 +13,7 @@
 //! per-concern files (`names`, `attrs`, `files`, `dirs`, `xattrs`) hold only what is
 //! particular to each operation.
 
+use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::os::fd::RawFd;
 use std::path::{Path, PathBuf};
@@ -114,6 +115,10 @@ impl LogValue for XattrReply {
 pub struct DirChunk {
     pub entries: Arc<Vec<DirEntry>>,
     pub start: usize,
+    /// Names of the snapshot removed (or renamed away) through the mount since it was
+    /// taken, with the inode number (node id) the kernel showed for them: a listing
+    /// still shows such a name, with its own inode number.
+    pub gone: Arc<HashMap<OsString, u64>>,
     /// The implementation's handle of the open directory and its path (`None` when the
     /// directory has no name any more), for stating entries (`DirOps::stat_entry`).
     pub fh: Fh,
@@ -151,6 +156,8 @@ struct Listing {
     /// Whether readdir answered from it: a later readdir at offset 0 (rewinddir) takes
     /// a fresh snapshot.
     served: bool,
+    /// See [`DirChunk::gone`]; emptied with each fresh snapshot.
+    gone: Arc<HashMap<OsString, u64>>,
 }
 
 /// What an operation acts on: a node the kernel knows, a name in a directory node, or a
@@ -331,12 +338,14 @@ impl FsCore {
         self.files.get(fh).map(|f| f.fh).ok_or(Errno::EBADF)
     }
 
-    /// Run a getattr/setattr `f` with the implementation handle: the kernel's, or for a
-    /// node that has no name any more, any file or directory handle open on it (the
-    /// kernel sends fstat of an unlinked file, and any getattr of a directory, without
-    /// one; the old path alone would answer ENOENT, or describe another file). A handle the
-    /// daemon picked may be released meanwhile (EBADF): then `f` runs again by path.
-    fn with_attr_fh<T>(
+    /// Run `f` with the implementation handle for node `nodeid`: the kernel's `fh`, or
+    /// for a node that has no name any more (unlinked, removed, or replaced by a rename
+    /// while open) any file or directory handle open on it. The kernel sends fstat of an
+    /// unlinked file, any getattr of a directory and every xattr request without a
+    /// handle; the old path alone would answer ENOENT, or describe the file that now has
+    /// the name. A handle the daemon picked may be released meanwhile (EBADF): then `f`
+    /// runs again by path.
+    fn with_open_fh<T>(
         &self,
         nodeid: u64,
         fh: Option<u64>,
@@ -346,8 +355,6 @@ impl FsCore {
             return f(Some(fh));
         }
         if self.nodes.is_detached(nodeid) {
-            // An open file, or an open directory (the kernel sends no handle with a
-            // directory's getattr: fstat of a removed directory comes here).
             let open = self
                 .files
                 .find(|o| o.nodeid == nodeid)

@@ -91,7 +91,7 @@ impl FsCore {
     pub fn unlink(&self, ctx: &RequestContext, parent: u64, name: &OsStr) -> OpResult<()> {
         self.on(Op::Unlink, At::Child(parent, name), String::new, |path| {
             self.ops.unlink(ctx, path)?;
-            self.nodes.unlink(parent, name);
+            self.remove_name(parent, name);
             Ok(())
         })
     }
@@ -99,9 +99,18 @@ impl FsCore {
     pub fn rmdir(&self, ctx: &RequestContext, parent: u64, name: &OsStr) -> OpResult<()> {
         self.on(Op::Rmdir, At::Child(parent, name), String::new, |path| {
             self.ops.rmdir(ctx, path)?;
-            self.nodes.unlink(parent, name);
+            self.remove_name(parent, name);
             Ok(())
         })
+    }
+
+    /// After a successful unlink/rmdir: the node loses the name, and open listings of
+    /// `parent` keep its number.
+    fn remove_name(&self, parent: u64, name: &OsStr) {
+        if let Some(id) = self.nodes.child(parent, name) {
+            self.note_gone(parent, name, id);
+        }
+        self.nodes.unlink(parent, name);
     }
 
     /// `flags`: `RENAME_NOREPLACE` / `RENAME_EXCHANGE`, passed to the implementation.
@@ -121,6 +130,10 @@ impl FsCore {
             if flags & libc::RENAME_EXCHANGE != 0 {
                 self.nodes.exchange(parent, name, new_parent, new_name);
             } else {
+                let moved = self.nodes.child(parent, name);
+                if let Some(id) = moved.filter(|_| (parent, name) != (new_parent, new_name)) {
+                    self.note_gone(parent, name, id);
+                }
                 self.nodes.rename(parent, name, new_parent, new_name);
             }
             Ok(())

@@ -1,5 +1,7 @@
 //! Extended attributes, with the kernel's size-probe protocol: a request of size 0
-//! asks for the length; a value longer than the size asked for is ERANGE.
+//! asks for the length; a value longer than the size asked for is ERANGE. The kernel
+//! sends no handle with them: a node removed or replaced while open is served through
+//! a handle open on it (`with_open_fh`).
 
 use std::ffi::OsStr;
 
@@ -29,7 +31,9 @@ impl FsCore {
     ) -> OpResult<()> {
         let args = || format!("{} {} bytes flags={flags:#x}", show_name(name), value.len());
         self.on(Op::Setxattr, At::Node(nodeid), args, |path| {
-            self.ops.setxattr(ctx, path, name, value, flags)
+            self.with_open_fh(nodeid, None, |fh| {
+                self.ops.setxattr(ctx, path, name, value, flags, fh)
+            })
         })
     }
 
@@ -42,7 +46,9 @@ impl FsCore {
     ) -> OpResult<XattrReply> {
         let args = || format!("{} size={size}", show_name(name));
         self.on(Op::Getxattr, At::Node(nodeid), args, |path| {
-            xattr_reply(self.ops.getxattr(ctx, path, name)?, size)
+            self.with_open_fh(nodeid, None, |fh| {
+                xattr_reply(self.ops.getxattr(ctx, path, name, fh)?, size)
+            })
         })
     }
 
@@ -50,19 +56,21 @@ impl FsCore {
     pub fn listxattr(&self, ctx: &RequestContext, nodeid: u64, size: u32) -> OpResult<XattrReply> {
         let args = || format!("size={size}");
         self.on(Op::Listxattr, At::Node(nodeid), args, |path| {
-            let mut buf = Vec::new();
-            for name in self.ops.listxattr(ctx, path)? {
-                buf.extend_from_slice(name.as_encoded_bytes());
-                buf.push(0);
-            }
-            xattr_reply(buf, size)
+            self.with_open_fh(nodeid, None, |fh| {
+                let mut buf = Vec::new();
+                for name in self.ops.listxattr(ctx, path, fh)? {
+                    buf.extend_from_slice(name.as_encoded_bytes());
+                    buf.push(0);
+                }
+                xattr_reply(buf, size)
+            })
         })
     }
 
     pub fn removexattr(&self, ctx: &RequestContext, nodeid: u64, name: &OsStr) -> OpResult<()> {
         let args = || show_name(name);
         self.on(Op::Removexattr, At::Node(nodeid), args, |path| {
-            self.ops.removexattr(ctx, path, name)
+            self.with_open_fh(nodeid, None, |fh| self.ops.removexattr(ctx, path, name, fh))
         })
     }
 }

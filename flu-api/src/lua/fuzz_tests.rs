@@ -1232,7 +1232,7 @@ fn xattr_list() -> BoxedStrategy<Gen> {
 fn listxattr_answers_any_handler_result() {
     with_echo(outcome(xattr_list()), |lua, ops, o| {
         let values = set_outcome(lua, &o);
-        let got = ops.listxattr(&ctx(), Path::new("/f"));
+        let got = ops.listxattr(&ctx(), Path::new("/f"), None);
         let want = expected(&o, &values, |v| {
             let Value::Table(t) = v else {
                 return Err(Errno::EIO);

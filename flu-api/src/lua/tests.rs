@@ -105,7 +105,7 @@ fn flu_style_hello() {
         ]
     );
     assert_eq!(
-        ops.getxattr(&c, Path::new("/hello"), "user.x".as_ref()),
+        ops.getxattr(&c, Path::new("/hello"), "user.x".as_ref(), None),
         Err(Errno::ENODATA)
     );
     ops.access(&c, Path::new("/hello"), libc::R_OK).unwrap();
@@ -194,10 +194,11 @@ fn handler_results_and_arguments() {
         "user.a".as_ref(),
         b"v\0w",
         libc::XATTR_CREATE,
+        None,
     )
     .unwrap();
     assert_eq!(
-        ops.listxattr(&c, Path::new("/d")).unwrap(),
+        ops.listxattr(&c, Path::new("/d"), None).unwrap(),
         vec![OsString::from("user.a"), OsString::from("user.b")]
     );
     let o = ops.open(&c, Path::new("/f"), libc::O_WRONLY).unwrap();
@@ -516,4 +517,59 @@ fn native_io_does_not_wait_for_a_busy_lua_handler() {
     );
     assert!(slow.join().unwrap().is_ok());
     ops.release(&c, f, Fh(o.fh), libc::O_RDONLY, false).unwrap();
+}
+
+/// xattr handlers get a trailing `fi` (the open file's when the daemon passes a
+/// handle, else nil); a Flu handler that takes no `fi` keeps working.
+#[test]
+fn xattr_handlers_get_a_trailing_fi() {
+    let (_s, ops) = load(
+        r#"
+        local fs = {}
+        function fs.getattr(path) return {mode = 'file'} end
+        function fs.open(path, fi) fi.fh = {opened = path} end
+        function fs.getxattr(path, name, fi)
+          return fi and ('fi of ' .. fi.fh.opened) or 'no fi'
+        end
+        function fs.listxattr(path, fi) return {fi and 'user.fi' or 'user.none'} end
+        local set = {}
+        function fs.setxattr(path, name, value, flags, fi) set[name] = fi ~= nil end
+        function fs.removexattr(path, name, fi)
+          if set[name] ~= (fi ~= nil) then error(require('flu').errno.EINVAL) end
+        end
+        return fs
+        "#,
+        &[],
+    );
+    let c = ctx();
+    let p = Path::new("/f");
+    let n = "user.a".as_ref();
+    assert_eq!(ops.getxattr(&c, p, n, None).unwrap(), b"no fi");
+    let fh = Some(Fh(ops.open(&c, p, libc::O_RDONLY).unwrap().fh));
+    assert_eq!(ops.getxattr(&c, p, n, fh).unwrap(), b"fi of /f");
+    assert_eq!(
+        ops.listxattr(&c, p, fh).unwrap(),
+        [OsString::from("user.fi")]
+    );
+    assert_eq!(
+        ops.listxattr(&c, p, None).unwrap(),
+        [OsString::from("user.none")]
+    );
+    ops.setxattr(&c, p, "user.with".as_ref(), b"v", 0, fh)
+        .unwrap();
+    ops.setxattr(&c, p, "user.without".as_ref(), b"v", 0, None)
+        .unwrap();
+    ops.removexattr(&c, p, "user.with".as_ref(), fh).unwrap();
+    ops.removexattr(&c, p, "user.without".as_ref(), None)
+        .unwrap();
+    assert_eq!(
+        ops.removexattr(&c, p, "user.with".as_ref(), None),
+        Err(Errno::EINVAL)
+    );
+    // Flu's form, without fi, answers the same with or without a handle.
+    let (_s, ops) = load(
+        "local fs = {} function fs.getxattr(path, name) return path .. ' ' .. name end return fs",
+        &[],
+    );
+    assert_eq!(ops.getxattr(&c, p, n, None).unwrap(), b"/f user.a");
 }

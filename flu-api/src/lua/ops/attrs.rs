@@ -31,7 +31,7 @@ impl LuaFilesystem {
         }
     }
 
-    fn fi_value(&self, lua: &Lua, fh: Option<Fh>) -> mlua::Result<Value> {
+    pub(super) fn fi_value(&self, lua: &Lua, fh: Option<Fh>) -> mlua::Result<Value> {
         Ok(match fh {
             Some(fh) => Value::Table(self.file_info(lua, fh)?),
             None => Value::Nil,

@@ -1,19 +1,25 @@
 //! Extended attributes: setxattr, getxattr, listxattr and removexattr — handler calls
 //! and native functions.
+//!
+//! Handlers get Flu's arguments and a trailing `fi`: `nil` usually (the kernel sends no
+//! handle with xattr requests), the open file's or directory's `fi` when the daemon
+//! serves a node whose name was removed or replaced while open. A Flu handler ignores
+//! it (it then sees the path the node last had); `base.*xattr(..., fi)` acts on the
+//! open handle.
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 
 use mlua::Value;
 
-use super::native_args::{answer, arg, ctx, path_arg, Raw};
+use super::native_args::{answer, arg, ctx, handle_of, path_arg, Raw};
 use super::{args, call_unit, P};
 use crate::errno::Errno;
 use crate::lua::call::{bad_result, call_protected, expect_bytes, first, HandlerError};
 use crate::lua::filesystem::LuaFilesystem;
 use crate::lua::sets::{bits_from_lua, bits_to_lua};
 use crate::op::Op;
-use crate::operations::{OpResult, RequestContext, XattrOps};
+use crate::operations::{Fh, OpResult, RequestContext, XattrOps};
 
 /// xattr flag names as handlers receive them.
 pub const XATTR_FLAGS: &[(&str, u64)] = &[
@@ -29,30 +35,41 @@ impl XattrOps for LuaFilesystem {
         name: &OsStr,
         value: &[u8],
         flags: i32,
+        fh: Option<Fh>,
     ) -> OpResult<()> {
         self.dispatch(
             Op::Setxattr,
             path,
             ctx,
-            |b| b.setxattr(ctx, path, name, value, flags),
+            |b| b.setxattr(ctx, path, name, value, flags, self.native_fh(b, fh)),
             |lua, f| {
                 let flags = bits_to_lua(lua, flags as u64, XATTR_FLAGS)?;
-                call_unit(lua, f, args!(lua; Self::path_value(lua, path)?, Self::name_value(lua, name)?, lua.create_string(value)?, flags))
+                call_unit(lua, f, args!(lua; Self::path_value(lua, path)?, Self::name_value(lua, name)?, lua.create_string(value)?, flags, self.fi_value(lua, fh)?))
             },
         )
     }
 
-    fn getxattr(&self, ctx: &RequestContext, path: P, name: &OsStr) -> OpResult<Vec<u8>> {
+    fn getxattr(
+        &self,
+        ctx: &RequestContext,
+        path: P,
+        name: &OsStr,
+        fh: Option<Fh>,
+    ) -> OpResult<Vec<u8>> {
         self.dispatch(
             Op::Getxattr,
             path,
             ctx,
-            |b| b.getxattr(ctx, path, name),
+            |b| b.getxattr(ctx, path, name, self.native_fh(b, fh)),
             |lua, f| {
                 let v = first(call_protected(
                     lua,
                     f,
-                    (Self::path_value(lua, path)?, Self::name_value(lua, name)?),
+                    (
+                        Self::path_value(lua, path)?,
+                        Self::name_value(lua, name)?,
+                        self.fi_value(lua, fh)?,
+                    ),
                 )?)?;
                 // A missing attribute may be reported by returning nothing.
                 if v.is_nil() {
@@ -63,14 +80,18 @@ impl XattrOps for LuaFilesystem {
         )
     }
 
-    fn listxattr(&self, ctx: &RequestContext, path: P) -> OpResult<Vec<OsString>> {
+    fn listxattr(&self, ctx: &RequestContext, path: P, fh: Option<Fh>) -> OpResult<Vec<OsString>> {
         self.dispatch(
             Op::Listxattr,
             path,
             ctx,
-            |b| b.listxattr(ctx, path),
+            |b| b.listxattr(ctx, path, self.native_fh(b, fh)),
             |lua, f| {
-                let v = first(call_protected(lua, f, Self::path_value(lua, path)?)?)?;
+                let v = first(call_protected(
+                    lua,
+                    f,
+                    (Self::path_value(lua, path)?, self.fi_value(lua, fh)?),
+                )?)?;
                 let Value::Table(t) = &v else {
                     return Err(bad_result("listxattr", "array of strings", &v));
                 };
@@ -96,24 +117,31 @@ impl XattrOps for LuaFilesystem {
         )
     }
 
-    fn removexattr(&self, ctx: &RequestContext, path: P, name: &OsStr) -> OpResult<()> {
+    fn removexattr(
+        &self,
+        ctx: &RequestContext,
+        path: P,
+        name: &OsStr,
+        fh: Option<Fh>,
+    ) -> OpResult<()> {
         self.dispatch(
             Op::Removexattr,
             path,
             ctx,
-            |b| b.removexattr(ctx, path, name),
+            |b| b.removexattr(ctx, path, name, self.native_fh(b, fh)),
             |lua, f| {
                 call_unit(
                     lua,
                     f,
-                    args!(lua; Self::path_value(lua, path)?, Self::name_value(lua, name)?),
+                    args!(lua; Self::path_value(lua, path)?, Self::name_value(lua, name)?, self.fi_value(lua, fh)?),
                 )
             },
         )
     }
 }
 
-/// `base.getxattr(path, name)` and friends: the backend's xattr operations from Lua.
+/// `base.getxattr(path, name[, fi])` and friends: the backend's xattr operations from
+/// Lua; an `fi` with a native handle acts on that open file or directory.
 pub(super) fn natives() -> Vec<(Op, Raw)> {
     vec![
         (Op::Setxattr, |lua, b, a| {
@@ -125,22 +153,32 @@ pub(super) fn natives() -> Vec<(Op, Raw)> {
                 ));
             };
             let flags = bits_from_lua(&arg(&a, 3), XATTR_FLAGS) as i32;
+            let fh = handle_of(&arg(&a, 4)).map(|h| Fh(h.fh));
             answer(
                 lua,
-                b.setxattr(&ctx(lua), &p, name.as_os_str(), &value.as_bytes(), flags),
+                b.setxattr(
+                    &ctx(lua),
+                    &p,
+                    name.as_os_str(),
+                    &value.as_bytes(),
+                    flags,
+                    fh,
+                ),
             )
         }),
         (Op::Getxattr, |lua, b, a| {
             let p = path_arg(&arg(&a, 0), "path")?;
             let name = path_arg(&arg(&a, 1), "name")?;
-            match b.getxattr(&ctx(lua), &p, name.as_os_str()) {
+            let fh = handle_of(&arg(&a, 2)).map(|h| Fh(h.fh));
+            match b.getxattr(&ctx(lua), &p, name.as_os_str(), fh) {
                 Ok(v) => answer(lua, Ok(lua.create_string(v)?)),
                 Err(e) => answer::<()>(lua, Err(e)),
             }
         }),
         (Op::Listxattr, |lua, b, a| {
             let p = path_arg(&arg(&a, 0), "path")?;
-            match b.listxattr(&ctx(lua), &p) {
+            let fh = handle_of(&arg(&a, 1)).map(|h| Fh(h.fh));
+            match b.listxattr(&ctx(lua), &p, fh) {
                 Ok(names) => {
                     let t = lua.create_table()?;
                     for n in names {
@@ -154,7 +192,8 @@ pub(super) fn natives() -> Vec<(Op, Raw)> {
         (Op::Removexattr, |lua, b, a| {
             let p = path_arg(&arg(&a, 0), "path")?;
             let name = path_arg(&arg(&a, 1), "name")?;
-            answer(lua, b.removexattr(&ctx(lua), &p, name.as_os_str()))
+            let fh = handle_of(&arg(&a, 2)).map(|h| Fh(h.fh));
+            answer(lua, b.removexattr(&ctx(lua), &p, name.as_os_str(), fh))
         }),
     ]
 }
