@@ -201,10 +201,10 @@
 ---@field releasedir? fun(path: string, fi: flu.FileInfo): any, flu.Err?, integer?
 ---@field fsyncdir? fun(path: string, datasync: integer, fi: flu.FileInfo): any, flu.Err?, integer?
 ---@field statfs? fun(path: string): flu.Statfs|nil, flu.Err?, integer?
----@field setxattr? fun(path: string, name: string, value: string, flags: flu.XattrFlags): any, flu.Err?, integer?
----@field getxattr? fun(path: string, name: string): string|nil, flu.Err?, integer?
----@field listxattr? fun(path: string): string[]|nil, flu.Err?, integer?
----@field removexattr? fun(path: string, name: string): any, flu.Err?, integer?
+---@field setxattr? fun(path: string, name: string, value: string, flags: flu.XattrFlags, fi: flu.FileInfo?): any, flu.Err?, integer? fi: a handle open on a node that lost its name, else nil
+---@field getxattr? fun(path: string, name: string, fi: flu.FileInfo?): string|nil, flu.Err?, integer?
+---@field listxattr? fun(path: string, fi: flu.FileInfo?): string[]|nil, flu.Err?, integer?
+---@field removexattr? fun(path: string, name: string, fi: flu.FileInfo?): any, flu.Err?, integer?
 ---@field access? fun(path: string, mask: integer): any, flu.Err?, integer?
 ---@field init? fun(conn: flu.Conn)
 ---@field destroy? fun()
