@@ -13,13 +13,14 @@
 -- base URL, `/users/alice` is BASE .. "users/alice" (each name percent-encoded). The
 -- document must be an object (its keys are the names) or an array (names 1, 2, …). A
 -- member holding an object or array is a subdirectory, fetched from its own URL when it
--- is entered (the REST convention: the API serves nested resources at nested paths). A
+-- is looked at (the REST convention: the API serves nested resources at nested paths). A
 -- member holding anything else is a file: the value as text and a newline (a string as
 -- it is, a number as written, true, false, null). Names that cannot be file names (empty,
 -- `.`, `..`, or holding `/`) are left out.
 --
--- Errors: an HTTP 404 is ENOENT (no such file); another HTTP error, no answer, or a
--- body that is not JSON is EIO, and the log says which. Both are cached as answers are.
+-- Errors: an HTTP 404 is ENOENT (no such file: also a directory its parent lists whose
+-- own URL answers 404); another HTTP error, no answer, or a body that is not a JSON
+-- object or array is EIO, and the log says which. Errors are cached as answers are.
 --
 -- Caching: each document is kept TTL seconds (default 10) and fetched again after that.
 -- When a directory is fetched, its subdirectories are prefetched in the background
@@ -249,7 +250,12 @@ local function resolve(path)
 	if c.err then error(c.err) end
 	local v = member(c.doc, parts[#parts])
 	if v == nil then error(errno.ENOENT) end
-	if is_container(v) then return { dir = parts } end
+	if is_container(v) then
+		-- A directory is there when its own URL answers (a 404 there is ENOENT).
+		local own = fetch(parts, #parts)
+		if own.err then error(own.err) end
+		return { dir = parts }
+	end
 	return { text = text_of(v), at = c.at }
 end
 

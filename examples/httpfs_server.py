@@ -2,12 +2,15 @@
 """A small JSON API to try examples/httpfs.lua on (python3's standard library only).
 
     python3 examples/httpfs_server.py [--port 8000] [--delay 2] [--background]
+                                      [--missing PATH]... [--broken PATH]...
 
 Listens on 127.0.0.1 only. It serves one nested JSON document, DATA below: GET /
 answers all of it, GET /users/alice the member "users", then "alice" (each path
 component percent-decoded; an array's members are 1, 2, ...), as httpfs expects of an
 API. A path that names nothing is a 404; anything below /slow is answered after
 --delay seconds (default 2), to show that a slow request does not stall the mount.
+--missing PATH answers 404 for PATH and below although its parent lists it (a resource
+that vanished), --broken PATH answers 500 there (a failing backend).
 
 --background: fork once listening (the parent exits 0 then, so a caller knows the port
 is open) and serve in the child, in the caller's process group — `flu test` stops that
@@ -44,6 +47,8 @@ DATA = {
 }
 
 DELAY = 2.0
+MISSING_PATHS = []
+BROKEN_PATHS = []
 
 
 MISSING = object()
@@ -69,7 +74,11 @@ class Handler(BaseHTTPRequestHandler):
         if path.strip("/").split("/")[0] == "slow":
             time.sleep(DELAY)
         value = lookup(path)
-        if value is MISSING:
+        under = lambda prefixes: any(
+            (path.strip("/") + "/").startswith(p.strip("/") + "/") for p in prefixes)
+        if under(BROKEN_PATHS):
+            body, status = b'{"error": "broken on purpose"}', 500
+        elif value is MISSING or under(MISSING_PATHS):
             body, status = b'{"error": "not found"}', 404
         else:
             body, status = json.dumps(value, ensure_ascii=False).encode(), 200
@@ -89,8 +98,12 @@ def main():
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--delay", type=float, default=DELAY)
     p.add_argument("--background", action="store_true")
+    p.add_argument("--missing", action="append", default=[], metavar="PATH")
+    p.add_argument("--broken", action="append", default=[], metavar="PATH")
     a = p.parse_args()
     DELAY = a.delay
+    MISSING_PATHS.extend(a.missing)
+    BROKEN_PATHS.extend(a.broken)
     server = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     server.daemon_threads = True
     if a.background:
