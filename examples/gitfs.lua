@@ -45,6 +45,7 @@ local FOREVER = 3600      -- what the kernel may cache of immutable paths
 local LOG_LENGTH = 50     -- commits in a branch's .log
 local COMMITS_LISTED = 100
 local BLOB_CACHE = 64 << 20 -- bytes of file contents kept
+local GIT_TIMEOUT = 60    -- seconds a git command may run (then it is killed: EIO)
 
 local DIR = tonumber("40555", 8)
 local FILE = tonumber("100444", 8)
@@ -54,7 +55,7 @@ local LINK = tonumber("120777", 8)
 -- Run git on the repository: its stdout, or nil and a message. In a handler or timer
 -- this yields: other requests are served while git runs.
 local function git(...)
-	local r, err = flu.exec({ GIT, "-C", repo, ... }, { max_output = 1 << 30 })
+	local r, err = flu.exec({ GIT, "-C", repo, ... }, { max_output = 1 << 30, timeout = GIT_TIMEOUT })
 	if not r then return nil, err end
 	if r.status ~= 0 then
 		return nil, string.format("git %s: %s", (...), (r.stderr or ""):gsub("%s+$", ""))

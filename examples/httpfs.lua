@@ -158,41 +158,51 @@ local function is_container(v) return type(v) == "table" and (v.json == "object"
 
 local prefetch
 
--- The document of the directory parts[1..n] (fetching it if needed): the entry.
-local function fetch(parts, n)
-	local key = table.concat(parts, "/", 1, n)
-	local c = cache[key]
-	if c and os.time() - c.at < TTL then return c end
-	-- Someone is fetching it already (a prefetch, another request): wait for that.
-	while inflight[key] do flu.sleep(0.02) end
-	c = cache[key]
-	if c and os.time() - c.at < TTL then return c end
-
-	inflight[key] = true
-	local url = url_of({ table.unpack(parts, 1, n) })
+-- GET one document; the cache entry for it.
+local function get(parts)
+	local url = url_of(parts)
 	local r, err = flu.http.get(url, { timeout = TIMEOUT })
-	inflight[key] = nil
 	if not r then
 		flu.log.warn(string.format("GET %s: %s", url, err))
-		c = { err = errno.EIO }
+		return { err = errno.EIO }
 	elseif r.status == 404 then
-		c = { err = errno.ENOENT }
+		return { err = errno.ENOENT }
 	elseif r.status >= 300 then
 		flu.log.warn(string.format("GET %s: HTTP %d", url, r.status))
-		c = { err = errno.EIO }
-	else
-		local ok, doc = pcall(decode, r.body)
-		if ok and is_container(doc) then
-			c = { doc = doc }
-		else
-			flu.log.warn(string.format("GET %s: %s", url, ok and "not a JSON object or array" or doc))
-			c = { err = errno.EIO }
-		end
+		return { err = errno.EIO }
 	end
-	c.at = os.time()
-	cache[key] = c
-	if c.doc then prefetch(parts, n, c.doc) end
-	return c
+	local ok, doc = pcall(decode, r.body)
+	if ok and is_container(doc) then return { doc = doc } end
+	flu.log.warn(string.format("GET %s: %s", url, ok and "not a JSON object or array" or doc))
+	return { err = errno.EIO }
+end
+
+-- Start fetching a document in the background, unless that is under way. The fetch is
+-- a task of its own (flu.spawn), not part of the request that wanted it: a request
+-- that is interrupted ends where it waits, and would leave its fetch unfinished and
+-- marked in flight; a task always gets to the end (an answer or the timeout).
+local function start_fetch(key, parts)
+	if inflight[key] then return end
+	inflight[key] = true
+	flu.spawn(function()
+		local ok, c = pcall(get, parts)
+		c = ok and c or { err = errno.EIO }
+		c.at = os.time()
+		cache[key] = c
+		inflight[key] = nil
+		if c.doc then prefetch(parts, c.doc) end
+	end)
+end
+
+local function fresh(c) return c and os.time() - c.at < TTL end
+
+-- The document of the directory parts[1..n]: its cache entry, fetched if needed.
+local function fetch(parts, n)
+	local key = table.concat(parts, "/", 1, n)
+	if fresh(cache[key]) then return cache[key] end
+	start_fetch(key, { table.unpack(parts, 1, n) })
+	while inflight[key] do flu.sleep(0.02) end -- gives the Lua lock up while waiting
+	return cache[key] or { err = errno.EIO }
 end
 
 -- The names of a document's members, and the member called `name`.
@@ -219,16 +229,16 @@ local function member(doc, name)
 end
 
 -- In the background: fetch the subdirectories of a directory just fetched.
-function prefetch(parts, n, doc)
+function prefetch(parts, doc)
 	local started = 0
 	for _, name in ipairs(names(doc)) do
 		if started >= PREFETCH then break end
-		local child = { table.unpack(parts, 1, n) }
-		child[n + 1] = name
+		local child = { table.unpack(parts) }
+		child[#child + 1] = name
 		local key = table.concat(child, "/")
-		if is_container(member(doc, name)) and not cache[key] and not inflight[key] then
+		if is_container(member(doc, name)) and not fresh(cache[key]) and not inflight[key] then
 			started = started + 1
-			flu.spawn(fetch, child, n + 1)
+			start_fetch(key, child)
 		end
 	end
 end

@@ -3,7 +3,8 @@
 //! moves while mounted; cached paths served while `git` is slow, slow reads in
 //! parallel) and `examples/httpfs.lua` against `examples/httpfs_server.py` on loopback
 //! (values, listings, 404 as ENOENT, a dead server as EIO once the cache expired; cached
-//! paths served while the server takes 2 s).
+//! paths served while the server takes 2 s; a read interrupted while it waits leaves
+//! nothing behind).
 
 mod common;
 
@@ -678,5 +679,44 @@ fn httpfs_serves_cached_paths_while_the_server_is_slow() {
         done - started >= Duration::from_millis(500),
         "{:?}",
         done - started
+    );
+}
+
+#[test]
+fn httpfs_an_interrupted_read_leaves_nothing_behind() {
+    if !have("python3") {
+        return;
+    }
+    let server = Server::start(SLOW, &[]);
+    let Some(m) = mount_httpfs(&server, "60") else {
+        return;
+    };
+    let answer = m.dir.join("slow/answer");
+    let start = Instant::now();
+    let mut cat = Command::new("cat")
+        .arg(&answer)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    // SAFETY: kill(2) on the child this test started.
+    unsafe { libc::kill(cat.id() as i32, libc::SIGINT) };
+    let status = wait_child(&mut cat, Duration::from_secs(5)).expect("cat ends when interrupted");
+    assert!(!status.success(), "cat was interrupted: {status:?}");
+    assert!(start.elapsed() < SLOW, "the interrupt was answered at once");
+    // The fetch the interrupted read waited for goes on; the next read gets its answer
+    // when it comes, not after some leftover mark expires.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(std::fs::read_to_string(answer)));
+    let got = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the read after an interrupted one never ended");
+    assert_eq!(got.unwrap(), "42\n");
+    let took = start.elapsed();
+    assert!(
+        took < SLOW + Duration::from_millis(1500),
+        "the read after an interrupted one took {took:?}"
     );
 }
