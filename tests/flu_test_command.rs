@@ -425,3 +425,75 @@ fn stats_list_the_handlers_a_mount_serves() {
         assert!(served.iter().any(|s| s == h), "{h} missing from {served:?}");
     }
 }
+
+/// A copy of hellofs whose header has `header` instead of its own `flu test` lines.
+fn hellofs_with_header(tmp: &TempDir, name: &str, header: &str) -> std::path::PathBuf {
+    let hello = std::fs::read_to_string(example("hellofs.lua")).unwrap();
+    let body: Vec<&str> = hello
+        .lines()
+        .filter(|l| !l.starts_with("#!") && !l.starts_with("-- flu test:"))
+        .collect();
+    let path = tmp.join(name);
+    std::fs::write(&path, format!("{header}{}\n", body.join("\n"))).unwrap();
+    path
+}
+
+#[test]
+fn setup_commands_run_first_and_what_they_leave_running_is_stopped() {
+    let tmp = TempDir::new("flu-test-setup");
+    let pidfile = tmp.join("background.pid");
+    let seen = tmp.join("seen");
+    // The first command sees {tmpdir} filled and {port} a number; the second leaves a
+    // process running, as a test server that forks once it listens does.
+    let script = hellofs_with_header(
+        &tmp,
+        "setup_ok.lua",
+        &format!(
+            "-- flu test setup: sh -c 'ls \"$0\" > \"$1\"; echo \"$2\" >> \"$1\"' {{tmpdir}} {seen} {{port}}\n-- flu test setup: sh -c 'sleep 60 & echo $! > \"$0\"' {pid}\n-- flu test: --\n",
+            seen = seen.display(),
+            pid = pidfile.display()
+        ),
+    );
+    let Some(r) = flu_test(&tmp, &[script.to_str().unwrap(), "--json"]) else {
+        return;
+    };
+    assert!(r.ok(), "{}\n{}", r.stdout, r.stderr);
+    let seen = std::fs::read_to_string(&seen).unwrap();
+    let lines: Vec<&str> = seen.lines().collect();
+    assert!(
+        lines.len() > 2,
+        "{{tmpdir}} was filled before the setup ran: {seen}"
+    );
+    assert!(
+        lines[lines.len() - 1].parse::<u16>().is_ok_and(|p| p > 0),
+        "{seen}"
+    );
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        wait_until(EXIT_TIMEOUT, || !pid_alive(pid)),
+        "the process the setup left running ({pid}) was not stopped"
+    );
+    assert_nothing_left(&tmp);
+
+    // A setup command that fails: the run fails before mounting, saying which and why.
+    let script = hellofs_with_header(
+        &tmp,
+        "setup_fails.lua",
+        "-- flu test setup: sh -c 'echo the-reason >&2; exit 3'\n-- flu test: --\n",
+    );
+    let r = flu_test(&tmp, &[script.to_str().unwrap()]).unwrap();
+    assert_eq!(r.status.code(), Some(1), "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("setup command") && r.stderr.contains("the-reason"),
+        "{}",
+        r.stderr
+    );
+    assert_nothing_left(&tmp);
+    // The command line's own arguments replace the header's: no setup runs then.
+    let r = flu_test(&tmp, &[script.to_str().unwrap(), "--", "x"]).unwrap();
+    assert!(r.ok(), "{}\n{}", r.stdout, r.stderr);
+}

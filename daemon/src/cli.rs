@@ -195,7 +195,7 @@ pub struct ListArgs {
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "The script's leading comments may give its arguments and the checks it fails on purpose:\n  -- flu test: -- {tmpdir}\n  -- flu test expects failure: statfs (every statfs answers EIO)\n({tmpdir} is a temporary directory flu test fills with a few files and removes.)\n\nExamples:\n  flu test examples/hellofs.lua\n  flu test examples/passthrough.lua -- /srv/data\n  flu test myfs.lua --json --timeout 5"
+    after_help = "The script's leading comments may give its arguments, commands to run before mounting, and the checks it fails on purpose:\n  -- flu test: -- {tmpdir}\n  -- flu test setup: git -C {tmpdir} init -q\n  -- flu test expects failure: statfs (every statfs answers EIO)\n({tmpdir} is a temporary directory flu test fills with a few files and removes; {port} a free loopback port; {scriptdir} the script's directory.)\n\nExamples:\n  flu test examples/hellofs.lua\n  flu test examples/passthrough.lua -- /srv/data\n  flu test myfs.lua --json --timeout 5"
 )]
 pub struct TestArgs {
     /// The Lua script to test.

@@ -350,6 +350,8 @@ pub struct MountOptions {
     pub flags: Vec<String>,
     /// Script arguments, after `--`.
     pub args: Vec<String>,
+    /// Environment variables set for the daemon (and so for the script).
+    pub env: Vec<(String, String)>,
 }
 
 impl MountOptions {
@@ -366,6 +368,13 @@ impl MountOptions {
     }
     pub fn arg(mut self, a: impl AsRef<OsStr>) -> Self {
         self.args.push(a.as_ref().to_string_lossy().into_owned());
+        self
+    }
+    pub fn env(mut self, name: &str, value: impl AsRef<OsStr>) -> Self {
+        self.env.push((
+            name.to_string(),
+            value.as_ref().to_string_lossy().into_owned(),
+        ));
         self
     }
 }
@@ -412,6 +421,7 @@ pub fn mount_with(script: &Path, o: MountOptions) -> Option<Mounted> {
         cmd.arg("-o").arg(o.opts.join(","));
     }
     cmd.args(&o.flags);
+    cmd.envs(o.env.iter().map(|(k, v)| (k, v)));
     if !o.args.is_empty() {
         cmd.arg("--").args(&o.args);
     }
@@ -470,6 +480,7 @@ pub fn mount_child(script: &Path, o: MountOptions) -> Option<Mounted> {
         cmd.arg("-o").arg(o.opts.join(","));
     }
     cmd.args(&o.flags);
+    cmd.envs(o.env.iter().map(|(k, v)| (k, v)));
     if !o.args.is_empty() {
         cmd.arg("--").args(&o.args);
     }

@@ -1,24 +1,24 @@
 //! What a script's header tells `flu test`: the arguments to mount it with and the
-//! checks it fails on purpose. The header is the script's leading comment block (a
-//! shebang line, `--` comments and blank lines, up to the first line of code); two kinds
-//! of line in it count:
+//! checks it fails on purpose, and the commands that prepare what it serves. The header
+//! is the script's leading comment block (a shebang line, `--` comments and blank
+//! lines, up to the first line of code); three kinds of line in it count:
 //!
 //! ```lua
+//! -- flu test setup: git -C {tmpdir} init -q
 //! -- flu test: -- {tmpdir} 'statfs:.=EIO'
 //! -- flu test expects failure: statfs (every statfs answers EIO, on purpose)
 //! ```
 //!
-//! The first gives the script's arguments as on the command line after `--`: words
-//! separated by blanks, `'…'` or `"…"` quoting a word with blanks in it. `{tmpdir}`
-//! in a word is replaced by a fresh directory `flu test` fills with a few files (and
-//! removes). The second names a check, with the reason in parentheses.
+//! `flu test:` gives the script's arguments as on the command line after `--`: words
+//! separated by blanks, `'…'` or `"…"` quoting a word with blanks in it. `setup:` (any
+//! number, run in order) gives a command, in the same words, run before mounting.
+//! The placeholders (`placeholders`) are filled in both. `expects failure:` names a
+//! check, with the reason in parentheses.
 
 use std::fmt;
 
-/// The placeholder for the populated temporary directory.
-pub const TMPDIR_PLACEHOLDER: &str = "{tmpdir}";
-
 const ARGS_PREFIX: &str = "flu test:";
+const SETUP_PREFIX: &str = "flu test setup:";
 const EXPECTS_PREFIX: &str = "flu test expects failure:";
 
 /// A check the script fails on purpose.
@@ -33,6 +33,8 @@ pub struct ExpectedFailure {
 pub struct Header {
     /// The script's arguments (placeholders not yet replaced), if the header gives them.
     pub args: Option<Vec<String>>,
+    /// Commands to run before mounting, each a program and its arguments.
+    pub setup: Vec<Vec<String>>,
     pub expected_failures: Vec<ExpectedFailure>,
 }
 
@@ -68,6 +70,12 @@ pub fn parse(text: &str) -> Result<Header, HeaderError> {
             header
                 .expected_failures
                 .push(expected_failure(rest).map_err(err)?);
+        } else if let Some(rest) = comment.strip_prefix(SETUP_PREFIX) {
+            let words = split_words(rest).map_err(err)?;
+            if words.is_empty() {
+                return Err(err("`flu test setup:` names no command".into()));
+            }
+            header.setup.push(words);
         } else if let Some(rest) = comment.strip_prefix(ARGS_PREFIX) {
             if header.args.is_some() {
                 return Err(err(
@@ -137,13 +145,6 @@ fn split_words(text: &str) -> Result<Vec<String>, String> {
     Ok(words)
 }
 
-/// The arguments with `{tmpdir}` replaced by `tmpdir`.
-pub fn substitute(args: &[String], tmpdir: &str) -> Vec<String> {
-    args.iter()
-        .map(|a| a.replace(TMPDIR_PLACEHOLDER, tmpdir))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,10 +176,25 @@ mod tests {
                 },
             ]
         );
+        assert!(h.setup.is_empty());
+    }
+
+    #[test]
+    fn setup_commands_in_order() {
+        let h = parse(
+            "-- flu test setup: git -C {tmpdir} init -q\n-- flu test setup: git commit -m 'a b'\n-- flu test: -- {tmpdir}\n",
+        )
+        .unwrap();
         assert_eq!(
-            substitute(h.args.as_deref().unwrap(), "/tmp/x"),
-            ["/tmp/x", "statfs:.=EIO", "a b"]
+            h.setup,
+            [
+                vec!["git", "-C", "{tmpdir}", "init", "-q"],
+                vec!["git", "commit", "-m", "a b"]
+            ]
         );
+        assert_eq!(h.args, Some(vec!["{tmpdir}".to_string()]));
+        let e = parse("-- flu test setup:\n").unwrap_err();
+        assert!(e.what.contains("names no command"), "{e}");
     }
 
     #[test]

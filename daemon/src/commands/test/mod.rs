@@ -2,7 +2,9 @@
 //! conformance battery its handlers call for, print the results (a table, or `--json`),
 //! and always unmount. Exit status 1 when a check fails.
 //!
-//! - `header`: the arguments and expected failures a script declares in its comments.
+//! - `header`: the arguments, setup commands and expected failures a script declares
+//!   in its comments; `placeholders`: `{tmpdir}`, `{port}`, `{scriptdir}` in them;
+//!   `setup`: running the setup commands, and stopping what they leave running.
 //! - `workdir`: the temporary directory (mountpoint, daemon output, `{tmpdir}` tree).
 //! - `mount`: the daemon as a child, ready when its control channel answers; unmounted
 //!   on drop.
@@ -23,8 +25,10 @@ mod checks_reads;
 mod checks_tree;
 mod header;
 mod mount;
+mod placeholders;
 mod report;
 mod runner;
+mod setup;
 mod walk;
 mod workdir;
 
@@ -35,8 +39,9 @@ use std::time::Duration;
 use flu_api::log_escape::escape_path;
 
 use crate::cli::TestArgs;
-use header::{substitute, Header};
+use header::Header;
 use mount::{MountSpec, TestMount};
+use placeholders::Placeholders;
 use report::Verdict;
 use workdir::WorkDir;
 
@@ -56,11 +61,21 @@ pub fn test_command(args: TestArgs) -> Result<(), String> {
     check_header(&header).map_err(|e| format!("{shown}: {e}"))?;
 
     let work = WorkDir::create().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
-    let (script_args, expected) = choose_args(&args.script_args, &header, || {
+    let scriptdir = match args.script.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_string_lossy().into_owned(),
+        _ => ".".into(),
+    };
+    let mut placeholders = Placeholders::new(scriptdir, || {
         work.populated_root()
             .map(|p| p.to_string_lossy().into_owned())
             .map_err(|e| format!("cannot fill the temporary directory for {{tmpdir}}: {e}"))
-    })?;
+    });
+    let chosen = choose_args(&args.script_args, &header, &mut placeholders)?;
+    drop(placeholders);
+    // Dropped after the mount (declared before it): what the setup left running (a
+    // test server) outlives the battery, and is stopped on every way out.
+    let _setup = setup::run(&chosen.setup, &work.setup_log())?;
+    let (script_args, expected) = (chosen.args, chosen.expected);
 
     runner::catch_interrupts();
     let mount = TestMount::start(MountSpec {
@@ -136,68 +151,97 @@ fn check_header(header: &Header) -> Result<(), String> {
     Ok(())
 }
 
-/// The script's arguments and the failures to expect: the command line's arguments
-/// win over the header's, and then the header's expected failures (which describe a
-/// run with its own arguments) do not apply. `{tmpdir}` is filled in either way.
+/// What a run uses: the script's arguments, the failures to expect, the setup
+/// commands to run first (placeholders filled in all of them).
+struct Chosen {
+    args: Vec<OsString>,
+    expected: Vec<header::ExpectedFailure>,
+    setup: Vec<Vec<String>>,
+}
+
+/// The command line's arguments win over the header's, and then the header's expected
+/// failures and setup commands (which describe a run with its own arguments) do not
+/// apply. Placeholders are filled in either way.
 fn choose_args(
     given: &[OsString],
     header: &Header,
-    tmpdir: impl FnOnce() -> Result<String, String>,
-) -> Result<(Vec<OsString>, Vec<header::ExpectedFailure>), String> {
+    placeholders: &mut Placeholders<'_>,
+) -> Result<Chosen, String> {
     let own_args = !given.is_empty() && header.args.is_some();
     let expected = if own_args {
         Vec::new()
     } else {
         header.expected_failures.clone()
     };
-    let words: Vec<String> = if given.is_empty() {
-        header.args.clone().unwrap_or_default()
-    } else {
-        // Only the placeholder is looked at; other arguments pass as they are.
-        if !given
+    let setup = if given.is_empty() {
+        header
+            .setup
             .iter()
-            .any(|a| a.to_string_lossy().contains(header::TMPDIR_PLACEHOLDER))
-        {
-            return Ok((given.to_vec(), expected));
-        }
+            .map(|words| placeholders.fill_all(words))
+            .collect::<Result<_, _>>()?
+    } else {
+        Vec::new()
+    };
+    let args = if given.is_empty() {
+        let words = header.args.clone().unwrap_or_default();
+        placeholders
+            .fill_all(&words)?
+            .into_iter()
+            .map(OsString::from)
+            .collect()
+    } else if given
+        .iter()
+        .any(|a| Placeholders::in_word(&a.to_string_lossy()))
+    {
         given
             .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect()
-    };
-    let uses_tmpdir = words.iter().any(|w| w.contains(header::TMPDIR_PLACEHOLDER));
-    let words = if uses_tmpdir {
-        substitute(&words, &tmpdir()?)
+            .map(|a| placeholders.fill(&a.to_string_lossy()).map(OsString::from))
+            .collect::<Result<_, _>>()?
     } else {
-        words
+        // No placeholder: the arguments pass as they are (also bytes that are not UTF-8).
+        given.to_vec()
     };
-    Ok((words.into_iter().map(OsString::from).collect(), expected))
+    Ok(Chosen {
+        args,
+        expected,
+        setup,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn tmp<'a>() -> Placeholders<'a> {
+        Placeholders::new("/ex".into(), || Ok("/tmp/t".to_string()))
+    }
+
+    fn unasked<'a>() -> Placeholders<'a> {
+        Placeholders::new("/ex".into(), || Err("not asked".into()))
+    }
+
     #[test]
     fn arguments_from_the_header_or_the_command_line() {
         let header = header::parse(
-            "-- flu test: -- {tmpdir} rule\n-- flu test expects failure: statfs (rule)\n",
+            "-- flu test setup: init {tmpdir}\n-- flu test: -- {tmpdir} rule\n-- flu test expects failure: statfs (rule)\n",
         )
         .unwrap();
-        let tmp = || Ok("/tmp/t".to_string());
-        let (a, x) = choose_args(&[], &header, tmp).unwrap();
-        assert_eq!(a, ["/tmp/t", "rule"]);
-        assert_eq!(x.len(), 1);
-        let (a, x) = choose_args(&["/srv".into()], &header, || Err("not asked".into())).unwrap();
-        assert_eq!(a, ["/srv"]);
+        let c = choose_args(&[], &header, &mut tmp()).unwrap();
+        assert_eq!(c.args, ["/tmp/t", "rule"]);
+        assert_eq!(c.expected.len(), 1);
+        assert_eq!(c.setup, [vec!["init", "/tmp/t"]]);
+        let c = choose_args(&["/srv".into()], &header, &mut unasked()).unwrap();
+        assert_eq!(c.args, ["/srv"]);
         assert!(
-            x.is_empty(),
-            "own arguments: the header's expectations do not apply"
+            c.expected.is_empty() && c.setup.is_empty(),
+            "own arguments: the header's expectations and setup do not apply"
         );
+        let c = choose_args(&["{scriptdir}/x".into()], &header, &mut unasked()).unwrap();
+        assert_eq!(c.args, ["/ex/x"]);
         let plain = header::parse("-- flu test expects failure: statfs\n").unwrap();
-        let (a, x) = choose_args(&[], &plain, || Err("not asked".into())).unwrap();
-        assert!(a.is_empty());
-        assert_eq!(x.len(), 1);
+        let c = choose_args(&[], &plain, &mut unasked()).unwrap();
+        assert!(c.args.is_empty());
+        assert_eq!(c.expected.len(), 1);
         assert!(check_header(&plain).is_ok());
         let wrong = header::parse("-- flu test expects failure: stafs\n").unwrap();
         assert!(check_header(&wrong).unwrap_err().contains("\"stafs\""));

@@ -1,5 +1,5 @@
 //! The private temporary directory of one `flu test` run: the mountpoint (`mnt`), the
-//! daemon's output (`daemon.log`) and, when the script's arguments ask for `{tmpdir}`,
+//! daemon's output (`daemon.log`), the setup commands' output (`setup.log`) and, when the script's arguments ask for `{tmpdir}`,
 //! a small populated tree (`root`). Removed on drop — never while something is still
 //! mounted below it (that would reach into the filesystem under test).
 
@@ -53,6 +53,11 @@ impl WorkDir {
 
     pub fn daemon_log(&self) -> PathBuf {
         self.path.join("daemon.log")
+    }
+
+    /// What the header's setup commands printed.
+    pub fn setup_log(&self) -> PathBuf {
+        self.path.join("setup.log")
     }
 
     /// The `{tmpdir}` tree: created (and filled) on the first call.
