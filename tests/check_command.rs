@@ -9,7 +9,7 @@ use std::process::Command;
 
 use common::*;
 
-fn check(script: &Path, args: &[&Path]) -> Run {
+fn check<A: AsRef<std::ffi::OsStr>>(script: &Path, args: &[A]) -> Run {
     let mut cmd = Command::new(flu_bin());
     cmd.arg("check").arg(script);
     if !args.is_empty() {
@@ -18,26 +18,105 @@ fn check(script: &Path, args: &[&Path]) -> Run {
     run_cmd(&mut cmd, COMMAND_TIMEOUT)
 }
 
-/// Whether an example's usage line (`flu mount examples/NAME.lua DIR -- ROOT …` in its
-/// header) asks for script arguments: passthrough-style examples need a directory.
-fn needs_directory(script: &Path) -> bool {
+/// Words of a header line: separated by blanks, `'…'` or `"…"` quoting one (as `flu
+/// test` reads them).
+fn words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = line.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+            continue;
+        }
+        let mut word = String::new();
+        while let Some(&c) = chars.peek() {
+            if c.is_whitespace() {
+                break;
+            }
+            chars.next();
+            if c == '\'' || c == '"' {
+                for q in chars.by_ref() {
+                    if q == c {
+                        break;
+                    }
+                    word.push(q);
+                }
+            } else {
+                word.push(c);
+            }
+        }
+        out.push(word);
+    }
+    out
+}
+
+/// An example made ready as its `flu test` header says: the setup commands run (in a
+/// process group each, stopped on drop), and the script's arguments, placeholders
+/// filled in.
+struct Prepared {
+    args: Vec<String>,
+    groups: Vec<i32>,
+    _tmp: TempDir,
+}
+
+impl Drop for Prepared {
+    fn drop(&mut self) {
+        for &g in &self.groups {
+            // SAFETY: signalling a process group this test started.
+            unsafe { libc::kill(-g, libc::SIGTERM) };
+        }
+    }
+}
+
+fn prepare(script: &Path) -> Prepared {
+    use std::os::unix::process::CommandExt;
+    let tmp = TempDir::new("check-root");
+    std::fs::write(tmp.join("file.txt"), "data\n").unwrap();
+    std::fs::create_dir(tmp.join("sub")).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap()
+        .to_string();
+    let dir = script.parent().unwrap().to_string_lossy().into_owned();
+    let tmpdir = tmp.path().to_string_lossy().into_owned();
+    let fill = |w: &str| {
+        w.replace("{tmpdir}", &tmpdir)
+            .replace("{port}", &port)
+            .replace("{scriptdir}", &dir)
+    };
     let text = std::fs::read_to_string(script).unwrap();
-    let name = script.file_name().unwrap().to_string_lossy().into_owned();
-    text.lines()
+    let mut prepared = Prepared {
+        args: Vec::new(),
+        groups: Vec::new(),
+        _tmp: tmp,
+    };
+    for line in text
+        .lines()
         .take_while(|l| l.starts_with("--") || l.starts_with("#!") || l.is_empty())
-        .filter(|l| l.contains("flu mount") && l.contains(&name))
-        .any(|l| {
-            l.split("flu mount")
-                .nth(1)
-                .is_some_and(|rest| rest.contains(" -- "))
-        })
+    {
+        if let Some(cmd) = line.strip_prefix("-- flu test setup:") {
+            let argv: Vec<String> = words(cmd).iter().map(|w| fill(w)).collect();
+            let mut child = Command::new(&argv[0]);
+            child.args(&argv[1..]).process_group(0);
+            let mut child = child.spawn().expect("setup command");
+            prepared.groups.push(child.id() as i32);
+            let status = wait_child(&mut child, COMMAND_TIMEOUT).expect("setup ends");
+            assert!(
+                status.success(),
+                "{}: setup {argv:?} failed",
+                script.display()
+            );
+        } else if let Some(rest) = line.strip_prefix("-- flu test:") {
+            let rest = rest.trim().strip_prefix("--").unwrap_or(rest);
+            prepared.args = words(rest).iter().map(|w| fill(w)).collect();
+        }
+    }
+    prepared
 }
 
 #[test]
 fn every_example_passes() {
-    let root = TempDir::new("check-root");
-    std::fs::write(root.join("file.txt"), "data\n").unwrap();
-    std::fs::create_dir(root.join("sub")).unwrap();
     let mut examples: Vec<PathBuf> = std::fs::read_dir(root_dir().join("examples"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -47,13 +126,10 @@ fn every_example_passes() {
     assert!(examples.len() >= 5, "{examples:?}");
     let mut with_args = 0;
     for example in &examples {
-        let args: Vec<&Path> = if needs_directory(example) {
-            with_args += 1;
-            vec![root.path()]
-        } else {
-            vec![]
-        };
-        let run = check(example, &args);
+        // The arguments (and the data) its `flu test` header gives it.
+        let prepared = prepare(example);
+        with_args += usize::from(!prepared.args.is_empty());
+        let run = check(example, &prepared.args);
         assert!(
             run.ok(),
             "flu check {} failed:\n{}{}",
@@ -79,7 +155,7 @@ fn every_example_passes() {
 #[test]
 fn an_example_without_its_arguments_fails_with_its_usage() {
     let script = example("passthrough.lua");
-    let run = check(&script, &[]);
+    let run = check::<&str>(&script, &[]);
     assert_eq!(run.status.code(), Some(1), "{run:?}");
     // The line of the script's own usage error.
     let source = std::fs::read_to_string(&script).unwrap();
@@ -99,7 +175,7 @@ fn an_example_without_its_arguments_fails_with_its_usage() {
 #[test]
 fn a_misspelled_handler_is_a_warning_with_a_suggestion() {
     let script = test_script("check_misspelled.lua");
-    let run = check(&script, &[]);
+    let run = check::<&str>(&script, &[]);
     assert!(run.ok(), "{run:?}");
     let expected = format!(
         "{}:8: warning: 'raedlink' is no handler flu calls (did you mean 'readlink'?)",
@@ -113,7 +189,7 @@ fn a_misspelled_handler_is_a_warning_with_a_suggestion() {
 #[test]
 fn a_field_of_the_wrong_type_is_an_error_at_the_handler() {
     let script = test_script("check_bad_field.lua");
-    let run = check(&script, &[]);
+    let run = check::<&str>(&script, &[]);
     assert_eq!(run.status.code(), Some(1), "{run:?}");
     let expected = format!(
         "{}:4: error: getattr('/'): bad result #1 from 'getattr' (field 'size' must be a number, got boolean)",
@@ -126,7 +202,7 @@ fn a_field_of_the_wrong_type_is_an_error_at_the_handler() {
 #[test]
 fn a_syntax_error_names_its_line() {
     let script = test_script("syntax_error.lua");
-    let run = check(&script, &[]);
+    let run = check::<&str>(&script, &[]);
     assert_eq!(run.status.code(), Some(1), "{run:?}");
     let line = run.stdout.lines().next().unwrap_or_default();
     assert!(
@@ -138,7 +214,7 @@ fn a_syntax_error_names_its_line() {
 
 #[test]
 fn tables_without_handlers_and_scripts_without_tables_are_errors() {
-    let run = check(&test_script("no_handlers.lua"), &[]);
+    let run = check::<&str>(&test_script("no_handlers.lua"), &[]);
     assert_eq!(run.status.code(), Some(1), "{run:?}");
     assert!(
         run.stdout
@@ -153,7 +229,7 @@ fn tables_without_handlers_and_scripts_without_tables_are_errors() {
         run.stdout
     );
 
-    let run = check(&test_script("no_table.lua"), &[]);
+    let run = check::<&str>(&test_script("no_table.lua"), &[]);
     assert_eq!(run.status.code(), Some(1), "{run:?}");
     assert!(
         run.stdout
@@ -162,7 +238,7 @@ fn tables_without_handlers_and_scripts_without_tables_are_errors() {
         run.stdout
     );
 
-    let run = check(&root_dir().join("tests/scripts/does_not_exist.lua"), &[]);
+    let run = check::<&str>(&root_dir().join("tests/scripts/does_not_exist.lua"), &[]);
     assert_eq!(run.status.code(), Some(1), "{run:?}");
     assert!(
         run.stdout.contains("error: cannot read script"),

@@ -170,7 +170,12 @@ files['/own-coroutine'] = function()
   return co()
 end
 files['/bad-yield'] = function() coroutine.yield(1) end
-files['/long'] = function() return flu.exec{'sleep', '30'}.stdout end
+files['/long'] = function()
+  -- Undone when the wait is interrupted: the coroutine is closed.
+  local busy <close> = setmetatable({}, {__close = function() closed = (closed or 0) + 1 end})
+  return flu.exec{'sleep', '30'}.stdout
+end
+files['/closed'] = function() return tostring(closed) end
 function fs.getattr(path)
   if path == '/' then return {mode = 'directory'} end
   if files[path] then return {mode = 'file', size = 0} end

@@ -75,7 +75,38 @@ fn check_within(mut script: Script, limit: Duration) -> CheckReport {
             return report;
         }
     };
-    calls::dry_run(&mut report, &lfs);
+    // Tasks the script spawned run, as once a mount serves (a handler may wait for
+    // what they fetch); everything ends with the check.
+    let tasks = crate::lua::pending::Tasks::of(&lfs.lua);
+    tasks.serve(&lfs.interpreter);
+    // Waiting for slow work is not Lua time, which the watchdog bounds: the dry calls
+    // as a whole are interrupted after twice `limit` (so that a handler running Lua
+    // too long is the watchdog's, reported as such).
+    let wall = limit * 2;
+    let interrupt = crate::interrupt::InterruptFlag::new();
+    let (finished, wait) = std::sync::mpsc::channel::<()>();
+    let watcher = {
+        let interrupt = interrupt.clone();
+        std::thread::spawn(move || {
+            if wait.recv_timeout(wall).is_err() {
+                interrupt.interrupt();
+            }
+        })
+    };
+    crate::interrupt::serving(&interrupt, || calls::dry_run(&mut report, &lfs));
+    let _ = finished.send(());
+    let _ = watcher.join();
+    if interrupt.is_set() {
+        report.push(Finding::error(
+            format!(
+                "the dry calls did not finish within {} s: a handler waits for slow work (flu.sleep, flu.exec, flu.http) that does not end",
+                wall.as_secs_f64()
+            ),
+            None,
+        ));
+    }
+    lfs.interpreter.gate().close();
+    tasks.stop();
     report
 }
 

@@ -255,3 +255,47 @@ fn endless_handlers_are_interrupted() {
         .message
         .contains("interrupted"));
 }
+
+#[test]
+fn a_handler_waiting_forever_is_cut_short() {
+    let start = std::time::Instant::now();
+    let (report, _) = check_source(
+        "local flu = require 'flu'\n\
+         local fs = {}\n\
+         function fs.getattr(path) flu.sleep(60) return {mode = 'directory'} end\n\
+         return fs\n",
+        &[],
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        start.elapsed()
+    );
+    let f = finding(&report, "did not finish within 4 s");
+    assert_eq!(f.severity, Severity::Error);
+}
+
+#[test]
+fn spawned_tasks_run_during_the_check() {
+    // getattr waits for what a task fetches, as under a mount.
+    let (report, _) = check_source(
+        "local flu = require 'flu'\n\
+         local fs, ready = {}, false\n\
+         flu.spawn(function() flu.sleep(0.1) ready = true end)\n\
+         function fs.getattr(path)\n\
+           while not ready do flu.sleep(0.02) end\n\
+           return {mode = 'directory'}\n\
+         end\n\
+         function fs.readdir(path, filler) filler('.') filler('..') end\n\
+         return fs\n",
+        &[],
+    );
+    assert!(
+        report
+            .findings
+            .iter()
+            .all(|f| f.severity != Severity::Error),
+        "{:#?}",
+        report.findings
+    );
+}

@@ -69,7 +69,12 @@ pub fn call_yielding(
             lua.set_app_data(ctx);
         }
         if crate::interrupt::interrupted() {
-            // The caller is gone; the coroutine is dropped where it stands.
+            // The caller is gone: the handler is not resumed. Closing its coroutine runs
+            // its pending to-be-closed variables (`local x <close>`), so a script can
+            // undo what it set up before the wait; the coroutine is then reused.
+            if thread.reset(xpcall(lua)?).is_ok() {
+                recycle(lua, thread);
+            }
             return Err(HandlerError::Errno(Errno::EINTR));
         }
         input = outcome(lua)?;
