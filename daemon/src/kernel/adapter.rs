@@ -4,6 +4,7 @@
 
 use std::io;
 use std::os::fd::BorrowedFd;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -23,6 +24,9 @@ pub struct FuseAdapter {
     core: FsCore,
     /// Whether the kernel accepted FUSE_PASSTHROUGH at init.
     passthrough: AtomicBool,
+    /// Whether the kernel accepted FUSE_POSIX_ACL with FUSE_DONT_MASK at init: creating
+    /// requests then carry the mode before the umask.
+    dont_mask: AtomicBool,
     io_modes: IoModes<BackingId>,
 }
 
@@ -32,6 +36,7 @@ fn ctx(h: &abi::InHeader, umask: u32) -> RequestContext {
         gid: h.gid,
         pid: h.pid,
         umask,
+        unmasked_mode: None,
     }
 }
 
@@ -90,12 +95,26 @@ impl FuseAdapter {
         FuseAdapter {
             core: FsCore::new(ops, config),
             passthrough: AtomicBool::new(false),
+            dont_mask: AtomicBool::new(false),
             io_modes: IoModes::default(),
         }
     }
 
     fn config(&self) -> &AdapterConfig {
         self.core.config()
+    }
+
+    /// The context and mode of a creating request (mknod, mkdir, create). The mode
+    /// handed on always has the umask applied; with FUSE_DONT_MASK the kernel did not
+    /// apply it, and the context also carries the mode as asked (see
+    /// `RequestContext::unmasked_mode`).
+    fn creating(&self, h: &abi::InHeader, mode: u32, umask: u32) -> (RequestContext, u32) {
+        let mut cx = ctx(h, umask);
+        if !self.dont_mask.load(Ordering::Relaxed) {
+            return (cx, mode);
+        }
+        cx.unmasked_mode = Some(mode);
+        (cx, mode & !(umask & 0o7777))
     }
 
     /// The mount's cache lifetimes and attribute override, for every attribute reply.
@@ -205,6 +224,16 @@ impl Handler for FuseAdapter {
             want |= init_flags::PASSTHROUGH;
         }
         self.passthrough.store(passthrough, Ordering::Relaxed);
+        // POSIX ACLs: the kernel checks them (default_permissions) and applies their
+        // effects (setfacl changes the mode bits, chmod the ACL mask) through the
+        // xattrs. Without DONT_MASK it would apply the umask to every create, also under
+        // a default ACL, which replaces the umask on a local filesystem.
+        let acl_flags = init_flags::POSIX_ACL | init_flags::DONT_MASK;
+        let posix_acl = c.posix_acl && offer.flags & acl_flags == acl_flags;
+        if posix_acl {
+            want |= acl_flags;
+        }
+        self.dont_mask.store(posix_acl, Ordering::Relaxed);
         let conn = ConnectionInfo {
             proto_major: offer.major,
             proto_minor: offer.minor,
@@ -212,7 +241,7 @@ impl Handler for FuseAdapter {
             max_readahead: offer.max_readahead,
         };
         tracing::debug!(
-            "FUSE init: ABI {}.{}, max_write {}, passthrough {passthrough}",
+            "FUSE init: ABI {}.{}, max_write {}, passthrough {passthrough}, posix_acl {posix_acl}",
             offer.major,
             offer.minor,
             c.max_write
@@ -310,15 +339,15 @@ impl FuseAdapter {
             opcode::MKNOD => {
                 let arg: abi::MknodIn = arg!(a.fixed());
                 let name = arg!(a.name());
-                let cx = ctx(&h, arg.umask);
-                let res = c.mknod(&cx, ino, name, arg.mode, u64::from(arg.rdev));
+                let (cx, mode) = self.creating(&h, arg.mode, arg.umask);
+                let res = c.mknod(&cx, ino, name, mode, u64::from(arg.rdev));
                 self.entry(reply, res);
             }
             opcode::MKDIR => {
                 let arg: abi::MkdirIn = arg!(a.fixed());
                 let name = arg!(a.name());
-                let cx = ctx(&h, arg.umask);
-                self.entry(reply, c.mkdir(&cx, ino, name, arg.mode));
+                let (cx, mode) = self.creating(&h, arg.mode, arg.umask);
+                self.entry(reply, c.mkdir(&cx, ino, name, mode));
             }
             opcode::UNLINK => {
                 let name = arg!(a.name());
@@ -411,7 +440,16 @@ impl FuseAdapter {
             opcode::GETXATTR => {
                 let arg: abi::GetxattrIn = arg!(a.fixed());
                 let name = arg!(a.name());
-                xattr(reply, c.getxattr(&cx, ino, name, arg.size))
+                let mut res = c.getxattr(&cx, ino, name, arg.size);
+                // The kernel reads ACLs for its permission checks and fails the check
+                // on an error: a filesystem without ACLs (EOPNOTSUPP) has none.
+                if res == Err(Errno::EOPNOTSUPP)
+                    && self.dont_mask.load(Ordering::Relaxed)
+                    && name.as_bytes().starts_with(b"system.posix_acl_")
+                {
+                    res = Err(Errno::ENODATA);
+                }
+                xattr(reply, res)
             }
             opcode::LISTXATTR => {
                 let arg: abi::GetxattrIn = arg!(a.fixed());
@@ -494,8 +532,8 @@ impl FuseAdapter {
             opcode::CREATE => {
                 let arg: abi::CreateIn = arg!(a.fixed());
                 let name = arg!(a.name());
-                let cx = ctx(&h, arg.umask);
-                match c.create(&cx, ino, name, arg.mode, arg.flags as i32) {
+                let (cx, mode) = self.creating(&h, arg.mode, arg.umask);
+                match c.create(&cx, ino, name, mode, arg.flags as i32) {
                     Ok((entry, open)) => {
                         let e = entry_out(entry.nodeid, &entry.stat, &self.reply_attrs());
                         let out = self.decide(entry.nodeid, &open, &reply);

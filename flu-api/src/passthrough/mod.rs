@@ -17,6 +17,8 @@
 //!   switched: objects are created as the mounting user.
 //! - Creation modes are used exactly as given: the kernel already applied the caller's
 //!   umask, and the daemon's own umask is cleared per thread around the call (`umask`).
+//! - Writes, truncates and allocations by someone outside a setgid file's group drop
+//!   the setgid bit, as a local filesystem does (`setgid`).
 //! - Locks are OFD locks on the handle's fd (`lock`): two opens conflict like two
 //!   processes would.
 //!
@@ -35,6 +37,7 @@ mod lock;
 mod names;
 mod page_cache;
 mod resolve;
+mod setgid;
 mod sys;
 mod umask;
 mod xattr;

@@ -5,6 +5,8 @@
 //! same): the magic link lands on the object itself, even a symlink, so the answers are
 //! the kernel's l*xattr answers (EPERM for `user.*` on a symlink, ENODATA to read one).
 //! The daemon does the size-probe protocol; here values and lists come back whole.
+//! POSIX ACLs are the `system.posix_acl_*` xattrs of the filesystem below, which
+//! applies their effects on the mode bits itself.
 
 use std::ffi::{CString, OsStr, OsString};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -32,16 +34,25 @@ impl Passthrough {
 }
 
 impl XattrOps for Passthrough {
+    /// An access ACL is set as the caller (`identity`): the filesystem below then
+    /// drops the setgid bit when the caller is not in the file's group, as it does for
+    /// its own callers (the kernel checked ownership already).
     fn setxattr(
         &self,
-        _ctx: &RequestContext,
+        ctx: &RequestContext,
         path: &Path,
         name: &OsStr,
         value: &[u8],
         flags: i32,
     ) -> OpResult<()> {
+        let acl = name.as_bytes() == b"system.posix_acl_access";
         let name = cstring(name.as_bytes())?;
         let t = self.xattr_target(path)?;
+        let _as = if acl {
+            self.identity.act_as(ctx)?
+        } else {
+            None
+        };
         // SAFETY: `t.proc` and `name` are NUL-terminated CStrings alive across the call
         // (and `t` keeps the fd they name open); `value` is a live slice of
         // `value.len()` bytes.
