@@ -129,6 +129,7 @@ scenarios!(
     fallocate_and_punch_hole,
     copy_file_range_between_files,
     mmap_and_read_write,
+    mmap_writes_move_times,
     fifos_and_device_nodes,
     readdir_listing,
     write_read_lseek,
@@ -771,6 +772,19 @@ fn user_default_acl_and_umask(d: &Path) -> Vec<String> {
         r.stat("inherit/g", &j(&d, "inherit/g"));
         r.done()
     })
+}
+
+/// The native passthrough hands files to the kernel (FUSE passthrough): a write
+/// through a mapping moves the backing file's times at the fault, seen at once. Through
+/// the daemon (Lua read/write handlers, `-o nopassthrough`) the kernel keeps those
+/// times only with `-o writeback_cache`: they show at msync or munmap (docs/passthrough.md).
+#[test]
+fn native_mmap_times_while_mapped() {
+    check(
+        "mmap_writes_move_times_while_mapped",
+        mmap_writes_move_times_while_mapped,
+        NATIVE,
+    );
 }
 
 /// Hard links with the default options: the native passthrough has stable inode
@@ -2153,6 +2167,76 @@ fn mmap_and_read_write(d: &Path) -> Vec<String> {
     close(wo).unwrap();
     r.stat("stat", &j(d, "f"));
     r.done()
+}
+
+/// (mtime, ctime) of `p` as nanoseconds.
+fn cmtime(p: &Path) -> (i128, i128) {
+    let st = stat(p).unwrap();
+    let ns = |s: i64, n: i64| s as i128 * 1_000_000_000 + n as i128;
+    (
+        ns(st.st_mtime, st.st_mtime_nsec),
+        ns(st.st_ctime, st.st_ctime_nsec),
+    )
+}
+
+/// Whether mtime and ctime moved from `before`.
+fn moved(before: (i128, i128), now: (i128, i128)) -> String {
+    let word = |b: i128, n: i128| match n.cmp(&b) {
+        std::cmp::Ordering::Greater => "moved",
+        std::cmp::Ordering::Equal => "same",
+        std::cmp::Ordering::Less => "went back",
+    };
+    format!(
+        "mtime {} ctime {}",
+        word(before.0, now.0),
+        word(before.1, now.1)
+    )
+}
+
+/// Times move with writes through a shared mapping, seen after msync and munmap; with
+/// `while_mapped`, also between the write and the msync (a local filesystem updates
+/// them at the first write fault).
+fn mmap_times(d: &Path, while_mapped: bool) -> Vec<String> {
+    let mut r = Rec::new();
+    let f = j(d, "f");
+    put(&mut r, d, "f", &pattern(3, 3 * 4096));
+    // Times from long ago, so that any update shows (ctime moves to now here).
+    r.ok(
+        "utimensat to 2020",
+        utimensat(&f, [ts(1_577_836_800, 0), ts(1_577_836_800, 0)], 0),
+    );
+    // Past the timestamp granularity of the ctime just set.
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    // Seen (and cached) before the open.
+    let t0 = cmtime(&f);
+    let fd = open(&f, O_RDWR, 0).unwrap();
+    match Map::new(fd, 0, 3 * 4096) {
+        Err(e) => r.note("mmap", errno_name(e)),
+        Ok(mut map) => {
+            map.bytes_mut()[100..200].fill(b'M');
+            if while_mapped {
+                r.note("stat after the write fault", moved(t0, cmtime(&f)));
+            }
+            r.rc("msync", map.msync());
+            let t1 = cmtime(&f);
+            r.note("stat after msync", moved(t0, t1));
+            std::thread::sleep(std::time::Duration::from_millis(30));
+            map.bytes_mut()[5000..5100].fill(b'N');
+            drop(map);
+            close(fd).unwrap();
+            r.note("stat after munmap and close", moved(t1, cmtime(&f)));
+        }
+    }
+    r.contents("contents", &f);
+    r.done()
+}
+
+fn mmap_writes_move_times(d: &Path) -> Vec<String> {
+    mmap_times(d, false)
+}
+
+fn mmap_writes_move_times_while_mapped(d: &Path) -> Vec<String> {
+    mmap_times(d, true)
 }
 
 fn fifos_and_device_nodes(d: &Path) -> Vec<String> {

@@ -127,6 +127,17 @@ impl FuseAdapter {
         }
     }
 
+    /// [`Self::reply_attrs`] for node `nodeid`: attributes of a file open for writing
+    /// through kernel passthrough are not cached, since writes through a shared mapping
+    /// of it change its times without the kernel noticing.
+    fn reply_attrs_for(&self, nodeid: u64) -> ReplyAttrs {
+        let mut r = self.reply_attrs();
+        if self.io_modes.has_writer(nodeid) {
+            r.attr_ttl = std::time::Duration::ZERO;
+        }
+        r
+    }
+
     /// The core, for what the control channel reports (nodes, handles, op counts).
     pub fn core(&self) -> &FsCore {
         &self.core
@@ -135,7 +146,11 @@ impl FuseAdapter {
     /// The answer to a request that makes a name (mknod, mkdir, symlink, link).
     fn entry(&self, reply: Reply, res: Result<Entry, Errno>) {
         match res {
-            Ok(e) => reply.pod(&entry_out(e.nodeid, &e.stat, &self.reply_attrs())),
+            Ok(e) => reply.pod(&entry_out(
+                e.nodeid,
+                &e.stat,
+                &self.reply_attrs_for(e.nodeid),
+            )),
             Err(e) => reply.error(e.code()),
         }
     }
@@ -155,14 +170,15 @@ impl FuseAdapter {
 
     fn attr(&self, reply: Reply, nodeid: u64, res: Result<flu_api::Stat, Errno>) {
         match res {
-            Ok(st) => reply.pod(&attr_out(nodeid, &st, &self.reply_attrs())),
+            Ok(st) => reply.pod(&attr_out(nodeid, &st, &self.reply_attrs_for(nodeid))),
             Err(e) => reply.error(e.code()),
         }
     }
 
     /// How to answer an open of `nodeid`: the open flags, and the backing id when the
     /// kernel passes I/O straight to the backing file.
-    fn decide(&self, nodeid: u64, open: &OpenReply, reply: &Reply) -> abi::OpenOut {
+    fn decide(&self, nodeid: u64, flags: u32, open: &OpenReply, reply: &Reply) -> abi::OpenOut {
+        let open_flags = flags;
         let flags = fopen_flags(open);
         let passthrough = self.passthrough.load(Ordering::Relaxed);
         let backing_fd = open.backing_fd.filter(|fd| passthrough && *fd >= 0);
@@ -181,13 +197,21 @@ impl FuseAdapter {
                 None => Err(io::Error::from_raw_os_error(libc::EBADF)),
             },
         );
+        let writes = open_flags as i32 & libc::O_ACCMODE != libc::O_RDONLY;
         let (open_flags, backing_id) = match decision {
             // The page cache is not used by these opens: keeping it means nothing, and
             // the kernel's I/O mode bookkeeping must see a plain passthrough/direct open.
-            IoDecision::Passthrough(id) => (
-                (flags & !fopen::KEEP_CACHE) | fopen::PASSTHROUGH,
-                id.id as i32,
-            ),
+            IoDecision::Passthrough(id) => {
+                // Attributes cached before this open need nothing: mapping the file
+                // invalidates them (its atime).
+                if writes {
+                    self.io_modes.may_write(open.fh);
+                }
+                (
+                    (flags & !fopen::KEEP_CACHE) | fopen::PASSTHROUGH,
+                    id.id as i32,
+                )
+            }
             IoDecision::Normal {
                 force_direct_io: true,
             } => ((flags & !fopen::KEEP_CACHE) | fopen::DIRECT_IO, 0),
@@ -383,7 +407,7 @@ impl FuseAdapter {
                 let arg: abi::OpenIn = arg!(a.fixed());
                 match c.open(&cx, ino, arg.flags as i32) {
                     Ok(open) => {
-                        let out = self.decide(ino, &open, &reply);
+                        let out = self.decide(ino, arg.flags, &open, &reply);
                         reply.pod(&out);
                     }
                     Err(e) => reply.error(e.code()),
@@ -535,8 +559,9 @@ impl FuseAdapter {
                 let (cx, mode) = self.creating(&h, arg.mode, arg.umask);
                 match c.create(&cx, ino, name, mode, arg.flags as i32) {
                     Ok((entry, open)) => {
-                        let e = entry_out(entry.nodeid, &entry.stat, &self.reply_attrs());
-                        let out = self.decide(entry.nodeid, &open, &reply);
+                        let out = self.decide(entry.nodeid, arg.flags, &open, &reply);
+                        let attrs = self.reply_attrs_for(entry.nodeid);
+                        let e = entry_out(entry.nodeid, &entry.stat, &attrs);
                         reply.pod2(&e, &out);
                     }
                     Err(e) => reply.error(e.code()),
