@@ -26,7 +26,7 @@ pub struct FuseAdapter {
     passthrough: AtomicBool,
     /// Whether the kernel accepted FUSE_POSIX_ACL with FUSE_DONT_MASK at init: creating
     /// requests then carry the mode before the umask.
-    dont_mask: AtomicBool,
+    posix_acl: AtomicBool,
     io_modes: IoModes<BackingId>,
 }
 
@@ -95,7 +95,7 @@ impl FuseAdapter {
         FuseAdapter {
             core: FsCore::new(ops, config),
             passthrough: AtomicBool::new(false),
-            dont_mask: AtomicBool::new(false),
+            posix_acl: AtomicBool::new(false),
             io_modes: IoModes::default(),
         }
     }
@@ -110,7 +110,7 @@ impl FuseAdapter {
     /// `RequestContext::unmasked_mode`).
     fn creating(&self, h: &abi::InHeader, mode: u32, umask: u32) -> (RequestContext, u32) {
         let mut cx = ctx(h, umask);
-        if !self.dont_mask.load(Ordering::Relaxed) {
+        if !self.posix_acl.load(Ordering::Relaxed) {
             return (cx, mode);
         }
         cx.unmasked_mode = Some(mode);
@@ -177,8 +177,14 @@ impl FuseAdapter {
 
     /// How to answer an open of `nodeid`: the open flags, and the backing id when the
     /// kernel passes I/O straight to the backing file.
-    fn decide(&self, nodeid: u64, flags: u32, open: &OpenReply, reply: &Reply) -> abi::OpenOut {
-        let open_flags = flags;
+    /// `request_flags` are the open flags the kernel sent.
+    fn decide(
+        &self,
+        nodeid: u64,
+        request_flags: u32,
+        open: &OpenReply,
+        reply: &Reply,
+    ) -> abi::OpenOut {
         let flags = fopen_flags(open);
         let passthrough = self.passthrough.load(Ordering::Relaxed);
         let backing_fd = open.backing_fd.filter(|fd| passthrough && *fd >= 0);
@@ -197,7 +203,7 @@ impl FuseAdapter {
                 None => Err(io::Error::from_raw_os_error(libc::EBADF)),
             },
         );
-        let writes = open_flags as i32 & libc::O_ACCMODE != libc::O_RDONLY;
+        let writes = request_flags as i32 & libc::O_ACCMODE != libc::O_RDONLY;
         let (open_flags, backing_id) = match decision {
             // The page cache is not used by these opens: keeping it means nothing, and
             // the kernel's I/O mode bookkeeping must see a plain passthrough/direct open.
@@ -257,7 +263,7 @@ impl Handler for FuseAdapter {
         if posix_acl {
             want |= acl_flags;
         }
-        self.dont_mask.store(posix_acl, Ordering::Relaxed);
+        self.posix_acl.store(posix_acl, Ordering::Relaxed);
         let conn = ConnectionInfo {
             proto_major: offer.major,
             proto_minor: offer.minor,
@@ -468,7 +474,7 @@ impl FuseAdapter {
                 // The kernel reads ACLs for its permission checks and fails the check
                 // on an error: a filesystem without ACLs (EOPNOTSUPP) has none.
                 if res == Err(Errno::EOPNOTSUPP)
-                    && self.dont_mask.load(Ordering::Relaxed)
+                    && self.posix_acl.load(Ordering::Relaxed)
                     && name.as_bytes().starts_with(b"system.posix_acl_")
                 {
                     res = Err(Errno::ENODATA);
