@@ -20,6 +20,7 @@ fn ctx() -> RequestContext {
         gid: 100,
         pid: 1,
         umask: 0o022,
+        unmasked_mode: None,
     }
 }
 

@@ -38,6 +38,7 @@ fn ctx() -> RequestContext {
         gid: 100,
         pid: 42,
         umask: 0o022,
+        unmasked_mode: None,
     }
 }
 

@@ -37,6 +37,11 @@ pub struct AdapterConfig {
     /// filesystems, and an implementation without lock handlers would make every lock
     /// fail).
     pub posix_locks: bool,
+    /// Ask the kernel for POSIX ACL semantics (`FUSE_POSIX_ACL`, with `FUSE_DONT_MASK`
+    /// so that a default ACL can replace the umask on create): on whenever the kernel
+    /// checks permissions itself (`default_permissions`); off, a script's own `access`
+    /// keeps deciding.
+    pub posix_acl: bool,
     /// Largest write the kernel may send in one request (1 MiB).
     pub max_write: u32,
     /// Largest file size (`-o max_file_size=`, none): writes, truncates and
@@ -73,6 +78,7 @@ impl Default for AdapterConfig {
             direct_io: false,
             kernel_cache: false,
             posix_locks: false,
+            posix_acl: false,
             max_write: 1 << 20,
             max_file_size: None,
             attr_override: AttrOverride::default(),

@@ -94,6 +94,8 @@ impl MountOptions {
         if shared && !o.no_default_permissions && !o.has_kernel("default_permissions") {
             o.kernel.push("default_permissions".into());
         }
+        // ACLs are part of the kernel's permission checks: only with them.
+        o.adapter.posix_acl = o.has_kernel("default_permissions");
         // fusermount only cleans up after a dead daemon for mounts root may enter.
         if o.auto_unmount && !shared {
             o.access = Access::RootAndOwner;
@@ -243,8 +245,10 @@ mod tests {
     fn shared_mounts_get_default_permissions() {
         let o = MountOptions::parse(&["allow_other"]).unwrap();
         assert!(o.has_kernel("default_permissions"));
+        assert!(o.adapter.posix_acl);
         let o = MountOptions::parse(&["allow_other,nodefault_permissions"]).unwrap();
         assert!(!o.has_kernel("default_permissions"));
+        assert!(!o.adapter.posix_acl);
         let o = MountOptions::parse(&["ro"]).unwrap();
         assert!(!o.has_kernel("default_permissions"));
         let o = MountOptions::parse(&["allow_root"]).unwrap();

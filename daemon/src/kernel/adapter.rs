@@ -4,6 +4,7 @@
 
 use std::io;
 use std::os::fd::BorrowedFd;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -23,6 +24,9 @@ pub struct FuseAdapter {
     core: FsCore,
     /// Whether the kernel accepted FUSE_PASSTHROUGH at init.
     passthrough: AtomicBool,
+    /// Whether the kernel accepted FUSE_POSIX_ACL with FUSE_DONT_MASK at init: creating
+    /// requests then carry the mode before the umask.
+    posix_acl: AtomicBool,
     io_modes: IoModes<BackingId>,
 }
 
@@ -32,6 +36,7 @@ fn ctx(h: &abi::InHeader, umask: u32) -> RequestContext {
         gid: h.gid,
         pid: h.pid,
         umask,
+        unmasked_mode: None,
     }
 }
 
@@ -93,12 +98,26 @@ impl FuseAdapter {
         FuseAdapter {
             core: FsCore::new(ops, config),
             passthrough: AtomicBool::new(false),
+            posix_acl: AtomicBool::new(false),
             io_modes: IoModes::default(),
         }
     }
 
     fn config(&self) -> &AdapterConfig {
         self.core.config()
+    }
+
+    /// The context and mode of a creating request (mknod, mkdir, create). The mode
+    /// handed on always has the umask applied; with FUSE_DONT_MASK the kernel did not
+    /// apply it, and the context also carries the mode as asked (see
+    /// `RequestContext::unmasked_mode`).
+    fn creating(&self, h: &abi::InHeader, mode: u32, umask: u32) -> (RequestContext, u32) {
+        let mut cx = ctx(h, umask);
+        if !self.posix_acl.load(Ordering::Relaxed) {
+            return (cx, mode);
+        }
+        cx.unmasked_mode = Some(mode);
+        (cx, mode & !(umask & 0o7777))
     }
 
     /// The mount's cache lifetimes and attribute override, for every attribute reply.
@@ -111,6 +130,17 @@ impl FuseAdapter {
         }
     }
 
+    /// [`Self::reply_attrs`] for node `nodeid`: attributes of a file open for writing
+    /// through kernel passthrough are not cached, since writes through a shared mapping
+    /// of it change its times without the kernel noticing.
+    fn reply_attrs_for(&self, nodeid: u64) -> ReplyAttrs {
+        let mut r = self.reply_attrs();
+        if self.io_modes.has_writer(nodeid) {
+            r.attr_ttl = std::time::Duration::ZERO;
+        }
+        r
+    }
+
     /// The core, for what the control channel reports (nodes, handles, op counts).
     pub fn core(&self) -> &FsCore {
         &self.core
@@ -119,7 +149,11 @@ impl FuseAdapter {
     /// The answer to a request that makes a name (mknod, mkdir, symlink, link).
     fn entry(&self, reply: Reply, res: Result<Entry, Errno>) {
         match res {
-            Ok(e) => reply.pod(&entry_out(e.nodeid, &e.stat, &self.reply_attrs())),
+            Ok(e) => reply.pod(&entry_out(
+                e.nodeid,
+                &e.stat,
+                &self.reply_attrs_for(e.nodeid),
+            )),
             Err(e) => reply.error(e.code()),
         }
     }
@@ -139,14 +173,21 @@ impl FuseAdapter {
 
     fn attr(&self, reply: Reply, nodeid: u64, res: Result<flu_api::Stat, Errno>) {
         match res {
-            Ok(st) => reply.pod(&attr_out(nodeid, &st, &self.reply_attrs())),
+            Ok(st) => reply.pod(&attr_out(nodeid, &st, &self.reply_attrs_for(nodeid))),
             Err(e) => reply.error(e.code()),
         }
     }
 
     /// How to answer an open of `nodeid`: the open flags, and the backing id when the
     /// kernel passes I/O straight to the backing file.
-    fn decide(&self, nodeid: u64, open: &OpenReply, reply: &Reply) -> abi::OpenOut {
+    /// `request_flags` are the open flags the kernel sent.
+    fn decide(
+        &self,
+        nodeid: u64,
+        request_flags: u32,
+        open: &OpenReply,
+        reply: &Reply,
+    ) -> abi::OpenOut {
         let flags = fopen_flags(open);
         let passthrough = self.passthrough.load(Ordering::Relaxed);
         let backing_fd = open.backing_fd.filter(|fd| passthrough && *fd >= 0);
@@ -165,13 +206,21 @@ impl FuseAdapter {
                 None => Err(io::Error::from_raw_os_error(libc::EBADF)),
             },
         );
+        let writes = request_flags as i32 & libc::O_ACCMODE != libc::O_RDONLY;
         let (open_flags, backing_id) = match decision {
             // The page cache is not used by these opens: keeping it means nothing, and
             // the kernel's I/O mode bookkeeping must see a plain passthrough/direct open.
-            IoDecision::Passthrough(id) => (
-                (flags & !fopen::KEEP_CACHE) | fopen::PASSTHROUGH,
-                id.id as i32,
-            ),
+            IoDecision::Passthrough(id) => {
+                // Attributes cached before this open need nothing: mapping the file
+                // invalidates them (its atime).
+                if writes {
+                    self.io_modes.may_write(open.fh);
+                }
+                (
+                    (flags & !fopen::KEEP_CACHE) | fopen::PASSTHROUGH,
+                    id.id as i32,
+                )
+            }
             IoDecision::Normal {
                 force_direct_io: true,
             } => ((flags & !fopen::KEEP_CACHE) | fopen::DIRECT_IO, 0),
@@ -208,6 +257,16 @@ impl Handler for FuseAdapter {
             want |= init_flags::PASSTHROUGH;
         }
         self.passthrough.store(passthrough, Ordering::Relaxed);
+        // POSIX ACLs: the kernel checks them (default_permissions) and applies their
+        // effects (setfacl changes the mode bits, chmod the ACL mask) through the
+        // xattrs. Without DONT_MASK it would apply the umask to every create, also under
+        // a default ACL, which replaces the umask on a local filesystem.
+        let acl_flags = init_flags::POSIX_ACL | init_flags::DONT_MASK;
+        let posix_acl = c.posix_acl && offer.flags & acl_flags == acl_flags;
+        if posix_acl {
+            want |= acl_flags;
+        }
+        self.posix_acl.store(posix_acl, Ordering::Relaxed);
         let conn = ConnectionInfo {
             proto_major: offer.major,
             proto_minor: offer.minor,
@@ -215,7 +274,7 @@ impl Handler for FuseAdapter {
             max_readahead: offer.max_readahead,
         };
         tracing::debug!(
-            "FUSE init: ABI {}.{}, max_write {}, passthrough {passthrough}",
+            "FUSE init: ABI {}.{}, max_write {}, passthrough {passthrough}, posix_acl {posix_acl}",
             offer.major,
             offer.minor,
             c.max_write
@@ -313,15 +372,15 @@ impl FuseAdapter {
             opcode::MKNOD => {
                 let arg: abi::MknodIn = arg!(a.fixed());
                 let name = arg!(a.name());
-                let cx = ctx(&h, arg.umask);
-                let res = c.mknod(&cx, ino, name, arg.mode, u64::from(arg.rdev));
+                let (cx, mode) = self.creating(&h, arg.mode, arg.umask);
+                let res = c.mknod(&cx, ino, name, mode, u64::from(arg.rdev));
                 self.entry(reply, res);
             }
             opcode::MKDIR => {
                 let arg: abi::MkdirIn = arg!(a.fixed());
                 let name = arg!(a.name());
-                let cx = ctx(&h, arg.umask);
-                self.entry(reply, c.mkdir(&cx, ino, name, arg.mode));
+                let (cx, mode) = self.creating(&h, arg.mode, arg.umask);
+                self.entry(reply, c.mkdir(&cx, ino, name, mode));
             }
             opcode::UNLINK => {
                 let name = arg!(a.name());
@@ -357,7 +416,7 @@ impl FuseAdapter {
                 let arg: abi::OpenIn = arg!(a.fixed());
                 match c.open(&cx, ino, arg.flags as i32) {
                     Ok(open) => {
-                        let out = self.decide(ino, &open, &reply);
+                        let out = self.decide(ino, arg.flags, &open, &reply);
                         reply.pod(&out);
                     }
                     Err(e) => reply.error(e.code()),
@@ -414,7 +473,16 @@ impl FuseAdapter {
             opcode::GETXATTR => {
                 let arg: abi::GetxattrIn = arg!(a.fixed());
                 let name = arg!(a.name());
-                xattr(reply, c.getxattr(&cx, ino, name, arg.size))
+                let mut res = c.getxattr(&cx, ino, name, arg.size);
+                // The kernel reads ACLs for its permission checks and fails the check
+                // on an error: a filesystem without ACLs (EOPNOTSUPP) has none.
+                if res == Err(Errno::EOPNOTSUPP)
+                    && self.posix_acl.load(Ordering::Relaxed)
+                    && name.as_bytes().starts_with(b"system.posix_acl_")
+                {
+                    res = Err(Errno::ENODATA);
+                }
+                xattr(reply, res)
             }
             opcode::LISTXATTR => {
                 let arg: abi::GetxattrIn = arg!(a.fixed());
@@ -497,11 +565,12 @@ impl FuseAdapter {
             opcode::CREATE => {
                 let arg: abi::CreateIn = arg!(a.fixed());
                 let name = arg!(a.name());
-                let cx = ctx(&h, arg.umask);
-                match c.create(&cx, ino, name, arg.mode, arg.flags as i32) {
+                let (cx, mode) = self.creating(&h, arg.mode, arg.umask);
+                match c.create(&cx, ino, name, mode, arg.flags as i32) {
                     Ok((entry, open)) => {
-                        let e = entry_out(entry.nodeid, &entry.stat, &self.reply_attrs());
-                        let out = self.decide(entry.nodeid, &open, &reply);
+                        let out = self.decide(entry.nodeid, arg.flags, &open, &reply);
+                        let attrs = self.reply_attrs_for(entry.nodeid);
+                        let e = entry_out(entry.nodeid, &entry.stat, &attrs);
                         reply.pod2(&e, &out);
                     }
                     Err(e) => reply.error(e.code()),

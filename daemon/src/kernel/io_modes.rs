@@ -7,6 +7,10 @@
 //! passthrough handle is released; a node with cached opens is opened normally; a normal
 //! open of a node in passthrough mode is forced to direct I/O, which needs no I/O mode.
 //!
+//! It also knows which nodes have a passthrough open that may write: writes through a
+//! shared mapping of such a file change the backing file's times behind the kernel's
+//! back (no request, no attribute invalidation), so their attributes are not cached.
+//!
 //! Generic over the backing id type so it can be tested without a kernel.
 
 use std::collections::HashMap;
@@ -33,6 +37,8 @@ struct NodeIo<B> {
     backing: Option<Arc<B>>,
     passthrough_opens: u64,
     cached_opens: u64,
+    /// Passthrough opens that may write.
+    writers: u64,
 }
 
 impl<B> Default for NodeIo<B> {
@@ -41,6 +47,7 @@ impl<B> Default for NodeIo<B> {
             backing: None,
             passthrough_opens: 0,
             cached_opens: 0,
+            writers: 0,
         }
     }
 }
@@ -49,6 +56,8 @@ impl<B> Default for NodeIo<B> {
 struct State<B> {
     nodes: HashMap<u64, NodeIo<B>>,
     handles: HashMap<u64, (u64, Mode)>,
+    /// Passthrough handles that may write.
+    writers: std::collections::HashSet<u64>,
 }
 
 /// See the module documentation.
@@ -63,6 +72,7 @@ impl<B> Default for IoModes<B> {
             state: Mutex::new(State {
                 nodes: HashMap::new(),
                 handles: HashMap::new(),
+                writers: std::collections::HashSet::new(),
             }),
         }
     }
@@ -119,15 +129,40 @@ impl<B> IoModes<B> {
         }
     }
 
+    /// Passthrough handle `fh` (opened with [`IoModes::open`]) may write.
+    pub fn may_write(&self, fh: u64) {
+        let mut state = self.lock();
+        let Some((node, Mode::Passthrough)) = state.handles.get(&fh).copied() else {
+            return;
+        };
+        if state.writers.insert(fh) {
+            if let Some(io) = state.nodes.get_mut(&node) {
+                io.writers += 1;
+            }
+        }
+    }
+
+    /// Whether `node` has a passthrough open that may write.
+    pub fn has_writer(&self, node: u64) -> bool {
+        self.lock()
+            .nodes
+            .get(&node)
+            .is_some_and(|io| io.writers > 0)
+    }
+
     /// Handle `fh` was released: drop its share of the node's mode and backing id.
     pub fn release(&self, fh: u64) {
         let mut state = self.lock();
         let Some((node, mode)) = state.handles.remove(&fh) else {
             return;
         };
+        let writer = state.writers.remove(&fh);
         let Some(io) = state.nodes.get_mut(&node) else {
             return;
         };
+        if writer {
+            io.writers = io.writers.saturating_sub(1);
+        }
         match mode {
             Mode::Passthrough => {
                 io.passthrough_opens = io.passthrough_opens.saturating_sub(1);
@@ -169,6 +204,27 @@ mod tests {
             made.set(made.get() + 1);
             Ok::<_, String>(Backing(made.get()))
         })
+    }
+
+    #[test]
+    fn writers_are_passthrough_handles_that_may_write_until_released() {
+        let m = IoModes::default();
+        let made = Cell::new(0);
+        drop(open(&m, 5, 1, true, &made));
+        assert!(!m.has_writer(5));
+        m.may_write(1);
+        m.may_write(1);
+        assert!(m.has_writer(5));
+        drop(open(&m, 5, 2, true, &made));
+        m.may_write(2);
+        m.release(1);
+        assert!(m.has_writer(5), "handle 2 still writes");
+        m.release(2);
+        assert!(!m.has_writer(5));
+        // A cached (not passthrough) handle is no writer of this kind.
+        drop(open(&m, 6, 3, false, &made));
+        m.may_write(3);
+        assert!(!m.has_writer(6));
     }
 
     #[test]

@@ -23,6 +23,12 @@ pub struct RequestContext {
     pub gid: u32,
     pub pid: u32,
     pub umask: u32,
+    /// mknod, mkdir and create on a mount with POSIX ACLs (the kernel then leaves the
+    /// umask to the filesystem, `FUSE_DONT_MASK`): the mode as the caller asked, before
+    /// the umask. The `mode` argument has the umask applied either way; a backend that
+    /// creates on a filesystem with ACLs may create with this mode under `umask`, so
+    /// that a default ACL of the parent replaces the umask, as it does there.
+    pub unmasked_mode: Option<u32>,
 }
 
 /// An open-file handle as the implementation gave it out from `open`/`create`/`opendir`.

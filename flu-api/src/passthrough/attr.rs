@@ -97,9 +97,10 @@ impl AttrOps for Passthrough {
         .map(drop)
     }
 
+    /// A truncate by someone outside a setgid file's group drops the bit (`setgid`).
     fn truncate(
         &self,
-        _ctx: &RequestContext,
+        ctx: &RequestContext,
         path: &Path,
         size: u64,
         fh: Option<Fh>,
@@ -113,7 +114,9 @@ impl AttrOps for Passthrough {
             let p = proc_fd_path(h.fd());
             // SAFETY: `p` is a NUL-terminated path that outlives the call; `h` keeps the
             // fd it names open.
-            return cvt_retry(|| unsafe { libc::truncate(p.as_ptr(), size) }).map(drop);
+            cvt_retry(|| unsafe { libc::truncate(p.as_ptr(), size) })?;
+            super::setgid::drop_after_change(ctx, h.fd());
+            return Ok(());
         }
         // truncate(2) through /proc: no open for writing (no side effects on FIFOs or
         // devices), and the kernel's own answers (EISDIR, EINVAL for a symlink…).
@@ -121,7 +124,9 @@ impl AttrOps for Passthrough {
         let p = proc_fd_path(fd.as_raw_fd());
         // SAFETY: `p` is a NUL-terminated CString alive across the call; `fd`, which
         // it names, is still open.
-        cvt_retry(|| unsafe { libc::truncate(p.as_ptr(), size) }).map(drop)
+        cvt_retry(|| unsafe { libc::truncate(p.as_ptr(), size) })?;
+        super::setgid::drop_after_change(ctx, fd.as_raw_fd());
+        Ok(())
     }
 
     fn utimens(

@@ -9,8 +9,9 @@ use crate::errno::Errno;
 use crate::operations::{Fh, FileOps, OpResult, Opened, RequestContext};
 
 use super::handles::Handle;
+use super::setgid;
 use super::sys::{cvt, cvt_retry, off, openat};
-use super::umask::ExactModes;
+use super::umask::{creation, ExactModes};
 use super::Passthrough;
 
 /// Flags the backend adds or removes on every open: `O_NOFOLLOW` because the kernel
@@ -24,14 +25,15 @@ fn open_flags(flags: i32) -> i32 {
 }
 
 impl Passthrough {
-    fn opened(&self, fd: OwnedFd) -> Opened {
+    /// `kernel_io`: whether reads and writes may go straight to the backing file.
+    fn opened(&self, fd: OwnedFd, kernel_io: bool) -> Opened {
         let raw = fd.as_raw_fd();
         let keep_cache = self.page_cache.unchanged_since_last_open(raw);
         let fh = self.handles.insert(Handle::new(fd));
         Opened {
             fh,
             keep_cache,
-            backing_fd: self.options.kernel_passthrough.then_some(raw),
+            backing_fd: (self.options.kernel_passthrough && kernel_io).then_some(raw),
             no_flush: closes_quietly(raw),
             ..Opened::default()
         }
@@ -67,19 +69,27 @@ fn closes_quietly(fd: std::os::fd::RawFd) -> bool {
     LOCAL.contains(&f_type)
 }
 
+/// Whether an open with `flags` may write.
+fn writes(flags: i32) -> bool {
+    flags & libc::O_ACCMODE != libc::O_RDONLY
+}
+
 impl FileOps for Passthrough {
-    fn open(&self, _ctx: &RequestContext, path: &Path, flags: i32) -> OpResult<Opened> {
+    /// Writes that must drop the setgid bit (`setgid`) come through the daemon.
+    fn open(&self, ctx: &RequestContext, path: &Path, flags: i32) -> OpResult<Opened> {
         let r = self.resolve(path)?;
         let fd = openat(r.fd(), r.name(), open_flags(flags), 0)?;
-        Ok(self.opened(fd))
+        let kernel_io = !(writes(flags) && setgid::needs_drop(ctx, fd.as_raw_fd()));
+        Ok(self.opened(fd, kernel_io))
     }
 
     /// Created as the caller (`identity`); `mode` used exactly (`umask`).
     fn create(&self, ctx: &RequestContext, path: &Path, mode: u32, flags: i32) -> OpResult<Opened> {
         let r = self.resolve(path)?;
+        let (mode, mask) = creation(ctx, mode);
         let fd = {
             let _as = self.identity.act_as(ctx)?;
-            let _m = ExactModes::enter();
+            let _m = ExactModes::enter(mask);
             openat(
                 r.fd(),
                 r.name(),
@@ -87,7 +97,7 @@ impl FileOps for Passthrough {
                 mode & 0o7777,
             )?
         };
-        Ok(self.opened(fd))
+        Ok(self.opened(fd, true))
     }
 
     /// One pread per chunk until `size` bytes or end of file: FUSE reads a short
@@ -126,7 +136,7 @@ impl FileOps for Passthrough {
     /// An `O_APPEND` handle appends wherever the offset says (pwrite on Linux).
     fn write(
         &self,
-        _ctx: &RequestContext,
+        ctx: &RequestContext,
         _path: &Path,
         fh: Fh,
         offset: u64,
@@ -149,6 +159,7 @@ impl FileOps for Passthrough {
                 Err(_) => break,
             }
         }
+        setgid::drop_after_change(ctx, h.fd());
         u32::try_from(done).map_err(|_| Errno::EINVAL)
     }
 
@@ -183,7 +194,7 @@ impl FileOps for Passthrough {
     /// collapse, insert, unshare).
     fn fallocate(
         &self,
-        _ctx: &RequestContext,
+        ctx: &RequestContext,
         _path: &Path,
         fh: Fh,
         mode: i32,
@@ -193,7 +204,9 @@ impl FileOps for Passthrough {
         let h = self.handle(fh)?;
         let (o, l) = (off(offset)?, off(length)?);
         // SAFETY: `h` keeps the fd open; fallocate takes only integers.
-        cvt_retry(|| unsafe { libc::fallocate(h.fd(), mode, o, l) }).map(drop)
+        cvt_retry(|| unsafe { libc::fallocate(h.fd(), mode, o, l) })?;
+        setgid::drop_after_change(ctx, h.fd());
+        Ok(())
     }
 
     /// SEEK_DATA / SEEK_HOLE (the kernel handles the other whences itself). The fd's

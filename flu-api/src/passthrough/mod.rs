@@ -17,6 +17,10 @@
 //!   switched: objects are created as the mounting user.
 //! - Creation modes are used exactly as given: the kernel already applied the caller's
 //!   umask, and the daemon's own umask is cleared per thread around the call (`umask`).
+//! - Writes, truncates and allocations by someone outside a setgid file's group drop
+//!   the setgid bit, as a local filesystem does (`setgid`).
+//! - `-o noatime`/`nodiratime` hold for the backing files too: once mounted, paths
+//!   resolve in a detached clone of the root's mount with those flags (`atime`).
 //! - Locks are OFD locks on the handle's fd (`lock`): two opens conflict like two
 //!   processes would.
 //!
@@ -26,6 +30,7 @@
 //! `attr` (`AttrOps`), `names` (`NameOps`), `file` (`FileOps`), `dir` (`DirOps`),
 //! `lock` (`LockOps`), `xattr` (`XattrOps`); `Lifecycle` is here.
 
+mod atime;
 mod attr;
 mod dir;
 mod file;
@@ -35,6 +40,7 @@ mod lock;
 mod names;
 mod page_cache;
 mod resolve;
+mod setgid;
 mod sys;
 mod umask;
 mod xattr;
@@ -45,7 +51,7 @@ mod tests;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::errno::Errno;
 use crate::handle_table::HandleTable;
@@ -82,6 +88,9 @@ impl Default for PassthroughOptions {
 pub struct Passthrough {
     /// `O_PATH | O_DIRECTORY` fd of the root: every path is resolved beneath it.
     root: OwnedFd,
+    /// Once mounted with `noatime`/`nodiratime`: the root of a detached clone of its
+    /// mount tree with those flags, used instead of `root` (`atime`).
+    quiet_root: OnceLock<OwnedFd>,
     /// The root as given, made absolute (for the daemon's mountpoint check).
     root_path: PathBuf,
     /// The device of flu's own mount once mounted (0 before): no path may lead into it.
@@ -101,6 +110,7 @@ impl Passthrough {
         let root = sys::open_root(root)?;
         Ok(Passthrough {
             root,
+            quiet_root: OnceLock::new(),
             root_path,
             own_dev: AtomicU64::new(0),
             options,
@@ -155,5 +165,20 @@ impl Lifecycle for Passthrough {
 
     fn mounted(&self, dev: u64) {
         self.own_dev.store(dev, Ordering::Relaxed);
+        let opts = atime::options_of_mount(dev);
+        if opts == atime::AtimeOptions::default() {
+            return;
+        }
+        use std::os::fd::AsFd;
+        match atime::quiet_clone(self.root.as_fd(), opts) {
+            Ok(fd) => {
+                let _ = self.quiet_root.set(fd);
+            }
+            Err(e) => tracing::warn!(
+                "passthrough: cannot give {:?} the mount's atime options ({e}): reads \
+                 update access times there as its own mount says",
+                self.root_path
+            ),
+        }
     }
 }

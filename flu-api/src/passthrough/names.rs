@@ -8,16 +8,17 @@ use std::path::Path;
 use crate::operations::{NameOps, OpResult, RequestContext};
 
 use super::sys::{cvt, path_cstring};
-use super::umask::ExactModes;
+use super::umask::{creation, ExactModes};
 use super::Passthrough;
 
 impl NameOps for Passthrough {
-    /// `mode` is used exactly: the kernel already applied the caller's umask (FUSE
-    /// without `FUSE_DONT_MASK`), so neither it nor the daemon's is applied again.
+    /// `mode` is used exactly: the caller's umask is already applied, so neither it nor
+    /// the daemon's is applied again (on a mount with ACLs, see `umask::creation`).
     fn mknod(&self, ctx: &RequestContext, path: &Path, mode: u32, rdev: u64) -> OpResult<()> {
         let r = self.resolve(path)?;
+        let (mode, mask) = creation(ctx, mode);
         let _as = self.identity.act_as(ctx)?;
-        let _m = ExactModes::enter();
+        let _m = ExactModes::enter(mask);
         // SAFETY: `r` holds the parent fd open and owns the NUL-terminated name past
         // the call.
         cvt(unsafe { libc::mknodat(r.fd(), r.name().as_ptr(), mode, rdev) }).map(drop)
@@ -25,8 +26,9 @@ impl NameOps for Passthrough {
 
     fn mkdir(&self, ctx: &RequestContext, path: &Path, mode: u32) -> OpResult<()> {
         let r = self.resolve(path)?;
+        let (mode, mask) = creation(ctx, mode);
         let _as = self.identity.act_as(ctx)?;
-        let _m = ExactModes::enter();
+        let _m = ExactModes::enter(mask);
         // SAFETY: `r` holds the parent fd open and owns the NUL-terminated name past
         // the call.
         cvt(unsafe { libc::mkdirat(r.fd(), r.name().as_ptr(), mode) }).map(drop)

@@ -117,7 +117,7 @@ impl Passthrough {
 
     pub(super) fn root_fd(&self) -> BorrowedFd<'_> {
         use std::os::fd::AsFd;
-        self.root.as_fd()
+        self.quiet_root.get().unwrap_or(&self.root).as_fd()
     }
 
     /// Open the directory reached by `comps` from the root, following no symlink.

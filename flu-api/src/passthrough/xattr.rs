@@ -8,6 +8,8 @@
 //! the handle's fd: `f*xattr`, or `/proc/self/fd/N` when that fd is an `O_PATH` one
 //! (which the f* calls refuse).
 //! The daemon does the size-probe protocol; here values and lists come back whole.
+//! POSIX ACLs are the `system.posix_acl_*` xattrs of the filesystem below, which
+//! applies their effects on the mode bits itself.
 
 use std::ffi::{CStr, CString, OsStr, OsString};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -123,17 +125,27 @@ impl Target {
 }
 
 impl XattrOps for Passthrough {
+    /// An access ACL is set as the caller (`identity`): the filesystem below then
+    /// drops the setgid bit when the caller is not in the file's group, as it does for
+    /// its own callers (the kernel checked ownership already).
     fn setxattr(
         &self,
-        _ctx: &RequestContext,
+        ctx: &RequestContext,
         path: &Path,
         name: &OsStr,
         value: &[u8],
         flags: i32,
         fh: Option<Fh>,
     ) -> OpResult<()> {
+        let acl = name.as_bytes() == b"system.posix_acl_access";
         let name = cstring(name.as_bytes())?;
-        self.xattr_target(path, fh)?.set(&name, value, flags)
+        let t = self.xattr_target(path, fh)?;
+        let _as = if acl {
+            self.identity.act_as(ctx)?
+        } else {
+            None
+        };
+        t.set(&name, value, flags)
     }
 
     fn getxattr(

@@ -28,6 +28,7 @@ pub(super) fn dry_run(report: &mut CheckReport, lfs: &LuaFilesystem) {
         gid: nix::unistd::getgid().as_raw(),
         pid: std::process::id(),
         umask: 0o022,
+        unmasked_mode: None,
     };
     if lfs.handlers().route(Op::Getattr).is_missing() {
         return; // said by the table check

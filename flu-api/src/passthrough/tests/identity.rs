@@ -13,6 +13,7 @@ const NOBODY: RequestContext = RequestContext {
     gid: 65534,
     pid: 0,
     umask: 0o022,
+    unmasked_mode: None,
 };
 
 fn fsuid() -> u32 {
@@ -111,6 +112,7 @@ fn caller_groups_are_used() {
         gid: 65534,
         pid: me,
         umask: 0,
+        unmasked_mode: None,
     };
     let r = fx.fs.mkdir(&caller, p("/g/x"), 0o755);
     if have.contains(&4242) {

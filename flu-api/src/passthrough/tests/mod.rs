@@ -72,6 +72,7 @@ pub(super) fn ctx() -> RequestContext {
         gid: 0,
         pid: std::process::id(),
         umask: 0o022,
+        unmasked_mode: None,
     }
 }
 
