@@ -252,6 +252,10 @@ impl Handler for FuseAdapter {
         // The node table is locked internally: lookups and readdirs in one directory may
         // run in parallel.
         want |= init_flags::PARALLEL_DIROPS;
+        // Node ids die with the kernel's FORGET, so a file handle made from one would go
+        // stale once the inode leaves the kernel's cache (open_by_handle_at: ESTALE).
+        // Refuse handles up front instead, where the kernel can be told.
+        want |= init_flags::NO_EXPORT_SUPPORT;
         let passthrough = c.kernel_passthrough && offer.flags & init_flags::PASSTHROUGH != 0;
         if passthrough {
             want |= init_flags::PASSTHROUGH;

@@ -88,6 +88,9 @@ pub mod init_flags {
     pub const INIT_EXT: u64 = 1 << 30;
     pub const HANDLE_KILLPRIV_V2: u64 = 1 << 28;
     pub const PASSTHROUGH: u64 = 1 << 37;
+    /// No `open_by_handle_at` through the mount: name_to_handle_at answers EOPNOTSUPP
+    /// (Linux 6.9).
+    pub const NO_EXPORT_SUPPORT: u64 = 1 << 38;
 }
 
 /// `fuse_open_out.open_flags`.
