@@ -128,32 +128,37 @@ fn c_name() -> CString {
     CString::new(XATTR).unwrap_or_default()
 }
 
-/// `lgetxattr`: into a buffer of `size` bytes (0: the size probe); the bytes (with a
-/// zero size: empty) and the length the call returned.
-fn get_xattr(path: &Path, size: usize) -> io::Result<(Vec<u8>, usize)> {
-    let p = c_path(path).map_err(io::Error::other)?;
-    let name = c_name();
+/// Run one call of the size-probe kind into a buffer of `size` bytes (0: the probe,
+/// with a null pointer): the bytes it wrote and the length it returned.
+fn probed(
+    size: usize,
+    call: impl FnOnce(*mut libc::c_void, usize) -> isize,
+) -> io::Result<(Vec<u8>, usize)> {
     let mut buf = vec![0u8; size];
-    // SAFETY: both strings are NUL-terminated and live across the call; the buffer is
-    // `size` bytes long (a null pointer when size is 0, as the probe form allows).
-    let n = unsafe {
-        libc::lgetxattr(
-            p.as_ptr(),
-            name.as_ptr(),
-            if size == 0 {
-                std::ptr::null_mut()
-            } else {
-                buf.as_mut_ptr().cast()
-            },
-            size,
-        )
+    let ptr = if size == 0 {
+        std::ptr::null_mut()
+    } else {
+        buf.as_mut_ptr().cast()
     };
+    let n = call(ptr, size);
     if n < 0 {
         return Err(io::Error::last_os_error());
     }
     let n = n as usize;
     buf.truncate(n.min(size));
     Ok((buf, n))
+}
+
+/// `lgetxattr`: into a buffer of `size` bytes (0: the size probe); the bytes (with a
+/// zero size: empty) and the length the call returned.
+fn get_xattr(path: &Path, size: usize) -> io::Result<(Vec<u8>, usize)> {
+    let p = c_path(path).map_err(io::Error::other)?;
+    let name = c_name();
+    // SAFETY: both strings are NUL-terminated and live across the call; `buf` is `len`
+    // bytes long (null when 0, as the probe form allows).
+    probed(size, |buf, len| unsafe {
+        libc::lgetxattr(p.as_ptr(), name.as_ptr(), buf, len)
+    })
 }
 
 fn set_xattr(path: &Path, value: &[u8]) -> io::Result<()> {
@@ -179,25 +184,11 @@ fn set_xattr(path: &Path, value: &[u8]) -> io::Result<()> {
 /// `llistxattr` into `size` bytes (0: the probe): the bytes and the returned length.
 fn list_xattrs(path: &Path, size: usize) -> io::Result<(Vec<u8>, usize)> {
     let p = c_path(path).map_err(io::Error::other)?;
-    let mut buf = vec![0u8; size];
-    // SAFETY: a NUL-terminated path and a buffer of `size` bytes (null when 0).
-    let n = unsafe {
-        libc::llistxattr(
-            p.as_ptr(),
-            if size == 0 {
-                std::ptr::null_mut()
-            } else {
-                buf.as_mut_ptr().cast()
-            },
-            size,
-        )
-    };
-    if n < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let n = n as usize;
-    buf.truncate(n.min(size));
-    Ok((buf, n))
+    // SAFETY: a NUL-terminated path alive across the call and a buffer of `len` bytes
+    // (null when 0).
+    probed(size, |buf, len| unsafe {
+        libc::llistxattr(p.as_ptr(), buf.cast(), len)
+    })
 }
 
 fn remove_xattr(path: &Path) -> io::Result<()> {
