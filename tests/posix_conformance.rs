@@ -790,6 +790,132 @@ fn native_mmap_times_while_mapped() {
     );
 }
 
+/// O_TMPFILE through the native passthrough: a nameless file, written and read, nlink
+/// 0, absent from listings; linked into the tree through /proc/self/fd (it keeps its
+/// inode), or refused with O_EXCL; a tmpfile never linked leaves nothing behind. A
+/// mount whose `create` is a Lua handler cannot make nameless files: `open` answers
+/// EOPNOTSUPP there (`lua_tmpfile_is_refused`).
+#[test]
+fn native_o_tmpfile() {
+    check("o_tmpfile", o_tmpfile, NATIVE);
+}
+
+/// O_TMPFILE as another user: the nameless file, and the name it gets, are the caller's.
+#[test]
+fn native_user_o_tmpfile() {
+    check_as_users("user_o_tmpfile", user_o_tmpfile, NATIVE);
+}
+
+#[test]
+fn lua_tmpfile_is_refused() {
+    let backing = common::TempDir::new("tmpfile-lua");
+    let Some(m) = common::mount_with(
+        &common::test_script(LUA),
+        common::MountOptions::new().arg(backing.path()),
+    ) else {
+        return;
+    };
+    assert_eq!(
+        open(&m.dir, libc::O_TMPFILE | O_RDWR, 0o600),
+        Err(libc::EOPNOTSUPP)
+    );
+    m.unmount();
+}
+
+/// `linkat(AT_FDCWD, "/proc/self/fd/N", AT_FDCWD, to, AT_SYMLINK_FOLLOW)`.
+fn link_fd(fd: i64, to: &Path) -> Sys {
+    let from = cpath(Path::new(&format!("/proc/self/fd/{fd}")));
+    let to = cpath(to);
+    // SAFETY: two NUL-terminated paths alive across the call.
+    sys(unsafe {
+        libc::linkat(
+            libc::AT_FDCWD,
+            from.as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            libc::AT_SYMLINK_FOLLOW,
+        )
+    } as i64)
+}
+
+fn o_tmpfile(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    if let Some(fd) = r.open("open O_TMPFILE", d, libc::O_TMPFILE | O_RDWR, 0o640) {
+        r.rc("write", pwrite(fd, b"nameless data\n", 0));
+        r.fstat("fstat nameless", fd);
+        listing(&mut r, "listing with a nameless file", d);
+        r.ok("link it", link_fd(fd, &j(d, "named")));
+        r.fstat("fstat once named", fd);
+        r.lstat("named", &j(d, "named"));
+        r.rc("write again", pwrite(fd, b"NAMED", 0));
+        if let Some(rd) = r.open("open named", &j(d, "named"), O_RDONLY, 0) {
+            r.data("read named", read(rd, 100));
+            close(rd).unwrap();
+        }
+        r.ok("link it twice", link_fd(fd, &j(d, "named2")));
+        r.lstat("named2", &j(d, "named2"));
+        close(fd).unwrap();
+    }
+    if let Some(fd) = r.open(
+        "open O_TMPFILE|O_EXCL",
+        d,
+        libc::O_TMPFILE | O_RDWR | libc::O_EXCL,
+        0o600,
+    ) {
+        r.ok("link an O_EXCL one", link_fd(fd, &j(d, "never")));
+        close(fd).unwrap();
+    }
+    if let Some(fd) = r.open(
+        "open O_TMPFILE, never linked",
+        d,
+        libc::O_TMPFILE | O_RDWR,
+        0o600,
+    ) {
+        r.rc("write", pwrite(fd, &pattern(3, 70_000), 0));
+        r.data(
+            "read back",
+            pread_full(fd, 70_000, 0).map(|b| b[69_990..].to_vec()),
+        );
+        close(fd).unwrap();
+    }
+    r.ok("mkdir sub", mkdir(&j(d, "sub"), 0o755));
+    if let Some(fd) = r.open(
+        "O_TMPFILE in sub",
+        &j(d, "sub"),
+        libc::O_TMPFILE | libc::O_WRONLY,
+        0o600,
+    ) {
+        r.ok("link into the parent", link_fd(fd, &j(d, "from-sub")));
+        close(fd).unwrap();
+    }
+    r.open(
+        "O_TMPFILE on a file",
+        &j(d, "named"),
+        libc::O_TMPFILE | O_RDWR,
+        0o600,
+    );
+    r.open("O_TMPFILE read-only", d, libc::O_TMPFILE | O_RDONLY, 0o600);
+    listing(&mut r, "listing at the end", d);
+    r.done()
+}
+
+fn user_o_tmpfile(d: &Path) -> Vec<String> {
+    let mut r = Rec::new();
+    r.ok("chmod 0777", chmod(d, 0o777));
+    let dir = d.to_path_buf();
+    let (rr, _) = as_user(USER, GROUP, &[GROUP], move || {
+        if let Some(fd) = r.open("user O_TMPFILE", &dir, libc::O_TMPFILE | O_RDWR, 0o644) {
+            r.fstat("user's nameless file", fd);
+            r.ok("user links it", link_fd(fd, &j(&dir, "mine")));
+            close(fd).unwrap();
+        }
+        (r, ())
+    });
+    r = rr;
+    r.lstat("mine", &j(d, "mine"));
+    r.done()
+}
+
 /// Hard links with the default options: the native passthrough has stable inode
 /// numbers, so hard links share one node and one st_ino without `-o use_ino`.
 #[test]

@@ -94,6 +94,7 @@ ops! {
         Getlk = "getlk" => Some(Op::Lock),
         Setlk = "setlk" => Some(Op::Lock),
         StatEntry = "stat_entry" => Some(Op::Readdir),
+        Tmpfile = "tmpfile" => Some(Op::Create),
     }
 }
 

@@ -59,6 +59,32 @@ impl FsCore {
         })
     }
 
+    /// A file with no name in directory `parent` (`open(dir, O_TMPFILE)`): opened by
+    /// the implementation, registered as a node no path reaches.
+    pub fn tmpfile(
+        &self,
+        ctx: &RequestContext,
+        parent: u64,
+        mode: u32,
+        flags: i32,
+    ) -> OpResult<(Entry, OpenReply)> {
+        let args = || format!("mode={mode:o} flags={flags:#o}");
+        self.on(Op::Tmpfile, At::Node(parent), args, |dir| {
+            let mode = libc::S_IFREG | (mode & !libc::S_IFMT);
+            let opened = self.ops.tmpfile(ctx, dir, mode, flags)?;
+            match self.ops.getattr(ctx, dir, Some(Fh(opened.fh))) {
+                Ok(stat) => {
+                    let nodeid = self.nodes.unnamed(dir, &stat);
+                    Ok((Entry { nodeid, stat }, self.opened(nodeid, opened)))
+                }
+                Err(e) => {
+                    let _ = self.ops.release(ctx, dir, Fh(opened.fh), flags, false);
+                    Err(e)
+                }
+            }
+        })
+    }
+
     fn create_or_mknod(
         &self,
         ctx: &RequestContext,

@@ -370,6 +370,14 @@ impl FsCore {
         f(None)
     }
 
+    /// An open file handle on `nodeid` when the node has no name (no path reaches it).
+    fn unnamed_open_file(&self, nodeid: u64) -> Option<Fh> {
+        if !self.nodes.is_detached(nodeid) {
+            return None;
+        }
+        self.files.find(|o| o.nodeid == nodeid).map(|o| o.fh)
+    }
+
     /// Getattr `path` and register `name` in `parent` with it (one kernel lookup).
     fn register(
         &self,

@@ -4,7 +4,7 @@
 use std::ffi::OsStr;
 use std::path::Path;
 
-use flu_api::{Op, OpResult, RequestContext};
+use flu_api::{Errno, Op, OpResult, RequestContext};
 
 use super::{At, Entry, FsCore};
 
@@ -81,6 +81,23 @@ impl FsCore {
         new_parent: u64,
         new_name: &OsStr,
     ) -> OpResult<Entry> {
+        if let Some(fh) = self.unnamed_open_file(nodeid) {
+            // A file with no name (O_TMPFILE, or unlinked while open): linked through
+            // its handle, and it keeps its node.
+            return self.on(
+                Op::Link,
+                At::Child(new_parent, new_name),
+                String::new,
+                |to| {
+                    self.ops.link_open(ctx, fh, to)?;
+                    let stat = self.ops.getattr(ctx, to, None)?;
+                    if !self.nodes.attach(nodeid, new_parent, new_name) {
+                        return Err(Errno::ENOENT);
+                    }
+                    Ok(Entry { nodeid, stat })
+                },
+            );
+        }
         let places = (At::Node(nodeid), At::Child(new_parent, new_name));
         self.on_two(Op::Link, places, String::new, |from, to| {
             self.ops.link(ctx, from, to)?;

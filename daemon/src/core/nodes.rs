@@ -158,6 +158,59 @@ impl NodeTable {
         Some(id)
     }
 
+    /// A file born without a name (O_TMPFILE) in directory `dir`: a node the kernel
+    /// holds one lookup on, served through its open handle until `attach` names it.
+    /// Its path, for the log and for a request that comes without a handle once the
+    /// file is closed, is a name in `dir` that nothing has (`.flu-unnamed-ID`): such a
+    /// request finds nothing, as a nameless file has nothing to find.
+    pub fn unnamed(&self, dir: &Path, stat: &Stat) -> u64 {
+        let mut tree = self.lock();
+        // In `use_ino` mode the node is known by its inode, as a looked-up one is: a
+        // later hard link of the named file finds it.
+        let key = (self.use_ino && stat.ino != 0).then_some((stat.dev, stat.ino));
+        if let Some(old) = key.and_then(|k| tree.by_key.remove(&k)) {
+            // That inode number was reused: the old node keeps its id, not the key.
+            if let Some(n) = tree.nodes.get_mut(&old) {
+                n.key = None;
+            }
+        }
+        let id = tree.new_id(key.map(|(_, ino)| ino));
+        tree.nodes.insert(
+            id,
+            Node {
+                lookups: 1,
+                kind: stat.file_type(),
+                key,
+                last_path: Some(dir.join(format!(".flu-unnamed-{id}"))),
+                ..Node::default()
+            },
+        );
+        if let Some(k) = key {
+            tree.by_key.insert(k, id);
+        }
+        id
+    }
+
+    /// Node `id` got the name `name` in `parent` by a link (an O_TMPFILE file linked
+    /// into the tree): it keeps its id, which the kernel expects, and counts one
+    /// lookup. False when `parent` or `id` is unknown or the name is taken.
+    pub fn attach(&self, id: u64, parent: u64, name: &OsStr) -> bool {
+        let mut tree = self.lock();
+        let alias = Alias {
+            parent,
+            name: name.to_owned(),
+        };
+        if !tree.nodes.contains_key(&parent)
+            || !tree.nodes.contains_key(&id)
+            || tree.entries.contains_key(&alias)
+        {
+            return false;
+        }
+        tree.link(id, alias.clone());
+        tree.touch(id, &alias);
+        true
+    }
+
     /// The node at `name` in `parent`, if the kernel knows one (no count change).
     pub fn child(&self, parent: u64, name: &OsStr) -> Option<u64> {
         let tree = self.lock();

@@ -329,3 +329,25 @@ fn paths_resolve_to_known_nodes_only() {
     t.unlink(d, os("f"));
     assert_eq!(t.node_of_path(Path::new("/d/f")), None, "unlinked");
 }
+
+#[test]
+fn a_nameless_file_gets_its_name_by_attach() {
+    let t = NodeTable::new(true);
+    let d = t.lookup(ROOT_ID, os("d"), &dir(10)).unwrap();
+    let id = t.unnamed(Path::new("/d"), &file(42));
+    // Known by its inode, unnamed: detached, and its path finds nothing real.
+    assert_eq!(id, 42);
+    assert!(t.is_detached(id));
+    assert_eq!(path(&t, id), Some(PathBuf::from("/d/.flu-unnamed-42")));
+    assert_eq!(t.lookups(id), Some(1));
+    // Linked: the same node, one more lookup, a real path.
+    assert!(t.attach(id, d, os("named")));
+    assert!(!t.is_detached(id));
+    assert_eq!(path(&t, id), Some(PathBuf::from("/d/named")));
+    assert_eq!(t.lookups(id), Some(2));
+    // A taken name, or an unknown parent, is refused.
+    assert!(!t.attach(id, d, os("named")));
+    assert!(!t.attach(id, 999, os("x")));
+    // A second hard link, looked up as usual, finds the same node by its inode.
+    assert_eq!(t.lookup(d, os("named2"), &file(42)), Some(id));
+}

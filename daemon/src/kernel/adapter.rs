@@ -612,8 +612,21 @@ impl FuseAdapter {
                     Err(e) => reply.error(e.code()),
                 }
             }
-            // Not yet served: the kernel answers O_TMPFILE with EOPNOTSUPP.
-            opcode::TMPFILE => reply.error(libc::ENOSYS),
+            // open(dir, O_TMPFILE): as CREATE, with a name the kernel makes up ("/").
+            // ENOSYS makes the kernel answer EOPNOTSUPP from then on.
+            opcode::TMPFILE => {
+                let arg: abi::CreateIn = arg!(a.fixed());
+                let (cx, mode) = self.creating(&h, arg.mode, arg.umask);
+                match c.tmpfile(&cx, ino, mode, arg.flags as i32) {
+                    Ok((entry, open)) => {
+                        let out = self.decide(entry.nodeid, arg.flags, &open, &reply);
+                        let attrs = self.reply_attrs_for(entry.nodeid);
+                        let e = entry_out(entry.nodeid, &entry.stat, &attrs);
+                        reply.pod2(&e, &out);
+                    }
+                    Err(e) => reply.error(e.code()),
+                }
+            }
             opcode::NOTIFY_REPLY => reply.none(),
             // An unsupported ioctl answers ENOTTY; ENOSYS makes the kernel stop asking
             // (bmap, poll, syncfs, statx) or use its own fallback.

@@ -16,6 +16,11 @@ pub trait FileOps: Send + Sync {
     fn create(&self, ctx: &RequestContext, path: &Path, mode: u32, flags: i32) -> OpResult<Opened> {
         Err(Errno::ENOSYS)
     }
+    /// Create and open a file with no name in directory `dir` (`open(dir, O_TMPFILE)`);
+    /// `link_open` may give it one later. ENOSYS: the caller gets EOPNOTSUPP.
+    fn tmpfile(&self, ctx: &RequestContext, dir: &Path, mode: u32, flags: i32) -> OpResult<Opened> {
+        Err(Errno::ENOSYS)
+    }
     fn read(
         &self,
         ctx: &RequestContext,

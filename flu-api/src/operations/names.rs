@@ -33,4 +33,9 @@ pub trait NameOps: Send + Sync {
     fn link(&self, ctx: &RequestContext, from: &Path, to: &Path) -> OpResult<()> {
         Err(Errno::ENOSYS)
     }
+    /// Give the file open as `fh` the name `to`: `linkat(fd, "", …, AT_EMPTY_PATH)` of
+    /// a file with no name (made by `tmpfile`), which no path reaches.
+    fn link_open(&self, ctx: &RequestContext, fh: super::Fh, to: &Path) -> OpResult<()> {
+        Err(Errno::ENOSYS)
+    }
 }

@@ -100,6 +100,24 @@ impl FileOps for Passthrough {
         Ok(self.opened(fd, true))
     }
 
+    /// `openat(dir, ".", O_TMPFILE | flags)` as the caller: a file with no name, gone at
+    /// its last close unless `link_open` names it.
+    fn tmpfile(&self, ctx: &RequestContext, dir: &Path, mode: u32, flags: i32) -> OpResult<Opened> {
+        let d = self.open_final(dir, libc::O_DIRECTORY)?;
+        let (mode, mask) = creation(ctx, mode);
+        let fd = {
+            let _as = self.identity.act_as(ctx)?;
+            let _m = ExactModes::enter(mask);
+            openat(
+                d.as_raw_fd(),
+                c".",
+                open_flags(flags) & !libc::O_NOFOLLOW | libc::O_TMPFILE,
+                mode & 0o7777,
+            )?
+        };
+        Ok(self.opened(fd, true))
+    }
+
     /// One pread per chunk until `size` bytes or end of file: FUSE reads a short
     /// answer as end of file.
     fn read(

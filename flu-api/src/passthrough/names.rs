@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::operations::{NameOps, OpResult, RequestContext};
+use crate::operations::{Fh, NameOps, OpResult, RequestContext};
 
 use super::sys::{cvt, path_cstring};
 use super::umask::{creation, ExactModes};
@@ -87,6 +87,28 @@ impl NameOps for Passthrough {
         // names past the call.
         cvt(unsafe { libc::linkat(a.fd(), a.name().as_ptr(), b.fd(), b.name().as_ptr(), 0) })
             .map(drop)
+    }
+
+    /// linkat of `/proc/self/fd/N` with AT_SYMLINK_FOLLOW: the open file itself gets
+    /// the name (as AT_EMPTY_PATH would, without needing CAP_DAC_READ_SEARCH). The
+    /// filesystem below refuses a file that was unlinked (ENOENT), as it does for its
+    /// own callers; an O_TMPFILE file it takes unless it was made with O_EXCL.
+    fn link_open(&self, _ctx: &RequestContext, fh: Fh, to: &Path) -> OpResult<()> {
+        let h = self.handle(fh)?;
+        let b = self.resolve(to)?;
+        let proc = super::sys::proc_fd_path(h.fd());
+        // SAFETY: `proc` and `b`'s name are NUL-terminated and live across the call; `h`
+        // keeps the fd `proc` names open and `b` the parent fd.
+        cvt(unsafe {
+            libc::linkat(
+                libc::AT_FDCWD,
+                proc.as_ptr(),
+                b.fd(),
+                b.name().as_ptr(),
+                libc::AT_SYMLINK_FOLLOW,
+            )
+        })
+        .map(drop)
     }
 
     fn readlink(&self, _ctx: &RequestContext, path: &Path) -> OpResult<Vec<u8>> {

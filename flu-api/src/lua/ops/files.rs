@@ -29,6 +29,18 @@ impl FileOps for LuaFilesystem {
         })
     }
 
+    /// A nameless file is the backend's to make: only where `create` is native (a Lua
+    /// create has no way to make one; the caller then gets EOPNOTSUPP).
+    fn tmpfile(&self, ctx: &RequestContext, dir: P, mode: u32, flags: i32) -> OpResult<Opened> {
+        match self.handlers().route(Op::Create) {
+            crate::lua::Route::Native(b) => {
+                let opened = b.tmpfile(ctx, dir, mode, flags)?;
+                Ok(self.native_slot(b, flags, opened, false))
+            }
+            _ => Err(Errno::ENOSYS),
+        }
+    }
+
     fn read(
         &self,
         ctx: &RequestContext,

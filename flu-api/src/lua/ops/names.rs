@@ -9,7 +9,7 @@ use crate::lua::call::{call_protected, expect_bytes, first};
 use crate::lua::filesystem::LuaFilesystem;
 use crate::lua::sets::{bits_from_lua, bits_to_lua, mode_from_lua, mode_to_lua};
 use crate::op::Op;
-use crate::operations::{NameOps, OpResult, RequestContext};
+use crate::operations::{Fh, NameOps, OpResult, RequestContext};
 
 /// Rename flag names as handlers receive them.
 pub const RENAME_FLAGS: &[(&str, u64)] = &[
@@ -117,6 +117,21 @@ impl NameOps for LuaFilesystem {
                 )
             },
         )
+    }
+
+    /// Only a native link can name a nameless file: a Lua link handler takes paths.
+    fn link_open(&self, ctx: &RequestContext, fh: Fh, to: P) -> OpResult<()> {
+        match self.handlers().route(Op::Link).clone() {
+            crate::lua::Route::Native(b) => self.native_io(
+                &b,
+                ctx,
+                to,
+                fh,
+                crate::lua::handles::HandleKind::File,
+                |b, nfh| b.link_open(ctx, nfh, to),
+            ),
+            _ => Err(crate::errno::Errno::ENOSYS),
+        }
     }
 
     fn link(&self, ctx: &RequestContext, from: P, to: P) -> OpResult<()> {

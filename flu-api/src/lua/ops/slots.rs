@@ -89,7 +89,7 @@ impl LuaFilesystem {
         })
     }
 
-    fn native_slot(
+    pub(super) fn native_slot(
         &self,
         backend: &Arc<dyn Operations>,
         flags: i32,
