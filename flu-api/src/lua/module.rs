@@ -77,6 +77,8 @@ pub fn create_flu_module(
     passthrough: BackendFactory,
 ) -> mlua::Result<Table> {
     let flu = lua.create_table()?;
+    // Before the script runs: the stat conversions capture the standard setmetatable.
+    super::stat::install_kit(lua)?;
     flu.set("errno", create_errno_table(lua)?)?;
     flu.set("VERSION", env!("CARGO_PKG_VERSION"))?;
     flu.set("FUSE_USE_VERSION", 26)?;

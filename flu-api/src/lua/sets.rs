@@ -269,6 +269,11 @@ fn flags_number(v: &Value) -> i64 {
 }
 
 /// A mode as a Flu set (with `.number`).
+/// The metatable of mode sets (`.number`, C spellings).
+pub(crate) fn modeset_metatable(lua: &Lua) -> mlua::Result<Table> {
+    set_metatable(lua, "flu.modeset", mode_number)
+}
+
 pub fn mode_to_lua(lua: &Lua, mode: u32) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     for name in mode_names(mode) {

@@ -4,10 +4,10 @@
 //! Field names: `dev ino mode nlink uid gid rdev size blocks blksize` and the times as
 //! `atime mtime ctime` or Flu/LuaFileSystem's `access modification change`.
 
-use mlua::{Lua, Table, Value};
+use mlua::{Function, Lua, MultiValue, Table, Value};
 
-use super::sets::{bits_from_lua, bits_to_lua, mode_from_lua, mode_to_lua};
-use super::time::{timespec_from_lua, timespec_to_lua};
+use super::sets::{bits_from_lua, bits_to_lua, mode_from_lua, MODE_BITS, MODE_TYPES};
+use super::time::timespec_from_lua;
 use crate::stat::{Stat, StatFs};
 use crate::time::Timespec;
 
@@ -46,58 +46,100 @@ pub const STAT_FIELDS: &[&str] = &[
 pub const STATVFS_FLAGS: &[(&str, u64)] =
     &[("rdonly", libc::ST_RDONLY), ("nosuid", libc::ST_NOSUID)];
 
-/// The fields of a stat table, read once. A plain table (no metatable: what handlers
-/// return) is walked once, its few keys matched against `STAT_FIELDS` — not one lookup
-/// (and one Lua string) per field flu knows; a table with a metatable is asked field by
-/// field, so that `__index` still answers.
-enum Fields<'a> {
-    Walked(Vec<Value>),
-    Asked(&'a Table),
+/// The Lua halves of the stat conversions, compiled once per Lua state (app data; made
+/// with the `flu` module, before a script can replace `setmetatable`): building a stat
+/// table, and reading every field of one, each in one call into Lua instead of one
+/// crossing per field.
+#[derive(Clone)]
+struct StatKit {
+    make: Function,
+    fields: Function,
 }
 
-impl Fields<'_> {
-    fn of(t: &Table) -> Result<Fields<'_>, String> {
-        if t.metatable().is_some() {
-            return Ok(Fields::Asked(t));
-        }
-        let mut values = vec![Value::Nil; STAT_FIELDS.len()];
-        for pair in t.pairs::<Value, Value>() {
-            let (k, v) = pair.map_err(|e| e.to_string())?;
-            let Value::String(k) = k else { continue };
-            let k = k.as_bytes();
-            if let Some(i) = STAT_FIELDS.iter().position(|f| f.as_bytes() == &k[..]) {
-                values[i] = v;
-            }
-        }
-        Ok(Fields::Walked(values))
+/// Make the kit of `lua` now (the `flu` module does, so that it captures the standard
+/// `setmetatable`).
+pub fn install_kit(lua: &Lua) -> mlua::Result<()> {
+    kit(lua).map(drop)
+}
+
+fn kit(lua: &Lua) -> mlua::Result<StatKit> {
+    if let Some(k) = lua.app_data_ref::<StatKit>() {
+        return Ok(k.clone());
+    }
+    let types: String = MODE_TYPES
+        .iter()
+        .map(|(n, t)| format!("[{t}] = '{n}', "))
+        .collect();
+    let bits: String = MODE_BITS
+        .iter()
+        .map(|(n, b)| format!("{{'{n}', {b}}}, "))
+        .collect();
+    let make: Function = lua
+        .load(format!(
+            r#"
+            local setmetatable, modeset_mt, timespec_mt = ...
+            local TYPES = {{ {types} }}
+            local BITS = {{ {bits} }}
+            return function(dev, ino, mode, nlink, uid, gid, rdev, size, blocks, blksize, as, an, ms, mn, cs, cn)
+              local m = {{}}
+              local ty = TYPES[mode & {ifmt}]
+              if ty then m[ty] = true end
+              for i = 1, #BITS do
+                local b = BITS[i]
+                if mode & b[2] ~= 0 then m[b[1]] = true end
+              end
+              return {{
+                dev = dev, ino = ino, mode = setmetatable(m, modeset_mt), nlink = nlink,
+                uid = uid, gid = gid, rdev = rdev, size = size, blocks = blocks, blksize = blksize,
+                atime = setmetatable({{ sec = as, nsec = an }}, timespec_mt),
+                mtime = setmetatable({{ sec = ms, nsec = mn }}, timespec_mt),
+                ctime = setmetatable({{ sec = cs, nsec = cn }}, timespec_mt),
+              }}
+            end
+            "#,
+            ifmt = libc::S_IFMT,
+        ))
+        .set_name("=flu.stat")
+        .call((
+            lua.globals().get::<Function>("setmetatable")?,
+            super::sets::modeset_metatable(lua)?,
+            super::time::timespec_metatable(lua)?,
+        ))?;
+    let reads: Vec<String> = STAT_FIELDS.iter().map(|f| format!("t.{f}")).collect();
+    let fields: Function = lua
+        .load(format!(
+            "return function(t) return {} end",
+            reads.join(", ")
+        ))
+        .set_name("=flu.stat")
+        .call(())?;
+    let k = StatKit { make, fields };
+    lua.set_app_data(k.clone());
+    Ok(k)
+}
+
+/// The fields of a stat table, read in one call (`STAT_FIELDS` order). Indexing as Lua
+/// does, so a metatable's `__index` answers too.
+struct Fields(Vec<Value>);
+
+impl Fields {
+    fn of(lua: &Lua, t: &Table) -> Result<Fields, String> {
+        let values: MultiValue = kit(lua)
+            .and_then(|k| k.fields.call(t.clone()))
+            .map_err(|e| e.to_string())?;
+        Ok(Fields(values.into_iter().collect()))
     }
 
     fn get(&self, name: &str) -> Result<Value, String> {
-        match self {
-            Fields::Walked(values) => Ok(STAT_FIELDS
-                .iter()
-                .position(|f| *f == name)
-                .and_then(|i| values.get(i).cloned())
-                .unwrap_or(Value::Nil)),
-            Fields::Asked(t) => t.get(name).map_err(|e| e.to_string()),
-        }
+        Ok(STAT_FIELDS
+            .iter()
+            .position(|f| *f == name)
+            .and_then(|i| self.0.get(i).cloned())
+            .unwrap_or(Value::Nil))
     }
 
     fn integer(&self, name: &str) -> Result<Option<i64>, String> {
-        match self.get(name)? {
-            Value::Nil => Ok(None),
-            Value::Integer(n) => Ok(Some(n)),
-            Value::Number(n) if n.is_finite() => Ok(Some(n as i64)),
-            // Flu read fields with lua_isnumber, which takes numeric strings.
-            Value::String(s) => match s.to_string_lossy().trim().parse::<f64>() {
-                Ok(n) if n.is_finite() => Ok(Some(n as i64)),
-                _ => Err(format!("field '{name}' must be a number, got string")),
-            },
-            other => Err(format!(
-                "field '{name}' must be a number, got {}",
-                other.type_name()
-            )),
-        }
+        integer_value(name, self.get(name)?)
     }
 
     fn time(&self, names: [&str; 2]) -> Result<Option<Timespec>, String> {
@@ -137,13 +179,36 @@ impl Fields<'_> {
     }
 }
 
+/// A numeric field's value: Flu read fields with lua_isnumber, which takes numeric
+/// strings too.
+fn integer_value(name: &str, v: Value) -> Result<Option<i64>, String> {
+    match v {
+        Value::Nil => Ok(None),
+        Value::Integer(n) => Ok(Some(n)),
+        Value::Number(n) if n.is_finite() => Ok(Some(n as i64)),
+        Value::String(s) => match s.to_string_lossy().trim().parse::<f64>() {
+            Ok(n) if n.is_finite() => Ok(Some(n as i64)),
+            _ => Err(format!("field '{name}' must be a number, got string")),
+        },
+        other => Err(format!(
+            "field '{name}' must be a number, got {}",
+            other.type_name()
+        )),
+    }
+}
+
+fn statfs_field(t: &Table, name: &str) -> Result<Option<i64>, String> {
+    integer_value(name, t.get::<Value>(name).map_err(|e| e.to_string())?)
+}
+
 /// Read a stat table; missing fields get sane defaults (nlink 1 — 2 for a directory —,
 /// the mounting user, the mount time, blocks from size).
 pub fn stat_from_lua(v: &Value, defaults: &StatDefaults) -> Result<Stat, String> {
     let Value::Table(t) = v else {
         return Err(format!("table expected, got {}", v.type_name()));
     };
-    let f = Fields::of(t)?;
+    // The table's own state: callers need not pass it.
+    let f = Fields::of(&t.weak_lua().upgrade(), t)?;
     let mode_value = f.get("mode")?;
     let mode = if mode_value.is_nil() {
         libc::S_IFREG | 0o644
@@ -179,21 +244,24 @@ pub fn stat_from_lua(v: &Value, defaults: &StatDefaults) -> Result<Stat, String>
 
 /// A stat table for a script (mode as a Flu set, times as `{sec=, nsec=}`).
 pub fn stat_to_lua(lua: &Lua, st: &Stat) -> mlua::Result<Table> {
-    let t = lua.create_table_with_capacity(0, 13)?;
-    t.raw_set("dev", st.dev as i64)?;
-    t.raw_set("ino", st.ino as i64)?;
-    t.raw_set("mode", mode_to_lua(lua, st.mode)?)?;
-    t.raw_set("nlink", st.nlink as i64)?;
-    t.raw_set("uid", st.uid)?;
-    t.raw_set("gid", st.gid)?;
-    t.raw_set("rdev", st.rdev as i64)?;
-    t.raw_set("size", st.size as i64)?;
-    t.raw_set("blocks", st.blocks as i64)?;
-    t.raw_set("blksize", st.blksize)?;
-    t.raw_set("atime", timespec_to_lua(lua, st.atime)?)?;
-    t.raw_set("mtime", timespec_to_lua(lua, st.mtime)?)?;
-    t.raw_set("ctime", timespec_to_lua(lua, st.ctime)?)?;
-    Ok(t)
+    kit(lua)?.make.call((
+        st.dev as i64,
+        st.ino as i64,
+        i64::from(st.mode),
+        st.nlink as i64,
+        st.uid,
+        st.gid,
+        st.rdev as i64,
+        st.size as i64,
+        st.blocks as i64,
+        st.blksize,
+        st.atime.sec,
+        st.atime.nsec,
+        st.mtime.sec,
+        st.mtime.nsec,
+        st.ctime.sec,
+        st.ctime.nsec,
+    ))
 }
 
 /// Read a statfs table (Flu's names); `frsize` defaults to `bsize`.
@@ -203,10 +271,7 @@ pub fn statfs_from_lua(v: &Value) -> Result<StatFs, String> {
     };
     let d = StatFs::default();
     let get = |name: &str, default: u64| -> Result<u64, String> {
-        Ok(Fields::Asked(t)
-            .integer(name)?
-            .map(|n| n as u64)
-            .unwrap_or(default))
+        Ok(statfs_field(t, name)?.map(|n| n as u64).unwrap_or(default))
     };
     let bsize = get("bsize", d.bsize)?;
     let flag_value: Value = t.get("flag").map_err(|e| e.to_string())?;

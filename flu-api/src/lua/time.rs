@@ -48,7 +48,7 @@ pub fn timespec_from_lua(v: &Value) -> Result<Timespec, String> {
     }
 }
 
-fn timespec_metatable(lua: &Lua) -> mlua::Result<Table> {
+pub(crate) fn timespec_metatable(lua: &Lua) -> mlua::Result<Table> {
     const KEY: &str = "flu.timespec";
     if let Ok(Value::Table(t)) = lua.named_registry_value::<Value>(KEY) {
         return Ok(t);
