@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::cli::ListArgs;
-use crate::control::json::{escape, Value};
+use crate::control::json::{array, Object, Value};
 use crate::control::{client::query_socket, Request};
 use crate::run_dir;
 
@@ -76,19 +76,18 @@ fn listed(reply: &Value) -> Option<Listed> {
 }
 
 fn json(mounts: &[Listed]) -> String {
-    let items: Vec<String> = mounts
-        .iter()
-        .map(|m| {
-            format!(
-                "{{\"mountpoint\":{},\"script\":{},\"pid\":{},\"uptime_s\":{}}}",
-                escape(&m.mountpoint),
-                escape(&m.script),
-                m.pid,
-                m.uptime_s
-            )
-        })
-        .collect();
-    format!("[{}]", items.join(","))
+    array(
+        mounts
+            .iter()
+            .map(|m| {
+                Object::new()
+                    .string("mountpoint", &m.mountpoint)
+                    .string("script", &m.script)
+                    .number("pid", m.pid)
+                    .number("uptime_s", m.uptime_s)
+            })
+            .collect(),
+    )
 }
 
 fn table(mounts: &[Listed]) -> String {

@@ -84,8 +84,7 @@ impl Object {
 
     /// An array of objects.
     pub fn objects(mut self, key: &str, values: Vec<Object>) -> Object {
-        let items: Vec<String> = values.into_iter().map(Object::finish).collect();
-        let text = format!("[{}]", items.join(","));
+        let text = array(values);
         self.key(key).push_str(&text);
         self
     }
@@ -104,6 +103,12 @@ impl Object {
         self.text.push('}');
         self.text
     }
+}
+
+/// A JSON array of `values`.
+pub fn array(values: Vec<Object>) -> String {
+    let items: Vec<String> = values.into_iter().map(Object::finish).collect();
+    format!("[{}]", items.join(","))
 }
 
 /// A parsed JSON value. Numbers keep their text (the daemon writes integers; `as_u64`

@@ -115,6 +115,8 @@ pub const DEFAULT_MAX_PENDING: usize = 256;
 struct Calls {
     admitted: usize,
     pending: usize,
+    /// Calls waiting to be admitted (none: nobody to wake when one ends).
+    waiting: usize,
 }
 
 /// An admitted call; dropping it lets the next one in.
@@ -124,7 +126,9 @@ impl Drop for Admitted<'_> {
     fn drop(&mut self) {
         let mut calls = self.0.calls.lock().unwrap_or_else(|p| p.into_inner());
         calls.admitted = calls.admitted.saturating_sub(1);
-        self.0.call_ended.notify_one();
+        if calls.waiting > 0 {
+            self.0.call_ended.notify_one();
+        }
     }
 }
 
@@ -193,11 +197,13 @@ impl Gate {
             if crate::interrupt::interrupted() {
                 return None;
             }
+            calls.waiting += 1;
             calls = self
                 .call_ended
                 .wait_timeout(calls, Duration::from_millis(20))
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
+            calls.waiting -= 1;
         }
         calls.admitted += 1;
         Some(Admitted(self))
@@ -230,8 +236,16 @@ impl Gate {
 /// gives up when the kernel interrupts that request (its caller was signalled).
 #[derive(Default)]
 struct LuaLock {
-    busy: Mutex<bool>,
+    state: Mutex<LockState>,
     freed: Condvar,
+}
+
+/// Whether the lock is held, and how many wait for it (no one to wake: no wake-up, a
+/// system call saved on every handler call).
+#[derive(Default)]
+struct LockState {
+    busy: bool,
+    waiting: usize,
 }
 
 struct LuaGuard<'a>(&'a LuaLock);
@@ -242,41 +256,44 @@ impl LuaLock {
             Wait::UntilFree => None,
             Wait::AtMost(d) => Some(Instant::now() + d),
         };
-        let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
-        while *busy {
-            if crate::interrupt::interrupted() || deadline.is_some_and(|d| Instant::now() >= d) {
-                return None;
+        let given_up =
+            || crate::interrupt::interrupted() || deadline.is_some_and(|d| Instant::now() >= d);
+        self.wait_free(given_up).then_some(LuaGuard(self))
+    }
+
+    /// Wait until the lock is free and take it; false: `give_up` said so first.
+    fn wait_free(&self, give_up: impl Fn() -> bool) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        while state.busy {
+            if give_up() {
+                return false;
             }
-            busy = self
+            state.waiting += 1;
+            state = self
                 .freed
-                .wait_timeout(busy, Duration::from_millis(20))
+                .wait_timeout(state, Duration::from_millis(20))
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
+            state.waiting -= 1;
         }
-        *busy = true;
-        Some(LuaGuard(self))
+        state.busy = true;
+        true
     }
-}
 
-impl LuaLock {
     /// Give the lock up for a while (`Gate::suspend`); the guard of whoever holds it
     /// stays alive and `take` must follow.
     fn release(&self) {
-        *self.busy.lock().unwrap_or_else(|p| p.into_inner()) = false;
-        self.freed.notify_one();
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.busy = false;
+        if state.waiting > 0 {
+            self.freed.notify_one();
+        }
     }
 
-    /// Take the lock back after `release`, however long that waits.
+    /// Take the lock back after `release`, however long that waits: the caller's
+    /// frames are on this thread's stack and must end under the lock.
     fn take(&self) {
-        let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
-        while *busy {
-            busy = self
-                .freed
-                .wait_timeout(busy, Duration::from_millis(20))
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
-        *busy = true;
+        self.wait_free(|| false);
     }
 }
 

@@ -50,7 +50,6 @@ pub const STATVFS_FLAGS: &[(&str, u64)] =
 /// with the `flu` module, before a script can replace `setmetatable`): building a stat
 /// table, and reading every field of one, each in one call into Lua instead of one
 /// crossing per field.
-#[derive(Clone)]
 struct StatKit {
     make: Function,
     fields: Function,
@@ -59,12 +58,14 @@ struct StatKit {
 /// Make the kit of `lua` now (the `flu` module does, so that it captures the standard
 /// `setmetatable`).
 pub fn install_kit(lua: &Lua) -> mlua::Result<()> {
-    kit(lua).map(drop)
+    kit(lua, |k| &k.make).map(drop)
 }
 
-fn kit(lua: &Lua) -> mlua::Result<StatKit> {
+/// One function of `lua`'s kit (made on first use: states made without the `flu`
+/// module, as in tests).
+fn kit(lua: &Lua, which: fn(&StatKit) -> &Function) -> mlua::Result<Function> {
     if let Some(k) = lua.app_data_ref::<StatKit>() {
-        return Ok(k.clone());
+        return Ok(which(&k).clone());
     }
     let types: String = MODE_TYPES
         .iter()
@@ -114,8 +115,9 @@ fn kit(lua: &Lua) -> mlua::Result<StatKit> {
         .set_name("=flu.stat")
         .call(())?;
     let k = StatKit { make, fields };
-    lua.set_app_data(k.clone());
-    Ok(k)
+    let f = which(&k).clone();
+    lua.set_app_data(k);
+    Ok(f)
 }
 
 /// The fields of a stat table, read in one call (`STAT_FIELDS` order). Indexing as Lua
@@ -124,8 +126,8 @@ struct Fields(Vec<Value>);
 
 impl Fields {
     fn of(lua: &Lua, t: &Table) -> Result<Fields, String> {
-        let values: MultiValue = kit(lua)
-            .and_then(|k| k.fields.call(t.clone()))
+        let values: MultiValue = kit(lua, |k| &k.fields)
+            .and_then(|f| f.call(t.clone()))
             .map_err(|e| e.to_string())?;
         Ok(Fields(values.into_iter().collect()))
     }
@@ -244,7 +246,7 @@ pub fn stat_from_lua(v: &Value, defaults: &StatDefaults) -> Result<Stat, String>
 
 /// A stat table for a script (mode as a Flu set, times as `{sec=, nsec=}`).
 pub fn stat_to_lua(lua: &Lua, st: &Stat) -> mlua::Result<Table> {
-    kit(lua)?.make.call((
+    kit(lua, |k| &k.make)?.call((
         st.dev as i64,
         st.ino as i64,
         i64::from(st.mode),

@@ -98,11 +98,13 @@ fn driver(lua: &Lua) -> mlua::Result<Thread> {
     Ok(thread)
 }
 
+/// Give `lua` its (empty) pool of finished drivers (with the `flu` module).
+pub(super) fn install_pool(lua: &Lua) {
+    lua.set_app_data(Pool::default());
+}
+
 /// Keep a finished driver for the next call.
 fn recycle(lua: &Lua, thread: Thread) {
-    if lua.app_data_ref::<Pool>().is_none() {
-        lua.set_app_data(Pool::default());
-    }
     if let Some(pool) = lua.app_data_ref::<Pool>() {
         let mut pool = pool.0.lock().unwrap_or_else(|e| e.into_inner());
         if pool.len() < POOL {

@@ -88,6 +88,7 @@ const KEY_DRIVERS: &str = "flu.pending.drivers";
 
 /// Install the yielding functions in the `flu` module table.
 pub fn install(lua: &Lua, flu: &Table) -> mlua::Result<()> {
+    driver::install_pool(lua);
     let token = lua.create_table()?;
     let drivers = lua.create_table()?;
     let weak_keys = lua.create_table()?;
