@@ -137,9 +137,9 @@ pub struct MountArgs {
     /// at once, whatever the timeout.
     #[arg(long = "handler-timeout", value_name = "SECS")]
     pub handler_timeout: Option<f64>,
-    /// How many handlers may wait for slow work at once (flu.sleep, flu.exec,
-    /// flu.http: they give the Lua lock up while they wait); beyond it, new requests
-    /// wait for one to finish. Default 256.
+    /// How many Lua calls may be under way at once: running, waiting for the Lua lock,
+    /// or waiting for slow work (flu.sleep, flu.exec, flu.http give the lock up while
+    /// they wait); beyond it, new requests wait for one to finish. Default 256.
     #[arg(long = "max-pending", value_name = "N")]
     pub max_pending: Option<usize>,
     /// Write the daemon's process id to FILE once mounted (checked before mounting:

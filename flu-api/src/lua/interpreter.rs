@@ -5,7 +5,8 @@
 //! A handler that waits for slow work (`flu.sleep`, `flu.exec`, …: `super::pending`)
 //! gives the lock up while it waits, through the `Gate` the Lua state carries as app
 //! data: `Gate::suspend` disarms the watchdog, lets other calls in, and takes the lock
-//! back before the handler resumes. `--max-pending` bounds how many wait at once.
+//! back before the handler resumes. `--max-pending` bounds how many calls are in at once
+//! (running, waiting for the lock, or waiting for their work).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -106,7 +107,8 @@ impl Interpreter {
     }
 }
 
-/// How many handlers may wait for slow work at once, by default (`--max-pending`).
+/// How many calls may be in the interpreter at once (running, waiting for the lock or
+/// for slow work), by default (`--max-pending`).
 pub const DEFAULT_MAX_PENDING: usize = 256;
 
 /// Calls in the interpreter: admitted (holding the lock, waiting for it, or waiting for
