@@ -37,6 +37,7 @@ impl Errno {
     pub const EACCES: Errno = Errno(libc::EACCES);
     pub const EEXIST: Errno = Errno(libc::EEXIST);
     pub const EXDEV: Errno = Errno(libc::EXDEV);
+    pub const EBUSY: Errno = Errno(libc::EBUSY);
     pub const ENOTDIR: Errno = Errno(libc::ENOTDIR);
     pub const EISDIR: Errno = Errno(libc::EISDIR);
     pub const EINVAL: Errno = Errno(libc::EINVAL);

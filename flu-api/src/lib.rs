@@ -11,9 +11,11 @@
 //! - [`lua`]: the Lua side: the `flu` module, handler calls, `LuaFilesystem`.
 //! - [`fs`]: the portable `fs` Lua module.
 //! - [`passthrough`]: the native passthrough backend.
+//! - [`compose`]: backends mounted at subpaths of one tree, routed natively.
 
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+pub mod compose;
 pub mod errno;
 mod errno_table;
 pub mod fs;

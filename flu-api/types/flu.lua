@@ -243,6 +243,15 @@ function flu.get_context(t) end
 ---@return flu.Filesystem
 function flu.passthrough(root, opts) end
 
+---One tree made of several filesystems, each mounted at a path: `{['/'] = memfs,
+---['/real'] = flu.passthrough(dir)}`. Each operation goes to the longest matching mount
+---point, whose handlers see paths relative to it; mount points cannot be removed or
+---renamed (EBUSY), names do not move between filesystems (EXDEV). Native branches stay
+---native. The result is a handler table (it nests, and may be overridden).
+---@param mounts table<string, flu.Filesystem>
+---@return flu.Filesystem
+function flu.compose(mounts) end
+
 ---Any accepted mode (set, predefined string, octal string, number) as a number.
 ---@param v flu.ModeValue
 ---@return integer

@@ -60,6 +60,9 @@ pub struct LuaFilesystem {
     original_exit: Value,
     /// Handler failures kept for `flu check` (None, the default: none are kept).
     recorded: Mutex<Option<Vec<(Op, HandlerError)>>>,
+    /// This filesystem, once shared (`bind_branches`): what its compositions' Lua
+    /// branches are served by.
+    me: std::sync::OnceLock<std::sync::Weak<LuaFilesystem>>,
 }
 
 thread_local! {
@@ -68,6 +71,29 @@ thread_local! {
     static PINNED: RefCell<Option<(u64, usize, Arc<Handlers>)>> = const { RefCell::new(None) };
     /// Whether this thread is inside a handler call (`flu.notify` then queues).
     static IN_HANDLER: Cell<bool> = const { Cell::new(false) };
+    /// The handler tables of the composition branches this thread is serving, innermost
+    /// last: while one is set, it is the routing (see `compose::LuaBranch`).
+    static BRANCHES: RefCell<Vec<Arc<Handlers>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Run `f` with `handlers` as the routing of this thread (a composition's Lua branch).
+pub(super) fn in_branch<R>(handlers: &Arc<Handlers>, f: impl FnOnce() -> R) -> R {
+    struct Leave;
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            BRANCHES.with(|b| {
+                b.borrow_mut().pop();
+            });
+        }
+    }
+    BRANCHES.with(|b| b.borrow_mut().push(handlers.clone()));
+    let _leave = Leave;
+    f()
+}
+
+/// Whether this thread serves a composition's Lua branch.
+pub(super) fn serving_branch() -> bool {
+    BRANCHES.with(|b| !b.borrow().is_empty())
 }
 
 /// Whether the calling thread runs a handler (not a timer callback or the main chunk).
@@ -114,12 +140,16 @@ impl LuaFilesystem {
             source_files: Mutex::new(Vec::new()),
             original_exit,
             recorded: Mutex::new(None),
+            me: std::sync::OnceLock::new(),
         })
     }
 
     /// The routing a request sees: the one current when the request made its first
     /// handler call (outside requests, the current one).
     pub fn handlers(&self) -> Arc<Handlers> {
+        if let Some(branch) = BRANCHES.with(|b| b.borrow().last().cloned()) {
+            return branch;
+        }
         let serial = crate::interrupt::request_serial();
         if serial == 0 {
             return self.current_handlers();
@@ -159,9 +189,28 @@ impl LuaFilesystem {
     }
 
     /// When every handler is one native backend's own, that backend can serve the
-    /// mount directly, with no Lua in the way.
+    /// mount directly, with no Lua in the way (not a composition with Lua branches:
+    /// those are served through this filesystem).
     pub fn sole_native_backend(&self) -> Option<Arc<dyn Operations>> {
-        self.handlers().sole_native_backend()
+        self.handlers().sole_native_backend().filter(|b| {
+            Op::HANDLERS
+                .iter()
+                .all(|op| b.served_by(*op) != crate::op::ServedBy::Lua)
+        })
+    }
+
+    /// Serve the Lua branches of compositions the script made since the last call
+    /// (at mount, after a reload) with this filesystem.
+    pub fn bind_branches(self: &Arc<Self>) {
+        let me = self.me.get_or_init(|| Arc::downgrade(self)).clone();
+        super::compose::bind_branches(&self.lua, &me);
+    }
+
+    /// `bind_branches` from `&self`, once the filesystem was bound at mount.
+    pub(super) fn bind_new_branches(&self) {
+        if let Some(me) = self.me.get() {
+            super::compose::bind_branches(&self.lua, me);
+        }
     }
 
     /// The one routing decision: a Lua handler is called through `lua` (under the Lua

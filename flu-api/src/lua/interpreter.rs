@@ -8,6 +8,7 @@
 //! back before the handler resumes. `--max-pending` bounds how many calls are in at once
 //! (running, waiting for the lock, or waiting for their work).
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -26,6 +27,27 @@ pub struct Interpreter {
     /// The Lua state's memory after the last call, read without the Lua lock (a stuck
     /// handler holds it): see `memory_used`.
     memory_in_use: AtomicU64,
+}
+
+thread_local! {
+    /// Whether this thread runs Lua under the lock now (in `run`).
+    static HOLDING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// While alive, this thread holds the Lua lock in `run`.
+struct Holding;
+
+impl Holding {
+    fn enter() -> Holding {
+        HOLDING.with(|h| h.set(true));
+        Holding
+    }
+}
+
+impl Drop for Holding {
+    fn drop(&mut self) {
+        HOLDING.with(|h| h.set(false));
+    }
 }
 
 /// How long `run` waits for the Lua lock.
@@ -77,6 +99,12 @@ impl Interpreter {
         wait: Wait,
         body: impl FnOnce(&Lua) -> Result<R, HandlerError>,
     ) -> Option<Result<R, HandlerError>> {
+        if HOLDING.with(Cell::get) {
+            // Lua calling Rust calling Lua (a composition's Lua branch reached through
+            // `base.*`): the lock, the watchdog and the memory check are the outer
+            // call's.
+            return Some(body(&self.lua));
+        }
         let _admitted = match wait {
             Wait::UntilFree => Some(self.gate.admit()?),
             Wait::AtMost(_) => None,
@@ -84,7 +112,9 @@ impl Interpreter {
         let _serialized = self.gate.lock.acquire(wait)?;
         let before = self.lua.used_memory();
         self.gate.watchdog.arm();
+        let holding = Holding::enter();
         let mut result = body(&self.lua);
+        drop(holding);
         self.gate.watchdog.disarm();
         if self.memory.exceeded_by_call(&self.lua, before) {
             result = Err(HandlerError::OutOfMemory);

@@ -7,6 +7,9 @@ mod annotations;
 mod call;
 pub mod check;
 mod compat;
+pub mod compose;
+#[cfg(test)]
+mod compose_tests;
 mod environment;
 pub mod errno;
 mod filesystem;

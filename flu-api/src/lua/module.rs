@@ -131,6 +131,8 @@ pub fn create_flu_module(
         })?,
     )?;
 
+    flu.set("compose", super::compose::function(lua)?)?;
+
     // flu.main yields to the loader, which mounts and resumes it after unmount.
     let main: mlua::Function = lua
         .load(
@@ -139,7 +141,9 @@ pub fn create_flu_module(
             return function(argv, fs)
               if type(argv) ~= 'table' then error("bad argument #1 to 'main' (table expected, got " .. type(argv) .. ")", 2) end
               if type(fs) ~= 'table' then error("bad argument #2 to 'main' (table expected, got " .. type(fs) .. ")", 2) end
-              if not isyieldable() then error("flu.main must be called from the script's main chunk", 2) end
+              -- In a module (`require 'luafs'`) there is nothing to mount: the table is
+              -- the module's value, so Flu scripts compose (flu.compose, flu.union).
+              if not isyieldable() then return fs end
               return yield(token, argv, fs)
             end
             "#,

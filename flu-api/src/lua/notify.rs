@@ -6,7 +6,7 @@
 //! The daemon's `Notifier` does the sending; until the mount serves there is none.
 
 use std::ffi::OsString;
-use std::os::unix::ffi::OsStringExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -64,6 +64,35 @@ pub fn create_notify_table(lua: &Lua) -> mlua::Result<Table> {
     Ok(t)
 }
 
+/// A notification of a composed backend names paths below its mount point: made
+/// paths of the whole mount.
+fn within_mount(notification: Notification) -> Notification {
+    let absolute = |p: PathBuf| {
+        PathBuf::from(OsString::from_vec(crate::compose::scope::absolute(
+            p.as_os_str().as_bytes(),
+        )))
+    };
+    match notification {
+        Notification::InvalInode {
+            path,
+            offset,
+            length,
+        } => Notification::InvalInode {
+            path: absolute(path),
+            offset,
+            length,
+        },
+        Notification::InvalEntry { dir, name } => Notification::InvalEntry {
+            dir: absolute(dir),
+            name,
+        },
+        Notification::Delete { dir, name } => Notification::Delete {
+            dir: absolute(dir),
+            name,
+        },
+    }
+}
+
 /// A path as handlers see them; one written without its leading `/` (`"status"`) means
 /// the same file.
 fn path_of(s: &LuaString) -> PathBuf {
@@ -89,6 +118,7 @@ fn dir_and_name(dir: &LuaString, name: &LuaString) -> mlua::Result<(PathBuf, OsS
 }
 
 fn send(lua: &Lua, notification: Notification) -> mlua::Result<MultiValue> {
+    let notification = within_mount(notification);
     let notifier = lua
         .app_data_ref::<NotifierSlot>()
         .and_then(|slot| slot.0.clone());

@@ -71,6 +71,8 @@ impl LuaFilesystem {
             }
         };
         drop(saved);
+        // Compositions the new load made serve with this filesystem.
+        self.bind_new_branches();
         let new_table = handlers.table.clone();
         let notes = {
             let old = self.handlers();

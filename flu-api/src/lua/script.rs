@@ -281,7 +281,9 @@ impl Script {
         if let Some(native) = lfs.sole_native_backend() {
             return Ok(native);
         }
-        Ok(Arc::new(lfs))
+        let lfs = Arc::new(lfs);
+        lfs.bind_branches();
+        Ok(lfs)
     }
 
     /// The `LuaFilesystem` of table `fs`, routed as a mount would route it.

@@ -63,6 +63,8 @@ struct Entry {
     generation: u64,
     /// `file:line` where it was made, for the log.
     origin: String,
+    /// The composition branch it was made in: its notifications land there.
+    prefixes: Vec<Arc<[u8]>>,
 }
 
 struct TimerState {
@@ -175,6 +177,7 @@ impl Timers {
             timer,
             generation,
             origin,
+            prefixes: crate::compose::scope::current_prefixes(),
         });
         drop(state);
         self.0.changed.notify_all();
@@ -268,7 +271,9 @@ impl Timers {
                     if self.retired(&entry) {
                         return Ok(());
                     }
-                    call_protected(lua, &entry.callback, object).map(drop)
+                    crate::compose::scope::with_prefixes(&entry.prefixes, || {
+                        call_protected(lua, &entry.callback, object).map(drop)
+                    })
                 })
             });
             match outcome {

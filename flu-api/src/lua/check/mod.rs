@@ -67,7 +67,12 @@ fn check_within(mut script: Script, limit: Duration) -> CheckReport {
     table::check_table(&mut report, fs.table());
     script.set_handler_timeout(Some(limit));
     let lfs = match script.lua_filesystem(&fs) {
-        Ok(lfs) => lfs,
+        // Shared, so that the Lua branches of its compositions are served by it.
+        Ok(lfs) => {
+            let lfs = std::sync::Arc::new(lfs);
+            lfs.bind_branches();
+            lfs
+        }
         Err(e) => {
             let text = e.to_string();
             let text = text.trim_start_matches("runtime error: ");

@@ -35,11 +35,14 @@ impl Lifecycle for LuaFilesystem {
 
     fn destroy(&self) {
         // Waits for slow work give up, tasks and timers end before destroy, and
-        // nothing may notify a mount that is gone.
-        self.interpreter.gate().close();
-        crate::lua::pending::Tasks::of(&self.lua).stop();
-        self.timers.stop();
-        crate::lua::notify::set_notifier(&self.lua, None);
+        // nothing may notify a mount that is gone (done once, by the mount's own
+        // filesystem, before the branches of its compositions are destroyed).
+        if !crate::lua::filesystem::serving_branch() {
+            self.interpreter.gate().close();
+            crate::lua::pending::Tasks::of(&self.lua).stop();
+            self.timers.stop();
+            crate::lua::notify::set_notifier(&self.lua, None);
+        }
         let root = Path::new("/");
         let _ = self.dispatch(
             Op::Destroy,
@@ -55,7 +58,11 @@ impl Lifecycle for LuaFilesystem {
 
     fn served_by(&self, op: Op) -> ServedBy {
         match op.handler() {
-            Some(handler) => self.handlers().route(handler).served_by(),
+            Some(handler) => match self.handlers().route(handler) {
+                // A composition says per branch.
+                Route::Native(b) => b.served_by(handler),
+                route => route.served_by(),
+            },
             None => ServedBy::Daemon,
         }
     }
@@ -124,4 +131,27 @@ impl Lifecycle for LuaFilesystem {
             Route::Missing => false,
         }
     }
+}
+
+/// The native `init` and `destroy` of a backend made of others (`base.init(conn)` in an
+/// override starts its parts; `base.destroy()` ends them).
+pub(super) fn natives() -> Vec<(Op, super::native_args::Raw)> {
+    vec![
+        (Op::Init, |lua, b, a| {
+            let conn = match a.front() {
+                Some(mlua::Value::Table(t)) => ConnectionInfo {
+                    proto_major: t.get("proto_major").unwrap_or(0),
+                    proto_minor: t.get("proto_minor").unwrap_or(0),
+                    max_write: t.get("max_write").unwrap_or(0),
+                    max_readahead: t.get("max_readahead").unwrap_or(0),
+                },
+                _ => ConnectionInfo::default(),
+            };
+            super::native_args::answer(lua, b.init(&conn))
+        }),
+        (Op::Destroy, |lua, b, _| {
+            b.destroy();
+            super::native_args::answer(lua, Ok(()))
+        }),
+    ]
 }

@@ -27,7 +27,7 @@ mod native_args;
 mod slots;
 mod xattrs;
 
-pub use native::{native_table, NativeRegistry};
+pub use native::{native_table, native_table_with_lifecycle, NativeRegistry};
 
 type P<'a> = &'a Path;
 

@@ -95,6 +95,22 @@ fn raising_wrapper(lua: &Lua) -> mlua::Result<Function> {
 
 /// A handler table whose every function is `backend`'s own.
 pub fn native_table(lua: &Lua, backend: Arc<dyn Operations>) -> mlua::Result<Table> {
+    native_table_of(lua, backend, raw_functions())
+}
+
+/// `native_table` with `init` and `destroy` too: for a backend made of others (a
+/// composition), whose parts must be told when the mount starts and ends.
+pub fn native_table_with_lifecycle(lua: &Lua, backend: Arc<dyn Operations>) -> mlua::Result<Table> {
+    let mut functions = raw_functions();
+    functions.extend(super::lifecycle::natives());
+    native_table_of(lua, backend, functions)
+}
+
+fn native_table_of(
+    lua: &Lua,
+    backend: Arc<dyn Operations>,
+    functions: Vec<(Op, Raw)>,
+) -> mlua::Result<Table> {
     let registry = match lua.app_data_ref::<NativeRegistry>() {
         Some(r) => r.clone(),
         None => {
@@ -105,7 +121,7 @@ pub fn native_table(lua: &Lua, backend: Arc<dyn Operations>) -> mlua::Result<Tab
     };
     let wrap = raising_wrapper(lua)?;
     let table = lua.create_table()?;
-    for (op, raw) in raw_functions() {
+    for (op, raw) in functions {
         let b = backend.clone();
         let raw_fn = lua.create_function(move |lua, args: MultiValue| raw(lua, &b, args))?;
         let f: Function = wrap.call(raw_fn)?;

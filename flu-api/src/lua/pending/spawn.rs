@@ -21,6 +21,8 @@ struct Entry {
     callback: Function,
     args: MultiValue,
     origin: String,
+    /// The composition branch it was spawned in: its notifications land there.
+    prefixes: Vec<std::sync::Arc<[u8]>>,
 }
 
 #[derive(Default)]
@@ -106,8 +108,10 @@ impl Tasks {
                 };
                 // The stop flag plays the request's interrupt: waits end at unmount.
                 let outcome = crate::interrupt::serving(&stop, || {
-                    interpreter.run(Wait::UntilFree, |lua| {
-                        call_protected(lua, &entry.callback, entry.args.clone()).map(drop)
+                    crate::compose::scope::with_prefixes(&entry.prefixes, || {
+                        interpreter.run(Wait::UntilFree, |lua| {
+                            call_protected(lua, &entry.callback, entry.args.clone()).map(drop)
+                        })
                     })
                 });
                 match outcome {
@@ -161,6 +165,7 @@ pub fn function(lua: &Lua) -> mlua::Result<Function> {
             callback,
             args,
             origin,
+            prefixes: crate::compose::scope::current_prefixes(),
         });
         Ok(())
     })
