@@ -38,7 +38,7 @@ struct Opts {
 const USAGE: &str =
     "usage: bench/run [--reps N] [--quick] [--targets a,b,…] [--options OPTS] [--no-doc]
                  [--doc FILE] [--work DIR] [--flu BIN] [--python PY] [--no-drop-caches]
-targets: native flu-native flu-lua flu-example passthrough_ll bindfs mfusepy
+targets: native flu-native flu-lua flu-compose flu-example passthrough_ll bindfs mfusepy
 --options: mount options every FUSE target gets (allow_other,default_permissions)
 --scale N: instead of the workloads, create N files through each target, find them
            twice (warm, after drop_caches), report µs per create and RSS per node";
@@ -141,7 +141,10 @@ fn targets(o: &Opts, work: &Path, notes: &mut Vec<String>) -> Result<Vec<Target>
         what:
             "flu, `return require('flu').passthrough(...)`: the Rust passthrough, no Lua per call"
                 .into(),
-        kind: Kind::Flu { script: native },
+        kind: Kind::Flu {
+            script: native,
+            subdir: None,
+        },
         options: String::new(),
     });
     let wrapped = lua_script(
@@ -156,7 +159,30 @@ fn targets(o: &Opts, work: &Path, notes: &mut Vec<String>) -> Result<Vec<Target>
         name: "flu-lua".into(),
         what: "flu, every passthrough handler overridden by a Lua function calling the original"
             .into(),
-        kind: Kind::Flu { script: wrapped },
+        kind: Kind::Flu {
+            script: wrapped,
+            subdir: None,
+        },
+        options: String::new(),
+    });
+    let composed = lua_script(
+        work,
+        "flu-compose",
+        "local flu = require('flu')\n\
+         local DIR = tonumber('40755', 8)\n\
+         local root = {}\n\
+         function root.getattr(path) if path == '/' then return {mode = DIR} end error(flu.errno.ENOENT) end\n\
+         function root.readdir(path, filler) filler('.') filler('..') end\n\
+         return flu.compose{['/'] = root, ['/real'] = flu.passthrough(...)}\n",
+    )?;
+    t.push(Target {
+        name: "flu-compose".into(),
+        what: "flu, `flu.compose{['/'] = a Lua table, ['/real'] = flu.passthrough(...)}`; the workloads run in `/real`"
+            .into(),
+        kind: Kind::Flu {
+            script: composed,
+            subdir: Some("real"),
+        },
         options: String::new(),
     });
     let example = o.repo.join("examples/passthrough.lua");
@@ -166,7 +192,10 @@ fn targets(o: &Opts, work: &Path, notes: &mut Vec<String>) -> Result<Vec<Target>
             name: "flu-example".into(),
             what: "flu, `examples/passthrough.lua`: a pure-Lua passthrough on the `fs` module"
                 .into(),
-            kind: Kind::Flu { script: abs },
+            kind: Kind::Flu {
+                script: abs,
+                subdir: None,
+            },
             options: String::new(),
         });
     } else {

@@ -20,6 +20,8 @@ const AHEAD_GOAL: f64 = 0.8;
 /// No workload of flu-native above this times the best peer's ratio on it.
 const WORKLOAD_GOAL: f64 = 1.1;
 /// Lua-wrapped targets against flu-native, over the metadata workloads.
+/// A composition's passthrough branch, against a plain passthrough mount (issue 15).
+const COMPOSE_GOAL: f64 = 1.1;
 const LUA_GOALS: [(&str, f64); 2] = [("flu-lua", 1.3), ("flu-example", 1.4)];
 /// The metadata workloads (overridden read/write necessarily go through the daemon).
 const METADATA: [Id; 10] = [
@@ -402,6 +404,21 @@ impl Report<'_> {
                     .collect();
                 geomean(&rs)
             };
+            // A composition's passthrough branch against a plain passthrough mount.
+            if let Some(c) = idx("flu-compose") {
+                let rs: Vec<f64> = (0..workloads::ALL.len())
+                    .filter_map(|w| Some(self.ratio(c, w)? / self.ratio(t, w)?))
+                    .collect();
+                let line = match geomean(&rs) {
+                    Some(g) => format!(
+                        "- flu-compose (the passthrough branch of a composition) ≤ ×{COMPOSE_GOAL} flu-native over every workload: {} — **{}**\n",
+                        ratio_str(g),
+                        if g <= COMPOSE_GOAL { "met" } else { "missed" }
+                    ),
+                    None => format!("- flu-compose ≤ ×{COMPOSE_GOAL} flu-native: not measured\n"),
+                };
+                s.push_str(&line);
+            }
             for (name, goal) in LUA_GOALS {
                 let line = match idx(name).and_then(meta) {
                     Some(g) => format!(

@@ -12,8 +12,12 @@ use crate::cleanup;
 pub enum Kind {
     /// The backing tmpfs directory itself, no FUSE.
     Native,
-    /// `flu mount -f SCRIPT MNT -- BACKING`.
-    Flu { script: PathBuf },
+    /// `flu mount -f SCRIPT MNT -- BACKING`; the workloads run in `MNT/subdir` when
+    /// given (a composition's passthrough branch).
+    Flu {
+        script: PathBuf,
+        subdir: Option<&'static str>,
+    },
     /// `python3 LOOPBACK BACKING MNT [OPTS]` (mfusepy, foreground).
     Mfusepy { python: String, loopback: PathBuf },
     /// Another FUSE server started in the foreground: `program` with `args`, where
@@ -84,7 +88,7 @@ impl Target {
                     log,
                 })
             }
-            Kind::Flu { script } => {
+            Kind::Flu { script, .. } => {
                 let mut c = Command::new(flu);
                 c.arg("mount").arg("-f").arg(script).arg(&mnt);
                 if !self.options.is_empty() {
@@ -168,8 +172,14 @@ impl Target {
         // serves before timing anything.
         std::fs::metadata(&mnt)
             .map_err(|e| format!("{}: stat of the mount root: {e}", self.name))?;
+        let dir = match &self.kind {
+            Kind::Flu {
+                subdir: Some(sub), ..
+            } => mnt.join(sub),
+            _ => mnt.clone(),
+        };
         Ok(Mounted {
-            dir: mnt.clone(),
+            dir,
             backing,
             mountpoint: Some(mnt),
             child: Some(child),

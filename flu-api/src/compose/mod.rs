@@ -165,25 +165,7 @@ impl Composite {
         let _inside = branch
             .runs_lua
             .then(|| scope::Inside::enter(&branch.prefix));
-        match &branch.target {
-            Target::Backend(b) => f(b.as_ref()),
-            Target::Scoped(s) => {
-                let mut f = Some(f);
-                let mut out = None;
-                let ran = s.run(&mut |ops| {
-                    if let Some(f) = f.take() {
-                        out = Some(f(ops));
-                    }
-                });
-                if !ran {
-                    tracing::warn!(
-                        "the Lua branch mounted at {} serves once the filesystem is mounted",
-                        crate::log_escape::escape_str(&String::from_utf8_lossy(&branch.prefix))
-                    );
-                }
-                out.unwrap_or(Err(Errno::EIO))
-            }
-        }
+        branch.target.call(f)
     }
 
     /// Run `f` on the backend owning `path`, with the path it sees; `nobody` answers

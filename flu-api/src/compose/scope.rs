@@ -27,6 +27,29 @@ pub enum Target {
 }
 
 impl Target {
+    /// Run `f` on the backend, in its setting; EIO when it cannot serve yet.
+    pub fn call<R>(
+        &self,
+        f: impl FnOnce(&dyn Operations) -> crate::operations::OpResult<R>,
+    ) -> crate::operations::OpResult<R> {
+        match self {
+            Target::Backend(b) => f(b.as_ref()),
+            Target::Scoped(s) => {
+                let mut f = Some(f);
+                let mut out = None;
+                let ran = s.run(&mut |ops| {
+                    if let Some(f) = f.take() {
+                        out = Some(f(ops));
+                    }
+                });
+                if !ran {
+                    tracing::warn!("a Lua handler table composed with flu.compose or flu.union serves once the filesystem is mounted");
+                }
+                out.unwrap_or(Err(crate::errno::Errno::EIO))
+            }
+        }
+    }
+
     pub fn served_by(&self, op: Op) -> ServedBy {
         match self {
             Target::Backend(b) => b.served_by(op),

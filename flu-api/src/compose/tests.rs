@@ -222,3 +222,44 @@ fn bad_compositions_are_refused_with_a_reason() {
     ])
     .contains("twice"));
 }
+
+/// What routing costs per call, beside the backend's own work (printed, not asserted:
+/// `cargo test --release -p flu-api compose::tests::costs -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn costs() {
+    let (t, c) = trees();
+    let direct = Passthrough::new(
+        t.real.path(),
+        PassthroughOptions {
+            kernel_passthrough: false,
+            create_as_caller: false,
+        },
+    )
+    .unwrap();
+    let n = 200_000u32;
+    let ns_per = |f: &mut dyn FnMut()| {
+        let start = std::time::Instant::now();
+        for _ in 0..n {
+            f();
+        }
+        start.elapsed().as_nanos() / u128::from(n)
+    };
+    let ctx = ctx();
+    let plain = ns_per(&mut || {
+        direct.getattr(&ctx, Path::new("/f"), None).unwrap();
+    });
+    let routed = ns_per(&mut || {
+        c.getattr(&ctx, Path::new("/real/f"), None).unwrap();
+    });
+    println!("getattr: {plain} ns directly, {routed} ns through the composition");
+    let o = direct.open(&ctx, Path::new("/f"), libc::O_RDONLY).unwrap();
+    let plain = ns_per(&mut || {
+        direct.read(&ctx, Path::new("/f"), Fh(o.fh), 0, 16).unwrap();
+    });
+    let o = c.open(&ctx, Path::new("/real/f"), libc::O_RDONLY).unwrap();
+    let routed = ns_per(&mut || {
+        c.read(&ctx, Path::new("/real/f"), Fh(o.fh), 0, 16).unwrap();
+    });
+    println!("read 16 B: {plain} ns directly, {routed} ns through the composition");
+}
