@@ -227,3 +227,47 @@ fn a_native_branch_never_waits_for_lua() {
     );
     m.unmount();
 }
+
+#[test]
+fn a_composition_reloads_whole() {
+    let dir = TempDir::new("compose-reload");
+    let data = TempDir::new("compose-reload-data");
+    fs::write(data.join("f"), "real\n").unwrap();
+    let script = dir.join("fs.lua");
+    let source = |v: &str| {
+        format!(
+            "local flu = require 'flu'
+             local V = '{v}\\n'
+             local b = {{}}
+             function b.getattr(p)
+               if p == '/' then return {{mode = tonumber('40755', 8)}} end
+               if p == '/v' then return {{mode = tonumber('100644', 8), size = #V}} end
+               error(flu.errno.ENOENT)
+             end
+             function b.readdir(p, f) f('.') f('..') f('v') end
+             function b.read(p, size, off) return V:sub(off + 1, off + size) end
+             return flu.compose{{['/b'] = b, ['/real'] = flu.passthrough(...)}}"
+        )
+    };
+    fs::write(&script, source("one")).unwrap();
+    let Some(m) = mount_with(
+        &script,
+        MountOptions::new()
+            .opt("attr_timeout=0,entry_timeout=0,direct_io")
+            .arg(data.path()),
+    ) else {
+        return;
+    };
+    assert_eq!(fs::read_to_string(m.path("b/v")).unwrap(), "one\n");
+    fs::write(&script, source("two")).unwrap();
+    let r = run_cmd(
+        std::process::Command::new(flu_bin())
+            .arg("reload")
+            .arg(&m.dir),
+        Duration::from_secs(20),
+    );
+    assert!(r.ok(), "flu reload: {}", r.stderr);
+    assert_eq!(fs::read_to_string(m.path("b/v")).unwrap(), "two\n");
+    assert_eq!(fs::read_to_string(m.path("real/f")).unwrap(), "real\n");
+    m.unmount();
+}

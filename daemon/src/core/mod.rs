@@ -302,7 +302,10 @@ impl FsCore {
         let res = traced(
             self.config.debug,
             op.name(),
-            || self.ops.served_by(op).label(),
+            || match target.path() {
+                Ok(p) => self.ops.served_by_at(op, p).label(),
+                Err(_) => self.ops.served_by(op).label(),
+            },
             describe,
             || f(target.path()?),
         );
@@ -325,7 +328,10 @@ impl FsCore {
         let res = traced(
             self.config.debug,
             op.name(),
-            || self.ops.served_by(op).label(),
+            || match a.path() {
+                Ok(p) => self.ops.served_by_at(op, p).label(),
+                Err(_) => self.ops.served_by(op).label(),
+            },
             describe,
             || f(a.path()?, b.path()?),
         );

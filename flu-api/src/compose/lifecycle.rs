@@ -55,6 +55,16 @@ impl Lifecycle for Composite {
         })
     }
 
+    fn served_by_at(&self, op: Op, path: &std::path::Path) -> ServedBy {
+        match self.owner(path) {
+            super::Owner::Branch(i, rel) => match &self.branches[i].target {
+                Target::Backend(b) => b.served_by_at(op, &rel),
+                Target::Scoped(s) => s.served_by(op),
+            },
+            super::Owner::Nobody => ServedBy::Daemon,
+        }
+    }
+
     fn roots(&self) -> Vec<PathBuf> {
         self.backends().flat_map(|b| b.roots()).collect()
     }

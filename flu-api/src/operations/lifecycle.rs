@@ -25,6 +25,13 @@ pub trait Lifecycle: Send + Sync {
         ServedBy::Native
     }
 
+    /// Who serves `op` on `path` (the `-d` log's "via"): a composition answers for the
+    /// backend mounted there.
+    fn served_by_at(&self, op: Op, path: &std::path::Path) -> ServedBy {
+        let _ = path;
+        self.served_by(op)
+    }
+
     /// Whether `Stat.ino` (with `Stat.dev`) names files uniquely and stably, as a real
     /// filesystem's do: the daemon then shows them as inode numbers and keeps hard links
     /// of one file on one node (as with `-o use_ino`).

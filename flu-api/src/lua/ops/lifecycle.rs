@@ -67,6 +67,16 @@ impl Lifecycle for LuaFilesystem {
         }
     }
 
+    fn served_by_at(&self, op: Op, path: &Path) -> ServedBy {
+        match op.handler() {
+            Some(handler) => match self.handlers().route(handler) {
+                Route::Native(b) => b.served_by_at(handler, path),
+                route => route.served_by(),
+            },
+            None => ServedBy::Daemon,
+        }
+    }
+
     fn max_file_size(&self) -> Option<u64> {
         self.handlers().max_file_size
     }
