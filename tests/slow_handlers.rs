@@ -65,6 +65,16 @@ fn slow_reads_wait_together() {
     let took = start.elapsed();
     // Each sleeps 1 s: one after another would take 8 s.
     assert!(took < Duration::from_secs(4), "8 slow reads took {took:?}");
+    // One thread served before; threads started while requests waited, and leave once
+    // nothing comes.
+    assert!(
+        wait_until(Duration::from_secs(10), || stat_number(
+            &stats_of(&m.dir),
+            "serving_threads"
+        ) == 1),
+        "serving threads after the burst: {}",
+        stat_number(&stats_of(&m.dir), "serving_threads")
+    );
     m.unmount();
 }
 

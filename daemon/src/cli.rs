@@ -128,8 +128,9 @@ pub struct MountArgs {
     /// Serve on one thread.
     #[arg(short = 's')]
     pub single_thread: bool,
-    /// Number of threads serving requests (Lua calls are serialized; native
-    /// passthrough work runs in parallel).
+    /// Threads kept serving requests (default 1; more start while requests wait in the
+    /// kernel's queue, and leave when it is empty). Lua calls are serialized; native
+    /// passthrough work runs in parallel.
     #[arg(long = "threads", value_name = "N")]
     pub threads: Option<usize>,
     /// Interrupt a handler that runs Lua code longer than SECS seconds (the caller gets

@@ -35,13 +35,11 @@ pub struct ServeRequest {
     pub watch: bool,
 }
 
-/// A sensible default for `--threads`: native passthrough work runs in parallel,
-/// Lua calls are serialized anyway.
+/// The default for `--threads`: one thread, more while requests wait (see
+/// `session::workers`). On two cores one thread serves sequential work 26 % faster than
+/// two (docs/performance.md), and parallel clients still get threads when they queue.
 pub fn default_threads() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
-        .clamp(2, 8)
+    1
 }
 
 fn describe_mount_error(mountpoint: &Path, e: &std::io::Error) -> String {

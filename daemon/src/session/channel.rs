@@ -45,6 +45,20 @@ impl Channel {
         }
     }
 
+    /// Whether a request waits to be read, within `timeout` (zero: now). The kernel's
+    /// queue is the connection's: any clone of the fd sees it.
+    pub fn readable_within(&self, timeout: std::time::Duration) -> bool {
+        let mut pfd = libc::pollfd {
+            fd: self.fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
+        // SAFETY: `pfd` is one live pollfd for an fd this channel owns.
+        let n = unsafe { libc::poll(&mut pfd, 1, ms) };
+        n > 0 && pfd.revents & (libc::POLLIN | libc::POLLERR) != 0
+    }
+
     /// Write one reply or notification made of `parts` (one writev: the kernel takes a
     /// message per write).
     pub fn send(&self, parts: &[IoSlice<'_>]) -> io::Result<()> {

@@ -1,13 +1,15 @@
 //! The serving threads: each reads a request from its own fd on the connection, serves
 //! it and answers, until the filesystem is unmounted.
 //!
-//! There is always a thread reading, so that a FUSE_INTERRUPT reaches a request whose
-//! handler is stuck (and a stuck handler does not stall everything else): a keeper
-//! thread looks every 10 ms, and when every serving thread has been busy for three looks
-//! in a row, it starts another, up to `MAX_THREADS`. Threads beyond the
-//! configured number retire as soon as they finish a request while another thread is
-//! waiting for the next. A busy mount therefore costs no thread switch per request,
-//! and a blocked one grows only as far as it is blocked.
+//! One thread serves by default, which is fastest while requests come one at a time (a
+//! thread woken per request costs more than the work). A keeper thread looks every
+//! 10 ms: when every serving thread is busy and requests wait in the kernel's queue
+//! (parallel clients, readahead), it starts another at once; when every thread has been
+//! busy for three looks in a row with none waiting, it starts one too, so that a
+//! FUSE_INTERRUPT always reaches a request whose handler is stuck. Up to `MAX_THREADS`.
+//! Threads beyond the configured number retire once no request came for `EXTRA_IDLE`
+//! while another thread waits for the next. A busy mount therefore costs no thread
+//! switch per request, and grows only as far as requests wait.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -29,6 +31,10 @@ const KEEPER_PERIOD: Duration = Duration::from_millis(10);
 
 /// How many looks in a row every thread must be busy before another starts (30 ms).
 const STUCK_LOOKS: u32 = 3;
+
+/// How long an extra thread waits for another request before it leaves (while another
+/// thread is waiting too): long enough to stay through a burst of parallel requests.
+const EXTRA_IDLE: Duration = Duration::from_millis(200);
 
 /// How many idle looks (1 s) before free heap memory goes back to the system.
 const IDLE_LOOKS_BEFORE_TRIM: u32 = 100;
@@ -189,10 +195,14 @@ impl<H: Handler> Shared<H> {
                 unsafe { libc::malloc_trim(0) };
             }
             last_reads = reads;
-            // Busy for a few looks in a row: stuck, not merely slow to be scheduled on a
-            // loaded machine (which would start threads for nothing).
+            // Requests wait while every thread is busy: another thread serves them now.
+            // Busy with none waiting, for a few looks in a row: stuck, not merely slow
+            // to be scheduled on a loaded machine (which would start threads for
+            // nothing), so a reader is started for the interrupt that may come.
+            let waiting = self.reading.load(Ordering::SeqCst) == 0
+                && self.channel.readable_within(Duration::ZERO);
             stuck_looks = if stuck { stuck_looks + 1 } else { 0 };
-            if stuck_looks < STUCK_LOOKS {
+            if !waiting && stuck_looks < STUCK_LOOKS {
                 continue;
             }
             stuck_looks = 0;
@@ -208,9 +218,13 @@ impl<H: Handler> Shared<H> {
         }
     }
 
-    /// An extra thread leaves once it is not needed: another is waiting for requests.
-    fn may_retire(&self) -> bool {
-        if self.reading.load(Ordering::SeqCst) == 0 {
+    /// An extra thread leaves once it is not needed: no request came for
+    /// `EXTRA_IDLE` while another thread is waiting for requests too.
+    fn may_retire(&self, channel: &Channel) -> bool {
+        self.reading.fetch_add(1, Ordering::SeqCst);
+        let busy = channel.readable_within(EXTRA_IDLE);
+        self.reading.fetch_sub(1, Ordering::SeqCst);
+        if busy || self.reading.load(Ordering::SeqCst) == 0 {
             return false;
         }
         self.activity
@@ -265,6 +279,11 @@ fn serve<H: Handler>(channel: &Arc<Channel>, shared: &Shared<H>, extra: bool) ->
         }
     };
     while !shared.done.load(Ordering::SeqCst) {
+        // An extra thread reads only what is there: it does not stay blocked in read
+        // once the burst that started it is over.
+        if extra && shared.may_retire(channel) {
+            return Ok(());
+        }
         shared.reading.fetch_add(1, Ordering::SeqCst);
         let received = channel.receive(&mut buf);
         shared.reading.fetch_sub(1, Ordering::SeqCst);
@@ -280,9 +299,6 @@ fn serve<H: Handler>(channel: &Arc<Channel>, shared: &Shared<H>, extra: bool) ->
             }
         };
         dispatch(channel, shared, &buf[..n]);
-        if extra && shared.may_retire() {
-            return Ok(());
-        }
     }
     if extra {
         shared.activity.total.fetch_sub(1, Ordering::SeqCst);
