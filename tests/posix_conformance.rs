@@ -421,6 +421,16 @@ fn user_writes_clear_setuid(d: &Path) -> Vec<String> {
             close(fd).unwrap();
         }
         r.stat("after fallocate", &j(&d, "suid"));
+        // open(O_TRUNC): one request with FUSE_ATOMIC_O_TRUNC, the bits dropped all
+        // the same (setgid without group execute is kept: the owner is in the group).
+        for mode in [0o6755, 0o2745, 0o4700] {
+            r.ok("chmod again", chmod(&j(&d, "suid"), mode));
+            if let Some(fd) = r.open("open O_TRUNC", &j(&d, "suid"), O_WRONLY | O_TRUNC, 0) {
+                r.fstat("fstat after O_TRUNC", fd);
+                close(fd).unwrap();
+            }
+            r.stat("after O_TRUNC", &j(&d, "suid"));
+        }
         r.done()
     })
 }
@@ -440,6 +450,7 @@ fn user_modifications_drop_setgid(d: &Path) -> Vec<String> {
         "zero",
         "member writes",
         "member allocates",
+        "O_TRUNC",
     ];
     for (i, way) in ways.iter().enumerate() {
         let name = format!("f{i}");
@@ -457,12 +468,18 @@ fn user_modifications_drop_setgid(d: &Path) -> Vec<String> {
                 vec![GROUP]
             };
             let (rr, _) = as_user(USER, GROUP, &groups, move || {
-                if let Some(fd) = r.open(&format!("{way}: open"), &p, O_RDWR, 0) {
+                let flags = if way == "O_TRUNC" {
+                    O_RDWR | O_TRUNC
+                } else {
+                    O_RDWR
+                };
+                if let Some(fd) = r.open(&format!("{way}: open"), &p, flags, 0) {
                     let res = match way.as_str() {
                         "write" | "member writes" => pwrite(fd, b"changed", 100),
                         "ftruncate" => ftruncate(fd, 5000),
                         "truncate" => truncate(&p, 4000),
                         "fallocate" | "member allocates" => fallocate(fd, 0, 0, 40_000),
+                        "O_TRUNC" => Ok(0),
                         "punch" => fallocate(
                             fd,
                             libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,

@@ -256,6 +256,11 @@ impl Handler for FuseAdapter {
         // stale once the inode leaves the kernel's cache (open_by_handle_at: ESTALE).
         // Refuse handles up front instead, where the kernel can be told.
         want |= init_flags::NO_EXPORT_SUPPORT;
+        // O_TRUNC with the open instead of a truncate after it, where the backend's open
+        // truncates as its truncate would.
+        if self.core.ops().truncates_on_open() {
+            want |= init_flags::ATOMIC_O_TRUNC;
+        }
         let passthrough = c.kernel_passthrough && offer.flags & init_flags::PASSTHROUGH != 0;
         if passthrough {
             want |= init_flags::PASSTHROUGH;

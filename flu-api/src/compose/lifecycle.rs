@@ -65,6 +65,17 @@ impl Lifecycle for Composite {
         }
     }
 
+    fn truncates_on_open(&self) -> bool {
+        (0..self.branches.len()).all(|i| {
+            let mut truncates = false;
+            let _ = self.call(i, |ops| {
+                truncates = ops.truncates_on_open();
+                Ok(())
+            });
+            truncates
+        })
+    }
+
     fn roots(&self) -> Vec<PathBuf> {
         self.backends().flat_map(|b| b.roots()).collect()
     }

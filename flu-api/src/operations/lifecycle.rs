@@ -32,9 +32,18 @@ pub trait Lifecycle: Send + Sync {
         self.served_by(op)
     }
 
+    /// Whether `open` with `O_TRUNC` truncates the file (as a real filesystem's open
+    /// does, clearing what a truncation clears), and the backend's truncate would do
+    /// nothing more: the kernel then sends O_TRUNC with the open instead of a truncate
+    /// after it (FUSE_ATOMIC_O_TRUNC), one round trip fewer.
+    fn truncates_on_open(&self) -> bool {
+        false
+    }
+
     /// Whether `Stat.ino` (with `Stat.dev`) names files uniquely and stably, as a real
     /// filesystem's do: the daemon then shows them as inode numbers and keeps hard links
     /// of one file on one node (as with `-o use_ino`).
+
     fn stable_inode_numbers(&self) -> bool {
         false
     }

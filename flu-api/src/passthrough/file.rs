@@ -79,6 +79,9 @@ impl FileOps for Passthrough {
     fn open(&self, ctx: &RequestContext, path: &Path, flags: i32) -> OpResult<Opened> {
         let r = self.resolve(path)?;
         let fd = openat(r.fd(), r.name(), open_flags(flags), 0)?;
+        if flags & libc::O_TRUNC != 0 {
+            setgid::drop_after_truncating_open(ctx, fd.as_raw_fd());
+        }
         let kernel_io = !(writes(flags) && setgid::needs_drop(ctx, fd.as_raw_fd()));
         Ok(self.opened(fd, kernel_io))
     }

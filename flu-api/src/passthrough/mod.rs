@@ -159,6 +159,10 @@ impl Lifecycle for Passthrough {
         self.handles.clear();
     }
 
+    fn truncates_on_open(&self) -> bool {
+        true
+    }
+
     fn roots(&self) -> Vec<PathBuf> {
         vec![self.root_path.clone()]
     }

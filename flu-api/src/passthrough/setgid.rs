@@ -51,6 +51,43 @@ pub(super) fn drop_after_change(ctx: &RequestContext, fd: RawFd) {
     }
 }
 
+/// The mode a truncation by `ctx` leaves the file `st` with: what the kernel's
+/// `should_remove_suid` drops (S_ISUID; S_ISGID with group execute) for a caller
+/// without CAP_FSETID (taken as not root), and the setgid bit `drops_setgid` adds.
+fn mode_after_truncation(ctx: &RequestContext, st: &libc::stat) -> u32 {
+    let m = st.st_mode;
+    if ctx.uid == 0 || m & libc::S_IFMT != libc::S_IFREG {
+        return m;
+    }
+    let mut kept = m;
+    if m & libc::S_ISUID != 0 {
+        kept &= !libc::S_ISUID;
+    }
+    if m & (libc::S_ISGID | libc::S_IXGRP) == libc::S_ISGID | libc::S_IXGRP || drops_setgid(ctx, st)
+    {
+        kept &= !libc::S_ISGID;
+    }
+    kept
+}
+
+/// After `ctx` opened the file behind `fd` with O_TRUNC (the daemon's own open, as root,
+/// keeps the bits the caller's would have dropped; with FUSE_ATOMIC_O_TRUNC the kernel
+/// sends no truncate that would drop them). Best effort, as `drop_after_change`.
+pub(super) fn drop_after_truncating_open(ctx: &RequestContext, fd: RawFd) {
+    if ctx.uid == 0 {
+        return;
+    }
+    let Ok(st) = fstat(fd) else { return };
+    let kept = mode_after_truncation(ctx, &st);
+    if kept == st.st_mode {
+        return;
+    }
+    // SAFETY: `fd` is the open file the caller holds; fchmod only reads it.
+    if let Err(e) = cvt(unsafe { libc::fchmod(fd, kept & 0o7777) }) {
+        tracing::debug!("passthrough: dropping set-id bits after O_TRUNC: {e}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,6 +106,37 @@ mod tests {
             gid,
             ..RequestContext::default()
         }
+    }
+
+    #[test]
+    fn a_truncation_drops_what_a_local_filesystem_drops() {
+        let outsider = caller(1000, 1000);
+        let member = caller(1000, 3000);
+        let reg = libc::S_IFREG;
+        assert_eq!(
+            mode_after_truncation(&outsider, &file(reg | 0o4755, 3000)),
+            reg | 0o755
+        );
+        assert_eq!(
+            mode_after_truncation(&member, &file(reg | 0o6775, 3000)),
+            reg | 0o775
+        );
+        // Setgid without group execute: kept for a member of the group, not for others.
+        assert_eq!(
+            mode_after_truncation(&member, &file(reg | 0o2664, 3000)),
+            reg | 0o2664
+        );
+        assert_eq!(
+            mode_after_truncation(&outsider, &file(reg | 0o2666, 3000)),
+            reg | 0o666
+        );
+        // Root keeps everything; directories are not truncated.
+        assert_eq!(
+            mode_after_truncation(&caller(0, 0), &file(reg | 0o6777, 3000)),
+            reg | 0o6777
+        );
+        let dir = libc::S_IFDIR | 0o2775;
+        assert_eq!(mode_after_truncation(&outsider, &file(dir, 3000)), dir);
     }
 
     #[test]

@@ -77,6 +77,20 @@ impl Lifecycle for LuaFilesystem {
         }
     }
 
+    /// The kernel may send O_TRUNC with the open only when open and truncate are one
+    /// native backend's own, which truncates on open: a Lua truncate (or open) would
+    /// otherwise miss truncations it handled before.
+    fn truncates_on_open(&self) -> bool {
+        let handlers = self.handlers();
+        let Route::Native(open) = handlers.route(Op::Open) else {
+            return false;
+        };
+        let own = |op| matches!(handlers.route(op), Route::Native(b) if Arc::ptr_eq(b, open));
+        own(Op::Truncate)
+            && (own(Op::Ftruncate) || handlers.route(Op::Ftruncate).is_missing())
+            && open.truncates_on_open()
+    }
+
     fn max_file_size(&self) -> Option<u64> {
         self.handlers().max_file_size
     }
