@@ -43,7 +43,6 @@ pub trait Lifecycle: Send + Sync {
     /// Whether `Stat.ino` (with `Stat.dev`) names files uniquely and stably, as a real
     /// filesystem's do: the daemon then shows them as inode numbers and keeps hard links
     /// of one file on one node (as with `-o use_ino`).
-
     fn stable_inode_numbers(&self) -> bool {
         false
     }
