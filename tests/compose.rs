@@ -14,24 +14,20 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-fn composefs() -> Option<(Mounted, TempDir)> {
+/// `script` mounted over a fresh directory holding `r`.
+fn mounted_over_a_directory(script: &Path) -> Option<(Mounted, TempDir)> {
     let data = TempDir::new("compose-data");
     fs::write(data.join("r"), "real\n").unwrap();
-    let m = mount_with(
-        &example("composefs.lua"),
-        MountOptions::new().arg(data.path()),
-    )?;
+    let m = mount_with(script, MountOptions::new().arg(data.path()))?;
     Some((m, data))
 }
 
+fn composefs() -> Option<(Mounted, TempDir)> {
+    mounted_over_a_directory(&example("composefs.lua"))
+}
+
 fn nested() -> Option<(Mounted, TempDir)> {
-    let data = TempDir::new("compose-nested");
-    fs::write(data.join("r"), "real\n").unwrap();
-    let m = mount_with(
-        &test_script("compose_nested.lua"),
-        MountOptions::new().arg(data.path()),
-    )?;
-    Some((m, data))
+    mounted_over_a_directory(&test_script("compose_nested.lua"))
 }
 
 fn names(dir: &Path) -> Vec<String> {

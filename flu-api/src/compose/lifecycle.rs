@@ -45,35 +45,11 @@ impl Lifecycle for Composite {
 
     /// Stable when every backend's are: numbers are told apart per backend (`tagged`).
     fn stable_inode_numbers(&self) -> bool {
-        (0..self.branches.len()).all(|i| {
-            let mut stable = false;
-            let _ = self.call(i, |ops| {
-                stable = ops.stable_inode_numbers();
-                Ok(())
-            });
-            stable
-        })
-    }
-
-    fn served_by_at(&self, op: Op, path: &std::path::Path) -> ServedBy {
-        match self.owner(path) {
-            super::Owner::Branch(i, rel) => match &self.branches[i].target {
-                Target::Backend(b) => b.served_by_at(op, &rel),
-                Target::Scoped(s) => s.served_by(op),
-            },
-            super::Owner::Nobody => ServedBy::Daemon,
-        }
+        self.every_backend(|ops| ops.stable_inode_numbers())
     }
 
     fn truncates_on_open(&self) -> bool {
-        (0..self.branches.len()).all(|i| {
-            let mut truncates = false;
-            let _ = self.call(i, |ops| {
-                truncates = ops.truncates_on_open();
-                Ok(())
-            });
-            truncates
-        })
+        self.every_backend(|ops| ops.truncates_on_open())
     }
 
     fn roots(&self) -> Vec<PathBuf> {
@@ -95,6 +71,18 @@ impl Lifecycle for Composite {
 }
 
 impl Composite {
+    /// Whether `holds` of every branch's backend (in its scope).
+    fn every_backend(&self, holds: impl Fn(&dyn crate::operations::Operations) -> bool) -> bool {
+        (0..self.branches.len()).all(|i| {
+            let mut answer = false;
+            let _ = self.call(i, |ops| {
+                answer = holds(ops);
+                Ok(())
+            });
+            answer
+        })
+    }
+
     /// The backends called directly (not the Lua branches).
     fn backends(&self) -> impl Iterator<Item = &Arc<dyn crate::operations::Operations>> {
         self.branches.iter().filter_map(|b| match &b.target {
