@@ -83,6 +83,20 @@ pub fn target_of(lua: &Lua, table: &Table) -> mlua::Result<Target> {
     Ok(Target::Scoped(branch))
 }
 
+/// `target_of` as a backend of its own, for what takes backends (`flu.union`'s
+/// layers): a Lua table is served through a composition of that table alone at `/`,
+/// which runs each call in the table's setting and changes nothing else.
+pub fn backend_of(lua: &Lua, table: &Table) -> mlua::Result<Arc<dyn Operations>> {
+    match target_of(lua, table)? {
+        Target::Backend(b) => Ok(b),
+        scoped => {
+            let alone =
+                Composite::new(vec![(b"/".to_vec(), scoped)]).map_err(mlua::Error::runtime)?;
+            Ok(Arc::new(alone))
+        }
+    }
+}
+
 /// `flu.compose`.
 pub fn function(lua: &Lua) -> mlua::Result<mlua::Function> {
     lua.create_function(|lua, mounts: Value| {
