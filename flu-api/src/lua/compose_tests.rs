@@ -120,3 +120,27 @@ fn compositions_that_cannot_be_made_say_why() {
     let m = message("return require('flu').compose{}");
     assert!(m.contains("at least one"), "{m}");
 }
+
+/// What a trivial Lua getattr costs in-process, directly and as a composition's branch
+/// (printed, not asserted: `cargo test --release -p flu-api lua::compose_tests::costs --
+/// --ignored --nocapture`).
+#[test]
+#[ignore]
+fn costs() {
+    let trivial = "local flu = require 'flu'
+        local st = {mode = tonumber('100644', 8), size = 1, ino = 2, nlink = 1}
+        local fs = {getattr = function(path) return st end}";
+    let (_a, plain) = load(&format!("{trivial}\nreturn fs"), &[]).unwrap();
+    let (_b, composed) =
+        load(&format!("{trivial}\nreturn flu.compose{{['/'] = fs}}"), &[]).unwrap();
+    let c = RequestContext::default();
+    let n = 100_000u32;
+    for (name, ops, path) in [("plain", &plain, "/f"), ("composed", &composed, "/f")] {
+        let start = std::time::Instant::now();
+        for _ in 0..n {
+            ops.getattr(&c, Path::new(path), None).unwrap();
+        }
+        let ns = start.elapsed().as_nanos() / u128::from(n);
+        println!("trivial Lua getattr, {name}: {ns} ns");
+    }
+}
