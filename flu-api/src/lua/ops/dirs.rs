@@ -24,6 +24,57 @@ use crate::stat::Stat;
 /// A listing this long is a runaway loop, not a directory.
 const MAX_ENTRIES: usize = 10_000_000;
 
+thread_local! {
+    /// The fillers of the readdir handler calls this thread is in, by function identity,
+    /// with what they collect into: `base.readdir` handed one of them lists straight
+    /// into its sink, without a Lua call (and a name string, a type string) per entry.
+    static FILLERS: std::cell::RefCell<Vec<(usize, Sink)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// What a filler collects into.
+type Sink = Arc<Mutex<Vec<DirEntry>>>;
+
+/// While alive, `filler` is known to this thread as collecting into `sink`.
+struct KnownFiller;
+
+impl KnownFiller {
+    fn enter(filler: &Function, sink: &Sink) -> KnownFiller {
+        FILLERS.with(|f| {
+            f.borrow_mut()
+                .push((filler.to_pointer() as usize, sink.clone()))
+        });
+        KnownFiller
+    }
+}
+
+impl Drop for KnownFiller {
+    fn drop(&mut self) {
+        FILLERS.with(|f| {
+            f.borrow_mut().pop();
+        });
+    }
+}
+
+/// The sink of `filler` when it is a filler this thread's readdir handler calls made.
+fn sink_of(filler: &Function) -> Option<Sink> {
+    let id = filler.to_pointer() as usize;
+    FILLERS.with(|f| {
+        f.borrow()
+            .iter()
+            .rev()
+            .find(|(p, _)| *p == id)
+            .map(|(_, s)| s.clone())
+    })
+}
+
+/// Put what a backend listed into `sink`, as the filler would have (up to
+/// `MAX_ENTRIES`).
+fn fill_directly(sink: &Sink, entries: Vec<DirEntry>) {
+    let mut sink = sink.lock().unwrap_or_else(|p| p.into_inner());
+    let room = MAX_ENTRIES.saturating_sub(sink.len());
+    sink.extend(entries.into_iter().take(room));
+}
+
 /// The `filler(name[, stat|type[, offset]])` a readdir handler calls, collecting into
 /// `sink`.
 fn filler(
@@ -83,7 +134,10 @@ impl DirOps for LuaFilesystem {
                 let filler = filler(lua, entries.clone(), self.defaults)?;
                 let fi = self.file_info(lua, fh)?;
                 let p = Self::path_value(lua, path)?;
-                expect_unit(call_protected(lua, f, (p, filler, fi))?)?;
+                let known = KnownFiller::enter(&filler, &entries);
+                let called = call_protected(lua, f, (p, filler, fi));
+                drop(known);
+                expect_unit(called?)?;
                 let list = std::mem::take(&mut *entries.lock().unwrap_or_else(|p| p.into_inner()));
                 Ok(list)
             },
@@ -166,8 +220,14 @@ pub(super) fn natives() -> Vec<(Op, Raw)> {
             let listed = with_fi_handle(b, &c, &p, &arg(&a, 2), HandleKind::Dir, |fh| {
                 b.readdir(&c, &p, fh)
             });
-            match listed {
-                Ok(entries) => {
+            match (listed, sink_of(&filler)) {
+                // The handler's own filler (a wrapper passing it on unchanged): what it
+                // would collect, collected directly.
+                (Ok(entries), Some(sink)) => {
+                    fill_directly(&sink, entries);
+                    answer(lua, Ok(()))
+                }
+                (Ok(entries), None) => {
                     for e in entries {
                         let name = lua.create_string(e.name.as_bytes())?;
                         let stat = match (&e.stat, e.kind.and_then(type_string)) {
@@ -182,7 +242,7 @@ pub(super) fn natives() -> Vec<(Op, Raw)> {
                     }
                     answer(lua, Ok(()))
                 }
-                Err(e) => answer::<()>(lua, Err(e)),
+                (Err(e), _) => answer::<()>(lua, Err(e)),
             }
         }),
         (Op::Releasedir, |lua, b, a| {
