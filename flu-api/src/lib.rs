@@ -11,6 +11,7 @@
 //! - [`lua`]: the Lua side: the `flu` module, handler calls, `LuaFilesystem`.
 //! - [`fs`]: the portable `fs` Lua module.
 //! - [`passthrough`]: the native passthrough backend.
+//! - [`union`]: the native union of layers (`flu.union`), overlayfs's semantics.
 
 #![warn(clippy::undocumented_unsafe_blocks)]
 
@@ -29,6 +30,7 @@ pub mod stat;
 #[cfg(test)]
 mod test_support;
 pub mod time;
+pub mod union;
 
 pub use errno::Errno;
 pub use handle_table::HandleTable;
