@@ -31,6 +31,7 @@ pub mod sets;
 pub mod stat;
 pub mod time;
 mod timers;
+mod union;
 mod version;
 mod watchdog;
 
