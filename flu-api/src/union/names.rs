@@ -57,10 +57,11 @@ impl Union {
         Ok(())
     }
 
-    /// A directory now at upper `path` must not merge with what a lower shows there.
-    fn keep_apart(&self, ctx: &RequestContext, path: &Path, whiteout_was: bool) -> OpResult<()> {
-        let (parent, pdir, name) = self.resolve_parent(ctx, path)?;
-        if whiteout_was || self.lower_shows(ctx, &parent, &pdir, &name)? {
+    /// A directory moved to upper `path` is made opaque when its new parent is merged
+    /// (as overlayfs does): nothing a lower holds there may merge into it.
+    fn keep_apart(&self, ctx: &RequestContext, path: &Path) -> OpResult<()> {
+        let (parent, _, _) = self.resolve_parent(ctx, path)?;
+        if parent.has_lower() {
             self.make_opaque(ctx, path)?;
         }
         Ok(())
@@ -78,10 +79,10 @@ impl Union {
         self.copy_up(ctx, to)?;
         self.upper().rename(ctx, from, to, EXCHANGE)?;
         if a.stat.is_dir() {
-            self.keep_apart(ctx, to, false)?;
+            self.keep_apart(ctx, to)?;
         }
         if b.stat.is_dir() {
-            self.keep_apart(ctx, from, false)?;
+            self.keep_apart(ctx, from)?;
         }
         Ok(())
     }
@@ -155,14 +156,12 @@ impl NameOps for Union {
         {
             self.clear_upper_dir(ctx, to)?;
         }
-        let (_, over_whiteout) =
-            self.make_over_whiteout(ctx, to, || self.upper().rename(ctx, from, to, flags))?;
+        self.make_over_whiteout(ctx, to, || self.upper().rename(ctx, from, to, flags))?;
         if from_below {
             self.make_whiteout(ctx, from)?;
         }
         if src.stat.is_dir() {
-            let replaced_lower = dst.as_ref().is_some_and(|d| d.has_lower());
-            self.keep_apart(ctx, to, over_whiteout || replaced_lower)?;
+            self.keep_apart(ctx, to)?;
         }
         Ok(())
     }

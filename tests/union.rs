@@ -1,0 +1,624 @@
+//! `flu.union` (examples/unionfs.lua) against the kernel's overlayfs: the same trees,
+//! the same operations on a flu mount and on `mount -t overlay`, then what a user sees
+//! (a walk of the tree: types, modes, contents, link targets; each operation's errno)
+//! and what the upper directories hold (copies, 0/0 character-device whiteouts,
+//! `trusted.overlay.opaque` directories) compared. Last, the flu union's own upper and
+//! lower are mounted with overlayfs and must show the same tree.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::ffi::CString;
+use std::fs;
+use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{symlink, FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{mount_with, run_cmd, skip_or_fail, MountOptions, Mounted, TempDir, COMMAND_TIMEOUT};
+
+/// What one node looks like: its type, permission bits, and contents (a file's bytes,
+/// a link's target, a device's numbers; for a directory of an upper, whether opaque).
+type Tree = BTreeMap<String, (char, u32, Vec<u8>)>;
+
+/// An overlayfs mount; dropping it unmounts (lazily, so a busy mount cannot stay).
+struct Overlay {
+    dir: PathBuf,
+}
+
+impl Overlay {
+    fn mount(lowers: &[&Path], upper: &Path, work: &Path, dir: &Path) -> Option<Overlay> {
+        let lowerdir: Vec<String> = lowers.iter().map(|l| l.display().to_string()).collect();
+        let opts = format!(
+            "lowerdir={},upperdir={},workdir={}",
+            lowerdir.join(":"),
+            upper.display(),
+            work.display()
+        );
+        let r = run_cmd(
+            Command::new("mount")
+                .args(["-t", "overlay", "overlay", "-o", &opts])
+                .arg(dir),
+            COMMAND_TIMEOUT,
+        );
+        if !r.ok() {
+            return skip_or_fail(&format!("mount -t overlay failed: {}", r.stderr));
+        }
+        Some(Overlay {
+            dir: dir.to_path_buf(),
+        })
+    }
+}
+
+impl Drop for Overlay {
+    fn drop(&mut self) {
+        let _ = run_cmd(
+            Command::new("umount").arg("-l").arg(&self.dir),
+            COMMAND_TIMEOUT,
+        );
+    }
+}
+
+fn opaque(p: &Path) -> bool {
+    let c = CString::new(p.as_os_str().as_bytes()).unwrap();
+    let name = c"trusted.overlay.opaque";
+    let mut buf = [0u8; 8];
+    // SAFETY: `c` and `name` are NUL-terminated and live across the call; `buf` is a
+    // writable buffer of the length given.
+    let n = unsafe {
+        libc::lgetxattr(
+            c.as_ptr(),
+            name.as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
+    n == 1 && buf[0] == b'y'
+}
+
+/// Every node below `root` (not `root` itself). `upper`: a layer's raw view, where a
+/// 0/0 character device is a whiteout (`w`) and a directory says whether it is opaque.
+fn walk(root: &Path, upper: bool) -> Tree {
+    let mut tree = Tree::new();
+    walk_into(root, root, upper, &mut tree);
+    tree
+}
+
+fn walk_into(root: &Path, dir: &Path, upper: bool, tree: &mut Tree) {
+    let mut names: Vec<_> = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("read_dir {}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    for p in names {
+        let m = fs::symlink_metadata(&p).unwrap_or_else(|e| panic!("lstat {}: {e}", p.display()));
+        let rel = p.strip_prefix(root).unwrap().display().to_string();
+        let ft = m.file_type();
+        let perm = m.permissions().mode() & 0o7777;
+        let node = if ft.is_dir() {
+            let flag = if upper && opaque(&p) {
+                b"opaque".to_vec()
+            } else {
+                vec![]
+            };
+            ('d', perm, flag)
+        } else if ft.is_file() {
+            ('f', perm, fs::read(&p).unwrap())
+        } else if ft.is_symlink() {
+            (
+                'l',
+                0,
+                fs::read_link(&p).unwrap().as_os_str().as_bytes().to_vec(),
+            )
+        } else if ft.is_char_device() && m.rdev() == 0 {
+            ('w', 0, vec![])
+        } else {
+            (
+                's',
+                perm,
+                format!("{:o}:{}", m.mode() & libc::S_IFMT, m.rdev()).into_bytes(),
+            )
+        };
+        tree.insert(rel, node);
+        if ft.is_dir() {
+            walk_into(root, &p, upper, tree);
+        }
+    }
+}
+
+/// The lower tree both sides start from.
+fn seed_lower(l: &Path) {
+    fs::create_dir_all(l.join("d/sub/deep")).unwrap();
+    fs::create_dir_all(l.join("e/x")).unwrap();
+    fs::create_dir_all(l.join("empty")).unwrap();
+    fs::write(l.join("d/f"), b"lower f\n").unwrap();
+    fs::write(l.join("d/sub/g"), b"g").unwrap();
+    fs::write(l.join("d/sub/deep/h"), b"hhh").unwrap();
+    fs::write(l.join("e/x/y"), b"y").unwrap();
+    fs::write(l.join("top"), b"top\n").unwrap();
+    fs::write(l.join("ro"), b"read only").unwrap();
+    fs::set_permissions(l.join("ro"), fs::Permissions::from_mode(0o444)).unwrap();
+    fs::set_permissions(l.join("e"), fs::Permissions::from_mode(0o750)).unwrap();
+    symlink("d/f", l.join("link")).unwrap();
+}
+
+/// What the upper holds before the first operation (both sides).
+fn seed_upper(u: &Path) {
+    fs::create_dir_all(u.join("d")).unwrap();
+    fs::write(u.join("d/mine"), b"upper's own").unwrap();
+    fs::create_dir_all(u.join("up")).unwrap();
+    fs::write(u.join("up/u"), b"u").unwrap();
+}
+
+/// One side: its layers and its mount point.
+struct Side {
+    upper: PathBuf,
+    lower: PathBuf,
+    mnt: PathBuf,
+}
+
+/// A flu union and an overlayfs over identical copies of the same trees.
+struct Pair {
+    flu: Side,
+    ovl: Side,
+    _ovl_mount: Overlay,
+    flu_mount: Option<Mounted>,
+    tmp: TempDir,
+}
+
+impl Pair {
+    fn new(tag: &str) -> Option<Pair> {
+        let tmp = TempDir::new(tag);
+        let side = |name: &str| {
+            let s = Side {
+                upper: tmp.join(format!("{name}/upper")),
+                lower: tmp.join(format!("{name}/lower")),
+                mnt: tmp.join(format!("{name}/mnt")),
+            };
+            for d in [&s.upper, &s.lower, &s.mnt] {
+                fs::create_dir_all(d).unwrap();
+            }
+            seed_lower(&s.lower);
+            seed_upper(&s.upper);
+            s
+        };
+        let (mut flu, ovl) = (side("flu"), side("ovl"));
+        let work = tmp.join("ovl/work");
+        fs::create_dir_all(&work).unwrap();
+        let ovl_mount = Overlay::mount(&[&ovl.lower], &ovl.upper, &work, &ovl.mnt)?;
+        let m = mount_with(
+            &common::example("unionfs.lua"),
+            MountOptions::new()
+                .opt("attr_timeout=0")
+                .opt("entry_timeout=0")
+                .arg(&flu.upper)
+                .arg(&flu.lower),
+        )?;
+        flu.mnt = m.dir.clone();
+        Some(Pair {
+            flu,
+            ovl,
+            _ovl_mount: ovl_mount,
+            flu_mount: Some(m),
+            tmp,
+        })
+    }
+
+    /// Run `op` on both sides; their results must agree; answers flu's.
+    #[track_caller]
+    fn both(&self, what: &str, op: impl Fn(&Path) -> Result<(), i32>) -> Result<(), i32> {
+        let a = op(&self.flu.mnt);
+        let b = op(&self.ovl.mnt);
+        assert_eq!(a, b, "{what}: flu answered {a:?}, overlayfs {b:?}");
+        a
+    }
+
+    /// The trees users see, and the uppers, are the same.
+    #[track_caller]
+    fn same(&self, after: &str) {
+        let (a, b) = (walk(&self.flu.mnt, false), walk(&self.ovl.mnt, false));
+        assert_eq!(
+            a, b,
+            "after {after}: the trees differ (left flu, right overlayfs)"
+        );
+        let (a, b) = (walk(&self.flu.upper, true), walk(&self.ovl.upper, true));
+        assert_eq!(
+            a, b,
+            "after {after}: the uppers differ (left flu, right overlayfs)"
+        );
+    }
+}
+
+fn errno(r: std::io::Result<()>) -> Result<(), i32> {
+    r.map_err(|e| e.raw_os_error().unwrap_or(-1))
+}
+
+fn append(p: &Path, data: &[u8]) -> std::io::Result<()> {
+    fs::OpenOptions::new().append(true).open(p)?.write_all(data)
+}
+
+fn write_at_start(p: &Path, data: &[u8]) -> std::io::Result<()> {
+    fs::OpenOptions::new().write(true).open(p)?.write_all(data)
+}
+
+fn truncate(p: &Path, size: u64) -> std::io::Result<()> {
+    fs::OpenOptions::new().write(true).open(p)?.set_len(size)
+}
+
+fn create_new(p: &Path, data: &[u8]) -> std::io::Result<()> {
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o640)
+        .open(p)?
+        .write_all(data)
+}
+
+#[test]
+fn copy_up_on_write_chmod_and_truncate() {
+    let Some(p) = Pair::new("union-copyup") else {
+        return;
+    };
+    p.same("mounting");
+    p.both("read a lower file", |m| {
+        errno(fs::read(m.join("d/f")).map(drop))
+    })
+    .unwrap();
+    p.same("reading (nothing copied up)");
+    p.both("append to a lower file", |m| {
+        errno(append(&m.join("d/f"), b"more\n"))
+    })
+    .unwrap();
+    p.both("write a deep lower file", |m| {
+        errno(write_at_start(&m.join("d/sub/deep/h"), b"H"))
+    })
+    .unwrap();
+    p.both("chmod a lower file", |m| {
+        errno(fs::set_permissions(
+            m.join("top"),
+            fs::Permissions::from_mode(0o600),
+        ))
+    })
+    .unwrap();
+    p.both("truncate a lower file", |m| {
+        errno(truncate(&m.join("e/x/y"), 0))
+    })
+    .unwrap();
+    p.both("chmod a lower directory", |m| {
+        errno(fs::set_permissions(
+            m.join("empty"),
+            fs::Permissions::from_mode(0o700),
+        ))
+    })
+    .unwrap();
+    p.both("write a read-only file (root may)", |m| {
+        errno(append(&m.join("ro"), b"!"))
+    })
+    .unwrap();
+    p.same("copy-ups");
+    assert_eq!(
+        fs::read(p.flu.lower.join("d/f")).unwrap(),
+        b"lower f\n",
+        "lower untouched"
+    );
+}
+
+#[test]
+fn unlink_rmdir_and_recreating_leave_whiteouts_and_opaque_dirs() {
+    let Some(p) = Pair::new("union-whiteout") else {
+        return;
+    };
+    p.both("unlink a lower file", |m| {
+        errno(fs::remove_file(m.join("d/f")))
+    })
+    .unwrap();
+    p.both("unlink the upper's own file", |m| {
+        errno(fs::remove_file(m.join("d/mine")))
+    })
+    .unwrap();
+    p.both("unlink a lower symlink", |m| {
+        errno(fs::remove_file(m.join("link")))
+    })
+    .unwrap();
+    let _ = p.both("rmdir a full merged dir", |m| {
+        errno(fs::remove_dir(m.join("d")))
+    });
+    let _ = p.both("rmdir a full lower dir", |m| {
+        errno(fs::remove_dir(m.join("e")))
+    });
+    let _ = p.both("unlink a directory", |m| {
+        errno(fs::remove_file(m.join("e")))
+    });
+    let _ = p.both("rmdir a file", |m| errno(fs::remove_dir(m.join("top"))));
+    let _ = p.both("unlink a missing name", |m| {
+        errno(fs::remove_file(m.join("d/f")))
+    });
+    p.same("unlinks");
+    p.both("rmdir an empty lower dir", |m| {
+        errno(fs::remove_dir(m.join("empty")))
+    })
+    .unwrap();
+    p.both("rm -r a lower tree", |m| {
+        errno(fs::remove_dir_all(m.join("e")))
+    })
+    .unwrap();
+    p.same("rmdirs");
+    p.both("mkdir over a whiteout", |m| {
+        errno(fs::create_dir(m.join("e")))
+    })
+    .unwrap();
+    p.both("a file in it", |m| {
+        errno(create_new(&m.join("e/new"), b"n"))
+    })
+    .unwrap();
+    p.both("a file over a whiteout", |m| {
+        errno(create_new(&m.join("d/f"), b"again"))
+    })
+    .unwrap();
+    p.both("a symlink over a whiteout", |m| {
+        errno(symlink("top", m.join("link")))
+    })
+    .unwrap();
+    p.both("mkdir in a merged dir", |m| {
+        errno(fs::create_dir(m.join("d/newdir")))
+    })
+    .unwrap();
+    let _ = p.both("mkdir an existing name", |m| {
+        errno(fs::create_dir(m.join("d/sub")))
+    });
+    p.same("recreating");
+}
+
+#[test]
+fn merged_readdir_hides_whiteouts() {
+    let Some(p) = Pair::new("union-readdir") else {
+        return;
+    };
+    p.both("unlink", |m| errno(fs::remove_file(m.join("d/sub/g"))))
+        .unwrap();
+    p.both("create", |m| errno(create_new(&m.join("d/sub/n"), b"")))
+        .unwrap();
+    let listing = |m: &Path, d: &str| -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(m.join(d))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    for d in ["", "d", "d/sub", "up"] {
+        assert_eq!(
+            listing(&p.flu.mnt, d),
+            listing(&p.ovl.mnt, d),
+            "listing of /{d}"
+        );
+    }
+    assert_eq!(listing(&p.flu.mnt, "d"), ["f", "mine", "sub"]);
+    assert_eq!(listing(&p.flu.mnt, "d/sub"), ["deep", "n"]);
+    // `.` and `..` are there, as ls -a shows them.
+    let out = common::sh(&p.flu.mnt, "ls -a d | head -2");
+    assert_eq!(out, ".\n..\n");
+}
+
+#[test]
+fn rename_within_the_union() {
+    let Some(p) = Pair::new("union-rename") else {
+        return;
+    };
+    p.both("rename a lower file", |m| {
+        errno(fs::rename(m.join("top"), m.join("d/top2")))
+    })
+    .unwrap();
+    p.both("rename an upper file", |m| {
+        errno(fs::rename(m.join("d/mine"), m.join("mine")))
+    })
+    .unwrap();
+    p.both("rename over a lower file", |m| {
+        errno(fs::rename(m.join("mine"), m.join("d/f")))
+    })
+    .unwrap();
+    p.both("rename a lower symlink", |m| {
+        errno(fs::rename(m.join("link"), m.join("up/link")))
+    })
+    .unwrap();
+    p.same("file renames");
+    let r = p.both("rename a lower dir", |m| {
+        errno(fs::rename(m.join("e"), m.join("e2")))
+    });
+    assert_eq!(r, Err(libc::EXDEV));
+    let r = p.both("rename a merged dir", |m| {
+        errno(fs::rename(m.join("d"), m.join("d2")))
+    });
+    assert_eq!(r, Err(libc::EXDEV));
+    p.both("rename an upper-only dir into a merged one", |m| {
+        errno(fs::rename(m.join("up"), m.join("d/up")))
+    })
+    .unwrap();
+    p.both("mkdir", |m| errno(fs::create_dir(m.join("fresh"))))
+        .unwrap();
+    p.both("rename a new dir over an empty lower dir", |m| {
+        errno(fs::rename(m.join("fresh"), m.join("empty")))
+    })
+    .unwrap();
+    p.same("dir renames");
+    // mv falls back to copying a lower directory, on both.
+    common::sh(&p.flu.mnt, "mv e e2");
+    common::sh(&p.ovl.mnt, "mv e e2");
+    p.same("mv of a lower directory");
+}
+
+#[test]
+fn cp_and_tar_into_the_union() {
+    let Some(p) = Pair::new("union-cp") else {
+        return;
+    };
+    let src = p.tmp.join("src");
+    fs::create_dir_all(src.join("a/b")).unwrap();
+    fs::write(src.join("a/b/c"), b"c data").unwrap();
+    fs::write(src.join("a/x"), vec![7u8; 300_000]).unwrap();
+    symlink("b/c", src.join("a/l")).unwrap();
+    fs::set_permissions(src.join("a/x"), fs::Permissions::from_mode(0o751)).unwrap();
+    let s = src.display();
+    for m in [&p.flu.mnt, &p.ovl.mnt] {
+        common::sh(
+            m,
+            &format!("cp -a {s}/a cp && cp -a {s}/a/. d/ && cp -a {s}/a/. e/x/"),
+        );
+        common::sh(m, &format!("tar -C {s} -cf - a | tar -xf - -C d/sub"));
+        common::sh(m, "tar -cf - d e | (mkdir t && tar -xf - -C t)");
+    }
+    p.same("cp -a and tar");
+}
+
+/// A small PRNG (xorshift64*): the same sequence for a seed, no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn pick<'a>(&mut self, of: &[&'a str]) -> &'a str {
+        of[(self.next() % of.len() as u64) as usize]
+    }
+}
+
+const NAMES: &[&str] = &[
+    "d/f",
+    "d/mine",
+    "d/sub",
+    "d/sub/g",
+    "d/sub/deep",
+    "d/sub/deep/h",
+    "e",
+    "e/x",
+    "e/x/y",
+    "empty",
+    "top",
+    "ro",
+    "link",
+    "up",
+    "up/u",
+    "new",
+    "d/new",
+    "e/x/new",
+];
+
+/// One random operation on `m`, as a label and its result.
+fn random_op(rng: &mut Rng) -> (String, Box<dyn Fn(&Path) -> Result<(), i32>>) {
+    let a = rng.pick(NAMES).to_string();
+    let b = rng.pick(NAMES).to_string();
+    let n = rng.next() % 1000;
+    match rng.next() % 11 {
+        0 => (
+            format!("append {a}"),
+            Box::new(move |m| errno(append(&m.join(&a), format!("{n}").as_bytes()))),
+        ),
+        1 => (
+            format!("truncate {a} {n}"),
+            Box::new(move |m| errno(truncate(&m.join(&a), n))),
+        ),
+        2 => (
+            format!("chmod {a} {:o}", 0o600 + n % 0o177),
+            Box::new(move |m| {
+                errno(fs::set_permissions(
+                    m.join(&a),
+                    fs::Permissions::from_mode(0o600 + (n as u32) % 0o177),
+                ))
+            }),
+        ),
+        3 => (
+            format!("unlink {a}"),
+            Box::new(move |m| errno(fs::remove_file(m.join(&a)))),
+        ),
+        4 => (
+            format!("rmdir {a}"),
+            Box::new(move |m| errno(fs::remove_dir(m.join(&a)))),
+        ),
+        5 => (
+            format!("mkdir {a}"),
+            Box::new(move |m| errno(fs::create_dir(m.join(&a)))),
+        ),
+        6 => (
+            format!("create {a}"),
+            Box::new(move |m| errno(create_new(&m.join(&a), b"created"))),
+        ),
+        7 => (
+            format!("rename {a} {b}"),
+            Box::new(move |m| errno(fs::rename(m.join(&a), m.join(&b)))),
+        ),
+        8 => (
+            format!("symlink {a}"),
+            Box::new(move |m| errno(symlink("target", m.join(&a)))),
+        ),
+        9 => (
+            format!("write {a}"),
+            Box::new(move |m| errno(write_at_start(&m.join(&a), b"W"))),
+        ),
+        _ => (
+            format!("read {a}"),
+            Box::new(move |m| errno(fs::read(m.join(&a)).map(drop))),
+        ),
+    }
+}
+
+#[test]
+fn a_random_sequence_matches_overlayfs_at_every_step() {
+    let Some(p) = Pair::new("union-random") else {
+        return;
+    };
+    let mut done = 0;
+    for seed in [0x5eed_u64, 0xf1u64 << 40 | 7] {
+        let mut rng = Rng(seed);
+        for step in 0..120 {
+            let (label, op) = random_op(&mut rng);
+            let what = format!("seed {seed:#x} step {step}: {label}");
+            done += p.both(&what, &op).is_ok() as usize;
+            p.same(&what);
+        }
+    }
+    // The sequence changes things (not only errors on both sides).
+    eprintln!("{done} of 240 random operations succeeded");
+    assert!(done >= 40, "only {done} of 240 random operations succeeded");
+}
+
+#[test]
+fn the_unions_layers_mount_with_overlayfs_afterwards() {
+    let Some(mut p) = Pair::new("union-remount") else {
+        return;
+    };
+    p.both("unlink", |m| errno(fs::remove_file(m.join("d/f"))))
+        .unwrap();
+    p.both("rm -r", |m| errno(fs::remove_dir_all(m.join("d/sub"))))
+        .unwrap();
+    p.both("mkdir over whiteout", |m| {
+        errno(fs::create_dir(m.join("d/sub")))
+    })
+    .unwrap();
+    p.both("copy-up", |m| errno(append(&m.join("top"), b"x")))
+        .unwrap();
+    p.both("rename", |m| {
+        errno(fs::rename(m.join("e/x/y"), m.join("y")))
+    })
+    .unwrap();
+    p.same("the changes");
+    let seen = walk(&p.flu.mnt, false);
+    if let Some(m) = p.flu_mount.take() {
+        m.unmount();
+    }
+    let (work, mnt) = (p.tmp.join("flu/work"), p.tmp.join("flu/remount"));
+    fs::create_dir_all(&work).unwrap();
+    fs::create_dir_all(&mnt).unwrap();
+    let Some(_o) = Overlay::mount(&[&p.flu.lower], &p.flu.upper, &work, &mnt) else {
+        return;
+    };
+    assert_eq!(
+        walk(&mnt, false),
+        seen,
+        "overlayfs over flu's layers shows another tree"
+    );
+}
