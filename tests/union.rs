@@ -471,6 +471,26 @@ fn cp_and_tar_into_the_union() {
     p.same("cp -a and tar");
 }
 
+#[test]
+fn writing_a_file_open_below_copies_it_up_and_leaves_the_lower_alone() {
+    let Some(p) = Pair::new("union-openbelow") else {
+        return;
+    };
+    for m in [&p.flu.mnt, &p.ovl.mnt] {
+        let reader = fs::File::open(m.join("d/f")).unwrap();
+        write_at_start(&m.join("d/f"), b"UPPER").unwrap();
+        assert_eq!(
+            fs::read(m.join("d/f")).unwrap(),
+            b"UPPER f\n",
+            "in {}",
+            m.display()
+        );
+        drop(reader);
+    }
+    p.same("writing a file open read-only");
+    assert_eq!(fs::read(p.flu.lower.join("d/f")).unwrap(), b"lower f\n");
+}
+
 /// A small PRNG (xorshift64*): the same sequence for a seed, no dependency.
 struct Rng(u64);
 

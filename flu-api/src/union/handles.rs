@@ -1,14 +1,22 @@
 //! The union's open handles: each `Fh` it gives out names a layer and that layer's own
 //! handle (and, for a directory, where it lived when opened). What a layer answers at
-//! open passes through, `backing_fd` included, so kernel passthrough keeps the data
-//! in the kernel.
-
-use super::lookup::Found;
-use super::Union;
-use crate::errno::Errno;
-use crate::operations::{Fh, OpResult, Opened};
+//! open passes through, with one exception: `backing_fd` (kernel passthrough) only for
+//! files of the upper.
+//!
+//! Why not for a lower file: the kernel keeps one backing file per inode while any
+//! passthrough open of it lasts (and refuses other opens of it), and the daemon shares
+//! that backing among the node's opens. A lower file open read-only with its own
+//! backing, then copied up and opened for writing, is the same node: the write would
+//! land in the lower file, or the open fail. So reads of lower files come through the
+//! union (and the page cache); once a file is in the upper, its data stays in the
+//! kernel.
 
 use std::sync::Arc;
+
+use super::lookup::Found;
+use super::{Union, UPPER};
+use crate::errno::Errno;
+use crate::operations::{Fh, OpResult, Opened};
 
 /// One open file or directory of the union.
 pub(super) struct Handle {
@@ -20,7 +28,10 @@ pub(super) struct Handle {
 
 impl Union {
     /// Register what `layer` opened; answers it with the union's own number.
-    pub(super) fn hand_out(&self, layer: usize, opened: Opened, dir: Option<Found>) -> Opened {
+    pub(super) fn hand_out(&self, layer: usize, mut opened: Opened, dir: Option<Found>) -> Opened {
+        if layer != UPPER {
+            opened.backing_fd = None;
+        }
         let fh = self.handles.insert(Handle {
             layer,
             fh: Fh(opened.fh),

@@ -36,6 +36,10 @@ fn p(s: &str) -> &Path {
 
 impl Fx {
     fn new(form: Option<WhiteoutForm>) -> Fx {
+        Fx::with(form, false)
+    }
+
+    fn with(form: Option<WhiteoutForm>, kernel_passthrough: bool) -> Fx {
         let upper = TempDir::new("union-up");
         let lower = TempDir::new("union-lo");
         std::fs::create_dir_all(lower.join("d/sub")).unwrap();
@@ -47,7 +51,7 @@ impl Fx {
         std::fs::create_dir(upper.join("d")).unwrap();
         std::fs::write(upper.join("d/mine"), b"mine").unwrap();
         let opts = PassthroughOptions {
-            kernel_passthrough: false,
+            kernel_passthrough,
             create_as_caller: true,
         };
         let layers: Vec<Arc<dyn Operations>> = vec![
@@ -233,4 +237,24 @@ fn handles_pass_through_to_their_layer() {
         Err(Errno::EBADF)
     );
     assert_eq!(fx.read("/d/f"), b"upper");
+}
+
+#[test]
+fn only_upper_files_keep_kernel_passthrough() {
+    let fx = Fx::with(None, true);
+    let c = ctx();
+    let ro = fx.u.open(&c, p("/d/f"), libc::O_RDONLY).unwrap();
+    assert_eq!(
+        ro.backing_fd, None,
+        "a lower file may be copied up while open"
+    );
+    let rw = fx.u.open(&c, p("/d/f"), libc::O_RDWR).unwrap();
+    assert!(rw.backing_fd.is_some(), "the upper copy's own");
+    fx.u.write(&c, p("/d/f"), Fh(rw.fh), 0, b"UPPER").unwrap();
+    assert_eq!(fx.u.read(&c, p("/d/f"), Fh(ro.fh), 0, 5).unwrap(), b"lower");
+    for o in [ro, rw] {
+        fx.u.release(&c, p("/d/f"), Fh(o.fh), 0, false).unwrap();
+    }
+    assert_eq!(std::fs::read(fx.lower.join("d/f")).unwrap(), b"lower f");
+    assert_eq!(std::fs::read(fx.upper.join("d/f")).unwrap(), b"UPPER f");
 }
