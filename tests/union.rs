@@ -154,7 +154,8 @@ fn seed_upper(u: &Path) {
 /// One side: its layers and its mount point.
 struct Side {
     upper: PathBuf,
-    lower: PathBuf,
+    /// Top to bottom.
+    lowers: Vec<PathBuf>,
     mnt: PathBuf,
 }
 
@@ -169,32 +170,42 @@ struct Pair {
 
 impl Pair {
     fn new(tag: &str) -> Option<Pair> {
+        Pair::with(tag, &[seed_lower])
+    }
+
+    /// With one lower per seed (top to bottom), each made by its seed.
+    fn with(tag: &str, seeds: &[fn(&Path)]) -> Option<Pair> {
         let tmp = TempDir::new(tag);
         let side = |name: &str| {
             let s = Side {
                 upper: tmp.join(format!("{name}/upper")),
-                lower: tmp.join(format!("{name}/lower")),
+                lowers: (0..seeds.len())
+                    .map(|i| tmp.join(format!("{name}/lower{i}")))
+                    .collect(),
                 mnt: tmp.join(format!("{name}/mnt")),
             };
-            for d in [&s.upper, &s.lower, &s.mnt] {
+            for d in s.lowers.iter().chain([&s.upper, &s.mnt]) {
                 fs::create_dir_all(d).unwrap();
             }
-            seed_lower(&s.lower);
+            for (seed, l) in seeds.iter().zip(&s.lowers) {
+                seed(l);
+            }
             seed_upper(&s.upper);
             s
         };
         let (mut flu, ovl) = (side("flu"), side("ovl"));
         let work = tmp.join("ovl/work");
         fs::create_dir_all(&work).unwrap();
-        let ovl_mount = Overlay::mount(&[&ovl.lower], &ovl.upper, &work, &ovl.mnt)?;
-        let m = mount_with(
-            &common::example("unionfs.lua"),
-            MountOptions::new()
-                .opt("attr_timeout=0")
-                .opt("entry_timeout=0")
-                .arg(&flu.upper)
-                .arg(&flu.lower),
-        )?;
+        let lowers: Vec<&Path> = ovl.lowers.iter().map(PathBuf::as_path).collect();
+        let ovl_mount = Overlay::mount(&lowers, &ovl.upper, &work, &ovl.mnt)?;
+        let mut o = MountOptions::new()
+            .opt("attr_timeout=0")
+            .opt("entry_timeout=0")
+            .arg(&flu.upper);
+        for l in &flu.lowers {
+            o = o.arg(l);
+        }
+        let m = mount_with(&common::example("unionfs.lua"), o)?;
         flu.mnt = m.dir.clone();
         Some(Pair {
             flu,
@@ -298,7 +309,7 @@ fn copy_up_on_write_chmod_and_truncate() {
     .unwrap();
     p.same("copy-ups");
     assert_eq!(
-        fs::read(p.flu.lower.join("d/f")).unwrap(),
+        fs::read(p.flu.lowers[0].join("d/f")).unwrap(),
         b"lower f\n",
         "lower untouched"
     );
@@ -488,7 +499,67 @@ fn writing_a_file_open_below_copies_it_up_and_leaves_the_lower_alone() {
         drop(reader);
     }
     p.same("writing a file open read-only");
-    assert_eq!(fs::read(p.flu.lower.join("d/f")).unwrap(), b"lower f\n");
+    assert_eq!(fs::read(p.flu.lowers[0].join("d/f")).unwrap(), b"lower f\n");
+}
+
+/// A middle layer as an overlayfs upper leaves it: a whiteout of `d/f`, an opaque `e`,
+/// a file over a directory below (`top` is a directory here).
+fn seed_middle(l: &Path) {
+    fs::create_dir_all(l.join("d")).unwrap();
+    fs::write(l.join("d/mid"), b"middle").unwrap();
+    fs::create_dir_all(l.join("d/sub")).unwrap();
+    fs::write(l.join("d/sub/g"), b"middle g").unwrap();
+    let c = CString::new(l.join("d/f").as_os_str().as_bytes()).unwrap();
+    // SAFETY: `c` is a NUL-terminated path alive across the call.
+    assert_eq!(
+        unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR, 0) },
+        0,
+        "mknod"
+    );
+    fs::create_dir_all(l.join("e/own")).unwrap();
+    let c = CString::new(l.join("e").as_os_str().as_bytes()).unwrap();
+    // SAFETY: NUL-terminated path and name, a value of the length given.
+    let r = unsafe {
+        libc::setxattr(
+            c.as_ptr(),
+            c"trusted.overlay.opaque".as_ptr(),
+            b"y".as_ptr().cast(),
+            1,
+            0,
+        )
+    };
+    assert_eq!(r, 0, "setxattr trusted.overlay.opaque");
+    fs::create_dir_all(l.join("top/inside")).unwrap();
+}
+
+#[test]
+fn lowers_stack_with_their_own_whiteouts_and_opaque_dirs() {
+    let Some(p) = Pair::with("union-stack", &[seed_middle, seed_lower]) else {
+        return;
+    };
+    p.same("mounting three layers");
+    assert!(!p.flu.mnt.join("d/f").exists(), "whited out in the middle");
+    assert!(!p.flu.mnt.join("e/x").exists(), "below an opaque directory");
+    p.both("unlink a middle file", |m| {
+        errno(fs::remove_file(m.join("d/mid")))
+    })
+    .unwrap();
+    p.both("write a middle file", |m| {
+        errno(append(&m.join("d/sub/g"), b"+"))
+    })
+    .unwrap();
+    p.both("rm -r a stacked tree", |m| {
+        errno(fs::remove_dir_all(m.join("d/sub")))
+    })
+    .unwrap();
+    p.both("create where the middle whited out", |m| {
+        errno(create_new(&m.join("d/f"), b"new f"))
+    })
+    .unwrap();
+    let _ = p.both("rename the opaque dir", |m| {
+        errno(fs::rename(m.join("e"), m.join("e2")))
+    });
+    p.same("changes over three layers");
 }
 
 /// A small PRNG (xorshift64*): the same sequence for a seed, no dependency.
@@ -528,12 +599,15 @@ const NAMES: &[&str] = &[
     "e/x/new",
 ];
 
-/// One random operation on `m`, as a label and its result.
-fn random_op(rng: &mut Rng) -> (String, Box<dyn Fn(&Path) -> Result<(), i32>>) {
+/// An operation on a mount point: its errno on failure.
+type UserOp = Box<dyn Fn(&Path) -> Result<(), i32>>;
+
+/// One random operation, as a label and the operation.
+fn random_op(rng: &mut Rng) -> (String, UserOp) {
     let a = rng.pick(NAMES).to_string();
     let b = rng.pick(NAMES).to_string();
     let n = rng.next() % 1000;
-    match rng.next() % 11 {
+    match rng.next() % 12 {
         0 => (
             format!("append {a}"),
             Box::new(move |m| errno(append(&m.join(&a), format!("{n}").as_bytes()))),
@@ -579,6 +653,10 @@ fn random_op(rng: &mut Rng) -> (String, Box<dyn Fn(&Path) -> Result<(), i32>>) {
             format!("write {a}"),
             Box::new(move |m| errno(write_at_start(&m.join(&a), b"W"))),
         ),
+        10 => (
+            format!("link {a} {b}"),
+            Box::new(move |m| errno(fs::hard_link(m.join(&a), m.join(&b)))),
+        ),
         _ => (
             format!("read {a}"),
             Box::new(move |m| errno(fs::read(m.join(&a)).map(drop))),
@@ -592,7 +670,7 @@ fn a_random_sequence_matches_overlayfs_at_every_step() {
         return;
     };
     let mut done = 0;
-    for seed in [0x5eed_u64, 0xf1u64 << 40 | 7] {
+    for seed in [0x5eed_u64, 0xf1u64 << 40 | 7, 0x9e37_79b9_7f4a_7c15] {
         let mut rng = Rng(seed);
         for step in 0..120 {
             let (label, op) = random_op(&mut rng);
@@ -602,8 +680,8 @@ fn a_random_sequence_matches_overlayfs_at_every_step() {
         }
     }
     // The sequence changes things (not only errors on both sides).
-    eprintln!("{done} of 240 random operations succeeded");
-    assert!(done >= 40, "only {done} of 240 random operations succeeded");
+    eprintln!("{done} of 360 random operations succeeded");
+    assert!(done >= 60, "only {done} of 360 random operations succeeded");
 }
 
 #[test]
@@ -633,7 +711,8 @@ fn the_unions_layers_mount_with_overlayfs_afterwards() {
     let (work, mnt) = (p.tmp.join("flu/work"), p.tmp.join("flu/remount"));
     fs::create_dir_all(&work).unwrap();
     fs::create_dir_all(&mnt).unwrap();
-    let Some(_o) = Overlay::mount(&[&p.flu.lower], &p.flu.upper, &work, &mnt) else {
+    let lowers: Vec<&Path> = p.flu.lowers.iter().map(PathBuf::as_path).collect();
+    let Some(_o) = Overlay::mount(&lowers, &p.flu.upper, &work, &mnt) else {
         return;
     };
     assert_eq!(
