@@ -102,7 +102,12 @@ impl NameOps for Union {
     fn mkdir(&self, ctx: &RequestContext, path: &Path, mode: u32) -> OpResult<()> {
         let over_whiteout = self.make_name(ctx, path, || self.upper().mkdir(ctx, path, mode))?;
         if over_whiteout {
-            self.make_opaque(ctx, path)?;
+            // Not opaque, it would show the old lower contents: undo.
+            if let Err(e) = self.make_opaque(ctx, path) {
+                let _ = self.upper().rmdir(ctx, path);
+                let _ = self.make_whiteout(ctx, path);
+                return Err(e);
+            }
         }
         Ok(())
     }
