@@ -18,9 +18,19 @@ use std::process::Command;
 
 use common::{mount_with, run_cmd, skip_or_fail, MountOptions, Mounted, TempDir, COMMAND_TIMEOUT};
 
-/// What one node looks like: its type, permission bits, and contents (a file's bytes,
-/// a link's target, a device's numbers; for a directory of an upper, whether opaque).
-type Tree = BTreeMap<String, (char, u32, Vec<u8>)>;
+/// What one node looks like: its type, permission bits, owner, contents (a file's
+/// bytes, a link's target, a device's numbers; for a directory of an upper, whether
+/// opaque) and `user.*` xattrs.
+#[derive(Debug, PartialEq, Eq)]
+struct Node {
+    kind: char,
+    perm: u32,
+    owner: (u32, u32),
+    content: Vec<u8>,
+    xattrs: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+type Tree = BTreeMap<String, Node>;
 
 /// An overlayfs mount; dropping it unmounts (lazily, so a busy mount cannot stay).
 struct Overlay {
@@ -60,10 +70,11 @@ impl Drop for Overlay {
     }
 }
 
-fn opaque(p: &Path) -> bool {
+/// The value of xattr `name` of `p` (not following a symlink), if it has one.
+fn xattr(p: &Path, name: &[u8]) -> Option<Vec<u8>> {
     let c = CString::new(p.as_os_str().as_bytes()).unwrap();
-    let name = c"trusted.overlay.opaque";
-    let mut buf = [0u8; 8];
+    let name = CString::new(name).unwrap();
+    let mut buf = vec![0u8; 4096];
     // SAFETY: `c` and `name` are NUL-terminated and live across the call; `buf` is a
     // writable buffer of the length given.
     let n = unsafe {
@@ -74,7 +85,28 @@ fn opaque(p: &Path) -> bool {
             buf.len(),
         )
     };
-    n == 1 && buf[0] == b'y'
+    (n >= 0).then(|| buf[..n as usize].to_vec())
+}
+
+fn opaque(p: &Path) -> bool {
+    xattr(p, b"trusted.overlay.opaque").as_deref() == Some(b"y")
+}
+
+/// The `user.*` xattrs of `p`, sorted, with their values.
+fn user_xattrs(p: &Path) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let c = CString::new(p.as_os_str().as_bytes()).unwrap();
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: `c` is NUL-terminated and lives across the call; `buf` is a writable
+    // buffer of the length given.
+    let n = unsafe { libc::llistxattr(c.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    let list = if n > 0 { &buf[..n as usize] } else { &[][..] };
+    let mut out: Vec<(Vec<u8>, Vec<u8>)> = list
+        .split(|&b| b == 0)
+        .filter(|n| n.starts_with(b"user."))
+        .map(|n| (n.to_vec(), xattr(p, n).unwrap_or_default()))
+        .collect();
+    out.sort();
+    out
 }
 
 /// Every node below `root` (not `root` itself). `upper`: a layer's raw view, where a
@@ -96,7 +128,7 @@ fn walk_into(root: &Path, dir: &Path, upper: bool, tree: &mut Tree) {
         let rel = p.strip_prefix(root).unwrap().display().to_string();
         let ft = m.file_type();
         let perm = m.permissions().mode() & 0o7777;
-        let node = if ft.is_dir() {
+        let (kind, perm, content) = if ft.is_dir() {
             let flag = if upper && opaque(&p) {
                 b"opaque".to_vec()
             } else {
@@ -106,19 +138,20 @@ fn walk_into(root: &Path, dir: &Path, upper: bool, tree: &mut Tree) {
         } else if ft.is_file() {
             ('f', perm, fs::read(&p).unwrap())
         } else if ft.is_symlink() {
-            (
-                'l',
-                0,
-                fs::read_link(&p).unwrap().as_os_str().as_bytes().to_vec(),
-            )
+            let target = fs::read_link(&p).unwrap();
+            ('l', 0, target.as_os_str().as_bytes().to_vec())
         } else if ft.is_char_device() && m.rdev() == 0 {
             ('w', 0, vec![])
         } else {
-            (
-                's',
-                perm,
-                format!("{:o}:{}", m.mode() & libc::S_IFMT, m.rdev()).into_bytes(),
-            )
+            let dev = format!("{:o}:{}", m.mode() & libc::S_IFMT, m.rdev());
+            ('s', perm, dev.into_bytes())
+        };
+        let node = Node {
+            kind,
+            perm,
+            owner: (m.uid(), m.gid()),
+            content,
+            xattrs: if kind == 'l' { vec![] } else { user_xattrs(&p) },
         };
         tree.insert(rel, node);
         if ft.is_dir() {
@@ -141,6 +174,12 @@ fn seed_lower(l: &Path) {
     fs::set_permissions(l.join("ro"), fs::Permissions::from_mode(0o444)).unwrap();
     fs::set_permissions(l.join("e"), fs::Permissions::from_mode(0o750)).unwrap();
     symlink("d/f", l.join("link")).unwrap();
+    std::os::unix::fs::lchown(l.join("d/sub/g"), Some(1234), Some(5678)).unwrap();
+    std::os::unix::fs::lchown(l.join("d/sub"), Some(4321), Some(8765)).unwrap();
+    let c = CString::new(l.join("top").as_os_str().as_bytes()).unwrap();
+    // SAFETY: NUL-terminated path and name, a value of the length given.
+    let r = unsafe { libc::setxattr(c.as_ptr(), c"user.tag".as_ptr(), b"v".as_ptr().cast(), 1, 0) };
+    assert_eq!(r, 0, "setxattr user.tag");
 }
 
 /// What the upper holds before the first operation (both sides).
@@ -307,7 +346,24 @@ fn copy_up_on_write_chmod_and_truncate() {
         errno(append(&m.join("ro"), b"!"))
     })
     .unwrap();
+    p.both("chmod a file of another owner", |m| {
+        errno(fs::set_permissions(
+            m.join("d/sub/g"),
+            fs::Permissions::from_mode(0o604),
+        ))
+    })
+    .unwrap();
     p.same("copy-ups");
+    // What the comparison covers, said once more on flu's upper.
+    let up = &p.flu.upper;
+    assert_eq!(
+        xattr(&up.join("top"), b"user.tag").as_deref(),
+        Some(&b"v"[..])
+    );
+    let g = fs::metadata(up.join("d/sub/g")).unwrap();
+    assert_eq!((g.uid(), g.gid()), (1234, 5678));
+    let sub = fs::metadata(up.join("d/sub")).unwrap();
+    assert_eq!((sub.uid(), sub.gid()), (4321, 8765), "a parent copied up");
     assert_eq!(
         fs::read(p.flu.lowers[0].join("d/f")).unwrap(),
         b"lower f\n",

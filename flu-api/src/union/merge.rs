@@ -37,7 +37,8 @@ impl Union {
         r
     }
 
-    /// Whether entry `e` of layer `layer`'s directory `path` is an overlayfs whiteout.
+    /// Whether entry `e` of layer `layer`'s directory `path` is an overlayfs whiteout
+    /// (a character device 0/0; a listing without a type or stat is asked).
     fn entry_is_whiteout(
         &self,
         ctx: &RequestContext,
@@ -48,21 +49,15 @@ impl Union {
         if self.form(layer) != WhiteoutForm::Overlay {
             return false;
         }
-        match e.file_type() {
-            Some(libc::S_IFCHR) => match &e.stat {
-                Some(st) => is_device_whiteout(st),
-                None => self
-                    .layer(layer)
-                    .getattr(ctx, &path.join(&e.name), None)
-                    .map(|st| is_device_whiteout(&st))
-                    .unwrap_or(false),
-            },
-            Some(_) => false,
-            None => self
+        if let Some(st) = &e.stat {
+            return is_device_whiteout(st);
+        }
+        match e.kind {
+            Some(libc::S_IFCHR) | None => self
                 .layer(layer)
                 .getattr(ctx, &path.join(&e.name), None)
-                .map(|st| is_device_whiteout(&st))
-                .unwrap_or(false),
+                .is_ok_and(|st| is_device_whiteout(&st)),
+            Some(_) => false,
         }
     }
 
