@@ -106,7 +106,7 @@ impl Union {
             }
             top.get_or_insert(st);
             layers.push(i);
-            if self.is_opaque(ctx, i, root)? {
+            if i + 1 < self.layers.len() && self.is_opaque(ctx, i, root)? {
                 break;
             }
         }
@@ -126,7 +126,9 @@ impl Union {
     ) -> OpResult<Option<Found>> {
         let mut layers = Vec::new();
         let mut top: Option<Stat> = None;
-        for &i in parents {
+        for (k, &i) in parents.iter().enumerate() {
+            // Opacity and hidden whiteouts only matter with layers left below.
+            let more = k + 1 < parents.len();
             match self.layer(i).getattr(ctx, path, None) {
                 Ok(st) => {
                     if self.is_whiteout_stat(i, &st) {
@@ -139,12 +141,12 @@ impl Union {
                     let dir = st.is_dir();
                     top.get_or_insert(st);
                     layers.push(i);
-                    if !dir || self.is_opaque(ctx, i, path)? {
+                    if !dir || (more && self.is_opaque(ctx, i, path)?) {
                         break;
                     }
                 }
                 Err(Errno::ENOENT) => {
-                    if self.has_hidden_whiteout(ctx, i, path)? {
+                    if more && self.has_hidden_whiteout(ctx, i, path)? {
                         break;
                     }
                 }

@@ -258,3 +258,11 @@ fn only_upper_files_keep_kernel_passthrough() {
     assert_eq!(std::fs::read(fx.lower.join("d/f")).unwrap(), b"lower f");
     assert_eq!(std::fs::read(fx.upper.join("d/f")).unwrap(), b"UPPER f");
 }
+
+#[test]
+fn the_whiteout_form_follows_the_layer() {
+    assert_eq!(WhiteoutForm::of(&Unimplemented), WhiteoutForm::Hidden, "a table");
+    let d = TempDir::new("union-form");
+    let pt = Passthrough::new(d.path(), PassthroughOptions::default()).unwrap();
+    assert_eq!(WhiteoutForm::of(&pt), WhiteoutForm::Overlay, "a real directory");
+}
