@@ -515,6 +515,100 @@ fn rename_within_the_union() {
     p.same("mv of a lower directory");
 }
 
+/// `renameat2(from, to, flags)`.
+fn rename2(from: &Path, to: &Path, flags: u32) -> Result<(), i32> {
+    let (a, b) = (
+        CString::new(from.as_os_str().as_bytes()).unwrap(),
+        CString::new(to.as_os_str().as_bytes()).unwrap(),
+    );
+    // SAFETY: two NUL-terminated paths alive across the call.
+    let r = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            flags,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(-1))
+    }
+}
+
+#[test]
+fn rename_noreplace_and_exchange() {
+    let Some(p) = Pair::new("union-exchange") else {
+        return;
+    };
+    let cases: [(&str, &str, &str, u32); 7] = [
+        (
+            "noreplace onto a lower file",
+            "d/mine",
+            "top",
+            libc::RENAME_NOREPLACE,
+        ),
+        (
+            "noreplace onto a whiteout",
+            "d/mine",
+            "gone",
+            libc::RENAME_NOREPLACE,
+        ),
+        (
+            "exchange a lower and an upper file",
+            "top",
+            "gone",
+            libc::RENAME_EXCHANGE,
+        ),
+        (
+            "exchange two lower files",
+            "d/f",
+            "ro",
+            libc::RENAME_EXCHANGE,
+        ),
+        (
+            "exchange with a lower directory",
+            "top",
+            "e",
+            libc::RENAME_EXCHANGE,
+        ),
+        (
+            "exchange with a missing name",
+            "top",
+            "nothing",
+            libc::RENAME_EXCHANGE,
+        ),
+        (
+            "exchange an upper dir and a file",
+            "up",
+            "d/f",
+            libc::RENAME_EXCHANGE,
+        ),
+    ];
+    p.both("make a whiteout", |m| {
+        errno(fs::remove_file(m.join("link")))
+    })
+    .unwrap();
+    p.both("rename over it", |m| {
+        errno(fs::rename(m.join("d/sub/g"), m.join("gone")))
+    })
+    .unwrap();
+    p.both("and remove that", |m| {
+        errno(fs::remove_file(m.join("gone")))
+    })
+    .unwrap();
+    let mut answers = Vec::new();
+    for (what, a, b, flags) in cases {
+        answers.push(p.both(what, |m| rename2(&m.join(a), &m.join(b), flags)));
+        p.same(what);
+    }
+    let (eexist, exdev, enoent) = (Err(libc::EEXIST), Err(libc::EXDEV), Err(libc::ENOENT));
+    let expected = [eexist, Ok(()), Ok(()), Ok(()), exdev, enoent, Ok(())];
+    assert_eq!(answers, expected);
+}
+
 #[test]
 fn cp_and_tar_into_the_union() {
     let Some(p) = Pair::new("union-cp") else {
@@ -663,7 +757,7 @@ fn random_op(rng: &mut Rng) -> (String, UserOp) {
     let a = rng.pick(NAMES).to_string();
     let b = rng.pick(NAMES).to_string();
     let n = rng.next() % 1000;
-    match rng.next() % 12 {
+    match rng.next() % 14 {
         0 => (
             format!("append {a}"),
             Box::new(move |m| errno(append(&m.join(&a), format!("{n}").as_bytes()))),
@@ -708,6 +802,14 @@ fn random_op(rng: &mut Rng) -> (String, UserOp) {
         9 => (
             format!("write {a}"),
             Box::new(move |m| errno(write_at_start(&m.join(&a), b"W"))),
+        ),
+        11 => (
+            format!("exchange {a} {b}"),
+            Box::new(move |m| rename2(&m.join(&a), &m.join(&b), libc::RENAME_EXCHANGE)),
+        ),
+        12 => (
+            format!("rename noreplace {a} {b}"),
+            Box::new(move |m| rename2(&m.join(&a), &m.join(&b), libc::RENAME_NOREPLACE)),
         ),
         10 => (
             format!("link {a} {b}"),

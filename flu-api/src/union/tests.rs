@@ -261,8 +261,16 @@ fn only_upper_files_keep_kernel_passthrough() {
 
 #[test]
 fn the_whiteout_form_follows_the_layer() {
-    assert_eq!(WhiteoutForm::of(&Unimplemented), WhiteoutForm::Hidden, "a table");
+    assert_eq!(
+        WhiteoutForm::of(&Unimplemented),
+        WhiteoutForm::Hidden,
+        "a table"
+    );
     let d = TempDir::new("union-form");
     let pt = Passthrough::new(d.path(), PassthroughOptions::default()).unwrap();
-    assert_eq!(WhiteoutForm::of(&pt), WhiteoutForm::Overlay, "a real directory");
+    assert_eq!(
+        WhiteoutForm::of(&pt),
+        WhiteoutForm::Overlay,
+        "a real directory"
+    );
 }
