@@ -8,7 +8,7 @@ use std::ffi::{OsStr, OsString};
 use std::path::Path;
 
 use super::lookup::Found;
-use super::whiteout::{hidden_entry, is_device_whiteout, WhiteoutForm};
+use super::whiteout::{hidden_entry, is_device_whiteout, is_private_name, WhiteoutForm};
 use super::{own_context, Union, UPPER};
 use crate::errno::Errno;
 use crate::operations::{DirEntry, Fh, OpResult, RequestContext};
@@ -81,6 +81,9 @@ impl Union {
                     }
                     continue;
                 }
+                if is_private_name(&e.name) {
+                    continue;
+                }
                 if self.form(layer) == WhiteoutForm::Hidden {
                     if let Some(w) = hidden_entry(&e.name) {
                         hidden_here.extend(w);
@@ -124,7 +127,8 @@ impl Union {
             }
             let hidden =
                 self.form(UPPER) == WhiteoutForm::Hidden && hidden_entry(&e.name).is_some();
-            if hidden || self.entry_is_whiteout(&own, UPPER, path, &e) {
+            let own_name = hidden || is_private_name(&e.name);
+            if own_name || self.entry_is_whiteout(&own, UPPER, path, &e) {
                 self.upper().unlink(&own, &path.join(&e.name))?;
             } else {
                 return Err(Errno::ENOTEMPTY);

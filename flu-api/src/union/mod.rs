@@ -31,6 +31,7 @@ mod tests;
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
 use crate::errno::Errno;
@@ -57,6 +58,8 @@ pub struct Union {
     handles: HandleTable<Handle>,
     /// Held while copying up (see `copy_up`).
     copying: Mutex<()>,
+    /// Copies made, for their private names.
+    copies: AtomicU64,
 }
 
 impl Union {
@@ -82,6 +85,7 @@ impl Union {
             reserves_names,
             handles: HandleTable::default(),
             copying: Mutex::new(()),
+            copies: AtomicU64::new(0),
         }
     }
 

@@ -145,6 +145,19 @@ fn writing_copies_up_data_mode_and_parents() {
     assert_eq!(m.mtime(), lower_mtime, "times copied");
     fx.u.truncate(&ctx(), p("/d/f"), 2, None).unwrap();
     assert_eq!(fx.read("/d/f"), b"lo");
+    // Copies are made under a private name and renamed: none is left, none shows.
+    let left: Vec<_> = std::fs::read_dir(fx.upper.join("d"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().starts_with(".wh."))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    std::fs::write(fx.upper.join("d/.wh..wh.copy.9"), b"").unwrap();
+    assert_eq!(fx.names("/d"), ["f", "mine", "sub"]);
+    assert_eq!(
+        fx.u.getattr(&ctx(), p("/d/.wh..wh.copy.9"), None),
+        Err(Errno::ENOENT)
+    );
 }
 
 #[test]

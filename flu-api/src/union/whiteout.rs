@@ -9,6 +9,9 @@
 //!   empty file `.wh.<name>` beside it; an opaque directory holds an empty file
 //!   `.wh..wh..opq`. Any table that can create files keeps them; the union never lists
 //!   these names nor looks them up (they answer ENOENT, and creating one EPERM).
+//!
+//! In both forms, names beginning `.wh..wh.` are the union's own (a copy-up under way,
+//! the hidden form's opaque marker): never listed, never looked up.
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
@@ -28,6 +31,8 @@ pub enum WhiteoutForm {
 
 /// The prefix of the hidden form's names.
 pub(super) const PREFIX: &[u8] = b".wh.";
+/// The prefix of the union's own names, in every form.
+const PRIVATE: &[u8] = b".wh..wh.";
 /// The hidden form's opaque marker.
 const OPAQUE_MARKER: &str = ".wh..wh..opq";
 /// overlayfs's opaque xattr.
@@ -51,6 +56,18 @@ fn hidden_name(name: &OsStr) -> OsString {
     let mut n = OsString::from(OsStr::from_bytes(PREFIX));
     n.push(name);
     n
+}
+
+/// Whether `name` is one of the union's own, in any form.
+pub(super) fn is_private_name(name: &OsStr) -> bool {
+    name.as_bytes().starts_with(PRIVATE)
+}
+
+/// A private name for copy number `n`.
+pub(super) fn copy_name(n: u64) -> OsString {
+    let mut name = OsString::from(OsStr::from_bytes(PRIVATE));
+    name.push(format!("copy.{n}"));
+    name
 }
 
 /// Whether `name` is one of the hidden form's own.
@@ -190,9 +207,9 @@ impl Union {
         }
     }
 
-    /// Whether the union keeps `name` for itself (a hidden-form name).
+    /// Whether the union keeps `name` for itself (a private or hidden-form name).
     pub(super) fn reserved(&self, name: &OsStr) -> bool {
-        self.reserves_names && is_hidden_name(name)
+        is_private_name(name) || (self.reserves_names && is_hidden_name(name))
     }
 }
 
