@@ -9,11 +9,10 @@
 //! that cannot rename gets the copy in place.
 
 use std::path::Path;
-use std::sync::atomic::Ordering;
 
 use super::lookup::Found;
-use super::whiteout::{copy_name, OVERLAY_XATTRS};
-use super::{own_context, split, Union, UPPER};
+use super::whiteout::OVERLAY_XATTRS;
+use super::{own_context, Union, UPPER};
 use crate::errno::Errno;
 use crate::operations::{Fh, OpResult, RequestContext};
 use crate::stat::Stat;
@@ -73,8 +72,7 @@ impl Union {
 
     /// A regular file: under a private name, then renamed into place.
     fn copy_file(&self, own: &RequestContext, from: usize, path: &Path, st: &Stat) -> OpResult<()> {
-        let (dir, _) = split(path)?;
-        let temp = dir.join(copy_name(self.copies.fetch_add(1, Ordering::Relaxed)));
+        let temp = self.private_beside(path, "copy")?;
         let up = self.upper();
         let made = self
             .copy_data(own, from, path, &temp, st.mode & 0o7777)

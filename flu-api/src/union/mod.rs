@@ -58,8 +58,8 @@ pub struct Union {
     handles: HandleTable<Handle>,
     /// Held while copying up (see `copy_up`).
     copying: Mutex<()>,
-    /// Copies made, for their private names.
-    copies: AtomicU64,
+    /// Private names given out (`whiteout::private_name`).
+    private_names: AtomicU64,
 }
 
 impl Union {
@@ -85,7 +85,7 @@ impl Union {
             reserves_names,
             handles: HandleTable::default(),
             copying: Mutex::new(()),
-            copies: AtomicU64::new(0),
+            private_names: AtomicU64::new(0),
         }
     }
 

@@ -43,18 +43,15 @@ impl Union {
         }
         let below = self.lower_shows(ctx, &parent, &pdir, &name)?;
         self.copy_up(ctx, &pdir)?;
-        if found.in_upper() {
-            if dir {
-                self.clear_upper_dir(ctx, path)?;
-                self.upper().rmdir(ctx, path)?;
-            } else {
-                self.upper().unlink(ctx, path)?;
-            }
+        if found.in_upper() && dir {
+            self.clear_upper_dir(ctx, path)?;
         }
-        if below {
-            self.make_whiteout(ctx, path)?;
+        match (found.in_upper(), below) {
+            (true, true) => self.replace_with_whiteout(ctx, path, dir),
+            (true, false) if dir => self.upper().rmdir(ctx, path),
+            (true, false) => self.upper().unlink(ctx, path),
+            (false, _) => self.make_whiteout(ctx, path),
         }
-        Ok(())
     }
 
     /// A directory moved to upper `path` is made opaque when its new parent is merged

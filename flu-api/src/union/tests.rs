@@ -287,3 +287,23 @@ fn the_whiteout_form_follows_the_layer() {
         "a real directory"
     );
 }
+
+#[test]
+fn removing_a_copied_up_name_swaps_a_whiteout_in() {
+    let fx = Fx::new(None);
+    fx.write("/d/f", b"copied");
+    fx.u.unlink(&ctx(), p("/d/f")).unwrap();
+    assert!(fx.upper_is_device_whiteout("d/f"));
+    fx.u.chmod(&ctx(), p("/d/sub"), 0o700, None).unwrap();
+    fx.u.unlink(&ctx(), p("/d/sub/g")).unwrap();
+    assert!(fx.upper_is_device_whiteout("d/sub/g"));
+    fx.u.rmdir(&ctx(), p("/d/sub")).unwrap();
+    assert!(fx.upper_is_device_whiteout("d/sub"));
+    let mut left: Vec<_> = std::fs::read_dir(fx.upper.join("d"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["f", "mine", "sub"], "no private name left");
+    assert_eq!(fx.names("/d"), ["mine"]);
+}

@@ -11,7 +11,8 @@
 //!   these names nor looks them up (they answer ENOENT, and creating one EPERM).
 //!
 //! In both forms, names beginning `.wh..wh.` are the union's own (a copy-up under way,
-//! the hidden form's opaque marker): never listed, never looked up.
+//! a whiteout about to be swapped in, the hidden form's opaque marker): never listed,
+//! never looked up.
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
@@ -63,10 +64,10 @@ pub(super) fn is_private_name(name: &OsStr) -> bool {
     name.as_bytes().starts_with(PRIVATE)
 }
 
-/// A private name for copy number `n`.
-pub(super) fn copy_name(n: u64) -> OsString {
+/// A private name: `.wh..wh.<what>.<n>`.
+pub(super) fn private_name(what: &str, n: u64) -> OsString {
     let mut name = OsString::from(OsStr::from_bytes(PRIVATE));
-    name.push(format!("copy.{n}"));
+    name.push(format!("{what}.{n}"));
     name
 }
 
@@ -242,5 +243,49 @@ impl Union {
                 Ok((v, was))
             }
         }
+    }
+}
+
+impl Union {
+    /// A private name beside `path`, for a moment.
+    pub(super) fn private_beside(&self, path: &Path, what: &str) -> OpResult<std::path::PathBuf> {
+        let (dir, _) = split(path)?;
+        let n = self
+            .private_names
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(dir.join(private_name(what, n)))
+    }
+
+    /// Put a whiteout in place of the upper entry `path` (a directory emptied of the
+    /// union's marks if `dir`) in one step where the upper can: overlayfs's whiteout,
+    /// made under a private name, is exchanged with it, and the old entry removed from
+    /// there. Otherwise (the hidden form, an upper without `RENAME_EXCHANGE`) the entry
+    /// is removed and the whiteout made after.
+    pub(super) fn replace_with_whiteout(
+        &self,
+        ctx: &RequestContext,
+        path: &Path,
+        dir: bool,
+    ) -> OpResult<()> {
+        let own = own_context(ctx);
+        let up = self.upper();
+        let remove = |p: &Path| {
+            if dir {
+                up.rmdir(&own, p)
+            } else {
+                up.unlink(&own, p)
+            }
+        };
+        if self.form(UPPER) == WhiteoutForm::Overlay {
+            let temp = self.private_beside(path, "whiteout")?;
+            up.mknod(&own, &temp, libc::S_IFCHR, 0)?;
+            match up.rename(&own, &temp, path, libc::RENAME_EXCHANGE) {
+                // The whiteout is in place: the old entry, now private, goes.
+                Ok(()) => return remove(&temp).or(Ok(())),
+                Err(_) => up.unlink(&own, &temp)?,
+            }
+        }
+        remove(path)?;
+        self.make_whiteout(ctx, path)
     }
 }
