@@ -8,7 +8,8 @@ use std::ffi::{OsStr, OsString};
 use std::path::Path;
 
 use super::lookup::Found;
-use super::whiteout::{hidden_entry, is_device_whiteout, is_private_name, WhiteoutForm};
+use super::private::is_private_name;
+use super::whiteout::{hidden_entry, is_device_whiteout, WhiteoutForm};
 use super::{own_context, Union, UPPER};
 use crate::errno::Errno;
 use crate::operations::{DirEntry, Fh, OpResult, RequestContext};

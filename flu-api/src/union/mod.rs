@@ -6,8 +6,9 @@
 //! Paths are the same in every layer (no `redirect_dir`: a directory that exists in a
 //! lower cannot be renamed, EXDEV, as overlayfs answers by default). Files:
 //! `lookup` (a path → the layers that hold it), `whiteout` (the two whiteout and opaque
-//! forms, one per layer), `copy_up`, `merge` (merged listings, emptiness), `handles`
-//! (the union's handles → a layer's), and one file per operation trait: `attrs`,
+//! forms, one per layer), `private` (the union's own names: copies under way), `copy_up`,
+//! `merge` (merged listings, emptiness), `handles` (the union's handles → a layer's;
+//! kernel passthrough for upper files only), and one file per operation trait: `attrs`,
 //! `names`, `files`, `dirs`, `xattrs`, `locks`; `Lifecycle` is here.
 //!
 //! Inode numbers are the layers' own (a file copied up gets the upper's); the union does
@@ -23,6 +24,7 @@ mod locks;
 mod lookup;
 mod merge;
 mod names;
+mod private;
 mod whiteout;
 mod xattrs;
 
@@ -58,7 +60,7 @@ pub struct Union {
     handles: HandleTable<Handle>,
     /// Held while copying up (see `copy_up`).
     copying: Mutex<()>,
-    /// Private names given out (`whiteout::private_name`).
+    /// Private names given out (`private`).
     private_names: AtomicU64,
 }
 

@@ -10,14 +10,13 @@
 //!   `.wh..wh..opq`. Any table that can create files keeps them; the union never lists
 //!   these names nor looks them up (they answer ENOENT, and creating one EPERM).
 //!
-//! In both forms, names beginning `.wh..wh.` are the union's own (a copy-up under way,
-//! a whiteout about to be swapped in, the hidden form's opaque marker): never listed,
-//! never looked up.
+//! In both forms, names beginning `.wh..wh.` are the union's own (`private`).
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+use super::private::is_private_name;
 use super::{child, own_context, split, Union, UPPER};
 use crate::errno::Errno;
 use crate::operations::{OpResult, Operations, RequestContext};
@@ -32,8 +31,6 @@ pub enum WhiteoutForm {
 
 /// The prefix of the hidden form's names.
 pub(super) const PREFIX: &[u8] = b".wh.";
-/// The prefix of the union's own names, in every form.
-const PRIVATE: &[u8] = b".wh..wh.";
 /// The hidden form's opaque marker.
 const OPAQUE_MARKER: &str = ".wh..wh..opq";
 /// overlayfs's opaque xattr.
@@ -57,18 +54,6 @@ fn hidden_name(name: &OsStr) -> OsString {
     let mut n = OsString::from(OsStr::from_bytes(PREFIX));
     n.push(name);
     n
-}
-
-/// Whether `name` is one of the union's own, in any form.
-pub(super) fn is_private_name(name: &OsStr) -> bool {
-    name.as_bytes().starts_with(PRIVATE)
-}
-
-/// A private name: `.wh..wh.<what>.<n>`.
-pub(super) fn private_name(what: &str, n: u64) -> OsString {
-    let mut name = OsString::from(OsStr::from_bytes(PRIVATE));
-    name.push(format!("{what}.{n}"));
-    name
 }
 
 /// Whether `name` is one of the hidden form's own.
@@ -247,15 +232,6 @@ impl Union {
 }
 
 impl Union {
-    /// A private name beside `path`, for a moment.
-    pub(super) fn private_beside(&self, path: &Path, what: &str) -> OpResult<std::path::PathBuf> {
-        let (dir, _) = split(path)?;
-        let n = self
-            .private_names
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Ok(dir.join(private_name(what, n)))
-    }
-
     /// Put a whiteout in place of the upper entry `path` (a directory emptied of the
     /// union's marks if `dir`) in one step where the upper can: overlayfs's whiteout,
     /// made under a private name, is exchanged with it, and the old entry removed from
