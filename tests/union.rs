@@ -143,6 +143,14 @@ fn unlink_rmdir_and_recreating_leave_whiteouts_and_opaque_dirs() {
     let _ = p.both("mkdir an existing name", |m| {
         errno(fs::create_dir(m.join("d/sub")))
     });
+    let r = p.both("mknod a 0/0 device (a whiteout by hand)", |m| {
+        mknod(&m.join("d/dev"), libc::S_IFCHR | 0o600, 0)
+    });
+    assert_eq!(r, Err(libc::EPERM));
+    p.both("mknod a fifo", |m| {
+        mknod(&m.join("d/fifo"), libc::S_IFIFO | 0o640, 0)
+    })
+    .unwrap();
     p.same("recreating");
 }
 

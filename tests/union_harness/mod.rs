@@ -304,6 +304,17 @@ pub fn create_new(p: &Path, data: &[u8]) -> std::io::Result<()> {
         .write_all(data)
 }
 
+/// `mknod(path, mode, rdev)`.
+pub fn mknod(path: &Path, mode: u32, rdev: u64) -> Result<(), i32> {
+    let c = CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path alive across the call.
+    if unsafe { libc::mknod(c.as_ptr(), mode, rdev) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(-1))
+    }
+}
+
 /// `renameat2(from, to, flags)`.
 pub fn rename2(from: &Path, to: &Path, flags: u32) -> Result<(), i32> {
     let (a, b) = (

@@ -92,6 +92,10 @@ impl NameOps for Union {
     }
 
     fn mknod(&self, ctx: &RequestContext, path: &Path, mode: u32, rdev: u64) -> OpResult<()> {
+        // Not a whiteout made by hand (overlayfs refuses it the same way).
+        if mode & libc::S_IFMT == libc::S_IFCHR && rdev == 0 {
+            return Err(Errno::EPERM);
+        }
         self.make_name(ctx, path, || self.upper().mknod(ctx, path, mode, rdev))
             .map(drop)
     }
