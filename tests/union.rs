@@ -304,6 +304,66 @@ fn rename_noreplace_and_exchange() {
 }
 
 #[test]
+fn xattrs_copy_up_and_overlayfs_names_are_escaped() {
+    let Some(p) = Pair::new("union-xattr") else {
+        return;
+    };
+    p.both("set a user xattr on a lower file", |m| {
+        set_xattr(&m.join("d/sub/g"), "user.new", b"1")
+    })
+    .unwrap();
+    p.both("remove a lower file's xattr", |m| {
+        remove_xattr(&m.join("top"), "user.tag")
+    })
+    .unwrap();
+    p.both("rm -r a lower tree", |m| {
+        errno(fs::remove_dir_all(m.join("e")))
+    })
+    .unwrap();
+    p.both("mkdir it again (opaque)", |m| {
+        errno(fs::create_dir(m.join("e")))
+    })
+    .unwrap();
+    p.same("xattr changes");
+    for (what, name) in [
+        ("the opaque mark", "trusted.overlay.opaque"),
+        ("a user xattr", "user.new"),
+        ("a missing one", "user.none"),
+    ] {
+        let a = get_xattr(&p.flu.mnt.join("e"), name);
+        assert_eq!(
+            a,
+            get_xattr(&p.ovl.mnt.join("e"), name),
+            "getxattr of {what}"
+        );
+    }
+    p.both("set a trusted.overlay name", |m| {
+        set_xattr(&m.join("e"), "trusted.overlay.mine", b"v")
+    })
+    .unwrap();
+    for m in [&p.flu, &p.ovl] {
+        assert_eq!(
+            get_xattr(&m.mnt.join("e"), "trusted.overlay.mine"),
+            Ok(b"v".to_vec())
+        );
+        let stored = get_xattr(&m.upper.join("e"), "trusted.overlay.overlay.mine");
+        assert_eq!(
+            stored,
+            Ok(b"v".to_vec()),
+            "escaped in {}",
+            m.upper.display()
+        );
+    }
+    for f in ["e", "d/sub/g", "top", "d"] {
+        let (a, b) = (
+            list_xattrs(&p.flu.mnt.join(f)),
+            list_xattrs(&p.ovl.mnt.join(f)),
+        );
+        assert_eq!(a, b, "listxattr of {f}");
+    }
+}
+
+#[test]
 fn cp_and_tar_into_the_union() {
     let Some(p) = Pair::new("union-cp") else {
         return;

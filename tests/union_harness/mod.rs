@@ -304,6 +304,66 @@ pub fn create_new(p: &Path, data: &[u8]) -> std::io::Result<()> {
         .write_all(data)
 }
 
+/// The errno of the last failed call.
+fn last_errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(-1)
+}
+
+/// `lsetxattr(p, name, value, 0)`.
+pub fn set_xattr(p: &Path, name: &str, value: &[u8]) -> Result<(), i32> {
+    let c = CString::new(p.as_os_str().as_bytes()).unwrap();
+    let name = CString::new(name).unwrap();
+    // SAFETY: NUL-terminated path and name, a value of the length given.
+    let r = unsafe {
+        libc::lsetxattr(
+            c.as_ptr(),
+            name.as_ptr(),
+            value.as_ptr().cast(),
+            value.len(),
+            0,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(last_errno())
+    }
+}
+
+/// `lgetxattr(p, name)`, the errno on failure.
+pub fn get_xattr(p: &Path, name: &str) -> Result<Vec<u8>, i32> {
+    xattr(p, name.as_bytes()).ok_or_else(last_errno)
+}
+
+/// `lremovexattr(p, name)`.
+pub fn remove_xattr(p: &Path, name: &str) -> Result<(), i32> {
+    let c = CString::new(p.as_os_str().as_bytes()).unwrap();
+    let name = CString::new(name).unwrap();
+    // SAFETY: NUL-terminated path and name alive across the call.
+    if unsafe { libc::lremovexattr(c.as_ptr(), name.as_ptr()) } == 0 {
+        Ok(())
+    } else {
+        Err(last_errno())
+    }
+}
+
+/// Every xattr name of `p` (`llistxattr`), sorted.
+pub fn list_xattrs(p: &Path) -> Vec<Vec<u8>> {
+    let c = CString::new(p.as_os_str().as_bytes()).unwrap();
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: `c` is NUL-terminated and lives across the call; `buf` is a writable
+    // buffer of the length given.
+    let n = unsafe { libc::llistxattr(c.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    let list = if n > 0 { &buf[..n as usize] } else { &[][..] };
+    let mut names: Vec<Vec<u8>> = list
+        .split(|&b| b == 0)
+        .filter(|n| !n.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect();
+    names.sort();
+    names
+}
+
 /// `mknod(path, mode, rdev)`.
 pub fn mknod(path: &Path, mode: u32, rdev: u64) -> Result<(), i32> {
     let c = CString::new(path.as_os_str().as_bytes()).unwrap();
@@ -311,7 +371,7 @@ pub fn mknod(path: &Path, mode: u32, rdev: u64) -> Result<(), i32> {
     if unsafe { libc::mknod(c.as_ptr(), mode, rdev) } == 0 {
         Ok(())
     } else {
-        Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(-1))
+        Err(last_errno())
     }
 }
 

@@ -1,7 +1,7 @@
 //! Copy-up: before anything changes a name that lives only in a lower, the union makes
 //! it in the upper (its parent directories first, each with its mode, owner and
 //! times), then the object itself: a file's data, a symlink's target, a device's
-//! number; then owner, mode, xattrs (not overlayfs's own) and times. A directory copied
+//! number; then owner, mode, xattrs (not overlayfs's own marks) and times. A directory copied
 //! up stays merged with the lowers. A file opened read-only stays on its layer.
 //!
 //! A file is copied under a private name beside its place (`.wh..wh.copy.N`, never
@@ -12,6 +12,7 @@ use std::path::Path;
 
 use super::lookup::Found;
 use super::whiteout::OVERLAY_XATTRS;
+use super::xattrs::ESCAPED_XATTRS;
 use super::{own_context, Union, UPPER};
 use crate::errno::Errno;
 use crate::operations::{Fh, OpResult, RequestContext};
@@ -194,7 +195,9 @@ impl Union {
             Err(e) => return Err(e),
         };
         for name in names {
-            if name.as_bytes().starts_with(OVERLAY_XATTRS) {
+            // overlayfs's own marks stay behind; a user's escaped names go along.
+            let b = name.as_bytes();
+            if b.starts_with(OVERLAY_XATTRS) && !b.starts_with(ESCAPED_XATTRS) {
                 continue;
             }
             let value = match input.getxattr(own, src, &name, None) {

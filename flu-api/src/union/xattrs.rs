@@ -1,6 +1,8 @@
 //! `XattrOps` for the union: reads answer from the top layer (or the handle's), changes
-//! copy up first. overlayfs's own `trusted.overlay.*` names are never shown and cannot
-//! be set or removed through the union (EOPNOTSUPP, as overlayfs answers).
+//! copy up first. overlayfs's own names (`trusted.overlay.*`: the opaque mark) are
+//! never shown; a name of that family set through the union is stored escaped, as
+//! overlayfs stores it (`trusted.overlay.x` as `trusted.overlay.overlay.x`), so it
+//! reads back, lists, and means the same to a later `mount -t overlay`.
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
@@ -8,11 +10,26 @@ use std::path::Path;
 
 use super::whiteout::OVERLAY_XATTRS;
 use super::{Union, UPPER};
-use crate::errno::Errno;
 use crate::operations::{Fh, OpResult, RequestContext, XattrOps};
 
-fn own_name(name: &OsStr) -> bool {
-    name.as_bytes().starts_with(OVERLAY_XATTRS)
+/// How overlayfs stores a `trusted.overlay.*` name of a user's.
+pub(super) const ESCAPED_XATTRS: &[u8] = b"trusted.overlay.overlay.";
+
+/// The name as stored in a layer.
+fn escape(name: &OsStr) -> OsString {
+    match name.as_bytes().strip_prefix(OVERLAY_XATTRS) {
+        Some(rest) => OsStr::from_bytes(&[ESCAPED_XATTRS, rest].concat()).to_os_string(),
+        None => name.to_os_string(),
+    }
+}
+
+/// The name a user sees for one stored in a layer; `None` for overlayfs's own.
+fn unescape(stored: &OsStr) -> Option<OsString> {
+    let b = stored.as_bytes();
+    if let Some(rest) = b.strip_prefix(ESCAPED_XATTRS) {
+        return Some(OsStr::from_bytes(&[OVERLAY_XATTRS, rest].concat()).to_os_string());
+    }
+    (!b.starts_with(OVERLAY_XATTRS)).then(|| stored.to_os_string())
 }
 
 impl Union {
@@ -48,11 +65,9 @@ impl XattrOps for Union {
         flags: i32,
         fh: Option<Fh>,
     ) -> OpResult<()> {
-        if own_name(name) {
-            return Err(Errno::EOPNOTSUPP);
-        }
         let fh = self.writing(ctx, path, fh)?;
-        self.upper().setxattr(ctx, path, name, value, flags, fh)
+        self.upper()
+            .setxattr(ctx, path, &escape(name), value, flags, fh)
     }
 
     fn getxattr(
@@ -62,11 +77,8 @@ impl XattrOps for Union {
         name: &OsStr,
         fh: Option<Fh>,
     ) -> OpResult<Vec<u8>> {
-        if own_name(name) {
-            return Err(Errno::EOPNOTSUPP);
-        }
         let (layer, fh) = self.reading(ctx, path, fh)?;
-        self.layer(layer).getxattr(ctx, path, name, fh)
+        self.layer(layer).getxattr(ctx, path, &escape(name), fh)
     }
 
     fn listxattr(
@@ -76,9 +88,8 @@ impl XattrOps for Union {
         fh: Option<Fh>,
     ) -> OpResult<Vec<OsString>> {
         let (layer, fh) = self.reading(ctx, path, fh)?;
-        let mut names = self.layer(layer).listxattr(ctx, path, fh)?;
-        names.retain(|n| !own_name(n));
-        Ok(names)
+        let names = self.layer(layer).listxattr(ctx, path, fh)?;
+        Ok(names.iter().filter_map(|n| unescape(n)).collect())
     }
 
     fn removexattr(
@@ -88,10 +99,31 @@ impl XattrOps for Union {
         name: &OsStr,
         fh: Option<Fh>,
     ) -> OpResult<()> {
-        if own_name(name) {
-            return Err(Errno::EOPNOTSUPP);
-        }
         let fh = self.writing(ctx, path, fh)?;
-        self.upper().removexattr(ctx, path, name, fh)
+        self.upper().removexattr(ctx, path, &escape(name), fh)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlayfs_names_are_escaped_and_its_own_hidden() {
+        let n = |s: &str| OsString::from(s);
+        assert_eq!(escape(&n("user.a")), n("user.a"));
+        assert_eq!(
+            escape(&n("trusted.overlay.x")),
+            n("trusted.overlay.overlay.x")
+        );
+        assert_eq!(
+            unescape(&n("trusted.overlay.overlay.x")),
+            Some(n("trusted.overlay.x"))
+        );
+        assert_eq!(unescape(&n("trusted.overlay.opaque")), None);
+        assert_eq!(
+            unescape(&n("security.selinux")),
+            Some(n("security.selinux"))
+        );
     }
 }
