@@ -75,11 +75,23 @@ impl Union {
             .iter()
             .map(|l| WhiteoutForm::of(l.as_ref()))
             .collect();
-        Union::with_forms(layers, forms)
+        Union::build(layers, forms)
     }
 
-    /// `layers` (upper first) with the whiteout form of each given.
-    pub fn with_forms(layers: Vec<Arc<dyn Operations>>, forms: Vec<WhiteoutForm>) -> Union {
+    /// Like [`Union::new`], with every layer keeping whiteouts in `form`.
+    pub fn with_whiteout_form(
+        upper: Arc<dyn Operations>,
+        lowers: Vec<Arc<dyn Operations>>,
+        form: WhiteoutForm,
+    ) -> Union {
+        let mut layers = vec![upper];
+        layers.extend(lowers);
+        let forms = vec![form; layers.len()];
+        Union::build(layers, forms)
+    }
+
+    /// `layers` (upper first), `forms` one per layer.
+    fn build(layers: Vec<Arc<dyn Operations>>, forms: Vec<WhiteoutForm>) -> Union {
         let reserves_names = forms.contains(&WhiteoutForm::Hidden);
         Union {
             layers,

@@ -60,7 +60,7 @@ impl Fx {
         ];
         let u = match form {
             None => Union::new(layers[0].clone(), vec![layers[1].clone()]),
-            Some(f) => Union::with_forms(layers.clone(), vec![f, f]),
+            Some(f) => Union::with_whiteout_form(layers[0].clone(), vec![layers[1].clone()], f),
         };
         Fx {
             upper,
