@@ -35,7 +35,7 @@ pub(super) const PREFIX: &[u8] = b".wh.";
 const OPAQUE_MARKER: &str = ".wh..wh..opq";
 /// overlayfs's opaque xattr.
 const OPAQUE_XATTR: &str = "trusted.overlay.opaque";
-/// The xattrs overlayfs keeps for itself (never shown, never copied up).
+/// overlayfs's family of xattrs (its own are never shown nor copied up).
 pub(super) const OVERLAY_XATTRS: &[u8] = b"trusted.overlay.";
 
 impl WhiteoutForm {
@@ -229,14 +229,13 @@ impl Union {
             }
         }
     }
-}
 
-impl Union {
     /// Put a whiteout in place of the upper entry `path` (a directory emptied of the
-    /// union's marks if `dir`) in one step where the upper can: overlayfs's whiteout,
-    /// made under a private name, is exchanged with it, and the old entry removed from
-    /// there. Otherwise (the hidden form, an upper without `RENAME_EXCHANGE`) the entry
-    /// is removed and the whiteout made after.
+    /// union's marks if `dir`) so that the lower name never shows meanwhile. Overlay
+    /// form: the whiteout, made under a private name, is exchanged with the entry,
+    /// which is then removed from there (an upper without `RENAME_EXCHANGE`: removed,
+    /// then the whiteout made). Hidden form: the whiteout first (the name wins while
+    /// both are there), then the entry goes.
     pub(super) fn replace_with_whiteout(
         &self,
         ctx: &RequestContext,
@@ -252,16 +251,24 @@ impl Union {
                 up.unlink(&own, p)
             }
         };
-        if self.form(UPPER) == WhiteoutForm::Overlay {
-            let temp = self.private_beside(path, "whiteout")?;
-            up.mknod(&own, &temp, libc::S_IFCHR, 0)?;
-            match up.rename(&own, &temp, path, libc::RENAME_EXCHANGE) {
-                // The whiteout is in place: the old entry, now private, goes.
-                Ok(()) => return remove(&temp).or(Ok(())),
-                Err(_) => up.unlink(&own, &temp)?,
+        match self.form(UPPER) {
+            WhiteoutForm::Overlay => {
+                let temp = self.private_beside(path, "whiteout")?;
+                up.mknod(&own, &temp, libc::S_IFCHR, 0)?;
+                match up.rename(&own, &temp, path, libc::RENAME_EXCHANGE) {
+                    // The whiteout is in place: the old entry, now private, goes.
+                    Ok(()) => return remove(&temp).or(Ok(())),
+                    Err(_) => up.unlink(&own, &temp)?,
+                }
+                remove(path)?;
+                self.make_whiteout(ctx, path)
+            }
+            WhiteoutForm::Hidden => {
+                self.make_whiteout(ctx, path)?;
+                remove(path).inspect_err(|_| {
+                    let _ = self.clear_whiteout(ctx, path);
+                })
             }
         }
-        remove(path)?;
-        self.make_whiteout(ctx, path)
     }
 }
