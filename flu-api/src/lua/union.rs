@@ -12,6 +12,17 @@ use super::ops::{native_table, NativeRegistry};
 use crate::operations::Operations;
 use crate::union::Union;
 
+/// The unions `flu.union` made in this Lua state (app data): one cannot be an upper, it
+/// keeps no whiteouts of its own (a 0/0 device made through it is refused, as by
+/// overlayfs). As a lower it is a layer like any other.
+#[derive(Default)]
+struct Unions(Vec<Arc<dyn Operations>>);
+
+fn is_union(lua: &Lua, b: &Arc<dyn Operations>) -> bool {
+    lua.app_data_ref::<Unions>()
+        .is_some_and(|u| u.0.iter().any(|x| Arc::ptr_eq(x, b)))
+}
+
 /// The backend layer `n` (1-based) stands for.
 fn layer_backend(
     lua: &Lua,
@@ -28,10 +39,19 @@ fn layer_backend(
     match value {
         Value::String(path) => passthrough(lua, &path.as_bytes(), &Value::Nil)
             .map_err(|e| mlua::Error::runtime(format!("flu.union: layer {n}: {e}"))),
-        Value::Table(t) => lua
-            .app_data_ref::<NativeRegistry>()
-            .and_then(|r| r.sole_backend_of(&t))
-            .ok_or_else(wrong),
+        Value::Table(t) => {
+            let b = lua
+                .app_data_ref::<NativeRegistry>()
+                .and_then(|r| r.sole_backend_of(&t))
+                .ok_or_else(wrong)?;
+            if n == 1 && is_union(lua, &b) {
+                return Err(mlua::Error::runtime(
+                    "flu.union: layer 1, the upper, cannot be a flu.union table (it keeps \
+                     no whiteouts); a union is fine as a lower",
+                ));
+            }
+            Ok(b)
+        }
         _ => Err(wrong()),
     }
 }
@@ -49,7 +69,14 @@ pub(super) fn install(lua: &Lua, flu: &Table, passthrough: BackendFactory) -> ml
             ));
         }
         let upper = backends.remove(0);
-        native_table(lua, Arc::new(Union::new(upper, backends)))
+        let union: Arc<dyn Operations> = Arc::new(Union::new(upper, backends));
+        if lua.app_data_ref::<Unions>().is_none() {
+            lua.set_app_data(Unions::default());
+        }
+        if let Some(mut u) = lua.app_data_mut::<Unions>() {
+            u.0.push(union.clone());
+        }
+        native_table(lua, union)
     })?;
     flu.set("union", union)
 }
@@ -89,6 +116,31 @@ mod tests {
         let m = std::fs::symlink_metadata(upper.join("f")).unwrap();
         assert!(m.file_type().is_char_device() && m.rdev() == 0);
         assert!(lower.join("f").exists());
+    }
+
+    #[test]
+    fn a_union_is_a_lower_but_not_an_upper() {
+        let dirs: Vec<TempDir> = (0..3).map(|_| TempDir::new("lua-union-nest")).collect();
+        std::fs::write(dirs[2].join("deep"), b"deep").unwrap();
+        let args: Vec<&str> = dirs.iter().map(|d| d.path().to_str().unwrap()).collect();
+        let (_s, ops) = load(
+            "local flu = require 'flu'\n\
+             local a, b, c = ...\n\
+             return flu.union{a, flu.union{b, c}}",
+            &args,
+        );
+        let c = RequestContext::default();
+        assert!(ops.getattr(&c, Path::new("/deep"), None).is_ok());
+        ops.unlink(&c, Path::new("/deep")).unwrap();
+        assert!(ops.getattr(&c, Path::new("/deep"), None).is_err());
+        assert!(dirs[2].join("deep").exists(), "lowers untouched");
+        let e = load_error(
+            "local flu = require 'flu'\n\
+             local a, b, c = ...\n\
+             return flu.union{flu.union{a, b}, c}",
+            &args,
+        );
+        assert!(e.contains("the upper, cannot be a flu.union table"), "{e}");
     }
 
     fn load_error(source: &str, args: &[&str]) -> String {
