@@ -364,6 +364,32 @@ fn xattrs_copy_up_and_overlayfs_names_are_escaped() {
 }
 
 #[test]
+fn concurrent_writers_of_one_lower_file_make_one_copy() {
+    let Some(p) = Pair::new("union-concurrent") else {
+        return;
+    };
+    let (f, g) = (p.flu.mnt.join("d/sub/deep/h"), p.flu.mnt.join("e/x/y"));
+    std::thread::scope(|s| {
+        for t in 0..8u8 {
+            let (f, g) = (&f, &g);
+            s.spawn(move || {
+                append(f, &[b'a' + t]).unwrap();
+                fs::set_permissions(g, fs::Permissions::from_mode(0o600 + u32::from(t))).unwrap();
+            });
+        }
+    });
+    let mut data = fs::read(&f).unwrap();
+    assert_eq!(&data[..3], b"hhh", "the lower data copied once, first");
+    data[3..].sort();
+    assert_eq!(&data[3..], b"abcdefgh", "every append kept");
+    let names: Vec<_> = fs::read_dir(p.flu.upper.join("d/sub/deep"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["h"], "one copy, no private name left");
+}
+
+#[test]
 fn cp_and_tar_into_the_union() {
     let Some(p) = Pair::new("union-cp") else {
         return;
