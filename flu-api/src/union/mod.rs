@@ -13,7 +13,8 @@
 //!
 //! Inode numbers are the layers' own (a file copied up gets the upper's); the union does
 //! not claim they are stable (`stable_inode_numbers` is false): layers on different
-//! filesystems may repeat them.
+//! filesystems may repeat them. So a mount shows the daemon's node numbers, and the
+//! layers' with `-o use_ino`.
 
 mod attrs;
 mod copy_up;
