@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::common::{
-    example, mount_with, run_cmd, skip_or_fail, MountOptions, Mounted, TempDir, COMMAND_TIMEOUT,
+    example, is_root, mount_with, run_cmd, skip_or_fail, MountOptions, Mounted, TempDir,
+    COMMAND_TIMEOUT,
 };
 
 /// What one node looks like: its type, permission bits, owner, contents (a file's
@@ -213,6 +214,10 @@ impl Pair {
 
     /// With one lower per seed (top to bottom), each made by its seed.
     pub fn with(tag: &str, seeds: &[fn(&Path)]) -> Option<Pair> {
+        if !is_root() {
+            eprintln!("SKIPPED: mount -t overlay and its trusted.* xattrs need root");
+            return None;
+        }
         let tmp = TempDir::new(tag);
         let side = |name: &str| {
             let s = Side {
