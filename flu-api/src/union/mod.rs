@@ -30,6 +30,8 @@ mod whiteout;
 mod xattrs;
 
 #[cfg(test)]
+mod table_upper_tests;
+#[cfg(test)]
 mod tests;
 
 use std::ffi::{OsStr, OsString};
