@@ -12,6 +12,7 @@
 //! - [`fs`]: the portable `fs` Lua module.
 //! - [`passthrough`]: the native passthrough backend.
 //! - [`compose`]: backends mounted at subpaths of one tree, routed natively.
+//! - [`union`]: the native union of layers (`flu.union`), overlayfs's semantics.
 
 #![warn(clippy::undocumented_unsafe_blocks)]
 
@@ -31,6 +32,7 @@ pub mod stat;
 #[cfg(test)]
 mod test_support;
 pub mod time;
+pub mod union;
 
 pub use errno::Errno;
 pub use handle_table::HandleTable;

@@ -252,6 +252,14 @@ function flu.passthrough(root, opts) end
 ---@return flu.Filesystem
 function flu.compose(mounts) end
 
+---An overlay of layers with the semantics of Linux overlayfs: `layers[1]` is the upper
+---(writes copy files up to it, removals of lower names leave whiteouts in it), the rest
+---the lowers, top to bottom. A layer is a directory path or a `flu.passthrough` table
+---(a lower may also be a `flu.union` table). Served natively.
+---@param layers (string|flu.Filesystem)[]
+---@return flu.Filesystem
+function flu.union(layers) end
+
 ---Any accepted mode (set, predefined string, octal string, number) as a number.
 ---@param v flu.ModeValue
 ---@return integer

@@ -34,6 +34,7 @@ pub mod sets;
 pub mod stat;
 pub mod time;
 mod timers;
+mod union;
 mod version;
 mod watchdog;
 

@@ -1,8 +1,8 @@
 //! The `flu` module (`require 'flu'`): `flu.main`, `flu.errno`, `flu.get_context`,
-//! `flu.log`, `flu.passthrough`, `flu.fs`, mode helpers and version fields; for live
-//! filesystems `flu.notify`, `flu.after`/`flu.every` and `flu.state` (a table that
-//! survives reloads: the module is made once per Lua state); for slow data sources
-//! `flu.sleep`, `flu.exec`, `flu.http` and `flu.spawn` (`pending`).
+//! `flu.log`, `flu.passthrough`, `flu.union` (`union.rs`), `flu.fs`, mode helpers and
+//! version fields; for live filesystems `flu.notify`, `flu.after`/`flu.every` and
+//! `flu.state` (a table that survives reloads: the module is made once per Lua state);
+//! for slow data sources `flu.sleep`, `flu.exec`, `flu.http` and `flu.spawn` (`pending`).
 
 use std::sync::Arc;
 
@@ -132,6 +132,7 @@ pub fn create_flu_module(
     )?;
 
     flu.set("compose", super::compose::function(lua)?)?;
+    super::union::install(lua, &flu, passthrough)?;
 
     // flu.main yields to the loader, which mounts and resumes it after unmount.
     let main: mlua::Function = lua

@@ -11,7 +11,7 @@ use crate::operations::*;
 use crate::test_support::TempDir;
 use crate::time::{TimeSet, Timespec};
 
-fn load(source: &str, args: &[&str]) -> (Script, Arc<dyn Operations>) {
+pub(super) fn load(source: &str, args: &[&str]) -> (Script, Arc<dyn Operations>) {
     let dir = TempDir::new("lua-script");
     let path = dir.join("fs.lua");
     std::fs::write(&path, source).expect("write script");
