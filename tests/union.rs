@@ -629,3 +629,56 @@ fn the_unions_layers_mount_with_overlayfs_afterwards() {
         "overlayfs over flu's layers shows another tree"
     );
 }
+
+/// A Lua table as the upper (examples/luafs.lua, in memory, over a real lower): copies
+/// and whiteouts land in the table, in the hidden form, and the lower never changes.
+#[test]
+fn a_lua_table_as_the_upper() {
+    let lower = common::TempDir::new("union-lua-lower");
+    fs::create_dir(lower.join("d")).unwrap();
+    fs::write(lower.join("a"), "lower a\n").unwrap();
+    fs::write(lower.join("d/x"), "x\n").unwrap();
+    let Some(m) = common::mount_with(
+        &common::test_script("union_lua_upper.lua"),
+        common::MountOptions::new()
+            .arg(lower.path())
+            .arg(common::root_dir().join("examples")),
+    ) else {
+        return;
+    };
+    let names = |p: &Path| -> Vec<String> {
+        let mut n: Vec<String> = fs::read_dir(p)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        n.sort();
+        n
+    };
+    // luafs's own tree and the lower's names, merged.
+    let root = names(&m.dir);
+    for expected in ["README", "a", "d"] {
+        assert!(root.contains(&expected.to_string()), "{root:?}");
+    }
+    assert_eq!(fs::read_to_string(m.path("a")).unwrap(), "lower a\n");
+    fs::write(m.path("a"), "changed\n").unwrap();
+    assert_eq!(fs::read_to_string(m.path("a")).unwrap(), "changed\n");
+    assert_eq!(fs::read_to_string(lower.join("a")).unwrap(), "lower a\n");
+    // A removed lower name is whited out in the table, hidden from the union.
+    fs::remove_file(m.path("d/x")).unwrap();
+    assert!(names(&m.path("d")).is_empty());
+    assert!(lower.join("d/x").exists());
+    assert_eq!(
+        fs::metadata(m.path("d/.wh.x"))
+            .err()
+            .and_then(|e| e.raw_os_error()),
+        Some(libc::ENOENT)
+    );
+    // Made again where a lower directory was removed: opaque, empty.
+    fs::remove_dir(m.path("d")).unwrap();
+    fs::create_dir(m.path("d")).unwrap();
+    assert!(names(&m.path("d")).is_empty());
+    fs::write(m.path("d/y"), "y\n").unwrap();
+    assert_eq!(names(&m.path("d")), ["y"]);
+    assert_eq!(names(&lower.join("d")), ["x"]);
+    m.unmount();
+}

@@ -254,8 +254,9 @@ function flu.compose(mounts) end
 
 ---An overlay of layers with the semantics of Linux overlayfs: `layers[1]` is the upper
 ---(writes copy files up to it, removals of lower names leave whiteouts in it), the rest
----the lowers, top to bottom. A layer is a directory path or a `flu.passthrough` table
----(a lower may also be a `flu.union` table). Served natively.
+---the lowers, top to bottom. A layer is a directory path or a handler table
+---(`flu.passthrough(dir)`, a table of Lua handlers; a lower may also be a `flu.union`
+---table). Native layers are served natively.
 ---@param layers (string|flu.Filesystem)[]
 ---@return flu.Filesystem
 function flu.union(layers) end

@@ -1,14 +1,16 @@
 //! `flu.union{upper, lower1, lower2, …}`: a handler table over the native [`Union`]
 //! backend. A layer is a directory path (the native passthrough over it, as
-//! `flu.passthrough(path)` makes it) or a table `flu.passthrough` made; the table's
-//! functions are the union's own, so the daemon serves them without entering Lua.
+//! `flu.passthrough(path)` makes it) or a handler table: one of native functions
+//! (`flu.passthrough`, another union, a composition) is its backend, called without Lua;
+//! one of Lua handlers is served by the script (`crate::lua::compose::backend_of`). The
+//! union table's functions are the union's own, so the daemon serves them natively.
 
 use std::sync::Arc;
 
 use mlua::{Lua, Table, Value};
 
 use super::module::BackendFactory;
-use super::ops::{native_table, NativeRegistry};
+use super::ops::native_table;
 use crate::operations::Operations;
 use crate::union::Union;
 
@@ -30,20 +32,14 @@ fn layer_backend(
     value: Value,
     passthrough: BackendFactory,
 ) -> mlua::Result<Arc<dyn Operations>> {
-    let wrong = || {
-        mlua::Error::runtime(format!(
-            "flu.union: layer {n} must be a directory path or a flu.passthrough table \
-             (Lua handler tables as layers: not yet)"
-        ))
-    };
     match value {
         Value::String(path) => passthrough(lua, &path.as_bytes(), &Value::Nil)
             .map_err(|e| mlua::Error::runtime(format!("flu.union: layer {n}: {e}"))),
         Value::Table(t) => {
-            let b = lua
-                .app_data_ref::<NativeRegistry>()
-                .and_then(|r| r.sole_backend_of(&t))
-                .ok_or_else(wrong)?;
+            // A table of native functions is their backend; a table of Lua handlers is
+            // served by the script, in its own setting (as a composition's branch).
+            let b = super::compose::backend_of(lua, &t)
+                .map_err(|e| mlua::Error::runtime(format!("flu.union: layer {n}: {e}")))?;
             if n == 1 && is_union(lua, &b) {
                 return Err(mlua::Error::runtime(
                     "flu.union: layer 1, the upper, cannot be a flu.union table (it keeps \
@@ -52,7 +48,10 @@ fn layer_backend(
             }
             Ok(b)
         }
-        _ => Err(wrong()),
+        other => Err(mlua::Error::runtime(format!(
+            "flu.union: layer {n} must be a directory path or a handler table, got {}",
+            other.type_name()
+        ))),
     }
 }
 
@@ -156,12 +155,14 @@ mod tests {
     }
 
     #[test]
-    fn lua_tables_and_too_few_layers_are_clear_errors() {
+    fn bad_layers_and_too_few_layers_are_clear_errors() {
         let d = TempDir::new("lua-union-d");
         let d = d.path().to_str().unwrap();
-        let e = load_error("return require('flu').union{..., {getattr = print}}", &[d]);
+        let e = load_error("return require('flu').union{..., 42}", &[d]);
         assert!(
-            e.contains("flu.union: layer 2 must be a directory path or a flu.passthrough table"),
+            e.contains(
+                "flu.union: layer 2 must be a directory path or a handler table, got integer"
+            ),
             "{e}"
         );
         let e = load_error("return require('flu').union{...}", &[d]);

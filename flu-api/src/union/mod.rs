@@ -152,8 +152,14 @@ impl Lifecycle for Union {
         }
     }
 
-    fn served_by(&self, _op: Op) -> ServedBy {
-        ServedBy::Native
+    /// Lua when a layer runs Lua for `op` (a table of Lua handlers): the mount is then
+    /// served through the script, which serves that layer.
+    fn served_by(&self, op: Op) -> ServedBy {
+        if self.layers.iter().any(|l| l.served_by(op) == ServedBy::Lua) {
+            ServedBy::Lua
+        } else {
+            ServedBy::Native
+        }
     }
 
     fn roots(&self) -> Vec<PathBuf> {

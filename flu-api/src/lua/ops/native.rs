@@ -47,30 +47,6 @@ impl NativeRegistry {
         all
     }
 
-    /// The backend whose own functions `t` holds, when it holds nothing else: every
-    /// value a native function of one backend, under its handler's name (a table
-    /// `flu.passthrough` made, unchanged).
-    pub(crate) fn sole_backend_of(&self, t: &Table) -> Option<Arc<dyn Operations>> {
-        let map = self.functions.lock().unwrap_or_else(|p| p.into_inner());
-        let mut sole: Option<Arc<dyn Operations>> = None;
-        for pair in t.pairs::<mlua::Value, mlua::Value>() {
-            let (key, value) = pair.ok()?;
-            let (mlua::Value::String(key), mlua::Value::Function(f)) = (key, value) else {
-                return None;
-            };
-            let (op, backend, _) = map.get(&(f.to_pointer() as usize))?;
-            if *key.as_bytes() != *op.name().as_bytes() {
-                return None;
-            }
-            match &sole {
-                Some(s) if !Arc::ptr_eq(s, backend) => return None,
-                Some(_) => {}
-                None => sole = Some(backend.clone()),
-            }
-        }
-        sole
-    }
-
     /// The backend when `f` is its own function for handler `op`.
     pub fn lookup(&self, f: &Function, op: Op) -> Option<Arc<dyn Operations>> {
         let map = self.functions.lock().unwrap_or_else(|p| p.into_inner());
