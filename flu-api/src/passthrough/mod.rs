@@ -24,7 +24,8 @@
 //! - Locks are OFD locks on the handle's fd (`lock`): two opens conflict like two
 //!   processes would.
 //!
-//! Files: `sys` (raw call wrappers), `resolve` (path → parent fd + name), `handles`
+//! Files: `sys` (raw call wrappers), `resolve` (path → parent fd + name), `export`
+//! (backing file handles as persistent keys), `handles`
 //! (what an open handle holds), `identity` (acting as the caller), `umask` (exact
 //! creation modes), and one file per operation trait, each implementing it directly:
 //! `attr` (`AttrOps`), `names` (`NameOps`), `file` (`FileOps`), `dir` (`DirOps`),
@@ -33,6 +34,7 @@
 mod atime;
 mod attr;
 mod dir;
+mod export;
 mod file;
 mod handles;
 mod identity;
@@ -151,6 +153,11 @@ impl Lifecycle for Passthrough {
     }
 
     fn stable_inode_numbers(&self) -> bool {
+        true
+    }
+
+    /// Backing file handles find files again (`export`).
+    fn exports_files(&self) -> bool {
         true
     }
 
