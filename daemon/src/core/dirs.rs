@@ -231,8 +231,18 @@ impl FsCore {
             Some(st) => st,
             None => self.entry_stat(ctx, dir, chunk, entry)?,
         };
-        let nodeid = self.nodes.lookup(dir, &entry.name, &stat)?;
-        Some(Entry { nodeid, stat })
+        let key = match self.nodes.child_path(dir, &entry.name) {
+            Some(path) => self.key_for(&stat, &path),
+            None => None,
+        };
+        let (nodeid, generation) =
+            self.nodes
+                .lookup_entry(dir, &entry.name, &stat, key.as_deref())?;
+        Some(Entry {
+            nodeid,
+            generation,
+            stat,
+        })
     }
 
     /// The stat of a listed entry that came without one; `None` if it cannot be had. The
