@@ -1015,6 +1015,35 @@ fn example_passthrough_hard_links_default_options() {
     );
 }
 
+/// examples/passthrough.lua on a file that was unlinked while open: its handlers act
+/// on the open file they get as `fi` (fstat, fchmod, fchown, futimens, ftruncate and
+/// the xattr calls), as the native passthrough does, never on the name it had.
+#[test]
+fn example_passthrough_fd_ops_on_unlinked_open_file() {
+    for (name, scenario) in [
+        (
+            "xattrs_on_unlinked_open_file",
+            xattrs_on_unlinked_open_file as Scenario,
+        ),
+        ("fd_ops_on_unlinked_open_file", fd_ops_on_unlinked_open_file),
+        (
+            "fd_ops_on_open_file_replaced_by_rename",
+            fd_ops_on_open_file_replaced_by_rename,
+        ),
+    ] {
+        check_mounted(name, scenario, "examples/passthrough.lua", mount_example);
+    }
+}
+
+/// examples/passthrough.lua over `backing`, with `-o use_ino`.
+fn mount_example(_: &str, backing: &Path) -> Option<common::Mounted> {
+    let _g = posix::spawning();
+    common::mount_with(
+        &common::example("passthrough.lua"),
+        common::MountOptions::new().opt("use_ino").arg(backing),
+    )
+}
+
 fn j(d: &Path, name: &str) -> PathBuf {
     d.join(name)
 }
