@@ -169,6 +169,18 @@ fn handles_survive_cache_eviction() {
     assert_eq!(read_in(&fd, "g"), "deep\n");
     drop(fd);
 
+    // Looked up again by name (a lookup, then a listing with attributes) before the
+    // handle is used: the node comes back with its old generation, which the kernel
+    // checks against the handle's.
+    assert!(evict_until(&m, 1));
+    assert_eq!(m.sh("cat f"), "data\n");
+    let fd = open_by_handle(&m.dir, &file, libc::O_RDONLY).expect("f by handle, looked up");
+    assert_eq!(read_fd(fd), "data\n");
+    assert!(evict_until(&m, 1));
+    assert!(m.sh("ls -l d").contains(" g\n"));
+    let fd = open_by_handle(&m.dir, &deep, libc::O_RDONLY).expect("d/g by handle, listed");
+    assert_eq!(read_fd(fd), "deep\n");
+
     // The inode the handle opened is the one the name shows.
     let by_name = std::fs::metadata(m.path("f")).unwrap();
     let fd = open_by_handle(&m.dir, &file, libc::O_RDONLY).unwrap();

@@ -231,10 +231,7 @@ impl FsCore {
             Some(st) => st,
             None => self.entry_stat(ctx, dir, chunk, entry)?,
         };
-        let key = match self.nodes.child_path(dir, &entry.name) {
-            Some(path) => self.key_for(&stat, &path),
-            None => None,
-        };
+        let key = self.key_for(&stat, || self.nodes.child_path(dir, &entry.name));
         let (nodeid, generation) =
             self.nodes
                 .lookup_entry(dir, &entry.name, &stat, key.as_deref())?;

@@ -83,11 +83,16 @@ impl Forgotten {
 impl FsCore {
     /// The implementation's key for the file with `stat` at `path`, when the node it
     /// would get is remembered with a key (see `NodeTable::lookup_entry`).
-    pub(super) fn key_for(&self, stat: &flu_api::Stat, path: &Path) -> Option<Vec<u8>> {
+    /// `path` is asked for only then.
+    pub(super) fn key_for(
+        &self,
+        stat: &flu_api::Stat,
+        path: impl FnOnce() -> Option<PathBuf>,
+    ) -> Option<Vec<u8>> {
         if !self.exports || !self.nodes.wants_key(stat) {
             return None;
         }
-        self.ops.export_key(path).ok()
+        self.ops.export_key(&path()?).ok()
     }
 
     /// Take the implementation's key for every node remembered since the last call,

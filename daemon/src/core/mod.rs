@@ -405,7 +405,7 @@ impl FsCore {
         fh: Option<Fh>,
     ) -> OpResult<Entry> {
         let stat = self.ops.getattr(ctx, path, fh)?;
-        let key = self.key_for(&stat, path);
+        let key = self.key_for(&stat, || Some(path.to_path_buf()));
         let (nodeid, generation) = self
             .nodes
             .lookup_entry(parent, name, &stat, key.as_deref())

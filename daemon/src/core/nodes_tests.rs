@@ -357,7 +357,11 @@ fn a_nameless_file_gets_its_name_by_attach() {
 #[test]
 fn the_live_node_stays_small() {
     // The generation sits in the padding after `kind` (issue 16's memory budget).
-    assert!(std::mem::size_of::<Node>() <= 96, "{}", std::mem::size_of::<Node>());
+    assert!(
+        std::mem::size_of::<Node>() <= 96,
+        "{}",
+        std::mem::size_of::<Node>()
+    );
 }
 
 #[test]
@@ -410,20 +414,28 @@ fn a_lookup_of_the_same_file_takes_its_generation_back_another_gets_a_new_one() 
     let (a2, ag2) = t.lookup_entry(ROOT_ID, os("a"), &file(20), None).unwrap();
     assert_eq!((a2, ag2), (a, ag));
     t.remember_key(&freed[0], Some(b"k".to_vec()));
-    assert_eq!(t.remembered(a), None, "a key for a node that came back is dropped");
+    assert_eq!(
+        t.remembered(a),
+        None,
+        "a key for a node that came back is dropped"
+    );
     t.forget(a, 1);
     for x in t.take_freed() {
         t.remember_key(&x, Some(b"k".to_vec()));
     }
     assert!(t.wants_key(&file(20)));
-    let (_, same) = t.lookup_entry(ROOT_ID, os("a"), &file(20), Some(b"k")).unwrap();
+    let (_, same) = t
+        .lookup_entry(ROOT_ID, os("a"), &file(20), Some(b"k"))
+        .unwrap();
     assert_eq!(same, ag);
     t.forget(a, 1);
     for x in t.take_freed() {
         t.remember_key(&x, Some(b"k".to_vec()));
     }
     // Inode 20 reused by another file (another key): a new generation.
-    let (b, bg) = t.lookup_entry(ROOT_ID, os("b"), &file(20), Some(b"other")).unwrap();
+    let (b, bg) = t
+        .lookup_entry(ROOT_ID, os("b"), &file(20), Some(b"other"))
+        .unwrap();
     assert_eq!(b, a);
     assert_ne!(bg, ag);
 }
@@ -448,7 +460,9 @@ fn unlinked_nodes_are_not_remembered_and_taken_names_refuse_reattach() {
     assert_eq!(t.parent_of(b), Some(ROOT_ID));
     // Without exports nothing is remembered and generations stay 0.
     let plain = NodeTable::new(true);
-    let (c, g) = plain.lookup_entry(ROOT_ID, os("c"), &file(33), None).unwrap();
+    let (c, g) = plain
+        .lookup_entry(ROOT_ID, os("c"), &file(33), None)
+        .unwrap();
     assert_eq!(g, 0);
     plain.forget(c, 1);
     assert!(plain.take_freed().is_empty());
