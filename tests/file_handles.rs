@@ -214,6 +214,14 @@ fn handles_follow_renames_and_go_stale_on_unlink() {
     let fd = open_by_handle(&m.dir, &deep, libc::O_RDONLY).expect("moved d/g by handle");
     assert_eq!(read_fd(fd), "deep\n");
 
+    // Hard-linked, then the name the handle was made from removed: the file lives on
+    // under its other name, and so does the handle.
+    m.sh("ln f2 h && rm f2");
+    assert!(evict_until(&m, 1));
+    let fd = open_by_handle(&m.dir, &file, libc::O_RDONLY).expect("hard-linked f by handle");
+    assert_eq!(read_fd(fd), "data\n");
+    m.sh("ln h f2 && rm h");
+
     // Unlinked: stale, whether the daemon still knew the node or had forgotten it.
     m.sh("rm f2");
     assert!(evict_until(&m, 1));

@@ -139,7 +139,7 @@ impl NodeTable {
             .map(|(id, _)| id)
     }
 
-    /// [`NodeTable::lookup`], also answering the node's generation. `key` is the
+    /// [`NodeTable::lookup`], also answering the node's generation. `file_key` is the
     /// implementation's key for the file when the caller took one (because the id it
     /// would get is remembered, see `wants_key`): a node made for the same file as the
     /// remembered one takes its generation back, so old handles of it still match.
@@ -148,7 +148,7 @@ impl NodeTable {
         parent: u64,
         name: &OsStr,
         stat: &Stat,
-        key: Option<&[u8]>,
+        file_key: Option<&[u8]>,
     ) -> Option<(u64, u32)> {
         let mut tree = self.lock();
         if !tree.nodes.contains_key(&parent) {
@@ -158,7 +158,6 @@ impl NodeTable {
             parent,
             name: name.to_owned(),
         };
-        let file_key = key;
         let key = (self.use_ino && stat.ino != 0).then_some((stat.dev, stat.ino));
         if let Some(&id) = tree.entries.get(&alias) {
             let same_file = match key {
