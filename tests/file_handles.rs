@@ -3,7 +3,8 @@
 //! The native passthrough finds files again by the backing filesystem's own handles,
 //! so the daemon negotiates FUSE_EXPORT_SUPPORT and handles keep working after the
 //! inodes left the kernel's cache (`echo 2 > /proc/sys/vm/drop_caches`), after a
-//! rename, and go stale (ESTALE) once the file is unlinked, as on the directory below.
+//! rename, and go stale (ESTALE) once the file is unlinked, as on the directory below;
+//! on ext4, whose handles are the inode number and generation, also after a remount.
 //! A script with Lua handlers in the way cannot find files by key: there the daemon
 //! refuses handles up front (FUSE_NO_EXPORT_SUPPORT, Linux 6.9), so `name_to_handle_at`
 //! answers EOPNOTSUPP rather than handing out handles that would go stale.
@@ -131,6 +132,13 @@ fn native_mount(backing: &TempDir) -> Option<Mounted> {
     )
 }
 
+/// drop_caches empties the backing filesystem's caches too, which decides what a remount
+/// can find (see the remount test): the tests that drop caches take turns.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn needs_root() -> bool {
     if is_root() {
         return true;
@@ -147,6 +155,7 @@ fn handles_survive_cache_eviction() {
     if !needs_root() {
         return;
     }
+    let _turn = one_at_a_time();
     let backing = TempDir::new("handles-evict");
     let Some(m) = native_mount(&backing) else {
         return;
@@ -195,6 +204,7 @@ fn handles_follow_renames_and_go_stale_on_unlink() {
     if !needs_root() {
         return;
     }
+    let _turn = one_at_a_time();
     let backing = TempDir::new("handles-names");
     let Some(m) = native_mount(&backing) else {
         return;
@@ -259,6 +269,62 @@ fn handles_follow_renames_and_go_stale_on_unlink() {
         open_by_handle(plain.path(), &h, libc::O_RDONLY).err(),
         Some(libc::ESTALE)
     );
+}
+
+/// Whether handles on the filesystem of `dir` are ext4's (inode number, generation).
+fn numbered_handles(dir: &Path) -> bool {
+    let h = name_to_handle(dir).unwrap();
+    let bytes = u32::from_ne_bytes([h.0[0], h.0[1], h.0[2], h.0[3]]);
+    let kind = i32::from_ne_bytes([h.0[4], h.0[5], h.0[6], h.0[7]]);
+    (kind, bytes) == (1, 8)
+}
+
+#[test]
+fn handles_survive_a_remount_where_the_backing_handle_is_a_number() {
+    if !needs_root() {
+        return;
+    }
+    let _turn = one_at_a_time();
+    let backing = TempDir::new("handles-remount");
+    if !numbered_handles(backing.path()) {
+        eprintln!("skipped: the temporary directory's filesystem has no ext4-style handles");
+        return;
+    }
+    let Some(m) = native_mount(&backing) else {
+        return;
+    };
+    std::fs::write(backing.join("gone"), "x\n").unwrap();
+    let file = name_to_handle(&m.path("f")).unwrap();
+    let dir = name_to_handle(&m.path("d")).unwrap();
+    let deep = name_to_handle(&m.path("d/g")).unwrap();
+    let gone = name_to_handle(&m.path("gone")).unwrap();
+    m.unmount();
+    // While unmounted, one file goes and another (maybe with its inode number) comes.
+    std::fs::remove_file(backing.join("gone")).unwrap();
+    std::fs::write(backing.join("new"), "new\n").unwrap();
+
+    let Some(m) = mount_with(
+        &test_script("native_passthrough.lua"),
+        MountOptions::new().arg(backing.path()),
+    ) else {
+        return;
+    };
+    // A new daemon remembers nothing: the inode numbers find the files.
+    let fd = open_by_handle(&m.dir, &file, libc::O_RDONLY).expect("f by handle after remount");
+    assert_eq!(read_fd(fd), "data\n");
+    let fd = open_by_handle(&m.dir, &deep, libc::O_RDONLY).expect("d/g after remount");
+    assert_eq!(read_fd(fd), "deep\n");
+    assert!(evict_until(&m, 1));
+    let fd = open_by_handle(&m.dir, &dir, libc::O_RDONLY | libc::O_DIRECTORY)
+        .expect("d by handle after remount and eviction");
+    assert_eq!(read_in(&fd, "g"), "deep\n");
+    drop(fd);
+    assert_eq!(
+        open_by_handle(&m.dir, &gone, libc::O_RDONLY).err(),
+        Some(libc::ESTALE),
+        "a file removed while unmounted"
+    );
+    m.unmount();
 }
 
 #[test]

@@ -231,10 +231,10 @@ impl FsCore {
             Some(st) => st,
             None => self.entry_stat(ctx, dir, chunk, entry)?,
         };
-        let key = self.key_for(&stat, || self.nodes.child_path(dir, &entry.name));
+        let known = self.new_file(&stat, || self.nodes.child_path(dir, &entry.name));
         let (nodeid, generation) =
             self.nodes
-                .lookup_entry(dir, &entry.name, &stat, key.as_deref())?;
+                .lookup_entry(dir, &entry.name, &stat, known.new_file())?;
         Some(Entry {
             nodeid,
             generation,

@@ -13,6 +13,12 @@
 //! for a remembered node finds its path again through the key and links the node back
 //! there with its old id and generation. An unlinked node is not remembered: its handle
 //! is stale, as on the filesystem below.
+//!
+//! Where the implementation's own handle of a file is its inode number and generation
+//! (`NameOps::export_generation`: ext4's), a node made with the inode number as its id
+//! takes that generation, so the kernel's handle carries the backing one: a node nothing
+//! is remembered of (after a remount) is found by its number (`export_by_number`), and
+//! the kernel compares the generations.
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -20,8 +26,24 @@ use std::path::{Component, Path, PathBuf};
 
 use flu_api::{Errno, OpResult, RequestContext};
 
-use super::nodes::ROOT_ID;
+use super::nodes::{NewFile, ROOT_ID};
 use super::{Entry, FsCore};
+
+/// What [`FsCore::new_file`] learned; lent to `NodeTable::lookup_entry` as a `NewFile`.
+#[derive(Debug, Default)]
+pub(super) struct Known {
+    key: Option<Vec<u8>>,
+    generation: Option<u32>,
+}
+
+impl Known {
+    pub(super) fn new_file(&self) -> NewFile<'_> {
+        NewFile {
+            key: self.key.as_deref(),
+            generation: self.generation,
+        }
+    }
+}
 
 /// How many forgotten nodes are remembered at least; at most twice as many.
 const REMEMBERED: usize = 1 << 17;
@@ -81,18 +103,31 @@ impl Forgotten {
 }
 
 impl FsCore {
-    /// The implementation's key for the file with `stat` at `path`, when the node it
-    /// would get is remembered with a key (see `NodeTable::lookup_entry`).
+    /// What a lookup of the file with `stat` at `path` needs to know of it, if it may
+    /// make a node (see `NodeTable::lookup_entry`): its own generation where the
+    /// implementation has one, else its key when the node's id is remembered with one.
     /// `path` is asked for only then.
-    pub(super) fn key_for(
+    pub(super) fn new_file(
         &self,
         stat: &flu_api::Stat,
         path: impl FnOnce() -> Option<PathBuf>,
-    ) -> Option<Vec<u8>> {
-        if !self.exports || !self.nodes.wants_key(stat) {
-            return None;
+    ) -> Known {
+        let mut known = Known::default();
+        if !self.exports {
+            return known;
         }
-        self.ops.export_key(&path()?).ok()
+        let Some(remembered) = self.nodes.would_make(stat) else {
+            return known;
+        };
+        let Some(path) = path() else {
+            return known;
+        };
+        match self.ops.export_generation(&path) {
+            Ok(g) => known.generation = Some(g),
+            Err(_) if remembered => known.key = self.ops.export_key(&path).ok(),
+            Err(_) => {}
+        }
+        known
     }
 
     /// Take the implementation's key for every node remembered since the last call,
@@ -136,7 +171,13 @@ impl FsCore {
         if name == ".." {
             return Err(Errno::ESTALE);
         }
-        let record = self.nodes.remembered(id).ok_or(Errno::ESTALE)?;
+        let Some(record) = self.nodes.remembered(id) else {
+            // Nothing remembered (a handle from before a remount, or one forgotten
+            // long ago): the inode number may find the file, where the
+            // implementation's handles are numbers; the kernel checks the generation.
+            let (path, generation) = self.ops.export_by_number(id)?;
+            return self.reattach(ctx, id, generation, &path);
+        };
         let path = match &record.memory {
             Memory::Pending(path) => path.clone(),
             Memory::Key(key) => self.ops.export_path(key)?,

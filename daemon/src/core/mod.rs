@@ -405,10 +405,10 @@ impl FsCore {
         fh: Option<Fh>,
     ) -> OpResult<Entry> {
         let stat = self.ops.getattr(ctx, path, fh)?;
-        let key = self.key_for(&stat, || Some(path.to_path_buf()));
+        let known = self.new_file(&stat, || Some(path.to_path_buf()));
         let (nodeid, generation) = self
             .nodes
-            .lookup_entry(parent, name, &stat, key.as_deref())
+            .lookup_entry(parent, name, &stat, known.new_file())
             .ok_or(Errno::ENOENT)?;
         Ok(Entry {
             nodeid,

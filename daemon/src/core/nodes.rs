@@ -75,6 +75,15 @@ struct Tree {
     next_generation: u32,
 }
 
+/// What the caller learned of a file a lookup may make a node for (`would_make`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NewFile<'a> {
+    /// The implementation's key for it.
+    pub key: Option<&'a [u8]>,
+    /// The implementation's own generation for it.
+    pub generation: Option<u32>,
+}
+
 /// A node that left the tree with a name: the core takes the implementation's key for
 /// it while the path still names the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,20 +144,21 @@ impl NodeTable {
     /// make its node and count one lookup. `stat` is what the implementation reported
     /// for it. Returns the node id, or `None` when `parent` is unknown.
     pub fn lookup(&self, parent: u64, name: &OsStr, stat: &Stat) -> Option<u64> {
-        self.lookup_entry(parent, name, stat, None)
+        self.lookup_entry(parent, name, stat, NewFile::default())
             .map(|(id, _)| id)
     }
 
-    /// [`NodeTable::lookup`], also answering the node's generation. `file_key` is the
-    /// implementation's key for the file when the caller took one (because the id it
-    /// would get is remembered, see `wants_key`): a node made for the same file as the
-    /// remembered one takes its generation back, so old handles of it still match.
+    /// [`NodeTable::lookup`], also answering the node's generation. `new` is what the
+    /// caller learned of the file for a node it may make (see `would_make`): the
+    /// implementation's own generation for it, which a new node with the inode number as
+    /// id takes; else its key, by which a node made for the same file as a remembered
+    /// one takes that one's generation back, so old handles of it still match.
     pub fn lookup_entry(
         &self,
         parent: u64,
         name: &OsStr,
         stat: &Stat,
-        file_key: Option<&[u8]>,
+        new: NewFile<'_>,
     ) -> Option<(u64, u32)> {
         let mut tree = self.lock();
         if !tree.nodes.contains_key(&parent) {
@@ -191,7 +201,18 @@ impl NodeTable {
             Some(id) => id,
             None => {
                 let id = tree.new_id(key.map(|(_, ino)| ino));
-                let generation = tree.generation_for(id, &alias, file_key);
+                let own = new
+                    .generation
+                    .filter(|_| key.map(|(_, ino)| ino) == Some(id));
+                let generation = match own {
+                    Some(g) => {
+                        if let Some(f) = tree.forgotten.as_mut() {
+                            f.remove(id);
+                        }
+                        g
+                    }
+                    None => tree.generation_for(id, &alias, new.key),
+                };
                 tree.nodes.insert(
                     id,
                     Node {
@@ -217,19 +238,24 @@ impl NodeTable {
         self.lock().generation_of(id)
     }
 
-    /// Whether a lookup of a file with `stat` should bring the implementation's key for
-    /// it: the id the file would get is remembered with a key (see `lookup_entry`).
-    pub fn wants_key(&self, stat: &Stat) -> bool {
+    /// Whether a lookup of a file with `stat` may make a node whose id is its inode
+    /// number (then the caller learns a `NewFile` for it), and whether that id is
+    /// remembered with a key (then the file's key tells whether it is the same file).
+    /// `None` when no such node would be made.
+    pub fn would_make(&self, stat: &Stat) -> Option<bool> {
         if !self.use_ino || stat.ino == 0 {
-            return false;
+            return None;
         }
         let tree = self.lock();
-        !tree.nodes.contains_key(&stat.ino)
-            && tree
-                .forgotten
+        if tree.nodes.contains_key(&stat.ino) || tree.by_key.contains_key(&(stat.dev, stat.ino)) {
+            return None;
+        }
+        Some(
+            tree.forgotten
                 .as_ref()
                 .and_then(|f| f.get(stat.ino))
-                .is_some_and(|r| matches!(r.memory, Memory::Key(_)))
+                .is_some_and(|r| matches!(r.memory, Memory::Key(_))),
+        )
     }
 
     /// What is remembered of node `id` that left the tree (exports on).

@@ -354,6 +354,13 @@ fn a_nameless_file_gets_its_name_by_attach() {
 
 // ---- remembered nodes (file handles) -------------------------------------------------
 
+fn with_key(key: &[u8]) -> NewFile<'_> {
+    NewFile {
+        key: Some(key),
+        generation: None,
+    }
+}
+
 #[test]
 fn the_live_node_stays_small() {
     // The generation sits in the padding after `kind` (issue 16's memory budget).
@@ -367,8 +374,12 @@ fn the_live_node_stays_small() {
 #[test]
 fn forgotten_nodes_are_remembered_by_path_then_key() {
     let t = NodeTable::with_exports(true);
-    let (d, dg) = t.lookup_entry(ROOT_ID, os("d"), &dir(10), None).unwrap();
-    let (f, fg) = t.lookup_entry(d, os("f"), &file(11), None).unwrap();
+    let (d, dg) = t
+        .lookup_entry(ROOT_ID, os("d"), &dir(10), NewFile::default())
+        .unwrap();
+    let (f, fg) = t
+        .lookup_entry(d, os("f"), &file(11), NewFile::default())
+        .unwrap();
     assert_eq!((d, f), (10, 11));
     assert!(dg != 0 && fg != 0 && dg != fg, "{dg} {fg}");
     t.forget(f, 1);
@@ -396,7 +407,9 @@ fn forgotten_nodes_are_remembered_by_path_then_key() {
     assert_eq!(t.remembered(d), None, "no key: forgotten for good");
 
     // Brought back by a handle: same id and generation, the directory on the way anew.
-    let (d2, _) = t.lookup_entry(ROOT_ID, os("d"), &dir(10), None).unwrap();
+    let (d2, _) = t
+        .lookup_entry(ROOT_ID, os("d"), &dir(10), NewFile::default())
+        .unwrap();
     t.reattach(f, d2, os("f"), &file(11), fg).unwrap();
     assert_eq!(path(&t, f).as_deref(), Some(Path::new("/d/f")));
     assert_eq!(t.generation(f), fg);
@@ -407,11 +420,15 @@ fn forgotten_nodes_are_remembered_by_path_then_key() {
 #[test]
 fn a_lookup_of_the_same_file_takes_its_generation_back_another_gets_a_new_one() {
     let t = NodeTable::with_exports(true);
-    let (a, ag) = t.lookup_entry(ROOT_ID, os("a"), &file(20), None).unwrap();
+    let (a, ag) = t
+        .lookup_entry(ROOT_ID, os("a"), &file(20), NewFile::default())
+        .unwrap();
     t.forget(a, 1);
     let freed = t.take_freed();
     // Still pending: the same path is the same file.
-    let (a2, ag2) = t.lookup_entry(ROOT_ID, os("a"), &file(20), None).unwrap();
+    let (a2, ag2) = t
+        .lookup_entry(ROOT_ID, os("a"), &file(20), NewFile::default())
+        .unwrap();
     assert_eq!((a2, ag2), (a, ag));
     t.remember_key(&freed[0], Some(b"k".to_vec()));
     assert_eq!(
@@ -423,9 +440,9 @@ fn a_lookup_of_the_same_file_takes_its_generation_back_another_gets_a_new_one() 
     for x in t.take_freed() {
         t.remember_key(&x, Some(b"k".to_vec()));
     }
-    assert!(t.wants_key(&file(20)));
+    assert_eq!(t.would_make(&file(20)), Some(true));
     let (_, same) = t
-        .lookup_entry(ROOT_ID, os("a"), &file(20), Some(b"k"))
+        .lookup_entry(ROOT_ID, os("a"), &file(20), with_key(b"k"))
         .unwrap();
     assert_eq!(same, ag);
     t.forget(a, 1);
@@ -434,7 +451,7 @@ fn a_lookup_of_the_same_file_takes_its_generation_back_another_gets_a_new_one() 
     }
     // Inode 20 reused by another file (another key): a new generation.
     let (b, bg) = t
-        .lookup_entry(ROOT_ID, os("b"), &file(20), Some(b"other"))
+        .lookup_entry(ROOT_ID, os("b"), &file(20), with_key(b"other"))
         .unwrap();
     assert_eq!(b, a);
     assert_ne!(bg, ag);
@@ -461,7 +478,7 @@ fn unlinked_nodes_are_not_remembered_and_taken_names_refuse_reattach() {
     // Without exports nothing is remembered and generations stay 0.
     let plain = NodeTable::new(true);
     let (c, g) = plain
-        .lookup_entry(ROOT_ID, os("c"), &file(33), None)
+        .lookup_entry(ROOT_ID, os("c"), &file(33), NewFile::default())
         .unwrap();
     assert_eq!(g, 0);
     plain.forget(c, 1);
@@ -484,4 +501,22 @@ fn forgotten_memory_is_bounded() {
     assert!(f.len() <= n as usize, "{}", f.len());
     assert!(f.get(n + 9).is_some(), "the newest are kept");
     assert!(f.get(0).is_none(), "the oldest go");
+}
+
+#[test]
+fn a_node_numbered_by_its_inode_takes_the_implementations_generation() {
+    let t = NodeTable::with_exports(true);
+    let own = NewFile {
+        key: None,
+        generation: Some(77),
+    };
+    assert_eq!(t.would_make(&file(40)), Some(false));
+    let (a, g) = t.lookup_entry(ROOT_ID, os("a"), &file(40), own).unwrap();
+    assert_eq!((a, g), (40, 77));
+    assert_eq!(t.would_make(&file(40)), None, "the node exists");
+    // A hard link of it makes no node.
+    let (b, g2) = t
+        .lookup_entry(ROOT_ID, os("b"), &file(40), NewFile::default())
+        .unwrap();
+    assert_eq!((b, g2), (40, 77));
 }

@@ -52,4 +52,16 @@ pub trait NameOps: Send + Sync {
     fn export_path(&self, key: &[u8]) -> OpResult<PathBuf> {
         Err(Errno::ESTALE)
     }
+    /// The generation of the file at `path`, when the filesystem's own handle of a file
+    /// is its inode number and this generation, so that the inode number alone finds
+    /// it again (`export_by_number`): the daemon then gives that generation to the
+    /// file's node, and handles survive a remount. EOPNOTSUPP otherwise.
+    fn export_generation(&self, path: &Path) -> OpResult<u32> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// The path and generation of the file with inode number `ino` (see
+    /// `export_generation`); ESTALE when there is none, or it has no name under the root.
+    fn export_by_number(&self, ino: u64) -> OpResult<(PathBuf, u32)> {
+        Err(Errno::ESTALE)
+    }
 }

@@ -12,6 +12,13 @@
 //! A key is `mount id (4)`, then the file's handle and, but for the root, its
 //! directory's, each `type (4) | length (1) | bytes`. Only files on the root's own
 //! filesystem get one: a handle opens only against the filesystem it came from.
+//!
+//! Where the backing handle is ext4's (`FILEID_INO32_GEN`: the inode number and the
+//! generation, 32 bits each, where generation 0 asks for no check), the inode number
+//! alone opens the file again, so the daemon needs no memory: the node's id is the
+//! inode number and its generation the backing one (`handle_generation`), and a
+//! handle made before a remount finds its file (`number_path`); the kernel compares
+//! the generations.
 
 use std::ffi::{CStr, OsStr};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -72,6 +79,14 @@ impl FileHandle {
 /// `name_to_handle_at(dir, name, 0)`: the handle and the mount id, never following a
 /// final symlink.
 fn name_to_handle(dir: RawFd, name: &CStr) -> Result<(FileHandle, i32), Errno> {
+    name_to_handle_flags(dir, name, 0)
+}
+
+fn name_to_handle_flags(
+    dir: RawFd,
+    name: &CStr,
+    flags: libc::c_int,
+) -> Result<(FileHandle, i32), Errno> {
     let mut h = FileHandle::empty();
     let mut mount_id: libc::c_int = 0;
     // SAFETY: `h` is a file_handle whose handle_bytes says how much room f_handle has;
@@ -83,7 +98,7 @@ fn name_to_handle(dir: RawFd, name: &CStr) -> Result<(FileHandle, i32), Errno> {
             name.as_ptr(),
             &mut h as *mut FileHandle,
             &mut mount_id as *mut libc::c_int,
-            0,
+            flags,
         )
     })?;
     Ok((h, mount_id))
@@ -113,7 +128,74 @@ fn open_by_handle(
     owned(fd as libc::c_int)
 }
 
+/// `FILEID_INO32_GEN`, the handle type of ext2/3/4 (and xfs with 32-bit inodes).
+const FILEID_INO32_GEN: i32 = 1;
+
+/// The (inode number, generation) of an ext4-style handle.
+fn numbered(h: &FileHandle) -> Option<(u32, u32)> {
+    let b = h.bytes();
+    if h.handle_type != FILEID_INO32_GEN || b.len() != 8 {
+        return None;
+    }
+    let word = |i: usize| u32::from_ne_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    Some((word(0), word(4)))
+}
+
 impl Passthrough {
+    /// Whether the backing filesystem's handles are ext4-style (checked on the root:
+    /// type, length, and the inode number in the first word).
+    fn numbered_handles(&self) -> bool {
+        *self.numbered_handles.get_or_init(|| {
+            let root = self.root_fd().as_raw_fd();
+            match (name_to_handle(root, c"."), fstat(root)) {
+                (Ok((h, _)), Ok(st)) => {
+                    numbered(&h).is_some_and(|(ino, _)| u64::from(ino) == st.st_ino)
+                }
+                _ => false,
+            }
+        })
+    }
+
+    /// The backing generation of the file at `path`, for ext4-style handles.
+    pub(super) fn handle_generation(&self, path: &Path) -> Result<u32, Errno> {
+        if !self.numbered_handles() {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let r = self.resolve(path)?;
+        let (h, _) = name_to_handle(r.fd(), r.name())?;
+        numbered(&h).map(|(_, gen)| gen).ok_or(Errno::EOPNOTSUPP)
+    }
+
+    /// The path and backing generation of inode `ino`, for ext4-style handles.
+    pub(super) fn number_path(&self, ino: u64) -> Result<(PathBuf, u32), Errno> {
+        let ino32 = u32::try_from(ino).map_err(|_| Errno::ESTALE)?;
+        if !self.numbered_handles() {
+            return Err(Errno::ESTALE);
+        }
+        let mut h = FileHandle::empty();
+        h.handle_type = FILEID_INO32_GEN;
+        h.handle_bytes = 8;
+        h.f_handle[..4].copy_from_slice(&ino32.to_ne_bytes());
+        // Generation 0: any generation; the kernel compares the one answered.
+        let root = openat(
+            self.root_fd().as_raw_fd(),
+            c".",
+            libc::O_RDONLY | libc::O_DIRECTORY,
+            0,
+        )?;
+        let base = read_link(&proc_fd_path(root.as_raw_fd()))?;
+        let target = open_by_handle(&root, &mut h, libc::O_PATH | libc::O_NOFOLLOW)?;
+        let st = fstat(target.as_raw_fd())?;
+        if st.st_nlink == 0 || st.st_ino != ino {
+            return Err(Errno::ESTALE);
+        }
+        let (found, _) = name_to_handle_flags(target.as_raw_fd(), c"", libc::AT_EMPTY_PATH)?;
+        let (_, generation) = numbered(&found).ok_or(Errno::ESTALE)?;
+        let full = read_link(&proc_fd_path(target.as_raw_fd()))?;
+        let path = self.checked(&base, &full, (st.st_dev, st.st_ino))?;
+        Ok((path, generation))
+    }
+
     /// The mount id of the root's filesystem, as `name_to_handle_at` reports it.
     fn root_mount_id(&self) -> Result<i32, Errno> {
         Ok(name_to_handle(self.root_fd().as_raw_fd(), c".")?.1)

@@ -103,6 +103,9 @@ pub struct Passthrough {
     page_cache: PageCacheValidity,
     /// Set once `openat2` answered ENOSYS: walk components with `openat` from then on.
     no_openat2: AtomicBool,
+    /// Whether the backing handles are an (inode, generation) pair (`export`), learned
+    /// at the first use.
+    numbered_handles: OnceLock<bool>,
 }
 
 impl Passthrough {
@@ -120,6 +123,7 @@ impl Passthrough {
             identity: Identity::new(options.create_as_caller),
             page_cache: PageCacheValidity::default(),
             no_openat2: AtomicBool::new(false),
+            numbered_handles: OnceLock::new(),
         })
     }
 

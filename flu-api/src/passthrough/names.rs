@@ -142,4 +142,12 @@ impl NameOps for Passthrough {
     fn export_path(&self, key: &[u8]) -> OpResult<PathBuf> {
         self.key_path(key)
     }
+
+    fn export_generation(&self, path: &Path) -> OpResult<u32> {
+        self.handle_generation(path)
+    }
+
+    fn export_by_number(&self, ino: u64) -> OpResult<(PathBuf, u32)> {
+        self.number_path(ino)
+    }
 }

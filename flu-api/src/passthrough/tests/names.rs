@@ -199,3 +199,19 @@ fn export_keys_find_files_after_renames_and_go_stale_when_unlinked() {
     assert_eq!(fx.fs.export_path(b"xy").unwrap_err(), Errno::ESTALE);
     assert_eq!(fx.fs.export_path(&[0u8; 300]).unwrap_err(), Errno::ESTALE);
 }
+
+#[test]
+fn numbered_handles_find_files_by_inode_number() {
+    let fx = Fx::new();
+    fx.write_real("f", b"x");
+    let Ok(generation) = fx.fs.export_generation(p("/f")) else {
+        eprintln!("skipped: /tmp has no ext4-style handles");
+        return;
+    };
+    let ino = lstat(&fx.real("f")).unwrap().st_ino;
+    match fx.fs.export_by_number(ino) {
+        Ok(found) => assert_eq!(found, (p("/f").to_path_buf(), generation)),
+        // Finding by handle needs CAP_DAC_READ_SEARCH.
+        Err(e) => assert_eq!(e, Errno::EPERM),
+    }
+}
