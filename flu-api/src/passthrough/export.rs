@@ -280,6 +280,20 @@ impl Passthrough {
     }
 }
 
+/// CAP_DAC_READ_SEARCH's bit in the capability sets of /proc/self/status.
+const CAP_DAC_READ_SEARCH: u32 = 2;
+
+/// Whether this process may open files by handle (CAP_DAC_READ_SEARCH, as root has):
+/// without it no key finds a file again.
+pub(super) fn may_open_by_handle() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .is_some_and(|caps| caps & (1 << CAP_DAC_READ_SEARCH) != 0)
+}
+
 /// The target of a `/proc/self/fd` link.
 fn read_link(link: &CStr) -> Result<PathBuf, Errno> {
     let mut buf = vec![0u8; libc::PATH_MAX as usize + 1];

@@ -160,9 +160,10 @@ impl Lifecycle for Passthrough {
         true
     }
 
-    /// Backing file handles find files again (`export`).
+    /// Backing file handles find files again (`export`), when this process may open
+    /// them (CAP_DAC_READ_SEARCH): otherwise the mount refuses handles up front.
     fn exports_files(&self) -> bool {
-        true
+        export::may_open_by_handle()
     }
 
     /// Unmounting: close every handle the kernel did not release.
