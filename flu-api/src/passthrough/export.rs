@@ -67,6 +67,9 @@ impl FileHandle {
     fn decode(key: &[u8]) -> Option<(FileHandle, &[u8])> {
         let kind = key.get(..4)?;
         let len = usize::from(*key.get(4)?);
+        if len > MAX_HANDLE {
+            return None;
+        }
         let bytes = key.get(5..5 + len)?;
         let mut h = FileHandle::empty();
         h.handle_type = i32::from_ne_bytes([kind[0], kind[1], kind[2], kind[3]]);

@@ -198,6 +198,11 @@ fn export_keys_find_files_after_renames_and_go_stale_when_unlinked() {
     // Garbage is stale, never a crash.
     assert_eq!(fx.fs.export_path(b"xy").unwrap_err(), Errno::ESTALE);
     assert_eq!(fx.fs.export_path(&[0u8; 300]).unwrap_err(), Errno::ESTALE);
+    // A handle longer than any the kernel makes, behind a valid mount id.
+    let mut long = key[..4].to_vec();
+    long.extend_from_slice(&[1, 0, 0, 0, 200]);
+    long.extend_from_slice(&[0u8; 200]);
+    assert_eq!(fx.fs.export_path(&long).unwrap_err(), Errno::ESTALE);
 }
 
 #[test]
