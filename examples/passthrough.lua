@@ -215,14 +215,33 @@ function P.fsyncdir(path, datasync, fi)
 end
 
 -- Extended attributes (of a symlink itself, never its target) ---------------------------
+-- Through the open file when the call comes with one (fi): the daemon passes the handle
+-- of a file that lost its name (fgetxattr on an unlinked file), which its old path would
+-- not reach.
 
-function P.setxattr(path, name, value, flags)
+function P.setxattr(path, name, value, flags, fi)
   local how = flags.create and 'create' or flags.replace and 'replace' or nil
+  local f = file_of(fi)
+  if f then return f:setxattr(name, value, how) end
   return fs.setxattr(real(path), name, value, how, false)
 end
 
-function P.getxattr(path, name) return fs.getxattr(real(path), name, false) end
-function P.listxattr(path) return fs.listxattr(real(path), false) end
-function P.removexattr(path, name) return fs.removexattr(real(path), name, false) end
+function P.getxattr(path, name, fi)
+  local f = file_of(fi)
+  if f then return f:getxattr(name) end
+  return fs.getxattr(real(path), name, false)
+end
+
+function P.listxattr(path, fi)
+  local f = file_of(fi)
+  if f then return f:listxattr() end
+  return fs.listxattr(real(path), false)
+end
+
+function P.removexattr(path, name, fi)
+  local f = file_of(fi)
+  if f then return f:removexattr(name) end
+  return fs.removexattr(real(path), name, false)
+end
 
 return P

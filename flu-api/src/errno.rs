@@ -53,6 +53,7 @@ impl Errno {
     pub const EOPNOTSUPP: Errno = Errno(libc::EOPNOTSUPP);
     pub const EOVERFLOW: Errno = Errno(libc::EOVERFLOW);
     pub const ENOTCONN: Errno = Errno(libc::ENOTCONN);
+    pub const ESTALE: Errno = Errno(libc::ESTALE);
 
     /// The errno of the calling thread's last failed libc call.
     pub fn last() -> Errno {

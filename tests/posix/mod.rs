@@ -587,20 +587,29 @@ pub fn unmount(m: Mounted) {
 
 // ---- temp dirs and mounts -----------------------------------------------------------
 
-/// A fresh directory on tmpfs (`/dev/shm`, where user xattrs work), removed on drop
-/// unless something is mounted below it.
+/// A fresh directory on tmpfs (`/dev/shm`, where user xattrs work), or on disk
+/// (`on_disk`), removed on drop unless something is mounted below it.
 pub struct ShmDir {
     path: PathBuf,
 }
 
 impl ShmDir {
     pub fn new(tag: &str) -> ShmDir {
+        ShmDir::in_base(Path::new("/dev/shm"), tag)
+    }
+
+    /// A fresh directory in the temporary directory (a disk filesystem, where one
+    /// compares with what a disk filesystem does).
+    pub fn on_disk(tag: &str) -> ShmDir {
+        ShmDir::in_base(&std::env::temp_dir(), tag)
+    }
+
+    fn in_base(base: &Path, tag: &str) -> ShmDir {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path =
-            PathBuf::from("/dev/shm").join(format!("flu-test-{tag}-{}-{n}", std::process::id()));
+        let path = base.join(format!("flu-test-{tag}-{}-{n}", std::process::id()));
         let _ = fs::remove_dir_all(&path);
-        fs::create_dir(&path).expect("create /dev/shm temp dir");
+        fs::create_dir(&path).expect("create temp dir");
         ShmDir { path }
     }
 

@@ -231,8 +231,15 @@ impl FsCore {
             Some(st) => st,
             None => self.entry_stat(ctx, dir, chunk, entry)?,
         };
-        let nodeid = self.nodes.lookup(dir, &entry.name, &stat)?;
-        Some(Entry { nodeid, stat })
+        let known = self.new_file(&stat, || self.nodes.child_path(dir, &entry.name));
+        let (nodeid, generation) =
+            self.nodes
+                .lookup_entry(dir, &entry.name, &stat, known.new_file())?;
+        Some(Entry {
+            nodeid,
+            generation,
+            stat,
+        })
     }
 
     /// The stat of a listed entry that came without one; `None` if it cannot be had. The

@@ -75,7 +75,13 @@ impl FsCore {
             match self.ops.getattr(ctx, dir, Some(Fh(opened.fh))) {
                 Ok(stat) => {
                     let nodeid = self.nodes.unnamed(dir, &stat);
-                    Ok((Entry { nodeid, stat }, self.opened(nodeid, opened)))
+                    let generation = self.nodes.generation(nodeid);
+                    let entry = Entry {
+                        nodeid,
+                        generation,
+                        stat,
+                    };
+                    Ok((entry, self.opened(nodeid, opened)))
                 }
                 Err(e) => {
                     let _ = self.ops.release(ctx, dir, Fh(opened.fh), flags, false);

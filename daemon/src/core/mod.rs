@@ -31,6 +31,7 @@ use oplog::{traced, LogValue};
 mod attrs;
 mod counts;
 mod dirs;
+pub mod exports;
 mod files;
 mod latency;
 mod names;
@@ -52,6 +53,8 @@ pub const UNKNOWN_INO: u64 = 0xffff_ffff;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Entry {
     pub nodeid: u64,
+    /// The node's generation (nonzero only where file handles are given out).
+    pub generation: u32,
     pub stat: Stat,
 }
 
@@ -207,6 +210,9 @@ pub struct FsCore {
     config: AdapterConfig,
     /// Requests and errors per operation (`flu stats`).
     counts: OpCounts,
+    /// The implementation finds files by key: the kernel may hand out file handles,
+    /// and forgotten nodes are remembered (`exports`).
+    exports: bool,
 }
 
 impl FsCore {
@@ -215,9 +221,14 @@ impl FsCore {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        let exports = ops.exports_files();
         FsCore {
             ops,
-            nodes: NodeTable::new(config.use_ino),
+            nodes: if exports {
+                NodeTable::with_exports(config.use_ino)
+            } else {
+                NodeTable::new(config.use_ino)
+            },
             files: HandleTable::default(),
             dirs: HandleTable::default(),
             no_create: AtomicBool::new(false),
@@ -225,6 +236,7 @@ impl FsCore {
             max_file_size,
             config,
             counts: OpCounts::default(),
+            exports,
         }
     }
 
@@ -250,6 +262,11 @@ impl FsCore {
             Some(max) if end > max => Err(Errno::EFBIG),
             _ => Ok(()),
         }
+    }
+
+    /// Whether file handles through the mount can outlive the kernel's cache.
+    pub fn exports(&self) -> bool {
+        self.exports
     }
 
     pub fn config(&self) -> &AdapterConfig {
@@ -394,11 +411,16 @@ impl FsCore {
         fh: Option<Fh>,
     ) -> OpResult<Entry> {
         let stat = self.ops.getattr(ctx, path, fh)?;
-        let nodeid = self
+        let known = self.new_file(&stat, || Some(path.to_path_buf()));
+        let (nodeid, generation) = self
             .nodes
-            .lookup(parent, name, &stat)
+            .lookup_entry(parent, name, &stat, known.new_file())
             .ok_or(Errno::ENOENT)?;
-        Ok(Entry { nodeid, stat })
+        Ok(Entry {
+            nodeid,
+            generation,
+            stat,
+        })
     }
 }
 

@@ -10,6 +10,14 @@ use super::{At, Entry, FsCore};
 
 impl FsCore {
     pub fn lookup(&self, ctx: &RequestContext, parent: u64, name: &OsStr) -> OpResult<Entry> {
+        if self.exports && (name == "." || name == "..") {
+            // Only a file handle makes the kernel ask for these; the node may be one
+            // the tree no longer has, so it is not resolved to a path first.
+            let args = || format!("node {parent} (file handle)");
+            return self.on(Op::Lookup, At::Path(Path::new(name)), args, |_| {
+                self.lookup_by_handle(ctx, parent, name)
+            });
+        }
         self.on(Op::Lookup, At::Child(parent, name), String::new, |path| {
             self.register(ctx, parent, name, path, None)
         })
@@ -21,6 +29,7 @@ impl FsCore {
             tracing::info!("forget(node {nodeid}, {nlookup})");
         }
         self.nodes.forget(nodeid, nlookup);
+        self.settle();
         // Forgets take no path, so they are not run through `on`; counted here.
         self.counts.record(Op::Forget, None, start.elapsed());
     }
@@ -94,7 +103,12 @@ impl FsCore {
                     if !self.nodes.attach(nodeid, new_parent, new_name) {
                         return Err(Errno::ENOENT);
                     }
-                    Ok(Entry { nodeid, stat })
+                    let generation = self.nodes.generation(nodeid);
+                    Ok(Entry {
+                        nodeid,
+                        generation,
+                        stat,
+                    })
                 },
             );
         }
@@ -128,6 +142,7 @@ impl FsCore {
             self.note_gone(parent, name, id);
         }
         self.nodes.unlink(parent, name);
+        self.settle();
     }
 
     /// `flags`: `RENAME_NOREPLACE` / `RENAME_EXCHANGE`, passed to the implementation.
@@ -153,6 +168,7 @@ impl FsCore {
                 }
                 self.nodes.rename(parent, name, new_parent, new_name);
             }
+            self.settle();
             Ok(())
         })
     }

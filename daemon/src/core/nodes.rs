@@ -12,7 +12,12 @@
 //!   last known path so handle-based operations on an unlinked open file still get one;
 //! - in `use_ino` mode nodes are keyed by the implementation's `(dev, ino)`, so the names
 //!   of one hard-linked file share a node id, and the id is the real inode number when
-//!   that number is free.
+//!   that number is free;
+//! - with exports on (file handles through the mount), a node that leaves the tree while
+//!   it still had a name is remembered (`exports::Forgotten`: its generation and path,
+//!   then the implementation's key for it), so a handle naming it can bring it back with
+//!   the same id and generation (`reattach`). Every node then gets a generation, so an
+//!   id given again to another file (an inode number reused) never matches an old handle.
 //!
 //! Thread-safe behind one mutex; no method calls out while holding it.
 
@@ -21,7 +26,9 @@ use std::ffi::{OsStr, OsString};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use flu_api::Stat;
+use flu_api::{Errno, Stat};
+
+use super::exports::{Forgotten, Memory, Record};
 
 /// The kernel's id of the mount's root directory (`FUSE_ROOT_ID`).
 pub const ROOT_ID: u64 = 1;
@@ -47,6 +54,9 @@ struct Node {
     key: Option<(u64, u64)>,
     /// The file type bits (`S_IFMT`) the node was made with.
     kind: u32,
+    /// The generation the kernel got with the node id (0 without exports); fits in the
+    /// padding after `kind`.
+    generation: u32,
 }
 
 #[derive(Debug)]
@@ -57,6 +67,30 @@ struct Tree {
     /// `(dev, ino)` → node, in `use_ino` mode.
     by_key: HashMap<(u64, u64), u64>,
     next_id: u64,
+    /// Nodes that left the tree with a name, when exports are on.
+    forgotten: Option<Forgotten>,
+    /// Remembered nodes whose key the core has yet to take (`take_freed`).
+    freed: Vec<Freed>,
+    /// The next generation a node gets (never 0, the root's).
+    next_generation: u32,
+}
+
+/// What the caller learned of a file a lookup may make a node for (`would_make`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NewFile<'a> {
+    /// The implementation's key for it.
+    pub key: Option<&'a [u8]>,
+    /// The implementation's own generation for it.
+    pub generation: Option<u32>,
+}
+
+/// A node that left the tree with a name: the core takes the implementation's key for
+/// it while the path still names the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Freed {
+    pub id: u64,
+    pub generation: u32,
+    pub path: PathBuf,
 }
 
 /// The node tree. See the module documentation.
@@ -69,6 +103,15 @@ pub struct NodeTable {
 impl NodeTable {
     /// A tree holding only the root; `use_ino` chooses node ids from `Stat.ino`.
     pub fn new(use_ino: bool) -> NodeTable {
+        NodeTable::build(use_ino, None)
+    }
+
+    /// [`NodeTable::new`] that also remembers nodes the kernel forgot, for file handles.
+    pub fn with_exports(use_ino: bool) -> NodeTable {
+        NodeTable::build(use_ino, Some(Forgotten::default()))
+    }
+
+    fn build(use_ino: bool, forgotten: Option<Forgotten>) -> NodeTable {
         let mut nodes = HashMap::new();
         nodes.insert(
             ROOT_ID,
@@ -83,6 +126,9 @@ impl NodeTable {
                 entries: HashMap::new(),
                 by_key: HashMap::new(),
                 next_id: ROOT_ID + 1,
+                forgotten,
+                freed: Vec::new(),
+                next_generation: 1,
             }),
             use_ino,
         }
@@ -98,6 +144,22 @@ impl NodeTable {
     /// make its node and count one lookup. `stat` is what the implementation reported
     /// for it. Returns the node id, or `None` when `parent` is unknown.
     pub fn lookup(&self, parent: u64, name: &OsStr, stat: &Stat) -> Option<u64> {
+        self.lookup_entry(parent, name, stat, NewFile::default())
+            .map(|(id, _)| id)
+    }
+
+    /// [`NodeTable::lookup`], also answering the node's generation. `new` is what the
+    /// caller learned of the file for a node it may make (see `would_make`): the
+    /// implementation's own generation for it, which a new node with the inode number as
+    /// id takes; else its key, by which a node made for the same file as a remembered
+    /// one takes that one's generation back, so old handles of it still match.
+    pub fn lookup_entry(
+        &self,
+        parent: u64,
+        name: &OsStr,
+        stat: &Stat,
+        new: NewFile<'_>,
+    ) -> Option<(u64, u32)> {
         let mut tree = self.lock();
         if !tree.nodes.contains_key(&parent) {
             return None;
@@ -114,7 +176,7 @@ impl NodeTable {
             };
             if same_file {
                 tree.touch(id, &alias);
-                return Some(id);
+                return Some((id, tree.generation_of(id)));
             }
             // The name now refers to another file: the old node loses it.
             tree.detach(&alias);
@@ -139,11 +201,24 @@ impl NodeTable {
             Some(id) => id,
             None => {
                 let id = tree.new_id(key.map(|(_, ino)| ino));
+                let own = new
+                    .generation
+                    .filter(|_| key.map(|(_, ino)| ino) == Some(id));
+                let generation = match own {
+                    Some(g) => {
+                        if let Some(f) = tree.forgotten.as_mut() {
+                            f.remove(id);
+                        }
+                        g
+                    }
+                    None => tree.generation_for(id, &alias, new.key),
+                };
                 tree.nodes.insert(
                     id,
                     Node {
                         key,
                         kind,
+                        generation,
                         ..Node::default()
                     },
                 );
@@ -155,7 +230,138 @@ impl NodeTable {
         };
         tree.link(id, alias.clone());
         tree.touch(id, &alias);
-        Some(id)
+        Some((id, tree.generation_of(id)))
+    }
+
+    /// The generation of node `id` (0 for the root or an unknown node).
+    pub fn generation(&self, id: u64) -> u32 {
+        self.lock().generation_of(id)
+    }
+
+    /// Whether a lookup of a file with `stat` may make a node whose id is its inode
+    /// number (then the caller learns a `NewFile` for it), and whether that id is
+    /// remembered with a key (then the file's key tells whether it is the same file).
+    /// `None` when no such node would be made.
+    pub fn would_make(&self, stat: &Stat) -> Option<bool> {
+        if !self.use_ino || stat.ino == 0 {
+            return None;
+        }
+        let tree = self.lock();
+        if tree.nodes.contains_key(&stat.ino) || tree.by_key.contains_key(&(stat.dev, stat.ino)) {
+            return None;
+        }
+        Some(
+            tree.forgotten
+                .as_ref()
+                .and_then(|f| f.get(stat.ino))
+                .is_some_and(|r| matches!(r.memory, Memory::Key(_))),
+        )
+    }
+
+    /// What is remembered of node `id` that left the tree (exports on).
+    pub fn remembered(&self, id: u64) -> Option<Record> {
+        self.lock().forgotten.as_ref()?.get(id).cloned()
+    }
+
+    /// The nodes remembered since the last call whose key is still to be taken.
+    pub fn take_freed(&self) -> Vec<Freed> {
+        std::mem::take(&mut self.lock().freed)
+    }
+
+    /// The key the implementation gave for a node `take_freed` listed (`None`: it has
+    /// none, so the node is forgotten for good). Ignored when the node came back or was
+    /// remembered again meanwhile.
+    pub fn remember_key(&self, freed: &Freed, key: Option<Vec<u8>>) {
+        let mut tree = self.lock();
+        let Some(forgotten) = tree.forgotten.as_mut() else {
+            return;
+        };
+        let pending = forgotten.get(freed.id).is_some_and(|r| {
+            r.generation == freed.generation && r.memory == Memory::Pending(freed.path.clone())
+        });
+        if !pending {
+            return;
+        }
+        match key {
+            Some(k) => forgotten.insert(
+                freed.id,
+                Record {
+                    generation: freed.generation,
+                    memory: Memory::Key(k.into_boxed_slice()),
+                },
+            ),
+            None => forgotten.remove(freed.id),
+        }
+    }
+
+    /// Bring back remembered node `id` as `name` in `parent` (a file handle named it):
+    /// the same id and generation, one kernel lookup. ESTALE when `parent` is gone or
+    /// the name is another node's now (that file got a new node since).
+    pub fn reattach(
+        &self,
+        id: u64,
+        parent: u64,
+        name: &OsStr,
+        stat: &Stat,
+        generation: u32,
+    ) -> Result<(), Errno> {
+        let mut tree = self.lock();
+        let alias = Alias {
+            parent,
+            name: name.to_owned(),
+        };
+        if tree.nodes.contains_key(&id) {
+            // Brought back by another request meanwhile, or looked up again.
+            if tree.entries.get(&alias) != Some(&id) || tree.generation_of(id) != generation {
+                return Err(Errno::ESTALE);
+            }
+            tree.touch(id, &alias);
+            return Ok(());
+        }
+        if !tree.nodes.contains_key(&parent) || tree.entries.contains_key(&alias) {
+            return Err(Errno::ESTALE);
+        }
+        let key = (self.use_ino && stat.ino != 0).then_some((stat.dev, stat.ino));
+        // Another live node of the same file (a hard link) keeps the key.
+        let key = key.filter(|k| !tree.by_key.contains_key(k));
+        tree.nodes.insert(
+            id,
+            Node {
+                key,
+                kind: stat.file_type(),
+                generation,
+                ..Node::default()
+            },
+        );
+        if let Some(k) = key {
+            tree.by_key.insert(k, id);
+        }
+        if let Some(f) = tree.forgotten.as_mut() {
+            f.remove(id);
+        }
+        tree.link(id, alias.clone());
+        tree.touch(id, &alias);
+        Ok(())
+    }
+
+    /// One more kernel lookup of live node `id` (a file handle named it): its
+    /// generation, or `None` when it is not in the tree.
+    pub fn relookup(&self, id: u64) -> Option<u32> {
+        let mut tree = self.lock();
+        let node = tree.nodes.get_mut(&id)?;
+        if id != ROOT_ID {
+            node.lookups += 1;
+        }
+        Some(node.generation)
+    }
+
+    /// The directory node `id` is linked in (the root for the root), if it has a name.
+    pub fn parent_of(&self, id: u64) -> Option<u64> {
+        if id == ROOT_ID {
+            return Some(ROOT_ID);
+        }
+        let tree = self.lock();
+        tree.nodes.get(&id)?.aliases.first().map(|a| a.parent)
     }
 
     /// A file born without a name (O_TMPFILE) in directory `dir`: a node the kernel
@@ -175,10 +381,12 @@ impl NodeTable {
             }
         }
         let id = tree.new_id(key.map(|(_, ino)| ino));
+        let generation = tree.fresh_generation(id);
         tree.nodes.insert(
             id,
             Node {
                 lookups: 1,
+                generation,
                 kind: stat.file_type(),
                 key,
                 last_path: Some(dir.join(format!(".flu-unnamed-{id}"))),
@@ -388,6 +596,47 @@ impl NodeTable {
 }
 
 impl Tree {
+    fn generation_of(&self, id: u64) -> u32 {
+        self.nodes.get(&id).map_or(0, |n| n.generation)
+    }
+
+    /// The generation of a new node `id` named `alias`: a remembered node's own when
+    /// it is the same file (the same path while its key is being taken, or the same
+    /// key), else a fresh one. Either way `id` is no longer remembered.
+    fn generation_for(&mut self, id: u64, alias: &Alias, key: Option<&[u8]>) -> u32 {
+        let Some(record) = self.forgotten.as_mut().and_then(|f| f.take(id)) else {
+            return self.fresh_generation(id);
+        };
+        let same = match &record.memory {
+            Memory::Key(k) => key == Some(&k[..]),
+            Memory::Pending(path) => {
+                self.path_of(alias.parent)
+                    .map(|p| p.join(&alias.name))
+                    .as_ref()
+                    == Some(path)
+            }
+        };
+        if same {
+            record.generation
+        } else {
+            self.fresh_generation(id)
+        }
+    }
+
+    /// A generation never given before (0 without exports, where ids are not
+    /// remembered and handles are refused).
+    fn fresh_generation(&mut self, id: u64) -> u32 {
+        if self.forgotten.is_none() {
+            return 0;
+        }
+        if let Some(f) = self.forgotten.as_mut() {
+            f.remove(id);
+        }
+        let g = self.next_generation;
+        self.next_generation = self.next_generation.checked_add(1).unwrap_or(1);
+        g
+    }
+
     /// A fresh node id: the real inode number when asked for and free, else the counter.
     fn new_id(&mut self, wanted: Option<u64>) -> u64 {
         if let Some(ino) = wanted {
@@ -481,9 +730,27 @@ impl Tree {
             if node.lookups > 0 || node.children > 0 {
                 continue;
             }
+            // Remembered only with a name: an unlinked file's handle is stale.
+            let remember = self.forgotten.is_some() && !node.aliases.is_empty();
+            let path = if remember { self.path_of(id) } else { None };
             let Some(node) = self.nodes.remove(&id) else {
                 continue;
             };
+            if let (Some(path), Some(f)) = (path, self.forgotten.as_mut()) {
+                let generation = node.generation;
+                f.insert(
+                    id,
+                    Record {
+                        generation,
+                        memory: Memory::Pending(path.clone()),
+                    },
+                );
+                self.freed.push(Freed {
+                    id,
+                    generation,
+                    path,
+                });
+            }
             if let Some(k) = node.key {
                 if self.by_key.get(&k) == Some(&id) {
                     self.by_key.remove(&k);

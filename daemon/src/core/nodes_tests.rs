@@ -351,3 +351,172 @@ fn a_nameless_file_gets_its_name_by_attach() {
     // A second hard link, looked up as usual, finds the same node by its inode.
     assert_eq!(t.lookup(d, os("named2"), &file(42)), Some(id));
 }
+
+// ---- remembered nodes (file handles) -------------------------------------------------
+
+fn with_key(key: &[u8]) -> NewFile<'_> {
+    NewFile {
+        key: Some(key),
+        generation: None,
+    }
+}
+
+#[test]
+fn the_live_node_stays_small() {
+    // The generation sits in the padding after `kind` (issue 16's memory budget).
+    assert!(
+        std::mem::size_of::<Node>() <= 96,
+        "{}",
+        std::mem::size_of::<Node>()
+    );
+}
+
+#[test]
+fn forgotten_nodes_are_remembered_by_path_then_key() {
+    let t = NodeTable::with_exports(true);
+    let (d, dg) = t
+        .lookup_entry(ROOT_ID, os("d"), &dir(10), NewFile::default())
+        .unwrap();
+    let (f, fg) = t
+        .lookup_entry(d, os("f"), &file(11), NewFile::default())
+        .unwrap();
+    assert_eq!((d, f), (10, 11));
+    assert!(dg != 0 && fg != 0 && dg != fg, "{dg} {fg}");
+    t.forget(f, 1);
+    t.forget(d, 1);
+    assert_eq!(t.len(), 1);
+    let freed = t.take_freed();
+    let paths: Vec<_> = freed.iter().map(|x| (x.id, x.path.clone())).collect();
+    assert_eq!(
+        paths,
+        vec![(f, PathBuf::from("/d/f")), (d, PathBuf::from("/d"))]
+    );
+    assert_eq!(
+        t.remembered(f).map(|r| r.memory),
+        Some(Memory::Pending("/d/f".into()))
+    );
+    t.remember_key(&freed[0], Some(b"key-f".to_vec()));
+    t.remember_key(&freed[1], None);
+    assert_eq!(
+        t.remembered(f),
+        Some(Record {
+            generation: fg,
+            memory: Memory::Key(b"key-f"[..].into())
+        })
+    );
+    assert_eq!(t.remembered(d), None, "no key: forgotten for good");
+
+    // Brought back by a handle: same id and generation, the directory on the way anew.
+    let (d2, _) = t
+        .lookup_entry(ROOT_ID, os("d"), &dir(10), NewFile::default())
+        .unwrap();
+    t.reattach(f, d2, os("f"), &file(11), fg).unwrap();
+    assert_eq!(path(&t, f).as_deref(), Some(Path::new("/d/f")));
+    assert_eq!(t.generation(f), fg);
+    assert_eq!(t.lookups(f), Some(1));
+    assert_eq!(t.remembered(f), None);
+}
+
+#[test]
+fn a_lookup_of_the_same_file_takes_its_generation_back_another_gets_a_new_one() {
+    let t = NodeTable::with_exports(true);
+    let (a, ag) = t
+        .lookup_entry(ROOT_ID, os("a"), &file(20), NewFile::default())
+        .unwrap();
+    t.forget(a, 1);
+    let freed = t.take_freed();
+    // Still pending: the same path is the same file.
+    let (a2, ag2) = t
+        .lookup_entry(ROOT_ID, os("a"), &file(20), NewFile::default())
+        .unwrap();
+    assert_eq!((a2, ag2), (a, ag));
+    t.remember_key(&freed[0], Some(b"k".to_vec()));
+    assert_eq!(
+        t.remembered(a),
+        None,
+        "a key for a node that came back is dropped"
+    );
+    t.forget(a, 1);
+    for x in t.take_freed() {
+        t.remember_key(&x, Some(b"k".to_vec()));
+    }
+    assert_eq!(t.would_make(&file(20)), Some(true));
+    let (_, same) = t
+        .lookup_entry(ROOT_ID, os("a"), &file(20), with_key(b"k"))
+        .unwrap();
+    assert_eq!(same, ag);
+    t.forget(a, 1);
+    for x in t.take_freed() {
+        t.remember_key(&x, Some(b"k".to_vec()));
+    }
+    // Inode 20 reused by another file (another key): a new generation.
+    let (b, bg) = t
+        .lookup_entry(ROOT_ID, os("b"), &file(20), with_key(b"other"))
+        .unwrap();
+    assert_eq!(b, a);
+    assert_ne!(bg, ag);
+}
+
+#[test]
+fn unlinked_nodes_are_not_remembered_and_taken_names_refuse_reattach() {
+    let t = NodeTable::with_exports(true);
+    let a = t.lookup(ROOT_ID, os("a"), &file(30)).unwrap();
+    t.unlink(ROOT_ID, os("a"));
+    t.forget(a, 1);
+    assert!(t.take_freed().is_empty());
+    assert_eq!(t.remembered(a), None);
+    let b = t.lookup(ROOT_ID, os("b"), &file(31)).unwrap();
+    assert_eq!(
+        t.reattach(99, ROOT_ID, os("b"), &file(31), 5),
+        Err(Errno::ESTALE)
+    );
+    assert_eq!(
+        t.reattach(98, 12345, os("c"), &file(32), 5),
+        Err(Errno::ESTALE)
+    );
+    assert_eq!(t.parent_of(b), Some(ROOT_ID));
+    // Without exports nothing is remembered and generations stay 0.
+    let plain = NodeTable::new(true);
+    let (c, g) = plain
+        .lookup_entry(ROOT_ID, os("c"), &file(33), NewFile::default())
+        .unwrap();
+    assert_eq!(g, 0);
+    plain.forget(c, 1);
+    assert!(plain.take_freed().is_empty());
+}
+
+#[test]
+fn forgotten_memory_is_bounded() {
+    let mut f = super::super::exports::Forgotten::default();
+    let n = 1u64 << 18;
+    for id in 0..n + 10 {
+        f.insert(
+            id,
+            Record {
+                generation: 1,
+                memory: Memory::Key(Box::new([])),
+            },
+        );
+    }
+    assert!(f.len() <= n as usize, "{}", f.len());
+    assert!(f.get(n + 9).is_some(), "the newest are kept");
+    assert!(f.get(0).is_none(), "the oldest go");
+}
+
+#[test]
+fn a_node_numbered_by_its_inode_takes_the_implementations_generation() {
+    let t = NodeTable::with_exports(true);
+    let own = NewFile {
+        key: None,
+        generation: Some(77),
+    };
+    assert_eq!(t.would_make(&file(40)), Some(false));
+    let (a, g) = t.lookup_entry(ROOT_ID, os("a"), &file(40), own).unwrap();
+    assert_eq!((a, g), (40, 77));
+    assert_eq!(t.would_make(&file(40)), None, "the node exists");
+    // A hard link of it makes no node.
+    let (b, g2) = t
+        .lookup_entry(ROOT_ID, os("b"), &file(40), NewFile::default())
+        .unwrap();
+    assert_eq!((b, g2), (40, 77));
+}

@@ -151,6 +151,7 @@ impl FuseAdapter {
         match res {
             Ok(e) => reply.pod(&entry_out(
                 e.nodeid,
+                e.generation,
                 &e.stat,
                 &self.reply_attrs_for(e.nodeid),
             )),
@@ -252,10 +253,15 @@ impl Handler for FuseAdapter {
         // The node table is locked internally: lookups and readdirs in one directory may
         // run in parallel.
         want |= init_flags::PARALLEL_DIROPS;
-        // Node ids die with the kernel's FORGET, so a file handle made from one would go
-        // stale once the inode leaves the kernel's cache (open_by_handle_at: ESTALE).
-        // Refuse handles up front instead, where the kernel can be told.
-        want |= init_flags::NO_EXPORT_SUPPORT;
+        // File handles: where the backend finds files by key, forgotten nodes are
+        // remembered and the kernel's lookups of `.`/`..` bring them back (`core/exports`),
+        // so handles outlive the inode cache. Elsewhere a node id dies with FORGET and a
+        // handle would go stale: refuse handles up front, where the kernel can be told.
+        want |= if self.core.exports() {
+            init_flags::EXPORT_SUPPORT
+        } else {
+            init_flags::NO_EXPORT_SUPPORT
+        };
         // O_TRUNC with the open instead of a truncate after it, where the backend's open
         // truncates as its truncate would.
         if self.core.ops().truncates_on_open() {
@@ -579,7 +585,7 @@ impl FuseAdapter {
                     Ok((entry, open)) => {
                         let out = self.decide(entry.nodeid, arg.flags, &open, &reply);
                         let attrs = self.reply_attrs_for(entry.nodeid);
-                        let e = entry_out(entry.nodeid, &entry.stat, &attrs);
+                        let e = entry_out(entry.nodeid, entry.generation, &entry.stat, &attrs);
                         reply.pod2(&e, &out);
                     }
                     Err(e) => reply.error(e.code()),
@@ -626,7 +632,7 @@ impl FuseAdapter {
                     Ok((entry, open)) => {
                         let out = self.decide(entry.nodeid, arg.flags, &open, &reply);
                         let attrs = self.reply_attrs_for(entry.nodeid);
-                        let e = entry_out(entry.nodeid, &entry.stat, &attrs);
+                        let e = entry_out(entry.nodeid, entry.generation, &entry.stat, &attrs);
                         reply.pod2(&e, &out);
                     }
                     Err(e) => reply.error(e.code()),

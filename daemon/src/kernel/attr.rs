@@ -81,13 +81,13 @@ pub struct ReplyAttrs {
 
 /// An entry reply: node `nodeid` with `stat`, cacheable for the mount's lifetimes, or
 /// for those the handler set in `stat`.
-pub fn entry_out(nodeid: u64, stat: &Stat, r: &ReplyAttrs) -> abi::EntryOut {
+pub fn entry_out(nodeid: u64, generation: u32, stat: &Stat, r: &ReplyAttrs) -> abi::EntryOut {
     let (entry, attr) = (r.entry_ttl, r.attr_ttl);
     let entry = stat.entry_timeout.unwrap_or(entry);
     let attr = stat.attr_timeout.unwrap_or(attr);
     abi::EntryOut {
         nodeid,
-        generation: 0,
+        generation: u64::from(generation),
         entry_valid: entry.as_secs(),
         attr_valid: attr.as_secs(),
         entry_valid_nsec: entry.subsec_nanos(),
@@ -119,14 +119,14 @@ mod lifetime_tests {
             over: AttrOverride::default(),
         };
         let plain = Stat::default();
-        let e = entry_out(2, &plain, &mount);
+        let e = entry_out(2, 0, &plain, &mount);
         assert_eq!((e.entry_valid, e.attr_valid), (60, 60));
         let live = Stat {
             attr_timeout: Some(Duration::from_millis(1500)),
             entry_timeout: Some(Duration::ZERO),
             ..Stat::default()
         };
-        let e = entry_out(2, &live, &mount);
+        let e = entry_out(2, 0, &live, &mount);
         assert_eq!((e.entry_valid, e.entry_valid_nsec), (0, 0));
         assert_eq!((e.attr_valid, e.attr_valid_nsec), (1, 500_000_000));
         let a = attr_out(2, &live, &mount);
@@ -141,7 +141,7 @@ pub fn negative_entry(negative: Duration) -> abi::EntryOut {
         entry_ttl: negative,
         ..ReplyAttrs::default()
     };
-    entry_out(0, &Stat::default(), &r)
+    entry_out(0, 0, &Stat::default(), &r)
 }
 
 #[cfg(test)]
@@ -240,7 +240,7 @@ mod tests {
             over,
             ..ReplyAttrs::default()
         };
-        assert_eq!(entry_out(2, &st, &r).attr.uid, 0);
+        assert_eq!(entry_out(2, 0, &st, &r).attr.uid, 0);
         assert_eq!(attr_out(2, &st, &r).attr.mode, libc::S_IFDIR | 0o750);
         let only_uid = AttrOverride {
             uid: Some(5),

@@ -28,7 +28,7 @@ impl DirPlusReply for DirPlusListing<'_> {
     fn add(&mut self, offset: u64, name: &OsStr, entry: PlusEntry) -> bool {
         match entry {
             PlusEntry::Known(e) => {
-                let out = entry_out(e.nodeid, &e.stat, &self.attrs);
+                let out = entry_out(e.nodeid, e.generation, &e.stat, &self.attrs);
                 self.buf
                     .add_plus(&out, e.nodeid, offset, dirent_type(e.stat.mode), name)
             }
@@ -42,7 +42,7 @@ impl DirPlusReply for DirPlusListing<'_> {
                     over: self.attrs.over,
                     ..ReplyAttrs::default()
                 };
-                let mut out = entry_out(0, &stat, &bare);
+                let mut out = entry_out(0, 0, &stat, &bare);
                 out.attr.ino = ino;
                 self.buf
                     .add_plus(&out, ino, offset, dirent_type(kind), name)

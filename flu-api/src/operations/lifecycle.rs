@@ -47,6 +47,13 @@ pub trait Lifecycle: Send + Sync {
         false
     }
 
+    /// Whether `NameOps::export_key`/`export_path` find files again by key: the daemon
+    /// then lets the kernel hand out file handles (FUSE_EXPORT_SUPPORT) that survive
+    /// cache eviction; otherwise it refuses them up front.
+    fn exports_files(&self) -> bool {
+        false
+    }
+
     /// The real directories the filesystem serves from (a passthrough's root): the
     /// daemon refuses to mount inside one, where the filesystem would serve itself.
     fn roots(&self) -> Vec<std::path::PathBuf> {

@@ -24,7 +24,8 @@
 //! - Locks are OFD locks on the handle's fd (`lock`): two opens conflict like two
 //!   processes would.
 //!
-//! Files: `sys` (raw call wrappers), `resolve` (path → parent fd + name), `handles`
+//! Files: `sys` (raw call wrappers), `resolve` (path → parent fd + name), `export`
+//! (backing file handles as persistent keys), `handles`
 //! (what an open handle holds), `identity` (acting as the caller), `umask` (exact
 //! creation modes), and one file per operation trait, each implementing it directly:
 //! `attr` (`AttrOps`), `names` (`NameOps`), `file` (`FileOps`), `dir` (`DirOps`),
@@ -33,6 +34,7 @@
 mod atime;
 mod attr;
 mod dir;
+mod export;
 mod file;
 mod handles;
 mod identity;
@@ -101,6 +103,9 @@ pub struct Passthrough {
     page_cache: PageCacheValidity,
     /// Set once `openat2` answered ENOSYS: walk components with `openat` from then on.
     no_openat2: AtomicBool,
+    /// Whether the backing handles are an (inode, generation) pair (`export`), learned
+    /// at the first use.
+    numbered_handles: OnceLock<bool>,
 }
 
 impl Passthrough {
@@ -118,6 +123,7 @@ impl Passthrough {
             identity: Identity::new(options.create_as_caller),
             page_cache: PageCacheValidity::default(),
             no_openat2: AtomicBool::new(false),
+            numbered_handles: OnceLock::new(),
         })
     }
 
@@ -152,6 +158,12 @@ impl Lifecycle for Passthrough {
 
     fn stable_inode_numbers(&self) -> bool {
         true
+    }
+
+    /// Backing file handles find files again (`export`), when this process may open
+    /// them (CAP_DAC_READ_SEARCH): otherwise the mount refuses handles up front.
+    fn exports_files(&self) -> bool {
+        export::may_open_by_handle()
     }
 
     /// Unmounting: close every handle the kernel did not release.

@@ -1,9 +1,9 @@
 //! Names in directories: mknod, mkdir, symlink (created as the caller, see `identity`),
 //! unlink, rmdir, rename (with `RENAME_NOREPLACE`/`RENAME_EXCHANGE` via renameat2),
 //! link and readlink. All are `*at` calls on the resolved parent fd; none follows a
-//! final symlink.
+//! final symlink. Export keys are the backing file handles (`export`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::operations::{Fh, NameOps, OpResult, RequestContext};
 
@@ -133,5 +133,21 @@ impl NameOps for Passthrough {
             let len = buf.len() * 2;
             buf.resize(len, 0);
         }
+    }
+
+    fn export_key(&self, path: &Path) -> OpResult<Vec<u8>> {
+        self.handle_key(path)
+    }
+
+    fn export_path(&self, key: &[u8]) -> OpResult<PathBuf> {
+        self.key_path(key)
+    }
+
+    fn export_generation(&self, path: &Path) -> OpResult<u32> {
+        self.handle_generation(path)
+    }
+
+    fn export_by_number(&self, ino: u64) -> OpResult<(PathBuf, u32)> {
+        self.number_path(ino)
     }
 }

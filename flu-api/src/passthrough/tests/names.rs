@@ -174,3 +174,49 @@ fn rename_plain_and_flags() {
         Errno::ENOENT
     );
 }
+
+#[test]
+fn export_keys_find_files_after_renames_and_go_stale_when_unlinked() {
+    let fx = Fx::new();
+    std::fs::create_dir(fx.real("d")).unwrap();
+    fx.write_real("d/f", b"x");
+    let key = fx.fs.export_key(p("/d/f")).unwrap();
+    let dir = fx.fs.export_key(p("/d")).unwrap();
+    assert_eq!(fx.fs.export_path(&key).unwrap(), p("/d/f"));
+    assert_eq!(fx.fs.export_path(&dir).unwrap(), p("/d"));
+    assert_eq!(
+        fx.fs
+            .export_path(&fx.fs.export_key(p("/")).unwrap())
+            .unwrap(),
+        p("/")
+    );
+    std::fs::create_dir(fx.real("e")).unwrap();
+    std::fs::rename(fx.real("d/f"), fx.real("e/g")).unwrap();
+    assert_eq!(fx.fs.export_path(&key).unwrap(), p("/e/g"));
+    std::fs::remove_file(fx.real("e/g")).unwrap();
+    assert_eq!(fx.fs.export_path(&key).unwrap_err(), Errno::ESTALE);
+    // Garbage is stale, never a crash.
+    assert_eq!(fx.fs.export_path(b"xy").unwrap_err(), Errno::ESTALE);
+    assert_eq!(fx.fs.export_path(&[0u8; 300]).unwrap_err(), Errno::ESTALE);
+    // A handle longer than any the kernel makes, behind a valid mount id.
+    let mut long = key[..4].to_vec();
+    long.extend_from_slice(&[1, 0, 0, 0, 200]);
+    long.extend_from_slice(&[0u8; 200]);
+    assert_eq!(fx.fs.export_path(&long).unwrap_err(), Errno::ESTALE);
+}
+
+#[test]
+fn numbered_handles_find_files_by_inode_number() {
+    let fx = Fx::new();
+    fx.write_real("f", b"x");
+    let Ok(generation) = fx.fs.export_generation(p("/f")) else {
+        eprintln!("skipped: /tmp has no ext4-style handles");
+        return;
+    };
+    let ino = lstat(&fx.real("f")).unwrap().st_ino;
+    match fx.fs.export_by_number(ino) {
+        Ok(found) => assert_eq!(found, (p("/f").to_path_buf(), generation)),
+        // Finding by handle needs CAP_DAC_READ_SEARCH.
+        Err(e) => assert_eq!(e, Errno::EPERM),
+    }
+}
