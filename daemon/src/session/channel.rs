@@ -45,6 +45,26 @@ impl Channel {
         }
     }
 
+    /// One request if one comes within `timeout` (None: none came, or another thread
+    /// took it first). Only for a clone made with `nonblocking`: the read never waits.
+    pub fn receive_within(
+        &self,
+        buf: &mut [u8],
+        timeout: std::time::Duration,
+    ) -> io::Result<Option<Received>> {
+        if !self.readable_within(timeout) {
+            return Ok(None);
+        }
+        match nix::unistd::read(&self.fd, buf) {
+            Ok(n) => Ok(Some(Received::Request(n))),
+            Err(
+                nix::errno::Errno::ENOENT | nix::errno::Errno::EINTR | nix::errno::Errno::EAGAIN,
+            ) => Ok(None),
+            Err(nix::errno::Errno::ENODEV) => Ok(Some(Received::Unmounted)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Whether a request waits to be read, within `timeout` (zero: now). The kernel's
     /// queue is the connection's: any clone of the fd sees it.
     pub fn readable_within(&self, timeout: std::time::Duration) -> bool {
@@ -74,12 +94,13 @@ impl Channel {
     }
 
     /// A new fd on the same connection, so another thread can read requests in parallel.
-    pub fn clone_fd(&self) -> io::Result<Channel> {
-        let dev = nix::fcntl::open(
-            "/dev/fuse",
-            nix::fcntl::OFlag::O_RDWR | nix::fcntl::OFlag::O_CLOEXEC,
-            nix::sys::stat::Mode::empty(),
-        )?;
+    /// `nonblocking`: reads of the clone never wait (for `receive_within`).
+    pub fn clone_fd(&self, nonblocking: bool) -> io::Result<Channel> {
+        let mut flags = nix::fcntl::OFlag::O_RDWR | nix::fcntl::OFlag::O_CLOEXEC;
+        if nonblocking {
+            flags |= nix::fcntl::OFlag::O_NONBLOCK;
+        }
+        let dev = nix::fcntl::open("/dev/fuse", flags, nix::sys::stat::Mode::empty())?;
         let mut source = self.fd.as_raw_fd() as u32;
         // SAFETY: FUSE_DEV_IOC_CLONE reads one u32 (the fd to attach to) from the pointer,
         // which points to a live local.

@@ -7,8 +7,8 @@
 //! (parallel clients, readahead), it starts another at once; when every thread has been
 //! busy for three looks in a row with none waiting, it starts one too, so that a
 //! FUSE_INTERRUPT always reaches a request whose handler is stuck. Up to `MAX_THREADS`.
-//! Threads beyond the configured number retire once no request came for `EXTRA_IDLE`
-//! while another thread waits for the next. A busy mount therefore costs no thread
+//! Threads beyond the configured number read from a non-blocking clone of the fd and
+//! retire once no request came for `EXTRA_IDLE` while another thread waits for the next. A busy mount therefore costs no thread
 //! switch per request, and grows only as far as requests wait.
 
 use std::io;
@@ -94,7 +94,7 @@ pub fn run<H: Handler>(
             .name("flu-fuse-keeper".into())
             .spawn(move || shared.keep_a_reader())?
     };
-    let result = serve(&channel, &shared, false);
+    let result = serve(&channel, &shared, Role::Base);
     shared.done.store(true, Ordering::SeqCst);
     let _ = keeper.join();
     loop {
@@ -144,18 +144,21 @@ impl<H: Handler> Shared<H> {
     /// Start one more serving thread (already counted in `total`), on a clone of the
     /// connection's fd when the kernel allows (else on the same fd).
     fn start_worker(shared: &Arc<Shared<H>>) -> io::Result<()> {
-        let channel = match shared.channel.clone_fd() {
-            Ok(c) => Arc::new(c),
+        // An extra thread's own clone never blocks in read, so that it can leave once
+        // requests stop coming.
+        let (channel, own) = match shared.channel.clone_fd(true) {
+            Ok(c) => (Arc::new(c), true),
             Err(e) => {
                 tracing::debug!("FUSE_DEV_IOC_CLONE failed ({e}); threads share one fd");
-                shared.channel.clone()
+                (shared.channel.clone(), false)
             }
         };
         let worker = shared.clone();
         let spawned = std::thread::Builder::new()
             .name("flu-fuse".into())
             .spawn(move || {
-                if let Err(e) = serve(&channel, &worker, true) {
+                let role = if own { Role::Extra } else { Role::ExtraShared };
+                if let Err(e) = serve(&channel, &worker, role) {
                     tracing::error!("a serving thread stopped: {e}");
                 }
             });
@@ -218,21 +221,17 @@ impl<H: Handler> Shared<H> {
         }
     }
 
-    /// An extra thread leaves once it is not needed: no request came for
-    /// `EXTRA_IDLE` while another thread is waiting for requests too.
-    fn may_retire(&self, channel: &Channel) -> bool {
-        self.reading.fetch_add(1, Ordering::SeqCst);
-        let busy = channel.readable_within(EXTRA_IDLE);
-        self.reading.fetch_sub(1, Ordering::SeqCst);
-        if busy || self.reading.load(Ordering::SeqCst) == 0 {
-            return false;
-        }
-        self.activity
-            .total
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |t| {
-                (t > self.base).then(|| t - 1)
-            })
-            .is_ok()
+    /// An extra thread leaves when another is waiting for requests (it was idle for
+    /// `EXTRA_IDLE`, or on a shared fd, it just served one); never below `base`.
+    fn may_retire(&self) -> bool {
+        self.reading.load(Ordering::SeqCst) > 0
+            && self
+                .activity
+                .total
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |t| {
+                    (t > self.base).then(|| t - 1)
+                })
+                .is_ok()
     }
 
     /// Requests of users the mount does not admit (`allow_root`), except those the
@@ -266,9 +265,21 @@ impl<H: Handler> Shared<H> {
     }
 }
 
+/// Which kind of serving thread.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// One of the `base` threads: reads block.
+    Base,
+    /// An extra thread on a non-blocking clone of its own: leaves when idle.
+    Extra,
+    /// An extra thread on the shared fd (no clone): leaves after a request.
+    ExtraShared,
+}
+
 /// One serving thread: read, answer, until unmounted (or, for an extra thread, until
 /// it is not needed any more).
-fn serve<H: Handler>(channel: &Arc<Channel>, shared: &Shared<H>, extra: bool) -> io::Result<()> {
+fn serve<H: Handler>(channel: &Arc<Channel>, shared: &Shared<H>, role: Role) -> io::Result<()> {
+    let extra = role != Role::Base;
     let mut buf = match RequestBuffer::new(shared.buffer_size) {
         Ok(b) => b,
         Err(e) => {
@@ -279,18 +290,23 @@ fn serve<H: Handler>(channel: &Arc<Channel>, shared: &Shared<H>, extra: bool) ->
         }
     };
     while !shared.done.load(Ordering::SeqCst) {
-        // An extra thread reads only what is there: it does not stay blocked in read
-        // once the burst that started it is over.
-        if extra && shared.may_retire(channel) {
-            return Ok(());
-        }
         shared.reading.fetch_add(1, Ordering::SeqCst);
-        let received = channel.receive(&mut buf);
+        let received = if role == Role::Extra {
+            channel.receive_within(&mut buf, EXTRA_IDLE)
+        } else {
+            channel.receive(&mut buf).map(Some)
+        };
         shared.reading.fetch_sub(1, Ordering::SeqCst);
-        shared.reads.fetch_add(1, Ordering::SeqCst);
         let n = match received {
-            Ok(Received::Request(n)) => n,
-            Ok(Received::Unmounted) => break,
+            Ok(Some(Received::Request(n))) => n,
+            Ok(Some(Received::Unmounted)) => break,
+            Ok(None) => {
+                // Nothing came for a while: the burst that started this thread is over.
+                if shared.may_retire() {
+                    return Ok(());
+                }
+                continue;
+            }
             Err(e) => {
                 if extra {
                     shared.activity.total.fetch_sub(1, Ordering::SeqCst);
@@ -298,7 +314,11 @@ fn serve<H: Handler>(channel: &Arc<Channel>, shared: &Shared<H>, extra: bool) ->
                 return Err(e);
             }
         };
+        shared.reads.fetch_add(1, Ordering::SeqCst);
         dispatch(channel, shared, &buf[..n]);
+        if role == Role::ExtraShared && shared.may_retire() {
+            return Ok(());
+        }
     }
     if extra {
         shared.activity.total.fetch_sub(1, Ordering::SeqCst);

@@ -145,6 +145,19 @@ fn numbered(h: &FileHandle) -> Option<(u32, u32)> {
 }
 
 impl Passthrough {
+    /// The root as an open directory (open_by_handle_at wants a real open file of the
+    /// filesystem, not an O_PATH one) and where it is, to tell found paths against.
+    fn handle_root(&self) -> Result<(OwnedFd, PathBuf), Errno> {
+        let root = openat(
+            self.root_fd().as_raw_fd(),
+            c".",
+            libc::O_RDONLY | libc::O_DIRECTORY,
+            0,
+        )?;
+        let base = read_link(&proc_fd_path(root.as_raw_fd()))?;
+        Ok((root, base))
+    }
+
     /// Whether the backing filesystem's handles are ext4-style (checked on the root:
     /// type, length, and the inode number in the first word).
     fn numbered_handles(&self) -> bool {
@@ -180,13 +193,7 @@ impl Passthrough {
         h.handle_bytes = 8;
         h.f_handle[..4].copy_from_slice(&ino32.to_ne_bytes());
         // Generation 0: any generation; the kernel compares the one answered.
-        let root = openat(
-            self.root_fd().as_raw_fd(),
-            c".",
-            libc::O_RDONLY | libc::O_DIRECTORY,
-            0,
-        )?;
-        let base = read_link(&proc_fd_path(root.as_raw_fd()))?;
+        let (root, base) = self.handle_root()?;
         let target = open_by_handle(&root, &mut h, libc::O_PATH | libc::O_NOFOLLOW)?;
         let st = fstat(target.as_raw_fd())?;
         if st.st_nlink == 0 || st.st_ino != ino {
@@ -231,14 +238,7 @@ impl Passthrough {
         }
         let (mut file, rest) = FileHandle::decode(&key[4..]).ok_or(Errno::ESTALE)?;
         let dir = FileHandle::decode(rest).map(|(h, _)| h);
-        // open_by_handle_at wants a real open file of the filesystem, not an O_PATH one.
-        let root = openat(
-            self.root_fd().as_raw_fd(),
-            c".",
-            libc::O_RDONLY | libc::O_DIRECTORY,
-            0,
-        )?;
-        let base = read_link(&proc_fd_path(root.as_raw_fd()))?;
+        let (root, base) = self.handle_root()?;
         let target = open_by_handle(&root, &mut file, libc::O_PATH | libc::O_NOFOLLOW)?;
         let st = fstat(target.as_raw_fd())?;
         if st.st_nlink == 0 {

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use super::tests::{ctx, p};
 use super::Union;
 use crate::errno::Errno;
 use crate::operations::*;
@@ -235,20 +236,6 @@ impl DirOps for Memory {
             })
             .collect())
     }
-}
-
-fn ctx() -> RequestContext {
-    RequestContext {
-        uid: 0,
-        gid: 0,
-        pid: std::process::id(),
-        umask: 0o022,
-        unmasked_mode: None,
-    }
-}
-
-fn p(s: &str) -> &Path {
-    Path::new(s)
 }
 
 fn names(u: &Union, dir: &str) -> Vec<String> {

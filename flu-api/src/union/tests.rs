@@ -20,7 +20,7 @@ struct Fx {
     u: Union,
 }
 
-fn ctx() -> RequestContext {
+pub(super) fn ctx() -> RequestContext {
     RequestContext {
         uid: 0,
         gid: 0,
@@ -30,7 +30,7 @@ fn ctx() -> RequestContext {
     }
 }
 
-fn p(s: &str) -> &Path {
+pub(super) fn p(s: &str) -> &Path {
     Path::new(s)
 }
 
