@@ -256,6 +256,9 @@ fn an_upper_without_a_directory_keeps_hidden_whiteouts_and_copies_in_place() {
     let lower = TempDir::new("union-table-lo");
     std::fs::create_dir_all(lower.join("d/sub")).unwrap();
     std::fs::write(lower.join("d/f"), b"lower f").unwrap();
+    // Whatever umask another test of this process set meanwhile.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(lower.join("d/f"), std::fs::Permissions::from_mode(0o644)).unwrap();
     std::fs::write(lower.join("d/sub/g"), b"g").unwrap();
     let upper = Arc::new(Memory::new());
     let lo = Passthrough::new(lower.path(), PassthroughOptions::default()).unwrap();
