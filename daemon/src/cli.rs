@@ -128,8 +128,8 @@ pub struct MountArgs {
     /// Serve on one thread.
     #[arg(short = 's')]
     pub single_thread: bool,
-    /// Threads kept serving requests (default 1; more start while requests wait in the
-    /// kernel's queue, and leave when it is empty). Lua calls are serialized; native
+    /// Threads kept serving requests (default: the CPUs, between 2 and 8; more start
+    /// while requests wait in the kernel's queue, and leave when it is empty). Lua calls are serialized; native
     /// passthrough work runs in parallel.
     #[arg(long = "threads", value_name = "N")]
     pub threads: Option<usize>,

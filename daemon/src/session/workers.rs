@@ -1,15 +1,15 @@
 //! The serving threads: each reads a request from its own fd on the connection, serves
 //! it and answers, until the filesystem is unmounted.
 //!
-//! One thread serves by default, which is fastest while requests come one at a time (a
-//! thread woken per request costs more than the work). A keeper thread looks every
-//! 10 ms: when every serving thread is busy and requests wait in the kernel's queue
-//! (parallel clients, readahead), it starts another at once; when every thread has been
-//! busy for three looks in a row with none waiting, it starts one too, so that a
-//! FUSE_INTERRUPT always reaches a request whose handler is stuck. Up to `MAX_THREADS`.
-//! Threads beyond the configured number read from a non-blocking clone of the fd and
-//! retire once no request came for `EXTRA_IDLE` while another thread waits for the next. A busy mount therefore costs no thread
-//! switch per request, and grows only as far as requests wait.
+//! The configured number of threads (`--threads`) always serve. A keeper thread looks
+//! every 10 ms: when every serving thread is busy and requests wait in the kernel's
+//! queue (parallel clients, readahead, handlers waiting for slow work), it starts another
+//! at once; when every thread has been busy for three looks in a row with none waiting,
+//! it starts one too, so that a FUSE_INTERRUPT always reaches a request whose handler is
+//! stuck. Up to `MAX_THREADS`. Threads beyond the configured number read from a
+//! non-blocking clone of the fd and retire once no request came for `EXTRA_IDLE` while
+//! another thread waits for the next. A busy mount therefore costs no thread switch per
+//! request, and grows only as far as requests wait.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
