@@ -30,15 +30,6 @@ fn nested() -> Option<(Mounted, TempDir)> {
     mounted_over_a_directory(&test_script("compose_nested.lua"))
 }
 
-fn names(dir: &Path) -> Vec<String> {
-    let mut n: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    n.sort();
-    n
-}
-
 fn errno_of(r: std::io::Result<()>) -> Option<i32> {
     r.err().and_then(|e| e.raw_os_error())
 }
@@ -47,7 +38,7 @@ fn errno_of(r: std::io::Result<()>) -> Option<i32> {
 fn each_backend_serves_its_subtree_with_paths_of_its_own() {
     let Some((m, data)) = composefs() else { return };
     // luafs at the root, the mount points beside its files.
-    let root = names(&m.dir);
+    let root = sorted_names(&m.dir);
     for expected in ["README", "docs", "real", "status"] {
         assert!(root.contains(&expected.to_string()), "{root:?}");
     }
@@ -65,7 +56,7 @@ fn each_backend_serves_its_subtree_with_paths_of_its_own() {
     assert!(!data.join("mem").exists());
     assert_eq!(fs::read_to_string(m.path("mem")).unwrap(), "in memory\n");
     assert!(fs::metadata(m.path("status")).unwrap().is_dir());
-    assert_eq!(names(&m.path("status")), ["time"]);
+    assert_eq!(sorted_names(&m.path("status")), ["time"]);
     m.unmount();
 }
 
@@ -164,10 +155,10 @@ fn a_live_branch_notifies_with_its_own_paths() {
 #[test]
 fn nested_compositions_overridden_in_lua() {
     let Some((m, data)) = nested() else { return };
-    assert_eq!(names(&m.dir), ["a", "busy", "in", "live"]);
-    assert_eq!(names(&m.path("a")), ["b"]);
-    assert_eq!(names(&m.path("a/b")), ["deep"]);
-    assert_eq!(names(&m.path("in")), ["fh", "pt"]);
+    assert_eq!(sorted_names(&m.dir), ["a", "busy", "in", "live"]);
+    assert_eq!(sorted_names(&m.path("a")), ["b"]);
+    assert_eq!(sorted_names(&m.path("a/b")), ["deep"]);
+    assert_eq!(sorted_names(&m.path("in")), ["fh", "pt"]);
     assert_eq!(fs::read_to_string(m.path("a/b/deep/r")).unwrap(), "real\n");
     assert_eq!(fs::read_to_string(m.path("in/pt/r")).unwrap(), "real\n");
     // The override's own file, and the composition reached from inside a Lua handler.

@@ -646,16 +646,8 @@ fn a_lua_table_as_the_upper() {
     ) else {
         return;
     };
-    let names = |p: &Path| -> Vec<String> {
-        let mut n: Vec<String> = fs::read_dir(p)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        n.sort();
-        n
-    };
     // luafs's own tree and the lower's names, merged.
-    let root = names(&m.dir);
+    let root = common::sorted_names(&m.dir);
     for expected in ["README", "a", "d"] {
         assert!(root.contains(&expected.to_string()), "{root:?}");
     }
@@ -665,7 +657,7 @@ fn a_lua_table_as_the_upper() {
     assert_eq!(fs::read_to_string(lower.join("a")).unwrap(), "lower a\n");
     // A removed lower name is whited out in the table, hidden from the union.
     fs::remove_file(m.path("d/x")).unwrap();
-    assert!(names(&m.path("d")).is_empty());
+    assert!(common::sorted_names(&m.path("d")).is_empty());
     assert!(lower.join("d/x").exists());
     assert_eq!(
         fs::metadata(m.path("d/.wh.x"))
@@ -676,9 +668,9 @@ fn a_lua_table_as_the_upper() {
     // Made again where a lower directory was removed: opaque, empty.
     fs::remove_dir(m.path("d")).unwrap();
     fs::create_dir(m.path("d")).unwrap();
-    assert!(names(&m.path("d")).is_empty());
+    assert!(common::sorted_names(&m.path("d")).is_empty());
     fs::write(m.path("d/y"), "y\n").unwrap();
-    assert_eq!(names(&m.path("d")), ["y"]);
-    assert_eq!(names(&lower.join("d")), ["x"]);
+    assert_eq!(common::sorted_names(&m.path("d")), ["y"]);
+    assert_eq!(common::sorted_names(&lower.join("d")), ["x"]);
     m.unmount();
 }

@@ -158,6 +158,16 @@ fn unescape_mountinfo(s: &str) -> Vec<u8> {
 }
 
 /// Whether `dir` is a mount point right now.
+/// The names in directory `dir`, sorted (panics if it cannot be listed).
+pub fn sorted_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("listing {}: {e}", dir.display()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 pub fn is_mounted(dir: &Path) -> bool {
     let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     mount_points().contains(&dir)

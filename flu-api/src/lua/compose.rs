@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use mlua::{Lua, Table, Value};
 
-use super::filesystem::{in_branch, Handlers, LuaFilesystem, Route};
+use super::filesystem::{in_branch, Handlers, LuaFilesystem};
 use super::ops::native_table_with_lifecycle;
 use crate::compose::{Composite, Scope, Target};
 use crate::op::{Op, ServedBy};
@@ -32,11 +32,7 @@ impl Scope for LuaBranch {
     }
 
     fn served_by(&self, op: Op) -> ServedBy {
-        match op.handler().map(|h| (h, self.handlers.route(h))) {
-            Some((h, Route::Native(b))) => b.served_by(h),
-            Some((_, route)) => route.served_by(),
-            None => ServedBy::Daemon,
-        }
+        self.handlers.served_by(op)
     }
 }
 

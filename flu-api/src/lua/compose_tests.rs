@@ -2,32 +2,13 @@
 //! in the way, Lua branches served through the script's filesystem (also from inside a
 //! handler of its own), and the messages of compositions that cannot be made.
 
-use std::ffi::OsString;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::lua::{default_environment, Script, ScriptError, ScriptOutcome};
+use super::tests::try_load as load;
 use crate::op::{Op, ServedBy};
 use crate::operations::{Fh, Operations, RequestContext};
 use crate::test_support::TempDir;
-
-fn load(source: &str, args: &[&str]) -> Result<(Script, Arc<dyn Operations>), ScriptError> {
-    let dir = TempDir::new("lua-compose");
-    let path = dir.join("fs.lua");
-    std::fs::write(&path, source).expect("write script");
-    let args: Vec<OsString> = args.iter().map(OsString::from).collect();
-    let mut script = Script::load(&path, &args, &default_environment())?;
-    let fs = match script.run()? {
-        ScriptOutcome::Finished {
-            filesystem: Some(t),
-            ..
-        } => t,
-        ScriptOutcome::Main { fs, .. } => fs,
-        ScriptOutcome::Finished { returned_type, .. } => panic!("no table, got {returned_type}"),
-    };
-    let ops = script.filesystem(&fs)?;
-    Ok((script, ops))
-}
 
 fn read(ops: &Arc<dyn Operations>, path: &str) -> Vec<u8> {
     let c = RequestContext::default();

@@ -24,11 +24,13 @@ impl Route {
         matches!(self, Route::Missing)
     }
 
-    pub fn served_by(&self) -> ServedBy {
+    /// Who serves handler `op` on this route: a native backend says itself (a
+    /// composition answers for its branches).
+    pub fn served_by(&self, op: Op) -> ServedBy {
         match self {
             Route::Missing => ServedBy::Default,
             Route::Lua(_) => ServedBy::Lua,
-            Route::Native(_) => ServedBy::Native,
+            Route::Native(b) => b.served_by(op),
         }
     }
 }
@@ -100,6 +102,14 @@ impl Handlers {
             max_file_size,
             fgetattr_fills_st,
         })
+    }
+
+    /// Who serves request `op` (the daemon itself, for a request that is no handler).
+    pub fn served_by(&self, op: Op) -> ServedBy {
+        match op.handler() {
+            Some(handler) => self.route(handler).served_by(handler),
+            None => ServedBy::Daemon,
+        }
     }
 
     /// The route of handler `op` (a request that is no handler: Missing).

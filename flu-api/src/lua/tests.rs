@@ -11,13 +11,22 @@ use crate::operations::*;
 use crate::test_support::TempDir;
 use crate::time::{TimeSet, Timespec};
 
+/// The filesystem script `source` (run with `args`) mounts, as a mount would route it.
 pub(super) fn load(source: &str, args: &[&str]) -> (Script, Arc<dyn Operations>) {
+    try_load(source, args).unwrap_or_else(|e| panic!("the script failed: {e}"))
+}
+
+/// `load`, or the error a mount would report.
+pub(super) fn try_load(
+    source: &str,
+    args: &[&str],
+) -> Result<(Script, Arc<dyn Operations>), crate::lua::ScriptError> {
     let dir = TempDir::new("lua-script");
     let path = dir.join("fs.lua");
     std::fs::write(&path, source).expect("write script");
     let args: Vec<OsString> = args.iter().map(OsString::from).collect();
-    let mut script = Script::load(&path, &args, &default_environment()).expect("script loads");
-    let fs = match script.run().expect("script runs") {
+    let mut script = Script::load(&path, &args, &default_environment())?;
+    let fs = match script.run()? {
         ScriptOutcome::Finished {
             filesystem: Some(t),
             ..
@@ -25,8 +34,8 @@ pub(super) fn load(source: &str, args: &[&str]) -> (Script, Arc<dyn Operations>)
         ScriptOutcome::Main { fs, .. } => fs,
         ScriptOutcome::Finished { returned_type, .. } => panic!("no table, got {returned_type}"),
     };
-    let ops = script.filesystem(&fs).expect("filesystem");
-    (script, ops)
+    let ops = script.filesystem(&fs)?;
+    Ok((script, ops))
 }
 
 fn ctx() -> RequestContext {

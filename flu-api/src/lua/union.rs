@@ -82,12 +82,10 @@ pub(super) fn install(lua: &Lua, flu: &Table, passthrough: BackendFactory) -> ml
 
 #[cfg(test)]
 mod tests {
-    use std::ffi::OsString;
     use std::os::unix::fs::{FileTypeExt, MetadataExt};
     use std::path::Path;
 
-    use crate::lua::tests::load;
-    use crate::lua::{default_environment, Script};
+    use crate::lua::tests::{load, try_load};
     use crate::operations::RequestContext;
     use crate::test_support::TempDir;
 
@@ -143,12 +141,7 @@ mod tests {
     }
 
     fn load_error(source: &str, args: &[&str]) -> String {
-        let dir = TempDir::new("lua-union-script");
-        let path = dir.join("fs.lua");
-        std::fs::write(&path, source).unwrap();
-        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
-        let mut script = Script::load(&path, &args, &default_environment()).unwrap();
-        match script.run() {
+        match try_load(source, args) {
             Err(e) => e.to_string(),
             Ok(_) => panic!("the script ran"),
         }

@@ -57,23 +57,14 @@ impl Lifecycle for LuaFilesystem {
     }
 
     fn served_by(&self, op: Op) -> ServedBy {
-        match op.handler() {
-            Some(handler) => match self.handlers().route(handler) {
-                // A composition says per branch.
-                Route::Native(b) => b.served_by(handler),
-                route => route.served_by(),
-            },
-            None => ServedBy::Daemon,
-        }
+        self.handlers().served_by(op)
     }
 
     fn served_by_at(&self, op: Op, path: &Path) -> ServedBy {
-        match op.handler() {
-            Some(handler) => match self.handlers().route(handler) {
-                Route::Native(b) => b.served_by_at(handler, path),
-                route => route.served_by(),
-            },
-            None => ServedBy::Daemon,
+        let handlers = self.handlers();
+        match op.handler().map(|h| (h, handlers.route(h))) {
+            Some((handler, Route::Native(b))) => b.served_by_at(handler, path),
+            _ => handlers.served_by(op),
         }
     }
 
