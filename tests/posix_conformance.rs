@@ -739,38 +739,30 @@ fn user_default_acl_and_umask(d: &Path) -> Vec<String> {
     let (mut r, d) = as_user(USER, GROUP, &[GROUP], move || {
         thread_umask(0o077);
         for dir in ["inherit", "plain"] {
+            let at = |name: &str| j(&d, &format!("{dir}/{name}"));
             if let Some(fd) = r.open(
                 &format!("create {dir}/f 0666 under umask 077"),
-                &j(&d, &format!("{dir}/f")),
+                &at("f"),
                 O_CREAT | O_WRONLY,
                 0o666,
             ) {
                 close(fd).unwrap();
             }
-            r.stat(&format!("{dir}/f"), &j(&d, &format!("{dir}/f")));
+            r.stat(&format!("{dir}/f"), &at("f"));
             r.note(
                 &format!("{dir}/f ACL"),
-                show_acl(getxattr(&j(&d, &format!("{dir}/f")), ACL_ACCESS, 4096)),
+                show_acl(getxattr(&at("f"), ACL_ACCESS, 4096)),
             );
-            r.ok(
-                &format!("mkdir {dir}/sub 0777"),
-                mkdir(&j(&d, &format!("{dir}/sub")), 0o777),
-            );
-            r.stat(&format!("{dir}/sub"), &j(&d, &format!("{dir}/sub")));
+            r.ok(&format!("mkdir {dir}/sub 0777"), mkdir(&at("sub"), 0o777));
+            r.stat(&format!("{dir}/sub"), &at("sub"));
             r.note(
                 &format!("{dir}/sub default ACL"),
-                show_acl(getxattr(&j(&d, &format!("{dir}/sub")), ACL_DEFAULT, 4096)),
+                show_acl(getxattr(&at("sub"), ACL_DEFAULT, 4096)),
             );
-            r.ok(
-                &format!("mkfifo {dir}/p 0640"),
-                mkfifo(&j(&d, &format!("{dir}/p")), 0o640),
-            );
-            r.lstat(&format!("{dir}/p"), &j(&d, &format!("{dir}/p")));
-            r.ok(
-                &format!("symlink {dir}/l"),
-                symlink(b"f", &j(&d, &format!("{dir}/l"))),
-            );
-            r.lstat(&format!("{dir}/l"), &j(&d, &format!("{dir}/l")));
+            r.ok(&format!("mkfifo {dir}/p 0640"), mkfifo(&at("p"), 0o640));
+            r.lstat(&format!("{dir}/p"), &at("p"));
+            r.ok(&format!("symlink {dir}/l"), symlink(b"f", &at("l")));
+            r.lstat(&format!("{dir}/l"), &at("l"));
         }
         (r, d)
     });

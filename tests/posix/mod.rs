@@ -346,22 +346,19 @@ pub fn fsetxattr(fd: i64, name: &str, value: &[u8], flags: i32) -> Sys {
     } as i64)
 }
 
-/// getxattr into a buffer of `size` bytes (0: ask for the size).
-pub fn getxattr(p: &Path, name: &str, size: usize) -> Result<Vec<u8>, i32> {
+/// Call `get(buffer, size)` with a buffer of `size` bytes (a null pointer for 0: ask
+/// for the size) and shape its answer: the bytes, or `size N` when asked for the size.
+fn xattr_bytes(
+    size: usize,
+    get: impl FnOnce(*mut libc::c_void, usize) -> isize,
+) -> Result<Vec<u8>, i32> {
     let mut buf = vec![0u8; size];
-    // SAFETY: buf writable for its length (a null pointer is fine with size 0).
-    let n = unsafe {
-        libc::getxattr(
-            cpath(p).as_ptr(),
-            xattr_name(name).as_ptr(),
-            if size == 0 {
-                std::ptr::null_mut()
-            } else {
-                buf.as_mut_ptr().cast()
-            },
-            size,
-        )
+    let ptr = if size == 0 {
+        std::ptr::null_mut()
+    } else {
+        buf.as_mut_ptr().cast()
     };
+    let n = get(ptr, size);
     if n < 0 {
         return Err(errno());
     }
@@ -370,78 +367,42 @@ pub fn getxattr(p: &Path, name: &str, size: usize) -> Result<Vec<u8>, i32> {
     }
     buf.truncate(n as usize);
     Ok(buf)
+}
+
+/// getxattr into a buffer of `size` bytes (0: ask for the size).
+pub fn getxattr(p: &Path, name: &str, size: usize) -> Result<Vec<u8>, i32> {
+    let (p, name) = (cpath(p), xattr_name(name));
+    // SAFETY: `xattr_bytes` hands a buffer writable for `size` bytes (or null with 0);
+    // the path and name are NUL-terminated and alive across the call.
+    xattr_bytes(size, |buf, size| unsafe {
+        libc::getxattr(p.as_ptr(), name.as_ptr(), buf, size)
+    })
 }
 
 /// fgetxattr into a buffer of `size` bytes (0: ask for the size).
 pub fn fgetxattr(fd: i64, name: &str, size: usize) -> Result<Vec<u8>, i32> {
-    let mut buf = vec![0u8; size.max(1)];
-    // SAFETY: buf writable for `size` bytes.
-    let n = unsafe {
-        libc::fgetxattr(
-            fd as i32,
-            xattr_name(name).as_ptr(),
-            buf.as_mut_ptr().cast(),
-            size,
-        )
-    };
-    if n < 0 {
-        return Err(errno());
-    }
-    if size == 0 {
-        return Ok(format!("size {n}").into_bytes());
-    }
-    buf.truncate(n as usize);
-    Ok(buf)
+    let name = xattr_name(name);
+    // SAFETY: as in `getxattr`.
+    xattr_bytes(size, |buf, size| unsafe {
+        libc::fgetxattr(fd as i32, name.as_ptr(), buf, size)
+    })
 }
 
 /// listxattr into a buffer of `size` bytes (0: ask for the size).
 pub fn listxattr(p: &Path, size: usize) -> Result<Vec<u8>, i32> {
-    let mut buf = vec![0u8; size];
-    // SAFETY: buf writable for its length.
-    let n = unsafe {
-        libc::listxattr(
-            cpath(p).as_ptr(),
-            if size == 0 {
-                std::ptr::null_mut()
-            } else {
-                buf.as_mut_ptr().cast()
-            },
-            size,
-        )
-    };
-    if n < 0 {
-        return Err(errno());
-    }
-    if size == 0 {
-        return Ok(format!("size {n}").into_bytes());
-    }
-    buf.truncate(n as usize);
-    Ok(buf)
+    let p = cpath(p);
+    // SAFETY: as in `getxattr`.
+    xattr_bytes(size, |buf, size| unsafe {
+        libc::listxattr(p.as_ptr(), buf.cast(), size)
+    })
 }
 
 /// flistxattr into a buffer of `size` bytes (0: ask for the size).
 pub fn flistxattr(fd: i64, size: usize) -> Result<Vec<u8>, i32> {
-    let mut buf = vec![0u8; size];
-    // SAFETY: buf writable for its length (a null pointer is fine with size 0).
-    let n = unsafe {
-        libc::flistxattr(
-            fd as i32,
-            if size == 0 {
-                std::ptr::null_mut()
-            } else {
-                buf.as_mut_ptr().cast()
-            },
-            size,
-        )
-    };
-    if n < 0 {
-        return Err(errno());
-    }
-    if size == 0 {
-        return Ok(format!("size {n}").into_bytes());
-    }
-    buf.truncate(n as usize);
-    Ok(buf)
+    // SAFETY: as in `getxattr`.
+    xattr_bytes(size, |buf, size| unsafe {
+        libc::flistxattr(fd as i32, buf.cast(), size)
+    })
 }
 
 pub fn fremovexattr(fd: i64, name: &str) -> Sys {
