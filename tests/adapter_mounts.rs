@@ -73,6 +73,7 @@ fn mount(fs: Arc<MemFs>, config: AdapterConfig) -> Option<Mounted> {
     let session_config = SessionConfig {
         threads: 2,
         access: Access::Owner,
+        io_uring: false,
     };
     let session =
         Session::new(FuseAdapter::new(fs, config), &spec, session_config).and_then(Session::spawn);

@@ -110,6 +110,7 @@ pub fn reap(pid: i32, timeout: Duration) {
 
 /// Unmount everything registered (lazily), stop the daemons, remove the work dir.
 pub fn cleanup_all() {
+    let _restore = RestoreUring;
     let active: Vec<Active> = std::mem::take(&mut *lock(&ACTIVE));
     for a in &active {
         if is_mounted(&a.mountpoint) {
@@ -209,5 +210,14 @@ fn abort_fuse_connection(mp: &Path) {
                 let _ = std::fs::write(format!("/sys/fs/fuse/connections/{minor}/abort"), "1");
             }
         }
+    }
+}
+
+/// Puts `enable_uring` back once the mounts are gone (on every way out).
+struct RestoreUring;
+
+impl Drop for RestoreUring {
+    fn drop(&mut self) {
+        crate::uring::restore();
     }
 }

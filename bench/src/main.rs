@@ -9,6 +9,7 @@ mod peers;
 mod report;
 mod scale;
 mod targets;
+mod uring;
 mod workloads;
 
 use std::path::{Path, PathBuf};
@@ -38,7 +39,8 @@ struct Opts {
 const USAGE: &str =
     "usage: bench/run [--reps N] [--quick] [--targets a,b,…] [--options OPTS] [--no-doc]
                  [--doc FILE] [--work DIR] [--flu BIN] [--python PY] [--no-drop-caches]
-targets: native flu-native flu-lua flu-compose flu-example passthrough_ll bindfs mfusepy
+targets: native flu-native flu-lua flu-compose flu-example flu-native-uring flu-lua-uring
+         passthrough_ll bindfs mfusepy
 --options: mount options every FUSE target gets (allow_other,default_permissions)
 --scale N: instead of the workloads, create N files through each target, find them
            twice (warm, after drop_caches), report µs per create and RSS per node";
@@ -144,6 +146,7 @@ fn targets(o: &Opts, work: &Path, notes: &mut Vec<String>) -> Result<Vec<Target>
         kind: Kind::Flu {
             script: native,
             subdir: None,
+            own_options: "",
         },
         options: String::new(),
     });
@@ -162,6 +165,7 @@ fn targets(o: &Opts, work: &Path, notes: &mut Vec<String>) -> Result<Vec<Target>
         kind: Kind::Flu {
             script: wrapped,
             subdir: None,
+            own_options: "",
         },
         options: String::new(),
     });
@@ -182,6 +186,7 @@ fn targets(o: &Opts, work: &Path, notes: &mut Vec<String>) -> Result<Vec<Target>
         kind: Kind::Flu {
             script: composed,
             subdir: Some("real"),
+            own_options: "",
         },
         options: String::new(),
     });
@@ -195,6 +200,7 @@ fn targets(o: &Opts, work: &Path, notes: &mut Vec<String>) -> Result<Vec<Target>
             kind: Kind::Flu {
                 script: abs,
                 subdir: None,
+                own_options: "",
             },
             options: String::new(),
         });
@@ -202,6 +208,33 @@ fn targets(o: &Opts, work: &Path, notes: &mut Vec<String>) -> Result<Vec<Target>
         notes.push(
             "flu-example skipped: examples/passthrough.lua does not exist in this tree.".into(),
         );
+    }
+    match uring::enable() {
+        Ok(()) => {
+            for (name, base) in [
+                ("flu-native-uring", "flu-native"),
+                ("flu-lua-uring", "flu-lua"),
+            ] {
+                let Some(Kind::Flu { script, .. }) =
+                    t.iter().find(|x| x.name == base).map(|x| x.kind.clone())
+                else {
+                    continue;
+                };
+                t.push(Target {
+                    name: name.into(),
+                    what: format!("{base} with `-o io_uring`: requests over FUSE over io_uring"),
+                    kind: Kind::Flu {
+                        script,
+                        subdir: None,
+                        own_options: "io_uring",
+                    },
+                    options: String::new(),
+                });
+            }
+        }
+        Err(why) => notes.push(format!(
+            "flu-native-uring and flu-lua-uring skipped: {why}."
+        )),
     }
     t.extend(peers::all(&o.repo, &o.python, work, notes)?);
     for target in t.iter_mut() {

@@ -17,6 +17,8 @@ pub enum Kind {
     Flu {
         script: PathBuf,
         subdir: Option<&'static str>,
+        /// Options of this target's own (`io_uring`), before the run's.
+        own_options: &'static str,
     },
     /// `python3 LOOPBACK BACKING MNT [OPTS]` (mfusepy, foreground).
     Mfusepy { python: String, loopback: PathBuf },
@@ -88,11 +90,19 @@ impl Target {
                     log,
                 })
             }
-            Kind::Flu { script, .. } => {
+            Kind::Flu {
+                script,
+                own_options,
+                ..
+            } => {
                 let mut c = Command::new(flu);
                 c.arg("mount").arg("-f").arg(script).arg(&mnt);
-                if !self.options.is_empty() {
-                    c.arg("-o").arg(&self.options);
+                let all: Vec<&str> = [*own_options, self.options.as_str()]
+                    .into_iter()
+                    .filter(|o| !o.is_empty())
+                    .collect();
+                if !all.is_empty() {
+                    c.arg("-o").arg(all.join(","));
                 }
                 c.arg("--").arg(&backing);
                 c

@@ -27,6 +27,8 @@ pub struct MountOptions {
     pub auto_unmount: bool,
     pub access: Access,
     pub adapter: AdapterConfig,
+    /// Serve over FUSE over io_uring where the kernel offers it (`-o io_uring`).
+    pub io_uring: bool,
     /// `-o help`: print the options instead of mounting.
     pub help: bool,
     /// `nodefault_permissions` was given: shared mounts do not get default_permissions.

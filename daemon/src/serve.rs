@@ -152,6 +152,7 @@ pub fn mount_and_serve(ops: Arc<dyn Operations>, req: &ServeRequest) -> Result<(
     let config = SessionConfig {
         threads: req.threads.max(1),
         access: req.options.access,
+        io_uring: req.options.io_uring,
     };
     let spec = req.options.spec(req.mountpoint.clone());
 

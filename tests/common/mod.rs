@@ -404,6 +404,19 @@ pub struct Mounted {
     tmp: TempDir,
 }
 
+/// The `-o` list of a test mount: the test's options, then `FLU_TEST_MOUNT_OPTIONS`
+/// (to run a suite under other options, e.g. `FLU_TEST_MOUNT_OPTIONS=io_uring cargo
+/// test`).
+fn add_options(cmd: &mut Command, o: &MountOptions) {
+    let mut opts = o.opts.clone();
+    if let Ok(extra) = std::env::var("FLU_TEST_MOUNT_OPTIONS") {
+        opts.extend(extra.split(',').filter(|s| !s.is_empty()).map(String::from));
+    }
+    if !opts.is_empty() {
+        cmd.arg("-o").arg(opts.join(","));
+    }
+}
+
 /// Mount `script` with default options; `None` means "skip this test" (no /dev/fuse and
 /// not on CI).
 pub fn mount(script: &Path) -> Option<Mounted> {
@@ -427,9 +440,7 @@ pub fn mount_with(script: &Path, o: MountOptions) -> Option<Mounted> {
         .arg(&log)
         .arg("--pid-file")
         .arg(&pid_file);
-    if !o.opts.is_empty() {
-        cmd.arg("-o").arg(o.opts.join(","));
-    }
+    add_options(&mut cmd, &o);
     cmd.args(&o.flags);
     cmd.envs(o.env.iter().map(|(k, v)| (k, v)));
     if !o.args.is_empty() {
@@ -486,9 +497,7 @@ pub fn mount_child(script: &Path, o: MountOptions) -> Option<Mounted> {
     let mut cmd = Command::new(flu_bin());
     cmd.arg("mount").arg(script).arg(&dir);
     cmd.arg("--log-file").arg(&log);
-    if !o.opts.is_empty() {
-        cmd.arg("-o").arg(o.opts.join(","));
-    }
+    add_options(&mut cmd, &o);
     cmd.args(&o.flags);
     cmd.envs(o.env.iter().map(|(k, v)| (k, v)));
     if !o.args.is_empty() {

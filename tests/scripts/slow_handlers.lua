@@ -1,5 +1,6 @@
 -- Handlers that wait for slow work, for tests/slow_handlers.rs:
---   /slow        getattr sleeps 2 s (flu.sleep), then answers a file
+--   /slow        getattr sleeps 2 s (flu.sleep), then answers a file (/slow-too: the
+--                same, for a second caller: lookups of one name wait for each other)
 --   /slowN       (N = 1..8) read sleeps 1 s, then answers "slowN\n"
 --   /exec        read runs `sleep 30` with flu.exec (interrupt it: the process is killed)
 --   /fastN       answered at once
@@ -31,7 +32,7 @@ end
 
 function fs.getattr(path)
   if path == '/' then return { mode = 'directory', nlink = 2 } end
-  if path == '/slow' then
+  if path == '/slow' or path == '/slow-too' then
     flu.sleep(2)
     return { mode = 'file', size = 0 }
   end

@@ -60,6 +60,13 @@ fn table(v: &Value) -> String {
         ("requests in flight", text("requests_in_flight")),
         ("serving threads", text("serving_threads")),
         (
+            "io_uring",
+            match v.get("ring_threads").and_then(Value::as_u64) {
+                Some(n) if n > 0 => format!("{n} threads, {} requests", text("ring_requests")),
+                _ => "- (requests come over /dev/fuse)".into(),
+            },
+        ),
+        (
             "Lua memory",
             match v.get("lua_memory_bytes").and_then(Value::as_u64) {
                 Some(b) => format!("{b} bytes ({:.1} MiB)", b as f64 / (1 << 20) as f64),

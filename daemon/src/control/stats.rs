@@ -69,6 +69,8 @@ impl StatsSource {
             .number("open_dirs", open_dirs as u64)
             .number("requests_in_flight", self.activity.in_flight() as u64)
             .number("serving_threads", self.activity.threads() as u64)
+            .number("ring_threads", self.activity.ring_threads() as u64)
+            .number("ring_requests", self.activity.ring_requests())
             .maybe_number("lua_memory_bytes", core.ops().memory_used())
             .maybe_number("handler_timeouts", core.ops().handler_timeouts())
             .maybe_number("pending_handlers", core.ops().pending_calls())

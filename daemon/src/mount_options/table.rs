@@ -291,6 +291,29 @@ pub static OPTIONS: &[OptionSpec] = &[
         },
     ),
     spec(
+        "io_uring",
+        Nothing,
+        Group::Caching,
+        "take requests over FUSE over io_uring where the kernel offers it (Linux 6.14+, \
+         enable_uring=Y), else over /dev/fuse",
+        "off",
+        |o, _, _| {
+            o.io_uring = true;
+            Ok(())
+        },
+    ),
+    spec(
+        "no_io_uring",
+        Nothing,
+        Group::Caching,
+        "undo io_uring",
+        "-",
+        |o, _, _| {
+            o.io_uring = false;
+            Ok(())
+        },
+    ),
+    spec(
         "passthrough",
         Nothing,
         Group::Caching,

@@ -91,6 +91,25 @@ pub mod init_flags {
     /// No `open_by_handle_at` through the mount: name_to_handle_at answers EOPNOTSUPP
     /// (Linux 6.9).
     pub const NO_EXPORT_SUPPORT: u64 = 1 << 38;
+    /// Requests travel over io_uring once the daemon registered its ring entries
+    /// (Linux 6.14, with `enable_uring` set on the fuse module).
+    pub const OVER_IO_URING: u64 = 1 << 41;
+}
+
+/// FUSE over io_uring (`include/uapi/linux/fuse.h`): the commands a ring entry is
+/// submitted with, and the layout of the header buffer each entry registers.
+pub mod uring {
+    /// Register an entry (its header and payload buffers) and wait for a request.
+    pub const CMD_REGISTER: u32 = 1;
+    /// Answer the entry's request and wait for the next one.
+    pub const CMD_COMMIT_AND_FETCH: u32 = 2;
+    /// `struct fuse_uring_req_header`: `in_out` (the request's `fuse_in_header`, or
+    /// the answer's `fuse_out_header`), then `op_in` (the opcode's fixed argument),
+    /// then `ring_ent_in_out`.
+    pub const OP_IN_OFFSET: usize = 128;
+    pub const OP_IN_SIZE: usize = 128;
+    pub const ENT_IN_OUT_OFFSET: usize = 256;
+    pub const HEADER_SIZE: usize = 256 + std::mem::size_of::<super::UringEntInOut>();
 }
 
 /// `fuse_open_out.open_flags`.
@@ -186,6 +205,22 @@ macro_rules! pod {
 }
 
 pod! {
+    /// `struct fuse_uring_ent_in_out`: which request an entry holds, and how many
+    /// payload bytes it (or its answer) has.
+    pub struct UringEntInOut {
+        pub flags: u64,
+        pub commit_id: u64,
+        pub payload_sz: u32,
+        pub padding: u32,
+        pub reserved: u64,
+    }
+    /// `struct fuse_uring_cmd_req`, in the command area of a 128-byte SQE.
+    pub struct UringCmdReq {
+        pub flags: u64,
+        pub commit_id: u64,
+        pub qid: u16,
+        pub padding: [u8; 6],
+    }
     pub struct InHeader {
         pub len: u32,
         pub opcode: u32,
@@ -494,6 +529,9 @@ mod tests {
         assert_eq!(size_of::<Dirent>(), 24);
         assert_eq!(size_of::<BackingMap>(), 16);
         assert_eq!(size_of::<NotifyInvalInodeOut>(), 24);
+        assert_eq!(size_of::<UringEntInOut>(), 32);
+        assert_eq!(size_of::<UringCmdReq>(), 24);
+        assert_eq!(uring::HEADER_SIZE, 288);
     }
 
     #[test]

@@ -46,6 +46,12 @@ impl RequestBuffer {
             NonNull::new(ptr.cast::<u8>()).ok_or_else(|| io::Error::other("mmap gave null"))?;
         Ok(RequestBuffer { ptr, len })
     }
+
+    /// The start of the mapping, for buffers the kernel also writes (a ring entry):
+    /// reading and writing through it is the caller's to make sound.
+    pub fn raw(&self) -> *mut u8 {
+        self.ptr.as_ptr()
+    }
 }
 
 impl Deref for RequestBuffer {

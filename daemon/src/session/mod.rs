@@ -16,6 +16,8 @@ mod interrupts;
 pub mod mount;
 mod reply;
 mod request;
+mod ring;
+mod ring_workers;
 mod workers;
 
 use std::io;
@@ -29,6 +31,7 @@ pub use request::{Args, Malformed, Request};
 pub use workers::Activity;
 
 use channel::Received;
+use ring_workers::Prepared;
 
 /// What the kernel offered at FUSE_INIT.
 #[derive(Clone, Copy, Debug)]
@@ -82,6 +85,9 @@ pub struct SessionConfig {
     /// handler must not leave the kernel's interrupts unread), up to `MAX_THREADS`.
     pub threads: usize,
     pub access: Access,
+    /// Serve over FUSE over io_uring where the kernel offers it (`-o io_uring`); else,
+    /// or when the rings cannot be made, over /dev/fuse.
+    pub io_uring: bool,
 }
 
 /// A mounted, initialized FUSE connection and its filesystem.
@@ -93,6 +99,8 @@ pub struct Session<H: Handler> {
     /// The request buffer size for the negotiated max_write.
     buffer_size: usize,
     activity: Arc<Activity>,
+    /// The rings to serve over, when FUSE over io_uring was negotiated.
+    rings: Option<Prepared>,
 }
 
 /// Extra room in a request buffer beyond the largest write's data (headers).
@@ -108,14 +116,16 @@ impl<H: Handler> Session<H> {
             .ok_or_else(|| io::Error::other("the mount has no /dev/fuse fd"))?;
         let channel = Arc::new(Channel::new(fd));
         let handler = Arc::new(handler);
-        match handshake(&channel, handler.as_ref()) {
-            Ok(max_write) => Ok(Session {
+        let io_uring = config.io_uring.then_some(spec.mountpoint.as_path());
+        match handshake(&channel, handler.as_ref(), io_uring) {
+            Ok((max_write, rings)) => Ok(Session {
                 channel,
                 handler,
                 mount,
                 config,
                 buffer_size: (max_write as usize + HEADER_ROOM).max(8192 + HEADER_ROOM),
                 activity: Arc::default(),
+                rings,
             }),
             Err(e) => {
                 let _ = mount.unmounter().unmount_lazy();
@@ -151,6 +161,7 @@ impl<H: Handler> Session<H> {
             self.config,
             self.buffer_size,
             self.activity,
+            self.rings,
         )
     }
 
@@ -180,8 +191,14 @@ impl BackgroundSession {
     }
 }
 
-/// FUSE_INIT: the first request. Returns the negotiated max_write.
-fn handshake<H: Handler>(channel: &Arc<Channel>, handler: &H) -> io::Result<u32> {
+/// FUSE_INIT: the first request. Returns the negotiated max_write, and the rings to
+/// serve over when FUSE over io_uring was asked for (`io_uring`: the mountpoint) and
+/// agreed.
+fn handshake<H: Handler>(
+    channel: &Arc<Channel>,
+    handler: &H,
+    io_uring: Option<&std::path::Path>,
+) -> io::Result<(u32, Option<Prepared>)> {
     let mut buf = vec![0u8; 64 * 1024];
     let n = match channel.receive(&mut buf)? {
         Received::Request(n) => n,
@@ -243,6 +260,20 @@ fn handshake<H: Handler>(channel: &Arc<Channel>, handler: &H) -> io::Result<u32>
     if offered & abi::init_flags::INIT_EXT != 0 {
         flags |= abi::init_flags::INIT_EXT;
     }
+    let max_pages = max_write
+        .max(answer.max_readahead.min(init.max_readahead))
+        .div_ceil(4096)
+        .min(u32::from(u16::MAX));
+    let rings = io_uring.and_then(|mountpoint| {
+        // The kernel's largest payload either way: a write, or a read of max_pages.
+        let payload = (max_write as usize)
+            .max(max_pages as usize * 4096)
+            .max(8192);
+        prepare_rings(channel, offered, payload, mountpoint)
+    });
+    if rings.is_some() {
+        flags |= abi::init_flags::OVER_IO_URING;
+    }
     let out = abi::InitOut {
         major: abi::KERNEL_VERSION,
         minor: abi::KERNEL_MINOR_VERSION.min(init.minor),
@@ -252,15 +283,40 @@ fn handshake<H: Handler>(channel: &Arc<Channel>, handler: &H) -> io::Result<u32>
         congestion_threshold: 12,
         max_write,
         time_gran: 1,
-        max_pages: max_write
-            .max(answer.max_readahead.min(init.max_readahead))
-            .div_ceil(4096)
-            .min(u32::from(u16::MAX)) as u16,
+        max_pages: max_pages as u16,
         map_alignment: 0,
         flags2: (flags >> 32) as u32,
         max_stack_depth: answer.max_stack_depth,
         unused: [0; 6],
     };
     reply.pod(&out);
-    Ok(max_write)
+    Ok((max_write, rings))
+}
+
+/// The rings for `-o io_uring`, if the kernel offers FUSE over io_uring and they can
+/// be made; else a warning says why requests come over /dev/fuse.
+fn prepare_rings(
+    channel: &Arc<Channel>,
+    offered: u64,
+    payload: usize,
+    mountpoint: &std::path::Path,
+) -> Option<Prepared> {
+    if offered & abi::init_flags::OVER_IO_URING == 0 {
+        tracing::warn!(
+            "io_uring: the kernel does not offer FUSE over io_uring (Linux 6.14 or later, \
+             enabled by root with `echo Y > /sys/module/fuse/parameters/enable_uring`); \
+             serving over /dev/fuse"
+        );
+        return None;
+    }
+    match Prepared::new(channel, payload, mountpoint) {
+        Ok(p) => {
+            tracing::info!("serving over io_uring");
+            Some(p)
+        }
+        Err(e) => {
+            tracing::warn!("io_uring: cannot set up the rings ({e}); serving over /dev/fuse");
+            None
+        }
+    }
 }

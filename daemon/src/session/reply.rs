@@ -10,12 +10,16 @@ use std::sync::Arc;
 
 use super::abi::{self, Pod};
 use super::channel::Channel;
+use super::ring::RingEntry;
 
 /// The answer to one request. See the module documentation.
 pub struct Reply {
     channel: Arc<Channel>,
     unique: u64,
     answered: bool,
+    /// The ring entry the request came in (FUSE over io_uring): the answer goes back
+    /// through it instead of a write to /dev/fuse.
+    ring: Option<Arc<RingEntry>>,
 }
 
 impl Reply {
@@ -24,6 +28,17 @@ impl Reply {
             channel,
             unique,
             answered: false,
+            ring: None,
+        }
+    }
+
+    /// The reply to a request that came in `entry`.
+    pub fn ring(channel: Arc<Channel>, unique: u64, entry: Arc<RingEntry>) -> Reply {
+        Reply {
+            channel,
+            unique,
+            answered: false,
+            ring: Some(entry),
         }
     }
 
@@ -39,6 +54,10 @@ impl Reply {
 
     fn send(&mut self, error: i32, payload: &[&[u8]]) {
         self.answered = true;
+        if let Some(entry) = &self.ring {
+            entry.answer(self.unique, error, payload);
+            return;
+        }
         let len =
             std::mem::size_of::<abi::OutHeader>() + payload.iter().map(|p| p.len()).sum::<usize>();
         let header = abi::OutHeader {
@@ -93,6 +112,11 @@ impl Reply {
     /// Drop without answering: for requests the kernel expects no answer to (forget).
     pub fn none(mut self) {
         self.answered = true;
+        // A ring entry serves its next request only once committed: the kernel sends
+        // the requests that take no answer over /dev/fuse, so this is a safeguard.
+        if let Some(entry) = &self.ring {
+            entry.answer(self.unique, 0, &[]);
+        }
     }
 }
 

@@ -12,7 +12,7 @@
 //! request, and grows only as far as requests wait.
 
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Once};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -21,6 +21,7 @@ use super::abi::{self, Pod};
 use super::buffer::RequestBuffer;
 use super::channel::{Channel, Received};
 use super::interrupts::{Delivered, InFlight};
+use super::ring_workers::{Prepared, Rings};
 use super::{Access, Handler, Reply, Request, SessionConfig};
 
 /// The most serving threads a mount may have.
@@ -46,6 +47,10 @@ pub struct Activity {
     total: AtomicUsize,
     /// Requests being served now.
     serving: AtomicUsize,
+    /// Threads serving FUSE over io_uring (not counted in `total`).
+    pub(super) ring_threads: AtomicUsize,
+    /// Requests that came over io_uring.
+    pub(super) ring_requests: AtomicU64,
 }
 
 impl Activity {
@@ -58,6 +63,16 @@ impl Activity {
     pub fn in_flight(&self) -> usize {
         self.serving.load(Ordering::Relaxed)
     }
+
+    /// Threads serving FUSE over io_uring (0 when requests come over /dev/fuse).
+    pub fn ring_threads(&self) -> usize {
+        self.ring_threads.load(Ordering::Relaxed)
+    }
+
+    /// Requests served that came over io_uring.
+    pub fn ring_requests(&self) -> u64 {
+        self.ring_requests.load(Ordering::Relaxed)
+    }
 }
 
 /// Serve `channel` with `handler` until unmounted; then `Handler::destroy`, once.
@@ -67,6 +82,7 @@ pub fn run<H: Handler>(
     config: SessionConfig,
     buffer_size: usize,
     activity: Arc<Activity>,
+    rings: Option<Prepared>,
 ) -> io::Result<()> {
     activity.total.store(1, Ordering::SeqCst);
     let shared = Arc::new(Shared {
@@ -88,15 +104,19 @@ pub fn run<H: Handler>(
         shared.activity.total.fetch_add(1, Ordering::SeqCst);
         Shared::start_worker(&shared)?;
     }
+    let rings = rings.map(|r| r.start(&shared));
     let keeper = {
-        let shared = shared.clone();
+        let (shared, rings) = (shared.clone(), rings.clone());
         std::thread::Builder::new()
             .name("flu-fuse-keeper".into())
-            .spawn(move || shared.keep_a_reader())?
+            .spawn(move || shared.keep_a_reader(rings))?
     };
     let result = serve(&channel, &shared, Role::Base);
     shared.done.store(true, Ordering::SeqCst);
     let _ = keeper.join();
+    if let Some(rings) = rings {
+        rings.stop();
+    }
     loop {
         let next = shared
             .threads
@@ -116,7 +136,7 @@ pub fn run<H: Handler>(
 }
 
 /// What the serving threads share.
-struct Shared<H: Handler> {
+pub(super) struct Shared<H: Handler> {
     handler: Arc<H>,
     channel: Arc<Channel>,
     in_flight: InFlight,
@@ -127,11 +147,11 @@ struct Shared<H: Handler> {
     /// Threads kept serving.
     base: usize,
     /// Threads serving now (`activity.total`), requests being served.
-    activity: Arc<Activity>,
+    pub(super) activity: Arc<Activity>,
     /// Threads waiting in read.
     reading: AtomicUsize,
     /// Requests read so far (the keeper's measure of progress).
-    reads: AtomicUsize,
+    pub(super) reads: AtomicUsize,
     buffer_size: usize,
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -178,12 +198,15 @@ impl<H: Handler> Shared<H> {
     }
 
     /// The keeper: while nobody has been reading since the last look, start a thread.
-    fn keep_a_reader(self: Arc<Self>) {
+    fn keep_a_reader(self: Arc<Self>, rings: Option<Arc<Rings>>) {
         let mut last_reads = usize::MAX;
         let mut stuck_looks = 0;
         let mut idle_looks = 0u32;
         while !self.done.load(Ordering::SeqCst) {
             std::thread::sleep(KEEPER_PERIOD);
+            if let Some(rings) = &rings {
+                rings.look(&self);
+            }
             let reads = self.reads.load(Ordering::SeqCst);
             let stuck = self.reading.load(Ordering::SeqCst) == 0 && reads == last_reads;
             // A mount idle for a second gives the memory its bursts left free back to
@@ -315,7 +338,9 @@ fn serve<H: Handler>(channel: &Arc<Channel>, shared: &Shared<H>, role: Role) -> 
             }
         };
         shared.reads.fetch_add(1, Ordering::SeqCst);
-        dispatch(channel, shared, &buf[..n]);
+        dispatch(shared, &buf[..n], |unique| {
+            Reply::new(channel.clone(), unique)
+        });
         if role == Role::ExtraShared && shared.may_retire() {
             return Ok(());
         }
@@ -326,8 +351,13 @@ fn serve<H: Handler>(channel: &Arc<Channel>, shared: &Shared<H>, role: Role) -> 
     Ok(())
 }
 
-/// Parse and answer one request.
-fn dispatch<H: Handler>(channel: &Arc<Channel>, shared: &Shared<H>, buf: &[u8]) {
+/// Parse and answer one request (`reply_for` makes the reply to the request with a
+/// given `unique`, for the transport it came over).
+pub(super) fn dispatch<H: Handler>(
+    shared: &Shared<H>,
+    buf: &[u8],
+    reply_for: impl Fn(u64) -> Reply,
+) {
     let request = match Request::parse(buf) {
         Ok(r) => r,
         Err(m) => {
@@ -336,13 +366,13 @@ fn dispatch<H: Handler>(channel: &Arc<Channel>, shared: &Shared<H>, buf: &[u8]) 
                 m.0
             );
             if let Some(h) = abi::InHeader::read_from(buf) {
-                Reply::new(channel.clone(), h.unique).error(libc::EIO);
+                reply_for(h.unique).error(libc::EIO);
             }
             return;
         }
     };
     let unique = request.header.unique;
-    let reply = Reply::new(channel.clone(), unique);
+    let reply = reply_for(unique);
     if !shared.admits(&request) {
         reply.error(libc::EACCES);
         return;
