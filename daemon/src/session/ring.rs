@@ -224,16 +224,13 @@ impl RingEntry {
                 Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
                 Err(e) => return Err(e),
             }
-            // SAFETY: only the thread serving the entry reads its completions.
-            let done: Vec<(u64, i32)> = unsafe { self.ring.completion_shared() }
-                .map(|c| (c.user_data(), c.result()))
-                .collect();
             let mut got = None;
-            for (data, res) in done {
-                if data == WAKE {
+            // SAFETY: only the thread serving the entry reads its completions.
+            for c in unsafe { self.ring.completion_shared() } {
+                if c.user_data() == WAKE {
                     return Ok(Completion::Ended);
                 }
-                got = Some(match -res {
+                got = Some(match -c.result() {
                     0 => Completion::Request,
                     libc::EAGAIN | libc::EINTR => Completion::Retry,
                     libc::ENOTCONN | libc::ECONNABORTED | libc::ENODEV | libc::ECANCELED => {
