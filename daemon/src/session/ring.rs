@@ -10,13 +10,14 @@
 //! Requests reach `dispatch` in the form /dev/fuse gives them (header, arguments and
 //! data in one slice), so nothing above the session knows the transport. The ring
 //! hands them over in pieces: the `fuse_in_header` and the opcode's fixed argument in
-//! the header buffer, the rest (names, data) in the payload buffer. A WRITE is put
-//! together in place, the header pieces copied in front of its data (the mapping keeps
-//! room before the payload), so its data is never copied; answers to it wait until the
-//! request is let go. Other requests are small and copied out whole, which leaves the
-//! payload buffer free for their answer (a READ's data).
+//! the header buffer, the rest (names, data) in the payload buffer. They are copied out
+//! into one slice (a per-thread buffer), which leaves the entry's buffers free for the
+//! answer at any time: a handler's notifications must go out after its answer (the
+//! kernel may hold a lock the notification needs until the answer comes), and the
+//! answer to a WRITE goes where its data was. Only writes a script serves pay for the
+//! copy: a kernel-passthrough write never reaches the daemon.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -27,8 +28,8 @@ use super::abi::{self, uring, Pod};
 use super::buffer::RequestBuffer;
 use super::channel::Channel;
 
-/// Bytes before the payload: the header buffer, then room to put a request's header
-/// pieces in front of its payload. A page, so the payload is page aligned.
+/// Bytes before the payload: the header buffer, rounded up to a page so the payload is
+/// page aligned.
 const HEADER_ROOM: usize = 4096;
 
 /// `user_data` of the entry's commands and of the wake-up poll.
@@ -57,7 +58,7 @@ pub struct RingEntry {
     qid: u16,
     payload_size: usize,
     /// Serializes the submission queue and every access to `mem` outside the kernel's
-    /// turn; says what the entry holds.
+    /// turn.
     state: Mutex<State>,
     /// The connection, kept open while the entry is registered on it. Commands name
     /// its fd, not a registered (fixed) file: a ring's fixed files are let go only
@@ -73,20 +74,17 @@ struct State {
     commit_id: u64,
     /// The last command, for a retry.
     last: u32,
-    /// A request is being served from the entry's own buffers: answers wait.
-    in_place: bool,
-    /// An answer given while `in_place`: (error, payload).
-    staged: Option<(i32, Vec<u8>)>,
     /// A command was pushed but not yet submitted.
     unsubmitted: bool,
 }
 
 // SAFETY: `mem` is a private mapping owned by the entry. The kernel reads and writes it
 // only while the entry is on its side (between a submitted command and its
-// completion); this process touches it only in between, through raw pointers and
-// under `state`'s lock, or through the slice of a request served in place, during which
-// answers are staged instead of written (`in_place`). So sharing the entry between the
-// thread serving it and a thread answering one of its requests is sound.
+// completion); this process touches it only in between, through raw pointers, never
+// through a reference that outlives the copy: the serving thread copies the request out
+// before anything can answer it, and answers write under `state`'s lock. So sharing the
+// entry between the thread serving it and a thread answering one of its requests is
+// sound.
 unsafe impl Sync for RingEntry {}
 // SAFETY: as above; nothing in the entry is tied to the thread that made it.
 unsafe impl Send for RingEntry {}
@@ -95,8 +93,6 @@ thread_local! {
     /// The entry this thread serves (while it serves it), so an answer given on it
     /// leaves its command for the thread's next wait to submit.
     static SERVING: Cell<*const RingEntry> = const { Cell::new(std::ptr::null()) };
-    /// Requests copied out of the entry (reused: no allocation per request).
-    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The bit patterns of a 128-byte SQE the io-uring crate has no builder method for.
@@ -137,6 +133,11 @@ impl RingEntry {
 
     pub fn qid(&self) -> u16 {
         self.qid
+    }
+
+    /// How large a request copied out of the entry can be (`take_request`'s buffer).
+    pub fn copy_size(&self) -> usize {
+        std::mem::size_of::<abi::InHeader>() + uring::OP_IN_SIZE + self.payload_size
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -256,8 +257,13 @@ impl RingEntry {
     }
 
     /// Serve the request the kernel put in the entry: `serve` gets it in /dev/fuse's
-    /// form, and answers it (through `Reply::ring`) before or after returning.
-    pub fn take_request(self: &Arc<Self>, serve: impl FnOnce(&[u8])) -> io::Result<()> {
+    /// form, copied into `buf` (at least `copy_size` bytes), and answers it (through
+    /// `Reply::ring`) before or after returning.
+    pub fn take_request(
+        self: &Arc<Self>,
+        buf: &mut [u8],
+        serve: impl FnOnce(&[u8]),
+    ) -> io::Result<()> {
         let base = self.mem.raw();
         let (header, ent) = {
             // SAFETY: the kernel completed the command, so the entry is on this side;
@@ -285,73 +291,34 @@ impl RingEntry {
             let mut state = self.lock();
             state.commit_id = ent.commit_id;
             state.last = uring::CMD_COMMIT_AND_FETCH;
-            state.in_place = header.opcode == abi::opcode::WRITE;
         }
         let Some(arg) = arg else {
             tracing::error!(
                 "a ring request whose length does not add up (len {}, payload {payload}): answered EIO",
                 header.len
             );
-            self.release();
             self.answer(header.unique, -libc::EIO, &[]);
             return Ok(());
         };
+        let len = head_len + arg + payload;
+        if buf.len() < len {
+            return Err(io::Error::other(
+                "a ring request larger than its copy buffer",
+            ));
+        }
+        // SAFETY: the entry is on this side and the three pieces lie within the mapping
+        // (the header buffer; payload <= payload_size was checked); they are copied into
+        // `buf` (the thread's own, not the mapping) before anything can answer.
+        unsafe {
+            let to = buf.as_mut_ptr();
+            std::ptr::copy_nonoverlapping(base, to, head_len);
+            std::ptr::copy_nonoverlapping(base.add(uring::OP_IN_OFFSET), to.add(head_len), arg);
+            std::ptr::copy_nonoverlapping(base.add(HEADER_ROOM), to.add(head_len + arg), payload);
+        }
         let previous = SERVING.with(|s| s.replace(Arc::as_ptr(self)));
-        if header.opcode == abi::opcode::WRITE {
-            let start = HEADER_ROOM - head_len - arg;
-            // SAFETY: the entry is on this side; the header pieces (the in header at 0
-            // and the fixed argument at OP_IN_OFFSET, both in the header buffer) are
-            // copied in front of the payload, in the room below HEADER_ROOM, which does
-            // not overlap them (HEADER_SIZE + 168 < HEADER_ROOM); the request's slice
-            // then lies within the mapping (payload <= payload_size was checked), and
-            // answers are staged while it is alive (`in_place`).
-            let request = unsafe {
-                std::ptr::copy_nonoverlapping(base, base.add(start), head_len);
-                std::ptr::copy_nonoverlapping(
-                    base.add(uring::OP_IN_OFFSET),
-                    base.add(start + head_len),
-                    arg,
-                );
-                std::slice::from_raw_parts(base.add(start), head_len + arg + payload)
-            };
-            serve(request);
-        } else {
-            SCRATCH.with(|scratch| {
-                let mut request = std::mem::take(&mut *scratch.borrow_mut());
-                request.clear();
-                // SAFETY: the entry is on this side and the three pieces lie within
-                // the mapping (header buffer, payload <= payload_size); copied out
-                // before anything answers.
-                unsafe {
-                    request.extend_from_slice(std::slice::from_raw_parts(base, head_len));
-                    request.extend_from_slice(std::slice::from_raw_parts(
-                        base.add(uring::OP_IN_OFFSET),
-                        arg,
-                    ));
-                    request.extend_from_slice(std::slice::from_raw_parts(
-                        base.add(HEADER_ROOM),
-                        payload,
-                    ));
-                }
-                serve(&request);
-                *scratch.borrow_mut() = request;
-            });
-        }
+        serve(&buf[..len]);
         SERVING.with(|s| s.set(previous));
-        self.release();
         Ok(())
-    }
-
-    /// The request served in place is let go: an answer staged meanwhile is written.
-    fn release(&self) {
-        let (staged, unique) = {
-            let mut state = self.lock();
-            state.in_place = false;
-            (state.staged.take(), state.commit_id)
-        };
-        if let Some((error, payload)) = staged {
-            self.answer(unique, error, &[&payload]);
-        }
     }
 
     /// Answer the entry's request: the out header and `payload` written into the
@@ -360,14 +327,6 @@ impl RingEntry {
     pub fn answer(&self, unique: u64, error: i32, payload: &[&[u8]]) {
         let total: usize = payload.iter().map(|p| p.len()).sum();
         let mut state = self.lock();
-        if state.in_place {
-            let mut bytes = Vec::with_capacity(total);
-            for p in payload {
-                bytes.extend_from_slice(p);
-            }
-            state.staged = Some((error, bytes));
-            return;
-        }
         let (error, payload, total) = if total > self.payload_size {
             tracing::error!(
                 "the answer to request {unique} ({total} bytes) exceeds the ring's buffer: EIO"
@@ -388,10 +347,10 @@ impl RingEntry {
         };
         let base = self.mem.raw();
         // SAFETY: the kernel waits for this commit, so the entry is on this side; no
-        // request slice of it is alive (not `in_place`); the lock is held; the header
+        // slice of it is alive (requests are copied out); the lock is held; the header
         // pieces go to the header buffer and `total` <= payload_size bytes to the
-        // payload, all within the mapping. `payload` never points into the mapping:
-        // requests not served in place were copied out.
+        // payload, all within the mapping, which `payload` (the answer's own memory)
+        // is not part of.
         unsafe {
             let h = out.as_bytes();
             std::ptr::copy_nonoverlapping(h.as_ptr(), base, h.len());
@@ -430,7 +389,7 @@ pub fn submit_own_answer() {
     // its `Arc` (held by `take_request`'s caller) keeps alive until it is cleared.
     let entry = unsafe { &*entry };
     let mut state = entry.lock();
-    if state.unsubmitted && !state.in_place {
+    if state.unsubmitted {
         state.unsubmitted = false;
         drop(state);
         if let Err(e) = entry.ring.submitter().submit() {

@@ -30,6 +30,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
+use super::buffer::RequestBuffer;
 use super::channel::Channel;
 use super::ring::{possible_cpus, Completion, RingEntry};
 use super::workers::{dispatch, Shared};
@@ -190,6 +191,9 @@ impl Rings {
     /// connection or the session ends.
     fn serve<H: Handler>(&self, shared: &Shared<H>, entry: &Arc<RingEntry>) -> io::Result<()> {
         let queue = &self.queues[usize::from(entry.qid())];
+        // The thread's copy of each request: a mapping, so only the pages requests
+        // touch are resident (see `buffer`).
+        let mut copy = RequestBuffer::new(entry.copy_size())?;
         entry.watch(&self.wake)?;
         entry.register()?;
         loop {
@@ -209,7 +213,7 @@ impl Rings {
                         .activity
                         .ring_requests
                         .fetch_add(1, Ordering::Relaxed);
-                    entry.take_request(|request| {
+                    entry.take_request(&mut copy, |request| {
                         dispatch(shared, request, |unique| {
                             Reply::ring(self.channel.clone(), unique, entry.clone())
                         })

@@ -653,3 +653,28 @@ fn readdir_through_a_wrapper_costs() {
         println!("{name}: {} µs per readdir of 2000", start.elapsed().as_micros() / 50);
     }
 }
+
+/// What a getattr costs in-process: a trivial Lua handler, and the passthrough's own
+/// getattr wrapped in a Lua function (printed, not asserted: `cargo test --release -p
+/// flu-api getattr_through_lua_costs -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn getattr_through_lua_costs() {
+    let root = TempDir::new("lua-getattr-cost");
+    std::fs::write(root.join("f"), b"").unwrap();
+    let root_s = root.path().to_str().unwrap();
+    for (name, source) in [
+        ("trivial Lua", "return {getattr = function(p) return {mode = 'file', size = 1} end}"),
+        ("wrapped native", "local base = require('flu').passthrough(...)\nreturn setmetatable({getattr = function(...) return base.getattr(...) end}, {__index = base})"),
+        ("native", "return require('flu').passthrough(...)"),
+    ] {
+        let (_s, ops) = load(source, &[root_s]);
+        let c = RequestContext::default();
+        let n = 200_000;
+        let start = std::time::Instant::now();
+        for _ in 0..n {
+            ops.getattr(&c, Path::new("/f"), None).unwrap();
+        }
+        println!("{name}: {} ns per getattr", start.elapsed().as_nanos() / n);
+    }
+}
