@@ -231,11 +231,15 @@ impl Rings {
             let threads = queue.threads.load(Ordering::SeqCst);
             let served = queue.served.load(Ordering::SeqCst);
             let progressed = queue.last_served.swap(served, Ordering::SeqCst) != served;
-            if threads == 0 || progressed || queue.waiting.load(Ordering::SeqCst) > 0 {
+            // A queue that served over the ring and lost its last thread (an io_uring
+            // error ends one) gets one at once.
+            let orphaned = threads == 0 && served > 0;
+            if !orphaned && (threads == 0 || progressed || queue.waiting.load(Ordering::SeqCst) > 0)
+            {
                 queue.busy_looks.store(0, Ordering::SeqCst);
                 continue;
             }
-            if queue.busy_looks.fetch_add(1, Ordering::SeqCst) + 1 < BUSY_LOOKS {
+            if !orphaned && queue.busy_looks.fetch_add(1, Ordering::SeqCst) + 1 < BUSY_LOOKS {
                 continue;
             }
             queue.busy_looks.store(0, Ordering::SeqCst);
@@ -246,9 +250,13 @@ impl Rings {
             let qid16 = qid as u16;
             match RingEntry::new(&self.channel, qid16, self.payload_size) {
                 Ok(entry) => {
-                    tracing::debug!(
-                        "io_uring: all {threads} threads of queue {qid} are busy: starting another"
-                    );
+                    if orphaned {
+                        tracing::warn!("io_uring: queue {qid} has no thread left: starting one");
+                    } else {
+                        tracing::debug!(
+                            "io_uring: all {threads} threads of queue {qid} are busy: starting another"
+                        );
+                    }
                     match self.start_thread(shared, entry, false) {
                         Ok(()) => self.kick(qid),
                         Err((e, _)) => {
