@@ -206,7 +206,7 @@ fn a_sleeping_handler_holds_up_no_caller_on_its_cpu() {
     // the kernel gives a new entry only later requests, so the keeper makes one on
     // CPU 0 for the new thread to serve, whose answer fetches the waiting one.
     assert!(
-        wait_until(Duration::from_secs(1), || stat_number(
+        wait_until(Duration::from_secs(10), || stat_number(
             &stats_of(&m.dir),
             "pending_handlers"
         ) == 2),
