@@ -34,6 +34,7 @@ mod dirs;
 pub mod exports;
 mod files;
 mod latency;
+mod name_index;
 mod names;
 pub mod nodes;
 mod oplog;
