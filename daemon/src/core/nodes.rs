@@ -34,6 +34,10 @@ use super::name_index::NameIndex;
 /// The kernel's id of the mount's root directory (`FUSE_ROOT_ID`).
 pub const ROOT_ID: u64 = 1;
 
+/// How many devices nodes name in their own key (`Node::dev`); keys on more devices
+/// go to the side maps.
+const DEVS: usize = 256;
+
 /// One name under which a node is linked (borrowed: the tree keeps each name once).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Alias<'a> {
@@ -43,8 +47,8 @@ struct Alias<'a> {
 
 /// A node, kept small (48 bytes): what every cached file costs is this, its name and
 /// a slot of the name index. What few nodes have lives in the tree's side maps: the
-/// names after the first (hard links), the last path of a detached node, the key in
-/// `use_ino` mode.
+/// names after the first (hard links), the last path of a detached node, a key in
+/// `use_ino` mode whose inode number is not the node id.
 #[derive(Debug, Default)]
 struct Node {
     /// How many lookups the kernel holds (never forgotten for the root).
@@ -58,8 +62,12 @@ struct Node {
     name: Option<Box<OsStr>>,
     /// The generation the kernel got with the node id (0 without exports).
     generation: u32,
-    /// The file type bits (`S_IFMT`, which fit in 16) the node was made with.
-    kind: u16,
+    /// In `use_ino` mode, the file's key when its inode number is the node id (the
+    /// usual case): its device, as `Tree::devs[dev - 1]`; 0 for none (or a key in
+    /// `Tree::keys`).
+    dev: u16,
+    /// The file type bits the node was made with, shifted down (`S_IFMT >> 12`).
+    kind: u8,
     /// It has more names, in `Tree::links`.
     linked: bool,
 }
@@ -67,11 +75,16 @@ struct Node {
 impl Node {
     fn new(kind: u32, generation: u32) -> Node {
         Node {
-            // `S_IFMT` is 0o170000: the type bits always fit.
-            kind: u16::try_from(kind & libc::S_IFMT).unwrap_or(0),
+            // `S_IFMT` is 0o170000: four bits once shifted, which always fit.
+            kind: u8::try_from((kind & libc::S_IFMT) >> 12).unwrap_or(0),
             generation,
             ..Node::default()
         }
+    }
+
+    /// The file type bits (`S_IFMT`) it was made with.
+    fn kind(&self) -> u32 {
+        u32::from(self.kind) << 12
     }
 
     fn first(&self) -> Option<Alias<'_>> {
@@ -92,9 +105,13 @@ struct Tree {
     links: HashMap<u64, Vec<(u64, Box<OsStr>)>>,
     /// The path a node had when its last name went away, while it lives on.
     last_paths: HashMap<u64, PathBuf>,
-    /// Node → `(dev, ino)` of its file, in `use_ino` mode.
+    /// The devices of the keys nodes hold themselves (`Node::dev`): few, one per
+    /// filesystem below, at most `DEVS`.
+    devs: Vec<u64>,
+    /// In `use_ino` mode, node → `(dev, ino)` of its file when the node cannot hold it
+    /// (its id is not the inode number, or `devs` is full).
     keys: HashMap<u64, (u64, u64)>,
-    /// `(dev, ino)` → node, in `use_ino` mode.
+    /// The same keys the other way, `(dev, ino)` → node.
     by_key: HashMap<(u64, u64), u64>,
     next_id: u64,
     /// Nodes that left the tree with a name, when exports are on.
@@ -156,6 +173,7 @@ impl NodeTable {
                 names: NameIndex::default(),
                 links: HashMap::new(),
                 last_paths: HashMap::new(),
+                devs: Vec::new(),
                 keys: HashMap::new(),
                 by_key: HashMap::new(),
                 next_id: ROOT_ID + 1,
@@ -201,7 +219,7 @@ impl NodeTable {
         let key = (self.use_ino && stat.ino != 0).then_some((stat.dev, stat.ino));
         if let Some(id) = tree.find(alias) {
             let same_file = match key {
-                Some(k) => tree.keys.get(&id) == Some(&k),
+                Some(k) => tree.key_of(id) == Some(k),
                 None => true,
             };
             if same_file {
@@ -215,14 +233,14 @@ impl NodeTable {
         // Another name of a file the kernel knows (a hard link), unless that node lost
         // all its names or is of another type: then the inode number was reused by a new
         // file, and the old node (still held by the kernel) must never be taken for it.
-        let known = key.and_then(|k| tree.by_key.get(&k).copied()).filter(|id| {
+        let known = key.and_then(|k| tree.owner_of(k)).filter(|id| {
             tree.nodes
                 .get(id)
-                .is_some_and(|n| n.name.is_some() && u32::from(n.kind) == kind)
+                .is_some_and(|n| n.name.is_some() && n.kind() == kind)
         });
         if let (Some(k), None) = (key, known) {
-            if let Some(old) = tree.by_key.remove(&k) {
-                tree.keys.remove(&old);
+            if let Some(old) = tree.owner_of(k) {
+                tree.drop_key(old);
             }
         }
         let id = match known {
@@ -243,8 +261,7 @@ impl NodeTable {
                 };
                 tree.nodes.insert(id, Node::new(kind, generation));
                 if let Some(k) = key {
-                    tree.by_key.insert(k, id);
-                    tree.keys.insert(id, k);
+                    tree.set_key(id, k);
                 }
                 id
             }
@@ -268,7 +285,7 @@ impl NodeTable {
             return None;
         }
         let tree = self.lock();
-        if tree.nodes.contains_key(&stat.ino) || tree.by_key.contains_key(&(stat.dev, stat.ino)) {
+        if tree.nodes.contains_key(&stat.ino) || tree.owner_of((stat.dev, stat.ino)).is_some() {
             return None;
         }
         Some(
@@ -341,12 +358,11 @@ impl NodeTable {
         }
         let key = (self.use_ino && stat.ino != 0).then_some((stat.dev, stat.ino));
         // Another live node of the same file (a hard link) keeps the key.
-        let key = key.filter(|k| !tree.by_key.contains_key(k));
+        let key = key.filter(|&k| tree.owner_of(k).is_none());
         tree.nodes
             .insert(id, Node::new(stat.file_type(), generation));
         if let Some(k) = key {
-            tree.by_key.insert(k, id);
-            tree.keys.insert(id, k);
+            tree.set_key(id, k);
         }
         if let Some(f) = tree.forgotten.as_mut() {
             f.remove(id);
@@ -386,9 +402,9 @@ impl NodeTable {
         // In `use_ino` mode the node is known by its inode, as a looked-up one is: a
         // later hard link of the named file finds it.
         let key = (self.use_ino && stat.ino != 0).then_some((stat.dev, stat.ino));
-        if let Some(old) = key.and_then(|k| tree.by_key.remove(&k)) {
+        if let Some(old) = key.and_then(|k| tree.owner_of(k)) {
             // That inode number was reused: the old node keeps its id, not the key.
-            tree.keys.remove(&old);
+            tree.drop_key(old);
         }
         let id = tree.new_id(key.map(|(_, ino)| ino));
         let generation = tree.fresh_generation(id);
@@ -402,8 +418,7 @@ impl NodeTable {
         tree.last_paths
             .insert(id, dir.join(format!(".flu-unnamed-{id}")));
         if let Some(k) = key {
-            tree.by_key.insert(k, id);
-            tree.keys.insert(id, k);
+            tree.set_key(id, k);
         }
         id
     }
@@ -582,6 +597,78 @@ impl NodeTable {
 impl Tree {
     fn generation_of(&self, id: u64) -> u32 {
         self.nodes.get(&id).map_or(0, |n| n.generation)
+    }
+
+    /// The key of node `id` (`use_ino` mode).
+    fn key_of(&self, id: u64) -> Option<(u64, u64)> {
+        let node = self.nodes.get(&id)?;
+        if node.dev != 0 {
+            return self
+                .devs
+                .get(usize::from(node.dev) - 1)
+                .map(|&dev| (dev, id));
+        }
+        if self.keys.is_empty() {
+            return None;
+        }
+        self.keys.get(&id).copied()
+    }
+
+    /// The node holding `key`: the node numbered by its inode if it holds it itself,
+    /// else the one the side maps name.
+    fn owner_of(&self, key: (u64, u64)) -> Option<u64> {
+        let (dev, ino) = key;
+        let holds = self
+            .nodes
+            .get(&ino)
+            .is_some_and(|n| n.dev != 0 && self.devs.get(usize::from(n.dev) - 1) == Some(&dev));
+        if holds {
+            return Some(ino);
+        }
+        if self.by_key.is_empty() {
+            return None;
+        }
+        self.by_key.get(&key).copied()
+    }
+
+    /// Give node `id` the key `key`, which no node holds: in the node when its inode
+    /// number is the id and the device has (or gets) a place in `devs`.
+    fn set_key(&mut self, id: u64, key: (u64, u64)) {
+        let (dev, ino) = key;
+        let place = match self.devs.iter().position(|&d| d == dev) {
+            Some(i) => Some(i),
+            None if ino == id && self.devs.len() < DEVS => {
+                self.devs.push(dev);
+                Some(self.devs.len() - 1)
+            }
+            None => None,
+        };
+        let own = place
+            .filter(|_| ino == id)
+            .and_then(|i| u16::try_from(i + 1).ok());
+        let Some(node) = self.nodes.get_mut(&id) else {
+            return;
+        };
+        match own {
+            Some(d) => node.dev = d,
+            None => {
+                node.dev = 0;
+                self.keys.insert(id, key);
+                self.by_key.insert(key, id);
+            }
+        }
+    }
+
+    /// Node `id` holds no key any more.
+    fn drop_key(&mut self, id: u64) {
+        if let Some(node) = self.nodes.get_mut(&id) {
+            node.dev = 0;
+        }
+        if let Some(k) = self.keys.remove(&id) {
+            if self.by_key.get(&k) == Some(&id) {
+                self.by_key.remove(&k);
+            }
+        }
     }
 
     /// The node named by `alias`, through the name index.
@@ -799,6 +886,7 @@ impl Tree {
             // Remembered only with a name: an unlinked file's handle is stale.
             let remember = self.forgotten.is_some() && node.name.is_some();
             let path = if remember { self.path_of(id) } else { None };
+            self.drop_key(id);
             let Some(node) = self.nodes.remove(&id) else {
                 continue;
             };
@@ -816,11 +904,6 @@ impl Tree {
                     generation,
                     path,
                 });
-            }
-            if let Some(k) = self.keys.remove(&id) {
-                if self.by_key.get(&k) == Some(&id) {
-                    self.by_key.remove(&k);
-                }
             }
             self.last_paths.remove(&id);
             let links = if node.linked {

@@ -5,8 +5,8 @@
 //!
 //! It builds the tree the bench's scale workload leaves (`bench/src/scale.rs`: files in
 //! directories of 1000, each created once, so each holds one lookup), with exports on
-//! as for the native passthrough, and prints the bytes malloc holds for it per node,
-//! chunk overhead included.
+//! as for the native passthrough, in `use_ino` mode (its default) and without, and
+//! prints the bytes malloc holds for it per node, chunk overhead included.
 
 use super::*;
 
@@ -18,6 +18,36 @@ fn malloc_in_use() -> usize {
     info.uordblks + info.hblkhd
 }
 
+/// The bench's tree of `n` files, in `use_ino` mode (the native passthrough's: inode
+/// numbers unique per file, as tmpfs gives them) or not; bytes held per node.
+fn measure(n: usize, use_ino: bool) -> (usize, f64) {
+    let stat = |mode: u32, ino: u64| Stat {
+        mode,
+        dev: 7,
+        ino,
+        ..Stat::default()
+    };
+    let mut ino = 1000;
+    let mut next = || {
+        ino += 1;
+        ino
+    };
+    let before = malloc_in_use();
+    let t = NodeTable::with_exports(use_ino);
+    for d in 0..n.div_ceil(1000) {
+        let dir = stat(libc::S_IFDIR | 0o755, next());
+        let Some(dir_id) = t.lookup(ROOT_ID, OsStr::new(&format!("d{d:04}")), &dir) else {
+            panic!("the root is known");
+        };
+        for f in 0..1000.min(n - d * 1000) {
+            let file = stat(libc::S_IFREG | 0o644, next());
+            t.lookup(dir_id, OsStr::new(&format!("f{f:04}")), &file);
+        }
+    }
+    let held = malloc_in_use() - before;
+    (t.len(), held as f64 / t.len() as f64)
+}
+
 #[test]
 #[ignore = "a measurement, run alone by hand (see the module documentation)"]
 fn bytes_per_node() {
@@ -25,29 +55,8 @@ fn bytes_per_node() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
-    let file = Stat {
-        mode: libc::S_IFREG | 0o644,
-        ..Stat::default()
-    };
-    let dir = Stat {
-        mode: libc::S_IFDIR | 0o755,
-        ..Stat::default()
-    };
-    let before = malloc_in_use();
-    let t = NodeTable::with_exports(false);
-    for d in 0..n.div_ceil(1000) {
-        let Some(dir_id) = t.lookup(ROOT_ID, OsStr::new(&format!("d{d:04}")), &dir) else {
-            panic!("the root is known");
-        };
-        for f in 0..1000.min(n - d * 1000) {
-            t.lookup(dir_id, OsStr::new(&format!("f{f:04}")), &file);
-        }
+    for use_ino in [false, true] {
+        let (nodes, per_node) = measure(n, use_ino);
+        println!("{nodes} nodes, use_ino {use_ino}: {per_node:.1} bytes per node");
     }
-    let after = malloc_in_use();
-    let nodes = t.len();
-    println!(
-        "{nodes} nodes: {} bytes held, {:.1} per node",
-        after - before,
-        (after - before) as f64 / nodes as f64
-    );
 }

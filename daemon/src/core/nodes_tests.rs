@@ -575,6 +575,16 @@ fn assert_consistent(t: &NodeTable) {
     for (k, id) in &tree.by_key {
         assert_eq!(tree.keys.get(id), Some(k));
     }
+    for (id, k) in &tree.keys {
+        assert_eq!(tree.by_key.get(k), Some(id));
+        assert_eq!(tree.nodes[id].dev, 0, "node {id} has two keys");
+    }
+    for (&id, node) in &tree.nodes {
+        if let Some(k) = tree.key_of(id) {
+            assert_eq!(tree.owner_of(k), Some(id), "node {id}");
+        }
+        assert!(usize::from(node.dev) <= tree.devs.len());
+    }
 }
 
 #[test]
@@ -696,4 +706,53 @@ fn many_names_stay_consistent_through_renames_and_forgets() {
     }
     assert_consistent(&t);
     assert_eq!(t.len(), 1, "all freed");
+}
+
+#[test]
+fn keys_live_in_the_node_when_its_id_is_the_inode_number() {
+    let t = NodeTable::new(true);
+    let on = |dev: u64, ino: u64| Stat { dev, ..file(ino) };
+    let a = t.lookup(ROOT_ID, os("a"), &file(700)).unwrap();
+    assert_eq!(a, 700);
+    // The same inode number on another device: a made-up id, its key in the side maps.
+    let b = t.lookup(ROOT_ID, os("b"), &on(8, 700)).unwrap();
+    assert_ne!(b, 700);
+    {
+        let tree = t.lock();
+        assert_ne!(tree.nodes[&a].dev, 0);
+        assert_eq!(tree.keys.get(&b), Some(&(8, 700)));
+        assert_eq!(tree.keys.len(), 1);
+    }
+    // Both are known again as the same files by another name (hard links).
+    assert_eq!(t.lookup(ROOT_ID, os("a2"), &file(700)), Some(a));
+    assert_eq!(t.lookup(ROOT_ID, os("b2"), &on(8, 700)), Some(b));
+    assert_consistent(&t);
+    // More devices than nodes name themselves: the side maps take the rest.
+    let devs = 100..100 + DEVS as u64 + 10;
+    for dev in devs.clone() {
+        assert_eq!(
+            t.lookup(ROOT_ID, os(&format!("x{dev}")), &on(dev, 5000 + dev)),
+            Some(5000 + dev)
+        );
+    }
+    assert_eq!(t.lock().devs.len(), DEVS);
+    assert_eq!(t.lock().keys.len(), 1 + 11);
+    for dev in devs {
+        let link = t.lookup(ROOT_ID, os(&format!("y{dev}")), &on(dev, 5000 + dev));
+        assert_eq!(link, Some(5000 + dev), "device {dev}");
+    }
+    assert_consistent(&t);
+    // A freed node's key goes with it: the inode number makes a new node.
+    for name in ["a", "a2", "b", "b2"] {
+        t.unlink(ROOT_ID, os(name));
+    }
+    t.forget(a, 2);
+    t.forget(b, 2);
+    assert!(!t.contains(a) && !t.contains(b));
+    assert_eq!(t.lock().keys.len(), 11);
+    assert_consistent(&t);
+    let c = t.lookup(ROOT_ID, os("c"), &file(700)).unwrap();
+    assert_eq!(c, 700);
+    assert_eq!(t.lookups(c), Some(1), "a new node");
+    assert_consistent(&t);
 }
