@@ -33,6 +33,7 @@ mod counts;
 mod dirs;
 pub mod exports;
 mod files;
+mod id_slab;
 mod latency;
 mod name_index;
 mod names;

@@ -29,6 +29,7 @@ use std::sync::{Mutex, MutexGuard};
 use flu_api::{Errno, Stat};
 
 use super::exports::{Forgotten, Memory, Record};
+use super::id_slab::IdSlab;
 use super::name_index::NameIndex;
 
 /// The kernel's id of the mount's root directory (`FUSE_ROOT_ID`).
@@ -97,7 +98,7 @@ impl Node {
 
 #[derive(Debug)]
 struct Tree {
-    nodes: HashMap<u64, Node>,
+    nodes: IdSlab<Node>,
     /// The name table: `(parent, name)` → node.
     names: NameIndex,
     /// The names of a node after its preferred one, most recent first (hard links:
@@ -159,7 +160,7 @@ impl NodeTable {
     }
 
     fn build(use_ino: bool, forgotten: Option<Forgotten>) -> NodeTable {
-        let mut nodes = HashMap::new();
+        let mut nodes = IdSlab::default();
         nodes.insert(
             ROOT_ID,
             Node {
