@@ -19,6 +19,11 @@
 //!   the same id and generation (`reattach`). Every node then gets a generation, so an
 //!   id given again to another file (an inode number reused) never matches an old handle.
 //!
+//! A cached node costs what the kernel's cache of a million files makes it cost a
+//! million times: a 48-byte `Node` in a dense slab (`id_slab`), its one name, and a
+//! 16-byte slot of the name table (`name_index`, which holds no copy of the name).
+//! What few nodes need (more names, a last path, an odd key) is in side maps.
+//!
 //! Thread-safe behind one mutex; no method calls out while holding it.
 
 use std::collections::HashMap;
