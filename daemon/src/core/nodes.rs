@@ -19,52 +19,105 @@
 //!   the same id and generation (`reattach`). Every node then gets a generation, so an
 //!   id given again to another file (an inode number reused) never matches an old handle.
 //!
+//! A cached node costs what the kernel's cache of a million files makes it cost a
+//! million times: a 48-byte `Node` in a dense slab (`id_slab`), its one name, and a
+//! 16-byte slot of the name table (`name_index`, which holds no copy of the name).
+//! What few nodes need (more names, a last path, an odd key) is in side maps.
+//!
 //! Thread-safe behind one mutex; no method calls out while holding it.
 
 use std::collections::HashMap;
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use flu_api::{Errno, Stat};
 
 use super::exports::{Forgotten, Memory, Record};
+use super::id_slab::IdSlab;
+use super::name_index::NameIndex;
 
 /// The kernel's id of the mount's root directory (`FUSE_ROOT_ID`).
 pub const ROOT_ID: u64 = 1;
 
-/// One name under which a node is linked.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct Alias {
+/// How many devices nodes name in their own key (`Node::dev`); keys on more devices
+/// go to the side maps.
+const DEVS: usize = 256;
+
+/// One name under which a node is linked (borrowed: the tree keeps each name once).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Alias<'a> {
     parent: u64,
-    name: OsString,
+    name: &'a OsStr,
 }
 
+/// A node, kept small (48 bytes): what every cached file costs is this, its name and
+/// a slot of the name index. What few nodes have lives in the tree's side maps: the
+/// names after the first (hard links), the last path of a detached node, a key in
+/// `use_ino` mode whose inode number is not the node id.
 #[derive(Debug, Default)]
 struct Node {
     /// How many lookups the kernel holds (never forgotten for the root).
     lookups: u64,
-    /// Current names, most recently looked up first (that is the one `path_of` uses).
-    aliases: Vec<Alias>,
-    /// How many entries of the name table have this node as parent.
+    /// How many names in the name table have this node as parent.
     children: u64,
-    /// The path the node had when its last alias went away.
-    last_path: Option<PathBuf>,
-    /// `(dev, ino)` of the file, in `use_ino` mode.
-    key: Option<(u64, u64)>,
-    /// The file type bits (`S_IFMT`) the node was made with.
-    kind: u32,
-    /// The generation the kernel got with the node id (0 without exports); fits in the
-    /// padding after `kind`.
+    /// The directory of `name`.
+    parent: u64,
+    /// The preferred name: the most recently looked up (the one `path_of` uses); `None`
+    /// when the node lost all its names.
+    name: Option<Box<OsStr>>,
+    /// The generation the kernel got with the node id (0 without exports).
     generation: u32,
+    /// In `use_ino` mode, the file's key when its inode number is the node id (the
+    /// usual case): its device, as `Tree::devs[dev - 1]`; 0 for none (or a key in
+    /// `Tree::keys`).
+    dev: u16,
+    /// The file type bits the node was made with, shifted down (`S_IFMT >> 12`).
+    kind: u8,
+    /// It has more names, in `Tree::links`.
+    linked: bool,
+}
+
+impl Node {
+    fn new(kind: u32, generation: u32) -> Node {
+        Node {
+            // `S_IFMT` is 0o170000: four bits once shifted, which always fit.
+            kind: u8::try_from((kind & libc::S_IFMT) >> 12).unwrap_or(0),
+            generation,
+            ..Node::default()
+        }
+    }
+
+    /// The file type bits (`S_IFMT`) it was made with.
+    fn kind(&self) -> u32 {
+        u32::from(self.kind) << 12
+    }
+
+    fn first(&self) -> Option<Alias<'_>> {
+        self.name.as_deref().map(|name| Alias {
+            parent: self.parent,
+            name,
+        })
+    }
 }
 
 #[derive(Debug)]
 struct Tree {
-    nodes: HashMap<u64, Node>,
+    nodes: IdSlab<Node>,
     /// The name table: `(parent, name)` → node.
-    entries: HashMap<Alias, u64>,
-    /// `(dev, ino)` → node, in `use_ino` mode.
+    names: NameIndex,
+    /// The names of a node after its preferred one, most recent first (hard links:
+    /// rare, so outside the node).
+    links: HashMap<u64, Vec<(u64, Box<OsStr>)>>,
+    /// The path a node had when its last name went away, while it lives on.
+    last_paths: HashMap<u64, PathBuf>,
+    /// The devices of the keys nodes hold themselves (`Node::dev`): few, one per
+    /// filesystem below, at most `DEVS`.
+    devs: Vec<u64>,
+    /// In `use_ino` mode, node → `(dev, ino)` of its file when the node cannot hold it
+    /// (its id is not the inode number, or `devs` is full).
+    keys: HashMap<u64, (u64, u64)>,
+    /// The same keys the other way, `(dev, ino)` → node.
     by_key: HashMap<(u64, u64), u64>,
     next_id: u64,
     /// Nodes that left the tree with a name, when exports are on.
@@ -112,7 +165,7 @@ impl NodeTable {
     }
 
     fn build(use_ino: bool, forgotten: Option<Forgotten>) -> NodeTable {
-        let mut nodes = HashMap::new();
+        let mut nodes = IdSlab::default();
         nodes.insert(
             ROOT_ID,
             Node {
@@ -123,7 +176,11 @@ impl NodeTable {
         NodeTable {
             tree: Mutex::new(Tree {
                 nodes,
-                entries: HashMap::new(),
+                names: NameIndex::default(),
+                links: HashMap::new(),
+                last_paths: HashMap::new(),
+                devs: Vec::new(),
+                keys: HashMap::new(),
                 by_key: HashMap::new(),
                 next_id: ROOT_ID + 1,
                 forgotten,
@@ -164,37 +221,32 @@ impl NodeTable {
         if !tree.nodes.contains_key(&parent) {
             return None;
         }
-        let alias = Alias {
-            parent,
-            name: name.to_owned(),
-        };
+        let alias = Alias { parent, name };
         let key = (self.use_ino && stat.ino != 0).then_some((stat.dev, stat.ino));
-        if let Some(&id) = tree.entries.get(&alias) {
+        if let Some(id) = tree.find(alias) {
             let same_file = match key {
-                Some(k) => tree.nodes.get(&id).and_then(|n| n.key) == Some(k),
+                Some(k) => tree.key_of(id) == Some(k),
                 None => true,
             };
             if same_file {
-                tree.touch(id, &alias);
+                tree.touch(id, alias);
                 return Some((id, tree.generation_of(id)));
             }
             // The name now refers to another file: the old node loses it.
-            tree.detach(&alias);
+            tree.detach(alias);
         }
         let kind = stat.file_type();
         // Another name of a file the kernel knows (a hard link), unless that node lost
         // all its names or is of another type: then the inode number was reused by a new
         // file, and the old node (still held by the kernel) must never be taken for it.
-        let known = key.and_then(|k| tree.by_key.get(&k).copied()).filter(|id| {
+        let known = key.and_then(|k| tree.owner_of(k)).filter(|id| {
             tree.nodes
                 .get(id)
-                .is_some_and(|n| !n.aliases.is_empty() && n.kind == kind)
+                .is_some_and(|n| n.name.is_some() && n.kind() == kind)
         });
         if let (Some(k), None) = (key, known) {
-            if let Some(old) = tree.by_key.remove(&k) {
-                if let Some(n) = tree.nodes.get_mut(&old) {
-                    n.key = None;
-                }
+            if let Some(old) = tree.owner_of(k) {
+                tree.drop_key(old);
             }
         }
         let id = match known {
@@ -211,25 +263,17 @@ impl NodeTable {
                         }
                         g
                     }
-                    None => tree.generation_for(id, &alias, new.key),
+                    None => tree.generation_for(id, alias, new.key),
                 };
-                tree.nodes.insert(
-                    id,
-                    Node {
-                        key,
-                        kind,
-                        generation,
-                        ..Node::default()
-                    },
-                );
+                tree.nodes.insert(id, Node::new(kind, generation));
                 if let Some(k) = key {
-                    tree.by_key.insert(k, id);
+                    tree.set_key(id, k);
                 }
                 id
             }
         };
-        tree.link(id, alias.clone());
-        tree.touch(id, &alias);
+        tree.link(id, alias);
+        tree.touch(id, alias);
         Some((id, tree.generation_of(id)))
     }
 
@@ -247,7 +291,7 @@ impl NodeTable {
             return None;
         }
         let tree = self.lock();
-        if tree.nodes.contains_key(&stat.ino) || tree.by_key.contains_key(&(stat.dev, stat.ino)) {
+        if tree.nodes.contains_key(&stat.ino) || tree.owner_of((stat.dev, stat.ino)).is_some() {
             return None;
         }
         Some(
@@ -306,41 +350,31 @@ impl NodeTable {
         generation: u32,
     ) -> Result<(), Errno> {
         let mut tree = self.lock();
-        let alias = Alias {
-            parent,
-            name: name.to_owned(),
-        };
+        let alias = Alias { parent, name };
         if tree.nodes.contains_key(&id) {
             // Brought back by another request meanwhile, or looked up again.
-            if tree.entries.get(&alias) != Some(&id) || tree.generation_of(id) != generation {
+            if tree.find(alias) != Some(id) || tree.generation_of(id) != generation {
                 return Err(Errno::ESTALE);
             }
-            tree.touch(id, &alias);
+            tree.touch(id, alias);
             return Ok(());
         }
-        if !tree.nodes.contains_key(&parent) || tree.entries.contains_key(&alias) {
+        if !tree.nodes.contains_key(&parent) || tree.find(alias).is_some() {
             return Err(Errno::ESTALE);
         }
         let key = (self.use_ino && stat.ino != 0).then_some((stat.dev, stat.ino));
         // Another live node of the same file (a hard link) keeps the key.
-        let key = key.filter(|k| !tree.by_key.contains_key(k));
-        tree.nodes.insert(
-            id,
-            Node {
-                key,
-                kind: stat.file_type(),
-                generation,
-                ..Node::default()
-            },
-        );
+        let key = key.filter(|&k| tree.owner_of(k).is_none());
+        tree.nodes
+            .insert(id, Node::new(stat.file_type(), generation));
         if let Some(k) = key {
-            tree.by_key.insert(k, id);
+            tree.set_key(id, k);
         }
         if let Some(f) = tree.forgotten.as_mut() {
             f.remove(id);
         }
-        tree.link(id, alias.clone());
-        tree.touch(id, &alias);
+        tree.link(id, alias);
+        tree.touch(id, alias);
         Ok(())
     }
 
@@ -361,7 +395,7 @@ impl NodeTable {
             return Some(ROOT_ID);
         }
         let tree = self.lock();
-        tree.nodes.get(&id)?.aliases.first().map(|a| a.parent)
+        tree.nodes.get(&id)?.first().map(|a| a.parent)
     }
 
     /// A file born without a name (O_TMPFILE) in directory `dir`: a node the kernel
@@ -374,11 +408,9 @@ impl NodeTable {
         // In `use_ino` mode the node is known by its inode, as a looked-up one is: a
         // later hard link of the named file finds it.
         let key = (self.use_ino && stat.ino != 0).then_some((stat.dev, stat.ino));
-        if let Some(old) = key.and_then(|k| tree.by_key.remove(&k)) {
+        if let Some(old) = key.and_then(|k| tree.owner_of(k)) {
             // That inode number was reused: the old node keeps its id, not the key.
-            if let Some(n) = tree.nodes.get_mut(&old) {
-                n.key = None;
-            }
+            tree.drop_key(old);
         }
         let id = tree.new_id(key.map(|(_, ino)| ino));
         let generation = tree.fresh_generation(id);
@@ -386,15 +418,13 @@ impl NodeTable {
             id,
             Node {
                 lookups: 1,
-                generation,
-                kind: stat.file_type(),
-                key,
-                last_path: Some(dir.join(format!(".flu-unnamed-{id}"))),
-                ..Node::default()
+                ..Node::new(stat.file_type(), generation)
             },
         );
+        tree.last_paths
+            .insert(id, dir.join(format!(".flu-unnamed-{id}")));
         if let Some(k) = key {
-            tree.by_key.insert(k, id);
+            tree.set_key(id, k);
         }
         id
     }
@@ -404,30 +434,21 @@ impl NodeTable {
     /// lookup. False when `parent` or `id` is unknown or the name is taken.
     pub fn attach(&self, id: u64, parent: u64, name: &OsStr) -> bool {
         let mut tree = self.lock();
-        let alias = Alias {
-            parent,
-            name: name.to_owned(),
-        };
+        let alias = Alias { parent, name };
         if !tree.nodes.contains_key(&parent)
             || !tree.nodes.contains_key(&id)
-            || tree.entries.contains_key(&alias)
+            || tree.find(alias).is_some()
         {
             return false;
         }
-        tree.link(id, alias.clone());
-        tree.touch(id, &alias);
+        tree.link(id, alias);
+        tree.touch(id, alias);
         true
     }
 
     /// The node at `name` in `parent`, if the kernel knows one (no count change).
     pub fn child(&self, parent: u64, name: &OsStr) -> Option<u64> {
-        let tree = self.lock();
-        tree.entries
-            .get(&Alias {
-                parent,
-                name: name.to_owned(),
-            })
-            .copied()
+        self.lock().find(Alias { parent, name })
     }
 
     /// The node at absolute `path`, walking names from the root, if the kernel knows
@@ -442,12 +463,7 @@ impl NodeTable {
         for c in components {
             match c {
                 Component::CurDir => {}
-                Component::Normal(name) => {
-                    id = *tree.entries.get(&Alias {
-                        parent: id,
-                        name: name.to_owned(),
-                    })?;
-                }
+                Component::Normal(name) => id = tree.find(Alias { parent: id, name })?,
                 _ => return None,
             }
         }
@@ -485,15 +501,15 @@ impl NodeTable {
     pub fn rename(&self, old_parent: u64, old_name: &OsStr, new_parent: u64, new_name: &OsStr) {
         let from = Alias {
             parent: old_parent,
-            name: old_name.to_owned(),
+            name: old_name,
         };
         let to = Alias {
             parent: new_parent,
-            name: new_name.to_owned(),
+            name: new_name,
         };
         let mut tree = self.lock();
-        let moved = tree.entries.get(&from).copied();
-        let replaced = tree.entries.get(&to).copied();
+        let moved = tree.find(from);
+        let replaced = tree.find(to);
         if from == to || (moved.is_some() && moved == replaced) {
             // Renaming a file onto itself (or onto another of its hard links) changes nothing.
             return;
@@ -501,11 +517,11 @@ impl NodeTable {
         // Re-link everything before freeing anything, so no node or parent drops to zero
         // references in between.
         if let Some(id) = replaced {
-            tree.unlink_alias(id, &to);
+            tree.unlink_alias(id, to);
         }
         if let Some(id) = moved {
             tree.link(id, to);
-            tree.unlink_alias(id, &from);
+            tree.unlink_alias(id, from);
         }
         for id in [replaced, Some(old_parent), Some(new_parent)]
             .into_iter()
@@ -519,33 +535,30 @@ impl NodeTable {
     pub fn exchange(&self, parent_a: u64, name_a: &OsStr, parent_b: u64, name_b: &OsStr) {
         let a = Alias {
             parent: parent_a,
-            name: name_a.to_owned(),
+            name: name_a,
         };
         let b = Alias {
             parent: parent_b,
-            name: name_b.to_owned(),
+            name: name_b,
         };
         let mut tree = self.lock();
-        let node_a = tree.entries.get(&a).copied();
-        let node_b = tree.entries.get(&b).copied();
+        let node_a = tree.find(a);
+        let node_b = tree.find(b);
         if a == b || node_a == node_b {
             return;
         }
-        for (alias, node) in [(&a, node_a), (&b, node_b)] {
-            if node.is_some() {
-                tree.entries.remove(alias);
-                if let Some(p) = tree.nodes.get_mut(&alias.parent) {
-                    p.children -= 1;
-                }
+        for (alias, node) in [(a, node_a), (b, node_b)] {
+            if let Some(id) = node {
+                tree.unindex(id, alias);
             }
         }
         if let Some(id) = node_a {
-            tree.link(id, b.clone());
-            tree.remove_alias(id, &a);
+            tree.link(id, b);
+            tree.remove_alias(id, a);
         }
         if let Some(id) = node_b {
-            tree.link(id, a.clone());
-            tree.remove_alias(id, &b);
+            tree.link(id, a);
+            tree.remove_alias(id, b);
         }
         for id in [node_a, node_b, Some(parent_a), Some(parent_b)]
             .into_iter()
@@ -558,20 +571,12 @@ impl NodeTable {
     /// After a successful unlink/rmdir: detach the node at `name` in `parent`. It stays
     /// alive (with its last known path) while the kernel holds lookups.
     pub fn unlink(&self, parent: u64, name: &OsStr) {
-        self.lock().detach(&Alias {
-            parent,
-            name: name.to_owned(),
-        });
+        self.lock().detach(Alias { parent, name });
     }
 
     /// Whether `id` lost all its names (unlinked, or replaced by a rename) but is alive.
     pub fn is_detached(&self, id: u64) -> bool {
-        id != ROOT_ID
-            && self
-                .lock()
-                .nodes
-                .get(&id)
-                .is_some_and(|n| n.aliases.is_empty())
+        id != ROOT_ID && self.lock().nodes.get(&id).is_some_and(|n| n.name.is_none())
     }
 
     /// The number of lookups the kernel holds on `id` (tests and debugging).
@@ -600,10 +605,115 @@ impl Tree {
         self.nodes.get(&id).map_or(0, |n| n.generation)
     }
 
+    /// The key of node `id` (`use_ino` mode).
+    fn key_of(&self, id: u64) -> Option<(u64, u64)> {
+        let node = self.nodes.get(&id)?;
+        if node.dev != 0 {
+            return self
+                .devs
+                .get(usize::from(node.dev) - 1)
+                .map(|&dev| (dev, id));
+        }
+        if self.keys.is_empty() {
+            return None;
+        }
+        self.keys.get(&id).copied()
+    }
+
+    /// The node holding `key`: the node numbered by its inode if it holds it itself,
+    /// else the one the side maps name.
+    fn owner_of(&self, key: (u64, u64)) -> Option<u64> {
+        let (dev, ino) = key;
+        let holds = self
+            .nodes
+            .get(&ino)
+            .is_some_and(|n| n.dev != 0 && self.devs.get(usize::from(n.dev) - 1) == Some(&dev));
+        if holds {
+            return Some(ino);
+        }
+        if self.by_key.is_empty() {
+            return None;
+        }
+        self.by_key.get(&key).copied()
+    }
+
+    /// Give node `id` the key `key`, which no node holds: in the node when its inode
+    /// number is the id and the device has (or gets) a place in `devs`.
+    fn set_key(&mut self, id: u64, key: (u64, u64)) {
+        let (dev, ino) = key;
+        let place = match self.devs.iter().position(|&d| d == dev) {
+            Some(i) => Some(i),
+            None if ino == id && self.devs.len() < DEVS => {
+                self.devs.push(dev);
+                Some(self.devs.len() - 1)
+            }
+            None => None,
+        };
+        let own = place
+            .filter(|_| ino == id)
+            .and_then(|i| u16::try_from(i + 1).ok());
+        let Some(node) = self.nodes.get_mut(&id) else {
+            return;
+        };
+        match own {
+            Some(d) => node.dev = d,
+            None => {
+                node.dev = 0;
+                self.keys.insert(id, key);
+                self.by_key.insert(key, id);
+            }
+        }
+    }
+
+    /// Node `id` holds no key any more.
+    fn drop_key(&mut self, id: u64) {
+        if let Some(node) = self.nodes.get_mut(&id) {
+            node.dev = 0;
+        }
+        if let Some(k) = self.keys.remove(&id) {
+            if self.by_key.get(&k) == Some(&id) {
+                self.by_key.remove(&k);
+            }
+        }
+    }
+
+    /// The node named by `alias`, through the name index.
+    fn find(&self, alias: Alias<'_>) -> Option<u64> {
+        self.names
+            .get(alias.parent, alias.name, |id| self.has_alias(id, alias))
+    }
+
+    /// Whether node `id` has the name `alias`.
+    fn has_alias(&self, id: u64, alias: Alias<'_>) -> bool {
+        let Some(node) = self.nodes.get(&id) else {
+            return false;
+        };
+        node.first() == Some(alias)
+            || (node.linked
+                && self.links.get(&id).is_some_and(|l| {
+                    l.iter()
+                        .any(|(p, n)| *p == alias.parent && **n == *alias.name)
+                }))
+    }
+
+    /// How many names node `id` has.
+    fn alias_count(&self, id: u64) -> usize {
+        match self.nodes.get(&id) {
+            Some(n) if n.name.is_some() => {
+                1 + if n.linked {
+                    self.links.get(&id).map_or(0, Vec::len)
+                } else {
+                    0
+                }
+            }
+            _ => 0,
+        }
+    }
+
     /// The generation of a new node `id` named `alias`: a remembered node's own when
     /// it is the same file (the same path while its key is being taken, or the same
     /// key), else a fresh one. Either way `id` is no longer remembered.
-    fn generation_for(&mut self, id: u64, alias: &Alias, key: Option<&[u8]>) -> u32 {
+    fn generation_for(&mut self, id: u64, alias: Alias<'_>, key: Option<&[u8]>) -> u32 {
         let Some(record) = self.forgotten.as_mut().and_then(|f| f.take(id)) else {
             return self.fresh_generation(id);
         };
@@ -611,7 +721,7 @@ impl Tree {
             Memory::Key(k) => key == Some(&k[..]),
             Memory::Pending(path) => {
                 self.path_of(alias.parent)
-                    .map(|p| p.join(&alias.name))
+                    .map(|p| p.join(alias.name))
                     .as_ref()
                     == Some(path)
             }
@@ -655,61 +765,110 @@ impl Tree {
     }
 
     /// Count a lookup and make `alias` the preferred name.
-    fn touch(&mut self, id: u64, alias: &Alias) {
-        if let Some(node) = self.nodes.get_mut(&id) {
-            node.lookups += 1;
-            if let Some(pos) = node.aliases.iter().position(|a| a == alias) {
-                let a = node.aliases.remove(pos);
-                node.aliases.insert(0, a);
-            }
+    fn touch(&mut self, id: u64, alias: Alias<'_>) {
+        let Some(node) = self.nodes.get_mut(&id) else {
+            return;
+        };
+        node.lookups += 1;
+        if node.first() == Some(alias) || !node.linked {
+            return;
+        }
+        let Some(links) = self.links.get_mut(&id) else {
+            return;
+        };
+        let Some(pos) = links
+            .iter()
+            .position(|(p, n)| *p == alias.parent && **n == *alias.name)
+        else {
+            return;
+        };
+        // [first, l0, …, alias, …] becomes [alias, first, l0, …].
+        let (parent, name) = links.remove(pos);
+        let old_parent = std::mem::replace(&mut node.parent, parent);
+        if let Some(old_name) = node.name.replace(name) {
+            links.insert(0, (old_parent, old_name));
         }
     }
 
-    /// Put `id` in the name table under `alias` (which must be free).
-    fn link(&mut self, id: u64, alias: Alias) {
+    /// Put `id` in the name table under `alias` (which must be free), as its preferred
+    /// name.
+    fn link(&mut self, id: u64, alias: Alias<'_>) {
+        let Some(node) = self.nodes.get_mut(&id) else {
+            return;
+        };
+        let old_parent = std::mem::replace(&mut node.parent, alias.parent);
+        match node.name.replace(alias.name.into()) {
+            Some(old_name) => {
+                node.linked = true;
+                self.links
+                    .entry(id)
+                    .or_default()
+                    .insert(0, (old_parent, old_name));
+            }
+            None => {
+                self.last_paths.remove(&id);
+            }
+        }
         if let Some(p) = self.nodes.get_mut(&alias.parent) {
             p.children += 1;
         }
-        if let Some(node) = self.nodes.get_mut(&id) {
-            node.aliases.insert(0, alias.clone());
-            node.last_path = None;
-        }
-        self.entries.insert(alias, id);
+        self.names.insert(alias.parent, alias.name, id);
     }
 
-    /// Remove `alias` (which names `id`) from the name table and the node.
-    fn unlink_alias(&mut self, id: u64, alias: &Alias) {
-        if self.entries.get(alias) == Some(&id) {
-            self.entries.remove(alias);
+    /// Take `alias` (a name of `id`) out of the name table, not out of the node.
+    fn unindex(&mut self, id: u64, alias: Alias<'_>) {
+        if self.names.remove(alias.parent, alias.name, id) {
             if let Some(p) = self.nodes.get_mut(&alias.parent) {
                 p.children -= 1;
             }
         }
+    }
+
+    /// Remove `alias` (which names `id`) from the name table and the node.
+    fn unlink_alias(&mut self, id: u64, alias: Alias<'_>) {
+        self.unindex(id, alias);
         self.remove_alias(id, alias);
     }
 
-    /// Drop `alias` from the node's list, remembering its path if it was the last one.
-    fn remove_alias(&mut self, id: u64, alias: &Alias) {
-        let has_it = self
-            .nodes
-            .get(&id)
-            .is_some_and(|n| n.aliases.contains(alias));
-        if !has_it {
+    /// Drop `alias` from the node's names, remembering its path if it was the last one.
+    fn remove_alias(&mut self, id: u64, alias: Alias<'_>) {
+        if !self.has_alias(id, alias) {
             return;
         }
-        let last = self.nodes.get(&id).is_some_and(|n| n.aliases.len() == 1);
-        let path = if last { self.path_of(id) } else { None };
-        if let Some(node) = self.nodes.get_mut(&id) {
-            node.aliases.retain(|a| a != alias);
-            if last {
-                node.last_path = path;
+        if self.alias_count(id) == 1 {
+            let path = self.path_of(id);
+            if let Some(node) = self.nodes.get_mut(&id) {
+                node.name = None;
             }
+            if let Some(path) = path {
+                self.last_paths.insert(id, path);
+            }
+            return;
+        }
+        // More than one name: the node is linked.
+        let Some(node) = self.nodes.get_mut(&id) else {
+            return;
+        };
+        let Some(links) = self.links.get_mut(&id) else {
+            return;
+        };
+        if node.first() == Some(alias) {
+            // The next most recent name becomes the preferred one.
+            let (parent, name) = links.remove(0);
+            node.parent = parent;
+            node.name = Some(name);
+        } else {
+            links.retain(|(p, n)| !(*p == alias.parent && **n == *alias.name));
+        }
+        if links.is_empty() {
+            node.linked = false;
+            self.links.remove(&id);
         }
     }
 
     /// Take the node at `alias` out of the name table; free it if nothing holds it.
-    fn detach(&mut self, alias: &Alias) {
-        if let Some(&id) = self.entries.get(alias) {
+    fn detach(&mut self, alias: Alias<'_>) {
+        if let Some(id) = self.find(alias) {
             self.unlink_alias(id, alias);
             self.try_free(id);
             self.try_free(alias.parent);
@@ -731,8 +890,9 @@ impl Tree {
                 continue;
             }
             // Remembered only with a name: an unlinked file's handle is stale.
-            let remember = self.forgotten.is_some() && !node.aliases.is_empty();
+            let remember = self.forgotten.is_some() && node.name.is_some();
             let path = if remember { self.path_of(id) } else { None };
+            self.drop_key(id);
             let Some(node) = self.nodes.remove(&id) else {
                 continue;
             };
@@ -751,18 +911,19 @@ impl Tree {
                     path,
                 });
             }
-            if let Some(k) = node.key {
-                if self.by_key.get(&k) == Some(&id) {
-                    self.by_key.remove(&k);
-                }
-            }
-            for alias in node.aliases {
-                if self.entries.get(&alias) == Some(&id) {
-                    self.entries.remove(&alias);
-                    if let Some(p) = self.nodes.get_mut(&alias.parent) {
+            self.last_paths.remove(&id);
+            let links = if node.linked {
+                self.links.remove(&id).unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            let first = node.name.map(|name| (node.parent, name));
+            for (parent, name) in first.into_iter().chain(links) {
+                if self.names.remove(parent, &name, id) {
+                    if let Some(p) = self.nodes.get_mut(&parent) {
                         p.children -= 1;
                     }
-                    pending.push(alias.parent);
+                    pending.push(parent);
                 }
             }
         }
@@ -780,13 +941,13 @@ impl Tree {
                 return Some(path);
             }
             let node = self.nodes.get(&cur)?;
-            match node.aliases.first() {
+            match node.first() {
                 Some(alias) => {
-                    names.push(&alias.name);
+                    names.push(alias.name);
                     cur = alias.parent;
                 }
                 None => {
-                    let mut path = node.last_path.clone()?;
+                    let mut path = self.last_paths.get(&cur)?.clone();
                     path.extend(names.iter().rev());
                     return Some(path);
                 }
@@ -799,3 +960,7 @@ impl Tree {
 #[cfg(test)]
 #[path = "nodes_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "nodes_probe.rs"]
+mod probe;
