@@ -59,11 +59,16 @@ fn is_memory_error(e: &mlua::Error) -> bool {
 /// errno or a table.
 const LUA_MEMORY_MESSAGE: &str = "not enough memory";
 
-const KEY_XPCALL: &str = "flu.xpcall";
-const KEY_HANDLER: &str = "flu.msgh";
+/// `xpcall` and the message handler, kept as app data of the Lua state so that a script
+/// that replaces the globals cannot break error handling, and so that each call finds
+/// them without a registry lookup.
+struct Protection {
+    xpcall: Function,
+    handler: Function,
+}
 
-/// Remember `xpcall` and the message handler in the registry, so a script that replaces
-/// the globals cannot break error handling.
+/// Remember `xpcall` and the message handler, so a script that replaces the globals
+/// cannot break error handling.
 pub fn install(lua: &Lua, is_errno: Function) -> mlua::Result<()> {
     let xpcall: Function = lua.globals().get("xpcall")?;
     let handler: Function = lua
@@ -84,8 +89,7 @@ pub fn install(lua: &Lua, is_errno: Function) -> mlua::Result<()> {
             lua.globals().get::<Function>("tostring")?,
             lua.globals().get::<Function>("type")?,
         ))?;
-    lua.set_named_registry_value(KEY_XPCALL, xpcall)?;
-    lua.set_named_registry_value(KEY_HANDLER, handler)?;
+    lua.set_app_data(Protection { xpcall, handler });
     Ok(())
 }
 
@@ -111,8 +115,7 @@ pub fn call_unyielding(
     f: &Function,
     args: impl IntoLuaMulti,
 ) -> Result<MultiValue, HandlerError> {
-    let xpcall: Function = lua.named_registry_value(KEY_XPCALL)?;
-    let results: MultiValue = xpcall.call(xpcall_args(lua, f, args)?)?;
+    let results: MultiValue = xpcall(lua)?.call(xpcall_args(lua, f, args)?)?;
     xpcall_results(results)
 }
 
@@ -122,7 +125,7 @@ pub(super) fn xpcall_args(
     f: &Function,
     args: impl IntoLuaMulti,
 ) -> mlua::Result<MultiValue> {
-    let handler: Function = lua.named_registry_value(KEY_HANDLER)?;
+    let handler = protection(lua, |p| p.handler.clone())?;
     let mut call_args = args.into_lua_multi(lua)?;
     call_args.push_front(Value::Function(handler));
     call_args.push_front(Value::Function(f.clone()));
@@ -131,7 +134,13 @@ pub(super) fn xpcall_args(
 
 /// `xpcall` itself (a driver coroutine's body).
 pub(super) fn xpcall(lua: &Lua) -> mlua::Result<Function> {
-    lua.named_registry_value(KEY_XPCALL)
+    protection(lua, |p| p.xpcall.clone())
+}
+
+fn protection(lua: &Lua, with: impl FnOnce(&Protection) -> Function) -> mlua::Result<Function> {
+    lua.app_data_ref::<Protection>()
+        .map(|p| with(&p))
+        .ok_or_else(|| mlua::Error::runtime("flu: the protected call was not installed"))
 }
 
 /// What `xpcall` returned, as the handler's results or its error.

@@ -259,12 +259,12 @@ impl LuaFilesystem {
         body: impl FnOnce(&Lua, &Function) -> Result<R, HandlerError>,
     ) -> OpResult<R> {
         let result = self.interpreter.run(Wait::UntilFree, |lua| {
-            lua.set_app_data(*ctx);
+            super::caller::set(lua, *ctx);
             IN_HANDLER.with(|h| h.set(true));
             let result = body(lua, f);
             IN_HANDLER.with(|h| h.set(false));
             // Outside a handler, flu.get_context() describes no caller.
-            lua.set_app_data(RequestContext::default());
+            super::caller::set(lua, RequestContext::default());
             result
         });
         let Some(result) = result else {

@@ -538,6 +538,30 @@ fn plausible_record() -> BoxedStrategy<Gen> {
         .boxed()
 }
 
+/// A table keyed by stat field names (the cache lifetimes too) whose values are
+/// plausible fields, mode strings of every kind, or anything.
+fn stat_record() -> BoxedStrategy<Gen> {
+    let key = select(crate::lua::stat::STAT_FIELDS.to_vec())
+        .prop_map(|s| Gen::Str(s.as_bytes().to_vec()));
+    let mode_string = select(vec![
+        "file",
+        "directory",
+        "dir",
+        "symlink",
+        "block device",
+        "0644",
+        "100755",
+        "0o755",
+        "99",
+        "",
+        "not a mode",
+        "a mode string longer than the reader copies",
+    ])
+    .prop_map(|s| Gen::Str(s.as_bytes().to_vec()));
+    let value = prop_oneof![3 => plausible_field(), 2 => mode_string, 1 => leaf()];
+    vec((key, value), 0..10).prop_map(Gen::Table).boxed()
+}
+
 /// A handler's result list: what it returns, or a value it raises.
 #[derive(Clone, Debug)]
 pub(crate) enum Outcome {
@@ -711,6 +735,18 @@ proptest! {
                 prop_assert!(t.nsec < 1_000_000_000, "{st:?}");
             }
         }
+    }
+
+    /// The C-API reader of plain stat tables and the general one agree on every value,
+    /// stat or error alike (plausible records and arbitrary trees).
+    #[test]
+    fn both_stat_readers_agree(g in prop_oneof![any_gen(), plausible_record(), stat_record()]) {
+        let lua = Lua::new();
+        let v = value(&lua, &g).unwrap();
+        prop_assert_eq!(
+            stat_from_lua(&v, &defaults()),
+            crate::lua::stat::stat_from_lua_general(&v, &defaults())
+        );
     }
 
     /// stat_to_lua then stat_from_lua gives back the same Stat, for any Stat whose mode

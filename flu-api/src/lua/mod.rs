@@ -5,6 +5,7 @@
 
 mod annotations;
 mod call;
+mod caller;
 pub mod check;
 mod compat;
 pub mod compose;
@@ -32,6 +33,7 @@ mod reload;
 mod script;
 pub mod sets;
 pub mod stat;
+mod stat_raw;
 pub mod time;
 mod timers;
 mod union;

@@ -11,7 +11,7 @@ use mlua::{Lua, MultiValue, Table, Value};
 use super::errno::{create_errno_table, errno_of_value};
 use super::ops::native_table;
 use super::sets::{mode_from_lua, mode_to_lua};
-use crate::operations::{Operations, RequestContext};
+use crate::operations::Operations;
 
 /// Where `flu.passthrough(root[, opts])` gets its backend: the native passthrough, or
 /// a stand-in in tests.
@@ -93,10 +93,7 @@ pub fn create_flu_module(
     flu.set(
         "get_context",
         lua.create_function(|lua, t: Option<Table>| {
-            let ctx = lua
-                .app_data_ref::<RequestContext>()
-                .map(|c| *c)
-                .unwrap_or_default();
+            let ctx = super::caller::get(lua).unwrap_or_default();
             let t = match t {
                 Some(t) => t,
                 None => lua.create_table()?,

@@ -104,19 +104,7 @@ pub fn mode_from_lua(v: &Value) -> Result<u32, String> {
         }
         // `as` would saturate: 2^32 would read as every bit set.
         Value::Number(n) if n.fract() == 0.0 => Err(format!("mode {n} out of range")),
-        Value::String(s) => {
-            let s = s.to_string_lossy();
-            if let Some((_, m)) = MODE_STRINGS
-                .iter()
-                .chain(FS_TYPE_NAMES)
-                .find(|(n, _)| *n == s)
-            {
-                return Ok(*m);
-            }
-            // An octal string such as "0644" or "100644".
-            u32::from_str_radix(s.trim_start_matches("0o"), 8)
-                .map_err(|_| format!("unknown mode string '{s}'"))
-        }
+        Value::String(s) => mode_from_name(&s.to_string_lossy()),
         Value::Table(t) => {
             let mut mode = 0;
             for (name, bit) in MODE_TYPES.iter().chain(MODE_BITS) {
@@ -136,8 +124,31 @@ pub fn mode_from_lua(v: &Value) -> Result<u32, String> {
     }
 }
 
+/// A mode given as a string: a Flu predefined name, an `fs` type name, or octal digits
+/// ("0644", "100644", "0o755").
+pub fn mode_from_name(s: &str) -> Result<u32, String> {
+    if let Some((_, m)) = MODE_STRINGS
+        .iter()
+        .chain(FS_TYPE_NAMES)
+        .find(|(n, _)| *n == s)
+    {
+        return Ok(*m);
+    }
+    u32::from_str_radix(s.trim_start_matches("0o"), 8)
+        .map_err(|_| format!("unknown mode string '{s}'"))
+}
+
+/// The bit a mode set's key stands for (`reg`, `rusr`, …), if it is one.
+pub fn mode_bit_named(name: &[u8]) -> Option<u32> {
+    MODE_TYPES
+        .iter()
+        .chain(MODE_BITS)
+        .find(|(n, _)| n.as_bytes() == name)
+        .map(|(_, b)| *b)
+}
+
 /// The names set in a mode, as Flu pushes them.
-fn mode_names(mode: u32) -> impl Iterator<Item = &'static str> {
+pub(super) fn mode_names(mode: u32) -> impl Iterator<Item = &'static str> {
     let ty = MODE_TYPES.iter().filter(move |(_, t)| mode & S_IFMT == *t);
     let bits = MODE_BITS.iter().filter(move |(_, b)| mode & b != 0);
     ty.chain(bits).map(|(n, _)| *n)

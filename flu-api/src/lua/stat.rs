@@ -6,8 +6,9 @@
 
 use mlua::{Function, Lua, MultiValue, Table, Value};
 
-use super::sets::{bits_from_lua, bits_to_lua, mode_from_lua, MODE_BITS, MODE_TYPES};
-use super::time::timespec_from_lua;
+use super::sets::{bits_from_lua, bits_to_lua, mode_from_lua, mode_from_name};
+use super::stat_raw::{self, RawField, RawNumber};
+use super::time::{timespec_from_lua, timespec_from_parts};
 use crate::stat::{Stat, StatFs};
 use crate::time::Timespec;
 
@@ -46,66 +47,28 @@ pub const STAT_FIELDS: &[&str] = &[
 pub const STATVFS_FLAGS: &[(&str, u64)] =
     &[("rdonly", libc::ST_RDONLY), ("nosuid", libc::ST_NOSUID)];
 
-/// The Lua halves of the stat conversions, compiled once per Lua state (app data; made
-/// with the `flu` module, before a script can replace `setmetatable`): building a stat
-/// table, and reading every field of one, each in one call into Lua instead of one
-/// crossing per field.
+/// What the stat conversions keep per Lua state (app data; made with the `flu` module,
+/// before a script can replace `setmetatable`): the metatables of the tables handed to
+/// scripts, and the general reader of a stat table's fields, one call into Lua instead
+/// of one crossing per field.
 struct StatKit {
-    make: Function,
+    modeset_mt: Table,
+    timespec_mt: Table,
     fields: Function,
 }
 
 /// Make the kit of `lua` now (the `flu` module does, so that it captures the standard
 /// `setmetatable`).
 pub fn install_kit(lua: &Lua) -> mlua::Result<()> {
-    kit(lua, |k| &k.make).map(drop)
+    kit(lua, |_| ())
 }
 
-/// One function of `lua`'s kit (made on first use: states made without the `flu`
-/// module, as in tests).
-fn kit(lua: &Lua, which: fn(&StatKit) -> &Function) -> mlua::Result<Function> {
+/// Use `lua`'s kit (made on first use: states made without the `flu` module, as in
+/// tests).
+fn kit<R>(lua: &Lua, with: impl FnOnce(&StatKit) -> R) -> mlua::Result<R> {
     if let Some(k) = lua.app_data_ref::<StatKit>() {
-        return Ok(which(&k).clone());
+        return Ok(with(&k));
     }
-    let types: String = MODE_TYPES
-        .iter()
-        .map(|(n, t)| format!("[{t}] = '{n}', "))
-        .collect();
-    let bits: String = MODE_BITS
-        .iter()
-        .map(|(n, b)| format!("{{'{n}', {b}}}, "))
-        .collect();
-    let make: Function = lua
-        .load(format!(
-            r#"
-            local setmetatable, modeset_mt, timespec_mt = ...
-            local TYPES = {{ {types} }}
-            local BITS = {{ {bits} }}
-            return function(dev, ino, mode, nlink, uid, gid, rdev, size, blocks, blksize, as, an, ms, mn, cs, cn)
-              local m = {{}}
-              local ty = TYPES[mode & {ifmt}]
-              if ty then m[ty] = true end
-              for i = 1, #BITS do
-                local b = BITS[i]
-                if mode & b[2] ~= 0 then m[b[1]] = true end
-              end
-              return {{
-                dev = dev, ino = ino, mode = setmetatable(m, modeset_mt), nlink = nlink,
-                uid = uid, gid = gid, rdev = rdev, size = size, blocks = blocks, blksize = blksize,
-                atime = setmetatable({{ sec = as, nsec = an }}, timespec_mt),
-                mtime = setmetatable({{ sec = ms, nsec = mn }}, timespec_mt),
-                ctime = setmetatable({{ sec = cs, nsec = cn }}, timespec_mt),
-              }}
-            end
-            "#,
-            ifmt = libc::S_IFMT,
-        ))
-        .set_name("=flu.stat")
-        .call((
-            lua.globals().get::<Function>("setmetatable")?,
-            super::sets::modeset_metatable(lua)?,
-            super::time::timespec_metatable(lua)?,
-        ))?;
     let reads: Vec<String> = STAT_FIELDS.iter().map(|f| format!("t.{f}")).collect();
     let fields: Function = lua
         .load(format!(
@@ -114,51 +77,164 @@ fn kit(lua: &Lua, which: fn(&StatKit) -> &Function) -> mlua::Result<Function> {
         ))
         .set_name("=flu.stat")
         .call(())?;
-    let k = StatKit { make, fields };
-    let f = which(&k).clone();
+    let k = StatKit {
+        modeset_mt: super::sets::modeset_metatable(lua)?,
+        timespec_mt: super::time::timespec_metatable(lua)?,
+        fields,
+    };
+    let r = with(&k);
     lua.set_app_data(k);
-    Ok(f)
+    Ok(r)
 }
 
-/// The fields of a stat table, read in one call (`STAT_FIELDS` order). Indexing as Lua
-/// does, so a metatable's `__index` answers too.
-struct Fields(Vec<Value>);
+/// Which way a stat table may be read.
+#[derive(Clone, Copy, PartialEq)]
+enum Reader {
+    /// Through the C API when the table is plain.
+    Any,
+    /// Through Lua only (what the C-API reader must agree with).
+    #[cfg(test)]
+    General,
+}
+
+/// The fields of `STAT_FIELDS`, by position.
+#[derive(Clone, Copy, Debug)]
+enum Field {
+    Dev,
+    Ino,
+    Mode,
+    Nlink,
+    Uid,
+    Gid,
+    Rdev,
+    Size,
+    Blocks,
+    Blksize,
+    Atime,
+    Access,
+    Mtime,
+    Modification,
+    Ctime,
+    Change,
+    AttrTimeout,
+    EntryTimeout,
+}
+
+impl Field {
+    fn name(self) -> &'static str {
+        STAT_FIELDS[self as usize]
+    }
+}
+
+/// One field as read, borrowed from `Fields`.
+enum Read<'a> {
+    Nil,
+    /// An integer or float, from the C-API reader.
+    Number(Value),
+    /// Any value, from the general reader.
+    Value(&'a Value),
+    ModeBits(u32),
+    ModeName(&'a [u8]),
+    Time(RawNumber, RawNumber),
+}
+
+/// The fields of a stat table (`STAT_FIELDS` order): read through the C API when the
+/// table is plain (`stat_raw`), else in one call into Lua, indexing as Lua does, so a
+/// metatable's `__index` answers too.
+// The plain fields stay on the stack on purpose: reading them allocates nothing.
+#[allow(clippy::large_enum_variant)]
+enum Fields {
+    Plain(stat_raw::RawFields),
+    General(Vec<Value>),
+}
+
+fn number_value(n: RawNumber) -> Value {
+    match n {
+        RawNumber::Absent => Value::Nil,
+        RawNumber::Integer(i) => Value::Integer(i),
+        RawNumber::Float(f) => Value::Number(f),
+    }
+}
 
 impl Fields {
-    fn of(lua: &Lua, t: &Table) -> Result<Fields, String> {
-        let values: MultiValue = kit(lua, |k| &k.fields)
+    fn of(lua: &Lua, t: &Table, reader: Reader) -> Result<Fields, String> {
+        if reader == Reader::Any {
+            if let Some(raw) = stat_raw::read_plain(lua, t) {
+                return Ok(Fields::Plain(raw));
+            }
+        }
+        let values: MultiValue = kit(lua, |k| k.fields.clone())
             .and_then(|f| f.call(t.clone()))
             .map_err(|e| e.to_string())?;
-        Ok(Fields(values.into_iter().collect()))
+        Ok(Fields::General(values.into_iter().collect()))
     }
 
-    fn get(&self, name: &str) -> Result<Value, String> {
-        Ok(STAT_FIELDS
-            .iter()
-            .position(|f| *f == name)
-            .and_then(|i| self.0.get(i).cloned())
-            .unwrap_or(Value::Nil))
+    fn read(&self, field: Field) -> Read<'_> {
+        match self {
+            Fields::Plain(raw) => match &raw[field as usize] {
+                RawField::Number(RawNumber::Absent) => Read::Nil,
+                RawField::Number(n) => Read::Number(number_value(*n)),
+                RawField::ModeBits(bits) => Read::ModeBits(*bits),
+                RawField::ModeName(bytes, len) => Read::ModeName(&bytes[..usize::from(*len)]),
+                RawField::Time(sec, nsec) => Read::Time(*sec, *nsec),
+            },
+            Fields::General(values) => match values.get(field as usize) {
+                None | Some(Value::Nil) => Read::Nil,
+                Some(v) => Read::Value(v),
+            },
+        }
     }
 
-    fn integer(&self, name: &str) -> Result<Option<i64>, String> {
-        integer_value(name, self.get(name)?)
+    /// A numeric field's value (the C-API reader decodes a table only for the mode and
+    /// the times, which are never read as numbers).
+    fn number(&self, field: Field) -> Value {
+        match self.read(field) {
+            Read::Number(v) => v,
+            Read::Value(v) => v.clone(),
+            _ => Value::Nil,
+        }
     }
 
-    fn time(&self, names: [&str; 2]) -> Result<Option<Timespec>, String> {
-        for name in names {
-            let v = self.get(name)?;
-            if !v.is_nil() {
-                return timespec_from_lua(&v)
-                    .map(Some)
-                    .map_err(|e| format!("field '{name}': {e}"));
-            }
+    fn integer(&self, field: Field) -> Result<Option<i64>, String> {
+        integer_value(field.name(), self.number(field))
+    }
+
+    /// The mode, if given.
+    fn mode(&self) -> Result<Option<u32>, String> {
+        let decoded = match self.read(Field::Mode) {
+            Read::Nil => return Ok(None),
+            Read::ModeBits(bits) => Ok(bits),
+            Read::ModeName(name) => mode_from_name(&String::from_utf8_lossy(name)),
+            Read::Number(v) => mode_from_lua(&v),
+            Read::Value(v) => mode_from_lua(v),
+            Read::Time(..) => Err("mode expected (set, string or number), got table".into()),
+        };
+        decoded.map(Some).map_err(|e| format!("field 'mode': {e}"))
+    }
+
+    /// The first of two spellings of a time that is given.
+    fn time(&self, fields: [Field; 2]) -> Result<Option<Timespec>, String> {
+        for field in fields {
+            let t = match self.read(field) {
+                Read::Nil => continue,
+                Read::Number(v) => timespec_from_lua(&v),
+                Read::Value(v) => timespec_from_lua(v),
+                Read::Time(sec, nsec) => timespec_from_parts(number_value(sec), number_value(nsec)),
+                Read::ModeBits(_) | Read::ModeName(_) => {
+                    Err("time expected (number or {sec=, nsec=}), got table".into())
+                }
+            };
+            return t
+                .map(Some)
+                .map_err(|e| format!("field '{}': {e}", field.name()));
         }
         Ok(None)
     }
 
     /// A cache lifetime in seconds (`attr_timeout`, `entry_timeout`): a number ≥ 0.
-    fn seconds(&self, name: &str) -> Result<Option<std::time::Duration>, String> {
-        let seconds = match self.get(name)? {
+    fn seconds(&self, field: Field) -> Result<Option<std::time::Duration>, String> {
+        let name = field.name();
+        let seconds = match self.number(field) {
             Value::Nil => return Ok(None),
             Value::Integer(n) => n as f64,
             Value::Number(n) => n,
@@ -206,64 +282,66 @@ fn statfs_field(t: &Table, name: &str) -> Result<Option<i64>, String> {
 /// Read a stat table; missing fields get sane defaults (nlink 1 — 2 for a directory —,
 /// the mounting user, the mount time, blocks from size).
 pub fn stat_from_lua(v: &Value, defaults: &StatDefaults) -> Result<Stat, String> {
+    read_stat(v, defaults, Reader::Any)
+}
+
+/// `stat_from_lua` without the C-API reader, for the tests that hold the two readers
+/// together.
+#[cfg(test)]
+pub(super) fn stat_from_lua_general(v: &Value, defaults: &StatDefaults) -> Result<Stat, String> {
+    read_stat(v, defaults, Reader::General)
+}
+
+fn read_stat(v: &Value, defaults: &StatDefaults, reader: Reader) -> Result<Stat, String> {
     let Value::Table(t) = v else {
         return Err(format!("table expected, got {}", v.type_name()));
     };
     // The table's own state: callers need not pass it.
-    let f = Fields::of(&t.weak_lua().upgrade(), t)?;
-    let mode_value = f.get("mode")?;
-    let mode = if mode_value.is_nil() {
-        libc::S_IFREG | 0o644
-    } else {
-        mode_from_lua(&mode_value).map_err(|e| format!("field 'mode': {e}"))?
-    };
-    let size = f.integer("size")?.unwrap_or(0).max(0) as u64;
+    let f = Fields::of(&t.weak_lua().upgrade(), t, reader)?;
+    let mode = f.mode()?.unwrap_or(libc::S_IFREG | 0o644);
+    let size = f.integer(Field::Size)?.unwrap_or(0).max(0) as u64;
     let is_dir = mode & libc::S_IFMT == libc::S_IFDIR;
-    let atime = f.time(["atime", "access"])?.unwrap_or(defaults.time);
-    let mtime = f.time(["mtime", "modification"])?.unwrap_or(defaults.time);
-    let ctime = f.time(["ctime", "change"])?.unwrap_or(mtime);
+    let atime = f
+        .time([Field::Atime, Field::Access])?
+        .unwrap_or(defaults.time);
+    let mtime = f
+        .time([Field::Mtime, Field::Modification])?
+        .unwrap_or(defaults.time);
+    let ctime = f.time([Field::Ctime, Field::Change])?.unwrap_or(mtime);
     Ok(Stat {
-        dev: f.integer("dev")?.unwrap_or(0) as u64,
-        ino: f.integer("ino")?.unwrap_or(0) as u64,
+        dev: f.integer(Field::Dev)?.unwrap_or(0) as u64,
+        ino: f.integer(Field::Ino)?.unwrap_or(0) as u64,
         mode,
-        nlink: f.integer("nlink")?.unwrap_or(if is_dir { 2 } else { 1 }) as u64,
-        uid: f.integer("uid")?.map(|n| n as u32).unwrap_or(defaults.uid),
-        gid: f.integer("gid")?.map(|n| n as u32).unwrap_or(defaults.gid),
-        rdev: f.integer("rdev")?.unwrap_or(0) as u64,
+        nlink: f
+            .integer(Field::Nlink)?
+            .unwrap_or(if is_dir { 2 } else { 1 }) as u64,
+        uid: f
+            .integer(Field::Uid)?
+            .map(|n| n as u32)
+            .unwrap_or(defaults.uid),
+        gid: f
+            .integer(Field::Gid)?
+            .map(|n| n as u32)
+            .unwrap_or(defaults.gid),
+        rdev: f.integer(Field::Rdev)?.unwrap_or(0) as u64,
         size,
         blocks: f
-            .integer("blocks")?
+            .integer(Field::Blocks)?
             .map(|n| n as u64)
             .unwrap_or(size.div_ceil(512)),
-        blksize: f.integer("blksize")?.map(|n| n as u32).unwrap_or(4096),
+        blksize: f.integer(Field::Blksize)?.map(|n| n as u32).unwrap_or(4096),
         atime,
         mtime,
         ctime,
-        attr_timeout: f.seconds("attr_timeout")?,
-        entry_timeout: f.seconds("entry_timeout")?,
+        attr_timeout: f.seconds(Field::AttrTimeout)?,
+        entry_timeout: f.seconds(Field::EntryTimeout)?,
     })
 }
 
 /// A stat table for a script (mode as a Flu set, times as `{sec=, nsec=}`).
 pub fn stat_to_lua(lua: &Lua, st: &Stat) -> mlua::Result<Table> {
-    kit(lua, |k| &k.make)?.call((
-        st.dev as i64,
-        st.ino as i64,
-        i64::from(st.mode),
-        st.nlink as i64,
-        st.uid,
-        st.gid,
-        st.rdev as i64,
-        st.size as i64,
-        st.blocks as i64,
-        st.blksize,
-        st.atime.sec,
-        st.atime.nsec,
-        st.mtime.sec,
-        st.mtime.nsec,
-        st.ctime.sec,
-        st.ctime.nsec,
-    ))
+    let (modeset_mt, timespec_mt) = kit(lua, |k| (k.modeset_mt.clone(), k.timespec_mt.clone()))?;
+    stat_raw::make(lua, st, &modeset_mt, &timespec_mt)
 }
 
 /// Read a statfs table (Flu's names); `frsize` defaults to `bsize`.
@@ -346,6 +424,47 @@ mod tests {
         let v: Value = lua.load("return {size='big'}").eval().unwrap();
         assert!(stat_from_lua(&v, &d).unwrap_err().contains("'size'"));
         assert!(stat_from_lua(&Value::Integer(1), &d).is_err());
+    }
+
+    #[test]
+    fn field_positions_follow_stat_fields() {
+        use Field::*;
+        let all = [
+            Dev,
+            Ino,
+            Mode,
+            Nlink,
+            Uid,
+            Gid,
+            Rdev,
+            Size,
+            Blocks,
+            Blksize,
+            Atime,
+            Access,
+            Mtime,
+            Modification,
+            Ctime,
+            Change,
+            AttrTimeout,
+            EntryTimeout,
+        ];
+        assert_eq!(all.len(), STAT_FIELDS.len());
+        for f in all {
+            let spelled: String = format!("{f:?}")
+                .chars()
+                .flat_map(|c| {
+                    let lower = c.to_ascii_lowercase();
+                    if c.is_ascii_uppercase() {
+                        vec!['_', lower]
+                    } else {
+                        vec![c]
+                    }
+                })
+                .skip(1)
+                .collect();
+            assert_eq!(f.name(), spelled);
+        }
     }
 
     #[test]

@@ -654,27 +654,52 @@ fn readdir_through_a_wrapper_costs() {
     }
 }
 
-/// What a getattr costs in-process: a trivial Lua handler, and the passthrough's own
-/// getattr wrapped in a Lua function (printed, not asserted: `cargo test --release -p
-/// flu-api getattr_through_lua_costs -- --ignored --nocapture`).
+/// What a getattr costs in-process: trivial Lua handlers, the passthrough's own getattr
+/// wrapped in a Lua function (of a file, and of a missing one), and the passthrough
+/// itself (printed, not asserted: `cargo test --release -p flu-api
+/// getattr_through_lua_costs -- --ignored --nocapture`). `FLU_PROBE_ONLY=NAME` runs one
+/// case and `FLU_PROBE_CALLS=N` sets the calls, so that an instruction counter can take
+/// the difference of two runs.
 #[test]
 #[ignore]
 fn getattr_through_lua_costs() {
     let root = TempDir::new("lua-getattr-cost");
     std::fs::write(root.join("f"), b"").unwrap();
     let root_s = root.path().to_str().unwrap();
-    for (name, source) in [
-        ("trivial Lua", "return {getattr = function(p) return {mode = 'file', size = 1} end}"),
-        ("wrapped native", "local base = require('flu').passthrough(...)\nreturn setmetatable({getattr = function(...) return base.getattr(...) end}, {__index = base})"),
-        ("native", "return require('flu').passthrough(...)"),
+    let wrapped = "local base = require('flu').passthrough(...)\n\
+                   return setmetatable({getattr = function(...) return base.getattr(...) end}, {__index = base})";
+    let full = "return {getattr = function(p) return {mode = {reg = true, rusr = true, wusr = true, rgrp = true}, \
+                size = 1, nlink = 1, uid = 0, gid = 0, ino = 5, dev = 3, rdev = 0, blocks = 1, blksize = 4096, \
+                atime = {sec = 1, nsec = 2}, mtime = {sec = 1, nsec = 2}, ctime = {sec = 1, nsec = 2}} end}";
+    let only = std::env::var("FLU_PROBE_ONLY").ok();
+    let calls: u32 = std::env::var("FLU_PROBE_CALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
+    for (name, source, path) in [
+        (
+            "trivial Lua",
+            "return {getattr = function(p) return {mode = 'file', size = 1} end}",
+            "/f",
+        ),
+        ("trivial Lua, every field", full, "/f"),
+        ("wrapped native", wrapped, "/f"),
+        ("wrapped native, ENOENT", wrapped, "/missing"),
+        ("native", "return require('flu').passthrough(...)", "/f"),
     ] {
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
         let (_s, ops) = load(source, &[root_s]);
         let c = RequestContext::default();
-        let n = 200_000;
         let start = std::time::Instant::now();
-        for _ in 0..n {
-            ops.getattr(&c, Path::new("/f"), None).unwrap();
+        for _ in 0..calls {
+            let r = ops.getattr(&c, Path::new(path), None);
+            assert_eq!(r.is_ok(), path == "/f", "{name}");
         }
-        println!("{name}: {} ns per getattr", start.elapsed().as_nanos() / n);
+        println!(
+            "{name}: {} ns per getattr",
+            start.elapsed().as_nanos() / u128::from(calls)
+        );
     }
 }

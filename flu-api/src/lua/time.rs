@@ -11,41 +11,46 @@ pub fn timespec_from_lua(v: &Value) -> Result<Timespec, String> {
     match v {
         Value::Integer(n) => Ok(Timespec::new(*n, 0)),
         Value::Number(n) if n.is_finite() => Ok(Timespec::from_secs_f64(*n)),
-        Value::Table(t) => {
-            let sec: Value = t.raw_get("sec").map_err(|e| e.to_string())?;
-            let nsec: Value = t.raw_get("nsec").map_err(|e| e.to_string())?;
-            let sec = match sec {
-                Value::Integer(n) => n,
-                Value::Number(n) if n.is_finite() => n.floor() as i64,
-                Value::Nil => 0,
-                other => {
-                    return Err(format!(
-                        "time 'sec' must be a number, got {}",
-                        other.type_name()
-                    ))
-                }
-            };
-            let nsec = match nsec {
-                Value::Integer(n) => n,
-                Value::Number(n) if n.is_finite() => n as i64,
-                Value::Nil => 0,
-                other => {
-                    return Err(format!(
-                        "time 'nsec' must be a number, got {}",
-                        other.type_name()
-                    ))
-                }
-            };
-            if !(0..1_000_000_000).contains(&nsec) {
-                return Err(format!("time 'nsec' out of range: {nsec}"));
-            }
-            Ok(Timespec::new(sec, nsec as u32))
-        }
+        Value::Table(t) => timespec_from_parts(
+            t.raw_get("sec").map_err(|e| e.to_string())?,
+            t.raw_get("nsec").map_err(|e| e.to_string())?,
+        ),
         other => Err(format!(
             "time expected (number or {{sec=, nsec=}}), got {}",
             other.type_name()
         )),
     }
+}
+
+/// A time from the `sec` and `nsec` fields of a `{sec=, nsec=}` table (either may be
+/// missing: 0).
+pub fn timespec_from_parts(sec: Value, nsec: Value) -> Result<Timespec, String> {
+    let sec = match sec {
+        Value::Integer(n) => n,
+        Value::Number(n) if n.is_finite() => n.floor() as i64,
+        Value::Nil => 0,
+        other => {
+            return Err(format!(
+                "time 'sec' must be a number, got {}",
+                other.type_name()
+            ))
+        }
+    };
+    let nsec = match nsec {
+        Value::Integer(n) => n,
+        Value::Number(n) if n.is_finite() => n as i64,
+        Value::Nil => 0,
+        other => {
+            return Err(format!(
+                "time 'nsec' must be a number, got {}",
+                other.type_name()
+            ))
+        }
+    };
+    if !(0..1_000_000_000).contains(&nsec) {
+        return Err(format!("time 'nsec' out of range: {nsec}"));
+    }
+    Ok(Timespec::new(sec, nsec as u32))
 }
 
 pub(crate) fn timespec_metatable(lua: &Lua) -> mlua::Result<Table> {

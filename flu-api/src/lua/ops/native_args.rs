@@ -34,9 +34,7 @@ pub(super) fn answer<T: IntoLuaMulti>(lua: &Lua, r: OpResult<T>) -> mlua::Result
 pub(super) type Raw = fn(&Lua, &Arc<dyn Operations>, MultiValue) -> mlua::Result<MultiValue>;
 
 pub(super) fn ctx(lua: &Lua) -> RequestContext {
-    lua.app_data_ref::<RequestContext>()
-        .map(|c| *c)
-        .unwrap_or_default()
+    crate::lua::caller::get(lua).unwrap_or_default()
 }
 
 pub(super) fn path_arg(v: &Value, what: &str) -> mlua::Result<std::path::PathBuf> {

@@ -16,7 +16,6 @@ use super::{yielded_work, Work, KEY_DRIVERS};
 use crate::errno::Errno;
 use crate::lua::call::{xpcall, xpcall_args, xpcall_results, HandlerError};
 use crate::lua::interpreter::Gate;
-use crate::operations::RequestContext;
 
 /// How many finished driver coroutines are kept for reuse.
 const POOL: usize = 16;
@@ -59,14 +58,14 @@ pub fn call_yielding(
             input = MultiValue::new();
             continue;
         };
-        let context = lua.app_data_ref::<RequestContext>().map(|c| *c);
+        let context = super::super::caller::get(lua);
         let what = job.describe();
         let outcome = gate.suspend(&what, || {
             job.run(&|| crate::interrupt::interrupted() || gate.closing())
         });
         // Other calls ran meanwhile: this one's caller is the current one again.
         if let Some(ctx) = context {
-            lua.set_app_data(ctx);
+            super::super::caller::set(lua, ctx);
         }
         if crate::interrupt::interrupted() {
             // The caller is gone: the handler is not resumed. Closing its coroutine runs
