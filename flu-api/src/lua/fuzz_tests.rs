@@ -30,7 +30,7 @@ use super::call::{
 use super::errno::{errno_of_report, errno_of_value, LuaErrno};
 use super::sets::{
     bits_from_lua, bits_to_lua, mode_from_lua, mode_to_lua, open_flags_from_lua, open_flags_to_lua,
-    MODE_TYPES, OPEN_FLAG_BITS,
+    MODE_BITS, MODE_TYPES, OPEN_FLAG_BITS,
 };
 use super::stat::{
     stat_from_lua, stat_to_lua, statfs_from_lua, statfs_to_lua, StatDefaults, STATVFS_FLAGS,
@@ -696,6 +696,28 @@ fn any_statfs() -> BoxedStrategy<StatFs> {
         .boxed()
 }
 
+/// A key of an open flag set: a flag's name, its C spelling, a wrong-case spelling, or
+/// another key.
+fn flag_key() -> BoxedStrategy<Gen> {
+    let names: Vec<&str> = ["rdonly", "wronly", "rdwr"]
+        .into_iter()
+        .chain(OPEN_FLAG_BITS.iter().map(|(n, _)| *n))
+        .collect();
+    (select(names), 0..4u8)
+        .prop_map(|(n, spelling)| {
+            Gen::Str(
+                match spelling {
+                    0 => n.to_string(),
+                    1 => format!("O_{}", n.to_ascii_uppercase()),
+                    2 => format!("O_{n}"),
+                    _ => n.to_ascii_uppercase(),
+                }
+                .into_bytes(),
+            )
+        })
+        .boxed()
+}
+
 /// Open flags flu can name: an access mode and any of the named flags.
 fn known_open_flags() -> BoxedStrategy<i32> {
     (
@@ -846,6 +868,47 @@ proptest! {
             upper.raw_set(format!("O_{}", k.to_ascii_uppercase()), v).unwrap();
         }
         prop_assert_eq!(open_flags_from_lua(&Value::Table(upper)), Ok(flags));
+    }
+
+    /// A set of open flags reads as the flags whose names (in either spelling, or in a
+    /// wrong case, which does not count) hold a true value, whatever else it holds.
+    #[test]
+    fn open_flag_sets_read_by_name(entries in vec((flag_key(), leaf()), 0..10)) {
+        let lua = Lua::new();
+        let g = Gen::Table(entries);
+        let Value::Table(t) = value(&lua, &g).unwrap() else { unreachable!() };
+        // The model: each name looked up in both spellings.
+        let has = |name: &str| {
+            [name.to_string(), format!("O_{}", name.to_ascii_uppercase())]
+                .iter()
+                .any(|k| !matches!(t.raw_get::<Value>(k.as_str()).unwrap(), Value::Nil | Value::Boolean(false)))
+        };
+        let access = if has("rdwr") {
+            libc::O_RDWR
+        } else if has("wronly") {
+            libc::O_WRONLY
+        } else {
+            libc::O_RDONLY
+        };
+        let want = OPEN_FLAG_BITS
+            .iter()
+            .filter(|(n, _)| has(n))
+            .fold(access, |f, (_, b)| f | b);
+        prop_assert_eq!(open_flags_from_lua(&Value::Table(t)), Ok(want));
+    }
+
+    /// A mode set reads as the bits whose names hold a true value, whatever else it
+    /// holds.
+    #[test]
+    fn mode_sets_read_by_name(entries in vec((name_key(), leaf()), 0..12)) {
+        let lua = Lua::new();
+        let Value::Table(t) = value(&lua, &Gen::Table(entries)).unwrap() else { unreachable!() };
+        let want = MODE_TYPES
+            .iter()
+            .chain(MODE_BITS)
+            .filter(|(n, _)| !matches!(t.raw_get::<Value>(*n).unwrap(), Value::Nil | Value::Boolean(false)))
+            .fold(0, |m, (_, b)| m | b);
+        prop_assert_eq!(mode_from_lua(&Value::Table(t)), Ok(want));
     }
 
     /// bits_from_lua takes any value without panicking; bits_to_lua → bits_from_lua

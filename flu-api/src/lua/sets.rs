@@ -106,13 +106,13 @@ pub fn mode_from_lua(v: &Value) -> Result<u32, String> {
         Value::Number(n) if n.fract() == 0.0 => Err(format!("mode {n} out of range")),
         Value::String(s) => mode_from_name(&s.to_string_lossy()),
         Value::Table(t) => {
+            // One pass over the set's entries (raw), not a lookup per name.
             let mut mode = 0;
-            for (name, bit) in MODE_TYPES.iter().chain(MODE_BITS) {
-                if t.raw_get::<Value>(*name)
-                    .map(|v| truthy(&v))
-                    .unwrap_or(false)
-                {
-                    mode |= bit;
+            for (k, v) in t.clone().pairs::<Value, Value>().flatten() {
+                if let Value::String(k) = k {
+                    if truthy(&v) {
+                        mode |= mode_bit_named(&k.as_bytes()).unwrap_or(0);
+                    }
                 }
             }
             Ok(mode)
@@ -147,6 +147,19 @@ pub fn mode_bit_named(name: &[u8]) -> Option<u32> {
         .map(|(_, b)| *b)
 }
 
+/// Whether `key` is the open flag `name` (lower case) or its C spelling (`O_` and the
+/// name in upper case).
+fn spells(key: &[u8], name: &str) -> bool {
+    key == name.as_bytes()
+        || key.strip_prefix(b"O_").is_some_and(|rest| {
+            rest.len() == name.len()
+                && rest
+                    .iter()
+                    .zip(name.bytes())
+                    .all(|(r, n)| *r == n.to_ascii_uppercase())
+        })
+}
+
 /// The names set in a mode, as Flu pushes them.
 pub(super) fn mode_names(mode: u32) -> impl Iterator<Item = &'static str> {
     let ty = MODE_TYPES.iter().filter(move |(_, t)| mode & S_IFMT == *t);
@@ -159,25 +172,32 @@ pub fn open_flags_from_lua(v: &Value) -> Result<i32, String> {
     match v {
         Value::Integer(n) => i32::try_from(*n).map_err(|_| format!("flags {n} out of range")),
         Value::Table(t) => {
-            let has = |name: &str| -> bool {
-                let upper = format!("O_{}", name.to_ascii_uppercase());
-                [name, upper.as_str()]
-                    .iter()
-                    .any(|k| t.raw_get::<Value>(*k).map(|v| truthy(&v)).unwrap_or(false))
-            };
-            let mut flags = if has("rdwr") {
+            // One pass over the set's entries (raw, as a set is read): a name counts
+            // when its value is true, in either spelling (`wronly` or `O_WRONLY`).
+            let (mut rdwr, mut wronly, mut bits) = (false, false, 0);
+            for (k, v) in t.clone().pairs::<Value, Value>().flatten() {
+                let Value::String(k) = k else { continue };
+                if !truthy(&v) {
+                    continue;
+                }
+                let k = k.as_bytes();
+                let is = |name: &str| spells(&k, name);
+                if is("rdwr") {
+                    rdwr = true;
+                } else if is("wronly") {
+                    wronly = true;
+                } else if let Some((_, bit)) = OPEN_FLAG_BITS.iter().find(|(n, _)| is(n)) {
+                    bits |= bit;
+                }
+            }
+            let access = if rdwr {
                 libc::O_RDWR
-            } else if has("wronly") {
+            } else if wronly {
                 libc::O_WRONLY
             } else {
                 libc::O_RDONLY
             };
-            for (name, bit) in OPEN_FLAG_BITS {
-                if has(name) {
-                    flags |= bit;
-                }
-            }
-            Ok(flags)
+            Ok(access | bits)
         }
         other => Err(format!(
             "open flags expected (set or number), got {}",

@@ -703,3 +703,50 @@ fn getattr_through_lua_costs() {
         );
     }
 }
+
+/// What creating a file costs in-process, as the kernel asks for it (create, getattr,
+/// flush, release, then unlink): every handler the passthrough's own wrapped in a Lua
+/// function, and the passthrough itself (printed, not asserted: `cargo test --release
+/// -p flu-api create_through_lua_costs -- --ignored --nocapture`; `FLU_PROBE_ONLY` and
+/// `FLU_PROBE_CALLS` as for `getattr_through_lua_costs`).
+#[test]
+#[ignore]
+fn create_through_lua_costs() {
+    let root = TempDir::new("lua-create-cost");
+    let root_s = root.path().to_str().unwrap();
+    let only = std::env::var("FLU_PROBE_ONLY").ok();
+    let calls: u32 = std::env::var("FLU_PROBE_CALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    for (name, source) in [
+        (
+            "wrapped native",
+            "local base = require('flu').passthrough(...)\n\
+             local fs = {}\n\
+             for k, f in pairs(base) do fs[k] = function(...) return f(...) end end\n\
+             return fs",
+        ),
+        ("native", "return require('flu').passthrough(...)"),
+    ] {
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
+        let (_s, ops) = load(source, &[root_s]);
+        let c = RequestContext::default();
+        let path = Path::new("/new");
+        let start = std::time::Instant::now();
+        for _ in 0..calls {
+            let o = ops.create(&c, path, 0o644, libc::O_WRONLY).unwrap();
+            ops.getattr(&c, path, Some(Fh(o.fh))).unwrap();
+            ops.flush(&c, path, Fh(o.fh), 1).unwrap();
+            ops.release(&c, path, Fh(o.fh), libc::O_WRONLY, false)
+                .unwrap();
+            ops.unlink(&c, path).unwrap();
+        }
+        println!(
+            "{name}: {} ns per create, getattr, flush, release, unlink",
+            start.elapsed().as_nanos() / u128::from(calls)
+        );
+    }
+}
