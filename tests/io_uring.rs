@@ -56,18 +56,6 @@ impl Drop for UringSetting {
     }
 }
 
-/// The kernel's queues: one per possible CPU.
-fn possible_cpus() -> u64 {
-    let list = std::fs::read_to_string("/sys/devices/system/cpu/possible").unwrap();
-    list.trim()
-        .split(',')
-        .map(|part| match part.split_once('-') {
-            Some((a, b)) => b.parse::<u64>().unwrap() - a.parse::<u64>().unwrap() + 1,
-            None => 1,
-        })
-        .sum()
-}
-
 fn over_uring() -> MountOptions {
     MountOptions::new().opt("io_uring")
 }
@@ -109,7 +97,7 @@ fn a_passthrough_tree_is_copied_and_archived_over_the_ring() {
     let stats = stats_of(&m.dir);
     assert_eq!(
         stat_number(&stats, "ring_threads"),
-        2 * possible_cpus(),
+        2 * flu::session::possible_cpus() as u64,
         "two threads per queue"
     );
     let before = ring_requests(&m);

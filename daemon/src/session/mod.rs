@@ -28,6 +28,7 @@ pub use channel::{BackingId, Channel};
 pub use mount::{Mount, MountSpec, Unmounter};
 pub use reply::{DirBuffer, Reply};
 pub use request::{Args, Malformed, Request};
+pub use ring::possible_cpus;
 pub use workers::Activity;
 
 use channel::Received;

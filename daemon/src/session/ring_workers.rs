@@ -74,6 +74,38 @@ struct Queue {
     busy_looks: AtomicU32,
 }
 
+/// Why a queue needs another thread.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Want {
+    /// It served over the ring and lost its last thread (an io_uring error ends one).
+    Orphaned,
+    /// All its threads were busy without progress for `BUSY_LOOKS` looks.
+    Busy,
+}
+
+impl Queue {
+    /// Whether this queue needs another thread now (called once per look: it counts
+    /// the looks a busy queue made no progress).
+    fn wants_thread(&self) -> Option<Want> {
+        let threads = self.threads.load(Ordering::SeqCst);
+        let served = self.served.load(Ordering::SeqCst);
+        let progressed = self.last_served.swap(served, Ordering::SeqCst) != served;
+        if threads == 0 {
+            self.busy_looks.store(0, Ordering::SeqCst);
+            return (served > 0).then_some(Want::Orphaned);
+        }
+        if progressed || self.waiting.load(Ordering::SeqCst) > 0 {
+            self.busy_looks.store(0, Ordering::SeqCst);
+            return None;
+        }
+        if self.busy_looks.fetch_add(1, Ordering::SeqCst) + 1 < BUSY_LOOKS {
+            return None;
+        }
+        self.busy_looks.store(0, Ordering::SeqCst);
+        Some(Want::Busy)
+    }
+}
+
 /// Rings made before FUSE_INIT was answered, with the first entry of each queue.
 pub struct Prepared {
     rings: Rings,
@@ -228,34 +260,23 @@ impl Rings {
     /// for `BUSY_LOOKS` looks gets another.
     pub fn look<H: Handler>(self: &Arc<Self>, shared: &Arc<Shared<H>>) {
         for (qid, queue) in self.queues.iter().enumerate() {
-            let threads = queue.threads.load(Ordering::SeqCst);
-            let served = queue.served.load(Ordering::SeqCst);
-            let progressed = queue.last_served.swap(served, Ordering::SeqCst) != served;
-            // A queue that served over the ring and lost its last thread (an io_uring
-            // error ends one) gets one at once.
-            let orphaned = threads == 0 && served > 0;
-            if !orphaned && (threads == 0 || progressed || queue.waiting.load(Ordering::SeqCst) > 0)
-            {
-                queue.busy_looks.store(0, Ordering::SeqCst);
+            let Some(want) = queue.wants_thread() else {
                 continue;
-            }
-            if !orphaned && queue.busy_looks.fetch_add(1, Ordering::SeqCst) + 1 < BUSY_LOOKS {
-                continue;
-            }
-            queue.busy_looks.store(0, Ordering::SeqCst);
-            if threads >= MAX_THREADS_PER_QUEUE {
+            };
+            if queue.threads.load(Ordering::SeqCst) >= MAX_THREADS_PER_QUEUE {
                 continue;
             }
             // qid < queues.len(), which came from a u16.
             let qid16 = qid as u16;
             match RingEntry::new(&self.channel, qid16, self.payload_size) {
                 Ok(entry) => {
-                    if orphaned {
-                        tracing::warn!("io_uring: queue {qid} has no thread left: starting one");
-                    } else {
-                        tracing::debug!(
-                            "io_uring: all {threads} threads of queue {qid} are busy: starting another"
-                        );
+                    match want {
+                        Want::Orphaned => {
+                            tracing::warn!("io_uring: queue {qid} has no thread left: starting one")
+                        }
+                        Want::Busy => tracing::debug!(
+                            "io_uring: all threads of queue {qid} are busy: starting another"
+                        ),
                     }
                     match self.start_thread(shared, entry, false) {
                         Ok(()) => self.kick(qid),
@@ -353,5 +374,61 @@ fn pin_to_cpu(cpu: usize) {
         .and_then(|_| nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &set));
     if let Err(e) = pinned {
         tracing::debug!("io_uring: cannot pin a ring thread to CPU {cpu}: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn queue(threads: usize, served: u64) -> Queue {
+        Queue {
+            threads: AtomicUsize::new(threads),
+            waiting: AtomicUsize::new(0),
+            served: AtomicU64::new(served),
+            last_served: AtomicU64::new(served),
+            busy_looks: AtomicU32::new(0),
+        }
+    }
+
+    #[test]
+    fn a_stuck_queue_wants_a_thread_after_its_busy_looks() {
+        let q = queue(2, 10);
+        for _ in 1..BUSY_LOOKS {
+            assert_eq!(q.wants_thread(), None);
+        }
+        assert_eq!(q.wants_thread(), Some(Want::Busy));
+        // The count starts again.
+        assert_eq!(q.wants_thread(), None);
+    }
+
+    #[test]
+    fn progress_or_a_waiting_thread_resets_the_count() {
+        let q = queue(2, 10);
+        for _ in 1..BUSY_LOOKS {
+            assert_eq!(q.wants_thread(), None);
+        }
+        q.served.fetch_add(1, Ordering::SeqCst);
+        assert_eq!(q.wants_thread(), None, "it served one since the last look");
+        for _ in 1..BUSY_LOOKS {
+            assert_eq!(q.wants_thread(), None);
+        }
+        q.waiting.store(1, Ordering::SeqCst);
+        assert_eq!(q.wants_thread(), None, "a thread is free");
+        q.waiting.store(0, Ordering::SeqCst);
+        for _ in 1..BUSY_LOOKS {
+            assert_eq!(q.wants_thread(), None);
+        }
+        assert_eq!(q.wants_thread(), Some(Want::Busy));
+    }
+
+    #[test]
+    fn only_a_queue_that_served_and_lost_its_threads_is_orphaned() {
+        assert_eq!(
+            queue(0, 0).wants_thread(),
+            None,
+            "never served: not started yet"
+        );
+        assert_eq!(queue(0, 3).wants_thread(), Some(Want::Orphaned));
     }
 }

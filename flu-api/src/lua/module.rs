@@ -78,6 +78,7 @@ pub fn create_flu_module(
 ) -> mlua::Result<Table> {
     let flu = lua.create_table()?;
     // Before the script runs: the stat conversions capture the standard setmetatable.
+    super::sets::install_metatables(lua)?;
     super::stat::install_kit(lua)?;
     flu.set("errno", create_errno_table(lua)?)?;
     flu.set("VERSION", env!("CARGO_PKG_VERSION"))?;

@@ -221,8 +221,27 @@ fn truthy(v: &Value) -> bool {
     !matches!(v, Value::Nil | Value::Boolean(false))
 }
 
+/// The set metatables, kept as app data so that each set handed to a script finds its
+/// metatable without a registry lookup (`install_metatables`).
+struct SetMetatables(Vec<(&'static str, Table)>);
+
+/// Make the set metatables of `lua` now and keep them at hand.
+pub fn install_metatables(lua: &Lua) -> mlua::Result<()> {
+    let kept = vec![
+        ("flu.modeset", set_metatable(lua, "flu.modeset", mode_number)?),
+        ("flu.flagset", set_metatable(lua, "flu.flagset", flags_number)?),
+    ];
+    lua.set_app_data(SetMetatables(kept));
+    Ok(())
+}
+
 /// The shared metatable of mode sets, created once per Lua state.
 fn set_metatable(lua: &Lua, key: &str, number_of: fn(&Value) -> i64) -> mlua::Result<Table> {
+    if let Some(kept) = lua.app_data_ref::<SetMetatables>() {
+        if let Some((_, t)) = kept.0.iter().find(|(k, _)| *k == key) {
+            return Ok(t.clone());
+        }
+    }
     if let Ok(Value::Table(t)) = lua.named_registry_value::<Value>(key) {
         return Ok(t);
     }
