@@ -228,8 +228,14 @@ struct SetMetatables(Vec<(&'static str, Table)>);
 /// Make the set metatables of `lua` now and keep them at hand.
 pub fn install_metatables(lua: &Lua) -> mlua::Result<()> {
     let kept = vec![
-        ("flu.modeset", set_metatable(lua, "flu.modeset", mode_number)?),
-        ("flu.flagset", set_metatable(lua, "flu.flagset", flags_number)?),
+        (
+            "flu.modeset",
+            set_metatable(lua, "flu.modeset", mode_number)?,
+        ),
+        (
+            "flu.flagset",
+            set_metatable(lua, "flu.flagset", flags_number)?,
+        ),
     ];
     lua.set_app_data(SetMetatables(kept));
     Ok(())
