@@ -77,7 +77,7 @@ pub fn create_flu_module(
     passthrough: BackendFactory,
 ) -> mlua::Result<Table> {
     let flu = lua.create_table()?;
-    // Before the script runs: the stat conversions capture the standard setmetatable.
+    // Before the script runs: the metatables and the stat reader, made once.
     super::sets::install_metatables(lua)?;
     super::stat::install_kit(lua)?;
     flu.set("errno", create_errno_table(lua)?)?;

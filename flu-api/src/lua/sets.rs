@@ -241,7 +241,8 @@ pub fn install_metatables(lua: &Lua) -> mlua::Result<()> {
     Ok(())
 }
 
-/// The shared metatable of mode sets, created once per Lua state.
+/// The shared metatable of the sets kept under `key` (mode or open flag sets), created
+/// once per Lua state.
 fn set_metatable(lua: &Lua, key: &str, number_of: fn(&Value) -> i64) -> mlua::Result<Table> {
     if let Some(kept) = lua.app_data_ref::<SetMetatables>() {
         if let Some((_, t)) = kept.0.iter().find(|(k, _)| *k == key) {
@@ -324,18 +325,18 @@ fn flags_number(v: &Value) -> i64 {
     open_flags_from_lua(v).map(i64::from).unwrap_or(0)
 }
 
-/// A mode as a Flu set (with `.number`).
 /// The metatable of mode sets (`.number`, C spellings).
 pub(crate) fn modeset_metatable(lua: &Lua) -> mlua::Result<Table> {
     set_metatable(lua, "flu.modeset", mode_number)
 }
 
+/// A mode as a Flu set (with `.number`).
 pub fn mode_to_lua(lua: &Lua, mode: u32) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     for name in mode_names(mode) {
         t.raw_set(name, true)?;
     }
-    t.set_metatable(Some(set_metatable(lua, "flu.modeset", mode_number)?))?;
+    t.set_metatable(Some(modeset_metatable(lua)?))?;
     Ok(t)
 }
 

@@ -4,6 +4,8 @@
 //! Field names: `dev ino mode nlink uid gid rdev size blocks blksize` and the times as
 //! `atime mtime ctime` or Flu/LuaFileSystem's `access modification change`.
 
+use std::borrow::Cow;
+
 use mlua::{Function, Lua, MultiValue, Table, Value};
 
 use super::sets::{bits_from_lua, bits_to_lua, mode_from_lua, mode_from_name};
@@ -47,18 +49,16 @@ pub const STAT_FIELDS: &[&str] = &[
 pub const STATVFS_FLAGS: &[(&str, u64)] =
     &[("rdonly", libc::ST_RDONLY), ("nosuid", libc::ST_NOSUID)];
 
-/// What the stat conversions keep per Lua state (app data; made with the `flu` module,
-/// before a script can replace `setmetatable`): the metatables of the tables handed to
-/// scripts, and the general reader of a stat table's fields, one call into Lua instead
-/// of one crossing per field.
+/// What the stat conversions keep per Lua state (app data, made with the `flu` module):
+/// the metatable of the times handed to scripts (mode sets get theirs from `sets.rs`),
+/// and the general reader of a stat table's fields, one call into Lua instead of one
+/// crossing per field.
 struct StatKit {
-    modeset_mt: Table,
     timespec_mt: Table,
     fields: Function,
 }
 
-/// Make the kit of `lua` now (the `flu` module does, so that it captures the standard
-/// `setmetatable`).
+/// Make the kit of `lua` now (the `flu` module does, before the script runs).
 pub fn install_kit(lua: &Lua) -> mlua::Result<()> {
     kit(lua, |_| ())
 }
@@ -78,7 +78,6 @@ fn kit<R>(lua: &Lua, with: impl FnOnce(&StatKit) -> R) -> mlua::Result<R> {
         .set_name("=flu.stat")
         .call(())?;
     let k = StatKit {
-        modeset_mt: super::sets::modeset_metatable(lua)?,
         timespec_mt: super::time::timespec_metatable(lua)?,
         fields,
     };
@@ -129,10 +128,8 @@ impl Field {
 /// One field as read, borrowed from `Fields`.
 enum Read<'a> {
     Nil,
-    /// An integer or float, from the C-API reader.
-    Number(Value),
-    /// Any value, from the general reader.
-    Value(&'a Value),
+    /// A number from the C-API reader (made here), or any value from the general one.
+    Value(Cow<'a, Value>),
     ModeBits(u32),
     ModeName(&'a [u8]),
     Time(RawNumber, RawNumber),
@@ -173,14 +170,14 @@ impl Fields {
         match self {
             Fields::Plain(raw) => match &raw[field as usize] {
                 RawField::Number(RawNumber::Absent) => Read::Nil,
-                RawField::Number(n) => Read::Number(number_value(*n)),
+                RawField::Number(n) => Read::Value(Cow::Owned(number_value(*n))),
                 RawField::ModeBits(bits) => Read::ModeBits(*bits),
                 RawField::ModeName(bytes, len) => Read::ModeName(&bytes[..usize::from(*len)]),
                 RawField::Time(sec, nsec) => Read::Time(*sec, *nsec),
             },
             Fields::General(values) => match values.get(field as usize) {
                 None | Some(Value::Nil) => Read::Nil,
-                Some(v) => Read::Value(v),
+                Some(v) => Read::Value(Cow::Borrowed(v)),
             },
         }
     }
@@ -189,8 +186,7 @@ impl Fields {
     /// the times, which are never read as numbers).
     fn number(&self, field: Field) -> Value {
         match self.read(field) {
-            Read::Number(v) => v,
-            Read::Value(v) => v.clone(),
+            Read::Value(v) => v.into_owned(),
             _ => Value::Nil,
         }
     }
@@ -205,8 +201,7 @@ impl Fields {
             Read::Nil => return Ok(None),
             Read::ModeBits(bits) => Ok(bits),
             Read::ModeName(name) => mode_from_name(&String::from_utf8_lossy(name)),
-            Read::Number(v) => mode_from_lua(&v),
-            Read::Value(v) => mode_from_lua(v),
+            Read::Value(v) => mode_from_lua(&v),
             Read::Time(..) => Err("mode expected (set, string or number), got table".into()),
         };
         decoded.map(Some).map_err(|e| format!("field 'mode': {e}"))
@@ -217,8 +212,7 @@ impl Fields {
         for field in fields {
             let t = match self.read(field) {
                 Read::Nil => continue,
-                Read::Number(v) => timespec_from_lua(&v),
-                Read::Value(v) => timespec_from_lua(v),
+                Read::Value(v) => timespec_from_lua(&v),
                 Read::Time(sec, nsec) => timespec_from_parts(number_value(sec), number_value(nsec)),
                 Read::ModeBits(_) | Read::ModeName(_) => {
                     Err("time expected (number or {sec=, nsec=}), got table".into())
@@ -340,8 +334,8 @@ fn read_stat(v: &Value, defaults: &StatDefaults, reader: Reader) -> Result<Stat,
 
 /// A stat table for a script (mode as a Flu set, times as `{sec=, nsec=}`).
 pub fn stat_to_lua(lua: &Lua, st: &Stat) -> mlua::Result<Table> {
-    let (modeset_mt, timespec_mt) = kit(lua, |k| (k.modeset_mt.clone(), k.timespec_mt.clone()))?;
-    stat_raw::make(lua, st, &modeset_mt, &timespec_mt)
+    let timespec_mt = kit(lua, |k| k.timespec_mt.clone())?;
+    stat_raw::make(lua, st, &super::sets::modeset_metatable(lua)?, &timespec_mt)
 }
 
 /// Read a statfs table (Flu's names); `frsize` defaults to `bsize`.
