@@ -185,11 +185,35 @@ function P.lseek(path, offset, whence, fi) return fi.fh:seek(whence, offset) end
 
 -- Directories ---------------------------------------------------------------------------
 
+-- What each directory looked like at its last open: its listing below changes only with
+-- its mtime, ctime or size, so while those stay the same the kernel may answer listings
+-- from its cache (fi.cache_readdir) across opens (fi.keep_cache). Changes through the
+-- mount drop the kernel's cache at once; changes made below it, at the next open. (On
+-- a filesystem with coarse times, vfat's 2 seconds, two changes within one tick would
+-- look like none: leave both off there.)
+local seen, seen_count = {}, 0
+
+local function unchanged_since_last_open(dh)
+  local a = dh:attr('', false)
+  if not a then return false end
+  local key = a.dev .. ':' .. a.inode
+  local version = a.mtime_ns .. ':' .. a.ctime_ns .. ':' .. a.size
+  local same = seen[key] == version
+  if not seen[key] then
+    if seen_count >= 8192 then seen, seen_count = {}, 0 end -- bounded memory
+    seen_count = seen_count + 1
+  end
+  seen[key] = version
+  return same
+end
+
 -- An open directory handle (fs.opendir) in fi.fh; listing it needs no path.
 function P.opendir(path, fi)
   local dh, err, code = fs.opendir(real(path))
   if not dh then return nil, err, code end
   fi.fh = dh
+  fi.cache_readdir = true
+  fi.keep_cache = unchanged_since_last_open(dh)
 end
 
 function P.readdir(path, filler, fi)

@@ -221,7 +221,7 @@ fn readdir_snapshot_offsets_are_stable() {
         )
         .unwrap();
     }
-    let fh = c.opendir(&ctx(), ROOT_ID, 0).unwrap();
+    let fh = c.opendir(&ctx(), ROOT_ID, 0).unwrap().fh;
     let first = c.readdir(&ctx(), ROOT_ID, fh, 0).unwrap();
     assert_eq!(names(&first), [".", "..", "f0", "f1", "f2", "f3", "f4"]);
     // The directory changes between two readdir calls: the snapshot does not.
@@ -241,11 +241,39 @@ fn readdir_snapshot_offsets_are_stable() {
     assert_eq!(c.open_handles(), (0, 0));
 }
 
+/// opendir lists nothing: a listing the kernel answers from its cache (FOPEN_CACHE_DIR)
+/// sends no readdir, and the first readdir takes the listing whatever its offset (the
+/// kernel resumes past what its cache held).
+#[test]
+fn the_first_readdir_takes_the_listing_not_opendir() {
+    let (fs, c) = core();
+    for name in ["a", "b", "c"] {
+        c.mknod(&ctx(), ROOT_ID, os(name), libc::S_IFREG | 0o644, 0)
+            .unwrap();
+    }
+    let fh = c.opendir(&ctx(), ROOT_ID, 0).unwrap().fh;
+    c.releasedir(&ctx(), ROOT_ID, fh).unwrap();
+    assert_eq!(
+        fs.calls.readdir.load(Ordering::Relaxed),
+        0,
+        "opendir listed"
+    );
+    let fh = c.opendir(&ctx(), ROOT_ID, 0).unwrap().fh;
+    c.mknod(&ctx(), ROOT_ID, os("d"), libc::S_IFREG | 0o644, 0)
+        .unwrap();
+    let rest = c.readdir(&ctx(), ROOT_ID, fh, 3).unwrap();
+    assert_eq!(names(&rest), ["b", "c", "d"], "listed at the first readdir");
+    assert_eq!(fs.calls.readdir.load(Ordering::Relaxed), 1);
+    assert_eq!(names(&c.readdir(&ctx(), ROOT_ID, fh, 5).unwrap()), ["d"]);
+    assert_eq!(fs.calls.readdir.load(Ordering::Relaxed), 1, "one snapshot");
+    c.releasedir(&ctx(), ROOT_ID, fh).unwrap();
+}
+
 #[test]
 fn readdir_errors_reach_readdir_not_opendir() {
     let (_, c) = core();
     let (f, _) = c.create(&ctx(), ROOT_ID, os("file"), 0o644, 0).unwrap();
-    let fh = c.opendir(&ctx(), f.nodeid, 0).unwrap();
+    let fh = c.opendir(&ctx(), f.nodeid, 0).unwrap().fh;
     assert_eq!(
         c.readdir(&ctx(), f.nodeid, fh, 0).err(),
         Some(Errno::ENOTDIR)
@@ -257,7 +285,7 @@ fn readdirplus_entries_count_lookups_and_use_listing_stats() {
     let (fs, c) = core();
     c.mknod(&ctx(), ROOT_ID, os("x"), libc::S_IFREG | 0o644, 0)
         .unwrap();
-    let fh = c.opendir(&ctx(), ROOT_ID, 0).unwrap();
+    let fh = c.opendir(&ctx(), ROOT_ID, 0).unwrap().fh;
     let chunk = c.readdir(&ctx(), ROOT_ID, fh, 0).unwrap();
     let before = fs.calls.getattr.load(Ordering::Relaxed);
     let found: Vec<_> = chunk.entries[chunk.start..]
@@ -283,7 +311,7 @@ fn readdirplus_without_listing_stats_asks_getattr() {
     let (fs, c) = core_with(fs, AdapterConfig::default());
     let d = c.mkdir(&ctx(), ROOT_ID, os("d"), 0o700).unwrap();
     c.forget(d.nodeid, 1);
-    let fh = c.opendir(&ctx(), ROOT_ID, 0).unwrap();
+    let fh = c.opendir(&ctx(), ROOT_ID, 0).unwrap().fh;
     let chunk = c.readdir(&ctx(), ROOT_ID, fh, 0).unwrap();
     assert_eq!(
         c.dirent_ino(ROOT_ID, &chunk, &chunk.entries[2]),
@@ -323,7 +351,7 @@ fn readdir_types_from_listed_kinds_without_getattr() {
         c.forget(e.nodeid, 1);
     }
     c.symlink(&ctx(), ROOT_ID, os("l"), Path::new("f")).unwrap();
-    let fh = c.opendir(&ctx(), ROOT_ID, 0).unwrap();
+    let fh = c.opendir(&ctx(), ROOT_ID, 0).unwrap().fh;
     let chunk = c.readdir(&ctx(), ROOT_ID, fh, 0).unwrap();
     let before = fs.calls.getattr.load(Ordering::Relaxed);
     let types: Vec<_> = chunk.entries[chunk.start..]
@@ -359,7 +387,7 @@ fn readdirplus_stats_entries_through_stat_entry() {
     let d = c.mkdir(&ctx(), ROOT_ID, os("d"), 0o700).unwrap();
     let (f, _) = c.create(&ctx(), d.nodeid, os("f"), 0o640, 0).unwrap();
     c.forget(f.nodeid, 1);
-    let fh = c.opendir(&ctx(), d.nodeid, 0).unwrap();
+    let fh = c.opendir(&ctx(), d.nodeid, 0).unwrap().fh;
     let chunk = c.readdir(&ctx(), d.nodeid, fh, 0).unwrap();
     assert_eq!(names(&chunk), [".", "..", "f"]);
     let getattrs = fs.calls.getattr.load(Ordering::Relaxed);
@@ -473,7 +501,7 @@ fn removed_names_keep_their_inode_number_in_an_open_listing() {
     let b = c
         .mknod(&ctx(), ROOT_ID, os("b"), libc::S_IFREG | 0o644, 0)
         .unwrap();
-    let fh = c.opendir(&ctx(), ROOT_ID, 0).unwrap();
+    let fh = c.opendir(&ctx(), ROOT_ID, 0).unwrap().fh;
     c.readdir(&ctx(), ROOT_ID, fh, 0).unwrap();
     c.unlink(&ctx(), ROOT_ID, os("a")).unwrap();
     c.rename(&ctx(), ROOT_ID, os("b"), ROOT_ID, os("c"), 0)

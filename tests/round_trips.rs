@@ -93,3 +93,140 @@ fn a_created_file_is_stated_from_the_kernels_cache() {
     assert!(asked <= 2, "{asked} GETATTRs for 20 stats of created files");
     m.unmount();
 }
+
+/// The names of `dir`, sorted.
+fn listed(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A directory of the native passthrough is listed once: the kernel keeps the listing
+/// (FOPEN_CACHE_DIR) and answers the next ones itself, until the directory changes
+/// through the mount (the kernel drops its cache) or below it (the next opendir finds
+/// its times changed and tells the kernel not to keep the cache).
+#[test]
+fn native_listings_come_from_the_kernels_cache_until_the_directory_changes() {
+    let backing = TempDir::new("listing-cache");
+    std::fs::create_dir(backing.join("d")).unwrap();
+    for i in 0..300 {
+        std::fs::write(backing.join(format!("d/file-with-a-long-name-{i:04}")), "").unwrap();
+    }
+    let Some(m) = mount_over("native_passthrough.lua", &backing) else {
+        return;
+    };
+    let d = m.path("d");
+    let first = listed(&d);
+    assert_eq!(first.len(), 300);
+    let one_pass = served(&m, "readdir");
+    assert!(
+        one_pass >= 2,
+        "300 long names fit no single reply: {one_pass}"
+    );
+    for _ in 0..5 {
+        assert_eq!(listed(&d), first);
+    }
+    assert_eq!(
+        served(&m, "readdir"),
+        one_pass,
+        "a listing of an unchanged directory asked the daemon again"
+    );
+    assert_eq!(served(&m, "opendir"), 6);
+
+    // Through the mount: seen at once.
+    std::fs::write(d.join("made-through"), "").unwrap();
+    std::fs::remove_file(d.join("file-with-a-long-name-0000")).unwrap();
+    let now = listed(&d);
+    assert!(now.contains(&"made-through".to_string()), "{now:?}");
+    assert!(!now.contains(&"file-with-a-long-name-0000".to_string()));
+    assert_eq!(now.len(), 300);
+
+    // Below the mount: seen at the next opendir, not an attribute timeout later.
+    std::fs::write(backing.join("d/made-below"), "").unwrap();
+    std::fs::remove_file(backing.join("d/file-with-a-long-name-0001")).unwrap();
+    let now = listed(&d);
+    assert!(now.contains(&"made-below".to_string()), "{now:?}");
+    assert!(!now.contains(&"file-with-a-long-name-0001".to_string()));
+    assert_eq!(now, listed(&backing.join("d")));
+    m.unmount();
+}
+
+/// A Lua readdir is the script's answer: asked at every listing, even when it wraps the
+/// native one, unless the script's opendir sets `fi.cache_readdir` (libfuse's field):
+/// then the kernel keeps the listing, with `fi.keep_cache` across opens too.
+#[test]
+fn lua_listings_are_cached_only_when_the_script_says_so() {
+    let backing = TempDir::new("listing-lua");
+    std::fs::create_dir(backing.join("d")).unwrap();
+    std::fs::write(backing.join("d/f"), "").unwrap();
+    let dir = TempDir::new("listing-lua-script");
+    let wrapped = dir.join("wrapped.lua");
+    std::fs::write(
+        &wrapped,
+        "local base = require('flu').passthrough(...)\n\
+         local fs = setmetatable({}, {__index = base})\n\
+         function fs.readdir(path, filler, fi) return base.readdir(path, filler, fi) end\n\
+         return fs\n",
+    )
+    .unwrap();
+    let Some(m) = mount_with(&wrapped, MountOptions::new().arg(backing.path())) else {
+        return;
+    };
+    assert_eq!(listed(&m.path("d")), ["f"]);
+    let one_pass = served(&m, "readdir");
+    for _ in 0..2 {
+        assert_eq!(listed(&m.path("d")), ["f"]);
+    }
+    assert_eq!(
+        served(&m, "readdir"),
+        3 * one_pass,
+        "every listing asks Lua"
+    );
+    m.unmount();
+
+    let cached = dir.join("cached.lua");
+    std::fs::write(
+        &cached,
+        "local DIR, FILE = tonumber('40755', 8), tonumber('100644', 8)\n\
+         local names = {'one'}\n\
+         return {\n\
+           getattr = function(path)\n\
+             if path == '/' then return {mode = DIR} end\n\
+             for _, n in ipairs(names) do if path == '/' .. n then return {mode = FILE} end end\n\
+             if path == '/poke' then require('flu').notify.inval_inode('/') end\n\
+             error(require('flu').errno.ENOENT)\n\
+           end,\n\
+           opendir = function(path, fi) fi.cache_readdir = true; fi.keep_cache = true end,\n\
+           readdir = function(path, filler)\n\
+             filler('.') filler('..')\n\
+             for _, n in ipairs(names) do filler(n) end\n\
+             names[#names + 1] = 'more'\n\
+           end,\n\
+         }\n",
+    )
+    .unwrap();
+    let Some(m) = mount_with(&cached, MountOptions::new()) else {
+        return;
+    };
+    assert_eq!(listed(&m.dir), ["one"]);
+    let one_pass = served(&m, "readdir");
+    for _ in 0..2 {
+        assert_eq!(listed(&m.dir), ["one"], "the first listing, kept");
+    }
+    assert_eq!(served(&m, "readdir"), one_pass);
+    // An invalidation of the directory drops the kernel's copy: readdir is asked again.
+    assert!(std::fs::symlink_metadata(m.path("poke")).is_err());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while served(&m, "readdir") == one_pass && std::time::Instant::now() < deadline {
+        assert!(listed(&m.dir).len() <= 2);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        served(&m, "readdir") > one_pass,
+        "inval_inode kept the cached listing"
+    );
+    m.unmount();
+}

@@ -1,6 +1,6 @@
-//! Directories: opendir takes a snapshot of the listing, readdir/readdirplus answer
-//! from it so offsets are stable (a reader back at offset 0 gets a fresh snapshot),
-//! releasedir drops it. A name removed through the mount after the snapshot keeps
+//! Directories: the first readdir of an open directory takes a snapshot of the
+//! listing, readdir/readdirplus answer from it so offsets are stable (a reader back at
+//! offset 0 gets a fresh snapshot), releasedir drops it. A name removed through the mount after the snapshot keeps
 //! the inode number it had (`note_gone`), as a local filesystem's listing would show it. The core fills the kernel's directory replies itself, through
 //! the small `DirReply`/`DirPlusReply` interfaces the adapter implements.
 
@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use flu_api::{DirEntry, Errno, Fh, Op, OpResult, RequestContext, Stat};
 
-use super::{show_name, At, DirChunk, Entry, FsCore, Listing, OpenDir, UNKNOWN_INO};
+use super::{show_name, At, DirChunk, Entry, FsCore, Listing, OpenDir, OpenReply, UNKNOWN_INO};
 
 /// A plain readdir reply being filled.
 pub trait DirReply {
@@ -54,26 +54,34 @@ impl FsCore {
         Ok(Arc::new(entries))
     }
 
-    /// Open a directory and take a snapshot of its listing, so offsets stay stable.
-    pub fn opendir(&self, ctx: &RequestContext, nodeid: u64, flags: i32) -> OpResult<u64> {
+    /// Open a directory; its listing is taken by the first readdir.
+    pub fn opendir(&self, ctx: &RequestContext, nodeid: u64, flags: i32) -> OpResult<OpenReply> {
         let args = || format!("flags={flags:#o}");
         self.on(Op::Opendir, At::Node(nodeid), args, |path| {
-            let fh = Fh(self.ops.opendir(ctx, path, flags)?.fh);
-            let entries = self.list(ctx, path, fh);
-            Ok(self.dirs.insert(OpenDir {
+            let o = self.ops.opendir(ctx, path, flags)?;
+            let fh = self.dirs.insert(OpenDir {
                 nodeid,
-                fh,
+                fh: Fh(o.fh),
                 listing: Mutex::new(Listing {
-                    entries,
-                    served: false,
+                    entries: None,
                     gone: Arc::default(),
                 }),
-            }))
+            });
+            Ok(OpenReply {
+                fh,
+                direct_io: false,
+                keep_cache: o.keep_cache,
+                nonseekable: o.nonseekable,
+                backing_fd: None,
+                no_flush: false,
+                cache_dir: o.cache_dir,
+            })
         })
     }
 
-    /// The buffered listing from `offset` (0 at the start, else the offset of the last
-    /// entry the kernel got).
+    /// The listing from `offset` (0 at the start, else the offset of the last entry
+    /// the kernel got): taken now if no readdir took it yet or this one starts over,
+    /// so offsets within one pass stay stable.
     pub fn readdir(
         &self,
         ctx: &RequestContext,
@@ -85,16 +93,12 @@ impl FsCore {
         self.on(Op::Readdir, At::Node(nodeid), args, |path| {
             let dir = self.dirs.get(fh).ok_or(Errno::EBADF)?;
             // A poisoned lock only means another reader panicked; the listing is whole.
-            let served = dir.listing.lock().map(|l| l.served).unwrap_or(true);
-            if offset == 0 && served {
-                let fresh = self.list(ctx, path, dir.fh);
-                let mut listing = dir.listing.lock().unwrap_or_else(|e| e.into_inner());
-                listing.entries = fresh;
+            let mut listing = dir.listing.lock().unwrap_or_else(|e| e.into_inner());
+            if offset == 0 || listing.entries.is_none() {
+                listing.entries = Some(self.list(ctx, path, dir.fh));
                 listing.gone = Arc::default();
             }
-            let mut listing = dir.listing.lock().unwrap_or_else(|e| e.into_inner());
-            listing.served = true;
-            let entries = listing.entries.clone()?;
+            let entries = listing.entries.clone().unwrap_or(Err(Errno::EIO))?;
             let start = usize::try_from(offset)
                 .unwrap_or(usize::MAX)
                 .min(entries.len());

@@ -24,6 +24,7 @@ impl FsCore {
             backing_fd: o.backing_fd,
             // POSIX locks served by the filesystem are released by FLUSH: keep it then.
             no_flush: o.no_flush && !self.config.posix_locks,
+            cache_dir: false,
         }
     }
 

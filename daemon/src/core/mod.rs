@@ -78,6 +78,8 @@ pub struct OpenReply {
     pub backing_fd: Option<RawFd>,
     /// The kernel need not send FLUSH at close (FOPEN_NOFLUSH).
     pub no_flush: bool,
+    /// A directory's listing may be cached by the kernel (FOPEN_CACHE_DIR).
+    pub cache_dir: bool,
 }
 
 impl LogValue for OpenReply {
@@ -155,12 +157,11 @@ struct OpenDir {
 
 #[derive(Debug)]
 struct Listing {
-    /// The implementation's answer to readdir, with `.` and `..`; an error is answered
-    /// to the first readdir, as libfuse would.
-    entries: Result<Arc<Vec<DirEntry>>, Errno>,
-    /// Whether readdir answered from it: a later readdir at offset 0 (rewinddir) takes
-    /// a fresh snapshot.
-    served: bool,
+    /// The implementation's answer to readdir, with `.` and `..`, taken by the first
+    /// readdir (not by opendir: a listing the kernel answers from its cache asks for
+    /// none) and again by each readdir back at offset 0 (rewinddir); an error is
+    /// answered to the readdir that got it, as libfuse would.
+    entries: Option<Result<Arc<Vec<DirEntry>>, Errno>>,
     /// See [`DirChunk::gone`]; emptied with each fresh snapshot.
     gone: Arc<HashMap<OsString, u64>>,
 }

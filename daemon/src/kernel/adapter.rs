@@ -65,6 +65,9 @@ fn fopen_flags(open: &OpenReply) -> u32 {
     if open.no_flush {
         flags |= fopen::NOFLUSH;
     }
+    if open.cache_dir {
+        flags |= fopen::CACHE_DIR;
+    }
     flags
 }
 
@@ -520,8 +523,9 @@ impl FuseAdapter {
             opcode::OPENDIR => {
                 let arg: abi::OpenIn = arg!(a.fixed());
                 match c.opendir(&cx, ino, arg.flags as i32) {
-                    Ok(fh) => reply.pod(&abi::OpenOut {
-                        fh,
+                    Ok(open) => reply.pod(&abi::OpenOut {
+                        fh: open.fh,
+                        open_flags: fopen_flags(&open),
                         ..Default::default()
                     }),
                     Err(e) => reply.error(e.code()),

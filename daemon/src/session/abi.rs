@@ -117,6 +117,8 @@ pub mod fopen {
     pub const DIRECT_IO: u32 = 1 << 0;
     pub const KEEP_CACHE: u32 = 1 << 1;
     pub const NONSEEKABLE: u32 = 1 << 2;
+    /// The kernel may cache the directory's listing (Linux 4.20).
+    pub const CACHE_DIR: u32 = 1 << 3;
     /// Closing needs no FLUSH request (Linux 5.16; older kernels ignore it).
     pub const NOFLUSH: u32 = 1 << 5;
     pub const PASSTHROUGH: u32 = 1 << 7;

@@ -49,6 +49,11 @@ pub struct Opened {
     /// nothing a caller could notice (a file on a local filesystem), so the kernel may
     /// skip the round trip (FOPEN_NOFLUSH).
     pub no_flush: bool,
+    /// For `opendir`: the kernel may keep the listing readdir gives in its cache and
+    /// answer later listings from it (FOPEN_CACHE_DIR) until the directory changes
+    /// through the mount or its mtime does; with `keep_cache`, the cache also outlives
+    /// this open.
+    pub cache_dir: bool,
 }
 
 /// One directory entry from `readdir`. A stat given here lets the daemon answer

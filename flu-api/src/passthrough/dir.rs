@@ -2,6 +2,7 @@
 //! entry's stat, for readdirplus), releasedir, fsyncdir.
 
 use std::ffi::{CStr, CString, OsStr, OsString};
+use std::os::fd::AsRawFd;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 
@@ -9,6 +10,7 @@ use crate::errno::Errno;
 use crate::operations::{DirEntry, DirOps, Fh, OpResult, Opened, RequestContext};
 use crate::stat::Stat;
 
+use super::backing_fs::listing_follows_times;
 use super::handles::Handle;
 use super::sys::{cvt, cvt_retry, fstatat, openat};
 use super::Passthrough;
@@ -46,8 +48,16 @@ impl DirOps for Passthrough {
             libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW,
             0,
         )?;
+        // The kernel may list from its cache while the directory's times say nothing
+        // changed: checked here against the directory itself at every open (a change
+        // made below the mount drops the cache), and by the kernel against the mtime
+        // it has when a reader starts over.
+        let cache_dir = listing_follows_times(fd.as_raw_fd());
+        let keep_cache = cache_dir && self.page_cache.unchanged_since_last_open(fd.as_raw_fd());
         Ok(Opened {
             fh: self.handles.insert(Handle::new(fd)),
+            keep_cache,
+            cache_dir,
             ..Opened::default()
         })
     }

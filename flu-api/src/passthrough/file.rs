@@ -8,6 +8,7 @@ use std::path::Path;
 use crate::errno::Errno;
 use crate::operations::{Fh, FileOps, OpResult, Opened, RequestContext};
 
+use super::backing_fs::closes_quietly;
 use super::handles::Handle;
 use super::setgid;
 use super::sys::{cvt, cvt_retry, off, openat};
@@ -38,35 +39,6 @@ impl Passthrough {
             ..Opened::default()
         }
     }
-}
-
-/// Whether closing `fd` can report nothing: it is on a local filesystem, where
-/// `flush`'s close(dup(fd)) neither writes back nor fails (network filesystems — NFS,
-/// SMB, FUSE, 9p, Ceph — report write-back errors at close, so they keep their flush).
-fn closes_quietly(fd: std::os::fd::RawFd) -> bool {
-    const LOCAL: [i64; 9] = [
-        0x0102_1994, // tmpfs
-        0xEF53,      // ext2/3/4
-        0x5846_5342, // xfs
-        0x9123_683E, // btrfs
-        0xF2F5_2010, // f2fs
-        0x794C_7630, // overlayfs
-        0x2FC1_2FC1, // zfs
-        0x4D44,      // vfat
-        0x5346_544E, // ntfs
-    ];
-    let mut st = std::mem::MaybeUninit::<libc::statfs>::uninit();
-    // SAFETY: `st` is a valid out-pointer for one statfs; `fd` is open (the caller
-    // holds it).
-    if unsafe { libc::fstatfs(fd, st.as_mut_ptr()) } != 0 {
-        return false;
-    }
-    // SAFETY: fstatfs succeeded, so it filled `st`.
-    let f_type = unsafe { st.assume_init() }.f_type;
-    // f_type is an i64 here, an i32 or u32 on other architectures.
-    #[allow(clippy::unnecessary_cast)]
-    let f_type = f_type as i64;
-    LOCAL.contains(&f_type)
 }
 
 /// Whether an open with `flags` may write.

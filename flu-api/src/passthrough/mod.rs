@@ -33,6 +33,7 @@
 
 mod atime;
 mod attr;
+mod backing_fs;
 mod dir;
 mod export;
 mod file;

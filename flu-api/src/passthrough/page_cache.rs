@@ -1,9 +1,13 @@
-//! Whether the kernel may keep a file's cached pages at open (`keep_cache`), as
-//! libfuse's `auto_cache` decides it: the file's size, mtime and ctime are remembered at
-//! each open and compared at the next; unchanged means the cache is still good.
+//! Whether the kernel may keep what it cached of a file or directory at open
+//! (`keep_cache`), as libfuse's `auto_cache` decides it: the size, mtime and ctime are
+//! remembered at each open and compared at the next; unchanged means the cache is
+//! still good.
 //!
-//! This matters when reads and writes go through the daemon (no kernel passthrough);
-//! with kernel passthrough the FUSE page cache is not used and the answer is harmless.
+//! For a file this matters when reads and writes go through the daemon (no kernel
+//! passthrough; with it the FUSE page cache is not used and the answer is harmless).
+//! For a directory it decides whether the kernel's cached listing (FOPEN_CACHE_DIR)
+//! survives the open: a change made below the mount, not through it, changes the
+//! directory's times, and the next opendir drops the cache.
 
 use std::collections::HashMap;
 use std::os::fd::RawFd;
@@ -21,7 +25,8 @@ pub struct PageCacheValidity {
 }
 
 impl PageCacheValidity {
-    /// True when the file open as `fd` is unchanged since its previous open.
+    /// True when the regular file or directory open as `fd` is unchanged since its
+    /// previous open.
     pub fn unchanged_since_last_open(&self, fd: RawFd) -> bool {
         let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
         // SAFETY: fstat writes a stat into the buffer on success.
@@ -30,7 +35,7 @@ impl PageCacheValidity {
         }
         // SAFETY: fstat succeeded, so the buffer is initialized.
         let st = unsafe { st.assume_init() };
-        if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+        if !matches!(st.st_mode & libc::S_IFMT, libc::S_IFREG | libc::S_IFDIR) {
             return false;
         }
         let version = (
@@ -75,5 +80,31 @@ mod tests {
         w.write_all(b" two").unwrap();
         assert!(!v.unchanged_since_last_open(f.as_raw_fd()), "changed since");
         let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn a_directory_changes_with_its_entries() {
+        let dir = std::env::temp_dir().join(format!("flu-pagecache-dir-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).unwrap();
+        let v = PageCacheValidity::default();
+        let d = std::fs::File::open(&dir).unwrap();
+        assert!(!v.unchanged_since_last_open(d.as_raw_fd()), "first open");
+        assert!(v.unchanged_since_last_open(d.as_raw_fd()), "unchanged");
+        std::fs::write(dir.join("new"), b"").unwrap();
+        assert!(
+            !v.unchanged_since_last_open(d.as_raw_fd()),
+            "an entry was added"
+        );
+        assert!(
+            v.unchanged_since_last_open(d.as_raw_fd()),
+            "unchanged since"
+        );
+        std::fs::remove_file(dir.join("new")).unwrap();
+        assert!(
+            !v.unchanged_since_last_open(d.as_raw_fd()),
+            "an entry was removed"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -32,6 +32,8 @@ impl Union {
         if layer != UPPER {
             opened.backing_fd = None;
         }
+        // A merged listing comes from every layer, not from the one opened.
+        opened.cache_dir = false;
         let fh = self.handles.insert(Handle {
             layer,
             fh: Fh(opened.fh),

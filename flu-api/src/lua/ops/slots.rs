@@ -66,6 +66,9 @@ impl LuaFilesystem {
         };
         let (direct_io, keep_cache, nonseekable) =
             (flag("direct_io"), flag("keep_cache"), flag("nonseekable"));
+        // libfuse's field: the script vouches that its listing changes only when the
+        // directory does (a change through the mount, or a new mtime).
+        let cache_dir = dir && flag("cache_readdir");
         // The native handle came from whichever backend serves the ops natively.
         let native_ref = native.and_then(|handle| {
             self.handlers()
@@ -86,6 +89,7 @@ impl LuaFilesystem {
             backing_fd,
             // A Lua open: whether a flush matters is the script's business.
             no_flush: false,
+            cache_dir,
         })
     }
 
@@ -112,23 +116,29 @@ impl LuaFilesystem {
         } else {
             None
         };
-        // The kernel may skip flush only when flush is this backend's own too.
-        let no_flush = opened.no_flush
-            && matches!(self.handlers().route(Op::Flush), Route::Native(b) if Arc::ptr_eq(b, backend));
+        // The kernel may skip flush only when flush is this backend's own too, and
+        // cache a listing only when readdir is: a Lua readdir's answer is the script's.
+        let no_flush = opened.no_flush && self.serves_natively(Op::Flush, backend);
+        let cache_dir = opened.cache_dir && self.serves_natively(Op::Readdir, backend);
         Opened {
             fh,
             backing_fd,
             no_flush,
+            cache_dir,
             ..opened
         }
     }
 
+    /// Whether `op` is `backend`'s own function, served without Lua.
+    fn serves_natively(&self, op: Op, backend: &Arc<dyn Operations>) -> bool {
+        matches!(self.handlers().route(op), Route::Native(b) if Arc::ptr_eq(b, backend))
+    }
+
     /// Reads and writes may bypass the daemon only when both are the backend's own.
     fn backing_allowed(&self, backend: &Arc<dyn Operations>) -> bool {
-        let handlers = self.handlers();
         [Op::Read, Op::Write]
             .iter()
-            .all(|op| matches!(handlers.route(*op), Route::Native(b) if Arc::ptr_eq(b, backend)))
+            .all(|op| self.serves_natively(*op, backend))
     }
 
     /// Whether `own`, the backend that opened a slot, is one an earlier load of the
