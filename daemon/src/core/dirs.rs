@@ -1,8 +1,10 @@
 //! Directories: the first readdir of an open directory takes a snapshot of the
 //! listing, readdir/readdirplus answer from it so offsets are stable (a reader back at
-//! offset 0 gets a fresh snapshot), releasedir drops it. A name removed through the mount after the snapshot keeps
-//! the inode number it had (`note_gone`), as a local filesystem's listing would show it. The core fills the kernel's directory replies itself, through
-//! the small `DirReply`/`DirPlusReply` interfaces the adapter implements.
+//! offset 0 gets a fresh snapshot), releasedir drops it. A name removed through the
+//! mount after the snapshot keeps the inode number it had (`note_gone`), as a local
+//! filesystem's listing would show it. The core fills the kernel's directory replies
+//! itself, through the small `DirReply`/`DirPlusReply` interfaces the adapter
+//! implements.
 
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
@@ -94,11 +96,15 @@ impl FsCore {
             let dir = self.dirs.get(fh).ok_or(Errno::EBADF)?;
             // A poisoned lock only means another reader panicked; the listing is whole.
             let mut listing = dir.listing.lock().unwrap_or_else(|e| e.into_inner());
-            if offset == 0 || listing.entries.is_none() {
-                listing.entries = Some(self.list(ctx, path, dir.fh));
-                listing.gone = Arc::default();
-            }
-            let entries = listing.entries.clone().unwrap_or(Err(Errno::EIO))?;
+            let entries = match listing.entries.take() {
+                Some(kept) if offset != 0 => kept,
+                _ => {
+                    listing.gone = Arc::default();
+                    self.list(ctx, path, dir.fh)
+                }
+            };
+            listing.entries = Some(entries.clone());
+            let entries = entries?;
             let start = usize::try_from(offset)
                 .unwrap_or(usize::MAX)
                 .min(entries.len());
