@@ -74,6 +74,7 @@ fn mount(fs: Arc<MemFs>, config: AdapterConfig) -> Option<Mounted> {
         threads: 2,
         access: Access::Owner,
         io_uring: false,
+        spin: std::time::Duration::from_micros(30),
     };
     let session =
         Session::new(FuseAdapter::new(fs, config), &spec, session_config).and_then(Session::spawn);

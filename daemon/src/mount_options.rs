@@ -29,6 +29,9 @@ pub struct MountOptions {
     pub adapter: AdapterConfig,
     /// Serve over FUSE over io_uring where the kernel offers it (`-o io_uring`).
     pub io_uring: bool,
+    /// How long a serving thread watches for the next request before it sleeps
+    /// (`-o spin=USEC`); None: the default for this machine.
+    pub spin: Option<Duration>,
     /// `-o help`: print the options instead of mounting.
     pub help: bool,
     /// `nodefault_permissions` was given: shared mounts do not get default_permissions.
@@ -265,6 +268,26 @@ mod tests {
     }
 
     #[test]
+    fn spin_takes_microseconds() {
+        assert_eq!(MountOptions::parse(&["ro"]).unwrap().spin, None);
+        let o = MountOptions::parse(&["spin=0"]).unwrap();
+        assert_eq!(o.spin, Some(Duration::ZERO));
+        let o = MountOptions::parse(&["spin=30,spin=250"]).unwrap();
+        assert_eq!(
+            o.spin,
+            Some(Duration::from_micros(250)),
+            "the last one wins"
+        );
+        for bad in ["spin=", "spin=-1", "spin=1.5", "spin=2000000", "spin=fast"] {
+            let e = MountOptions::parse(&[bad]).unwrap_err();
+            assert!(
+                e.contains("spin=") && e.contains("microseconds"),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
     fn sizes_take_suffixes() {
         let o = MountOptions::parse(&["max_file_size=64M"]).unwrap();
         assert_eq!(o.adapter.max_file_size, Some(64 << 20));
@@ -283,6 +306,7 @@ mod tests {
             "USER" | "GROUP" => "0",
             "OCTAL" => "022",
             "NAME" => "x",
+            "USEC" => "30",
             other => panic!("no sample value for {other}: add one"),
         }
     }

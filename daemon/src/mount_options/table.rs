@@ -4,6 +4,7 @@
 
 use super::{bytes, option_safe, seconds, MountOptions};
 use crate::session::Access;
+use std::time::Duration;
 
 /// What follows the name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -310,6 +311,24 @@ pub static OPTIONS: &[OptionSpec] = &[
         "-",
         |o, _, _| {
             o.io_uring = false;
+            Ok(())
+        },
+    ),
+    spec(
+        "spin",
+        Value("USEC"),
+        Group::Caching,
+        "after answering, one serving thread watches for the next request this many \
+         microseconds before it sleeps (a sleeping thread costs a wakeup per request); \
+         0: never",
+        "30, or 0 on one CPU",
+        |o, n, v| {
+            let us: u64 = v
+                .parse()
+                .ok()
+                .filter(|us| *us <= 1_000_000)
+                .ok_or_else(|| format!("option {n}= takes microseconds (0 to 1000000), got '{v}'"))?;
+            o.spin = Some(Duration::from_micros(us));
             Ok(())
         },
     ),

@@ -89,6 +89,9 @@ pub struct SessionConfig {
     /// Serve over FUSE over io_uring where the kernel offers it (`-o io_uring`); else,
     /// or when the rings cannot be made, over /dev/fuse.
     pub io_uring: bool,
+    /// How long one serving thread, after answering, watches for the next request
+    /// before it sleeps in read (zero: never; see `workers`).
+    pub spin: std::time::Duration,
 }
 
 /// A mounted, initialized FUSE connection and its filesystem.
