@@ -168,8 +168,9 @@ function P.read(path, size, offset, fi) return fi.fh:read(size, offset) end
 
 function P.write(path, data, offset, fi) return fi.fh:write(data, offset) end
 
--- Writes go straight to the backing file: there is nothing buffered to flush.
-function P.flush(path, fi) end
+-- No flush: writes go straight to the backing file, so there is nothing buffered to
+-- flush at close, and without a flush handler the kernel does not ask (one round trip
+-- less per close).
 
 function P.fsync(path, datasync, fi) return fi.fh:sync(datasync) end
 

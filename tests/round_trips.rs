@@ -1,7 +1,8 @@
 //! Requests the kernel need not send: closing a file of the native passthrough on a
 //! local filesystem sends no FLUSH (FOPEN_NOFLUSH: its flush would do nothing a caller
-//! could see), while a script that handles flush itself, or POSIX locks, still gets one
-//! per close; a file just created is stated from the kernel's cache. Counted with the
+//! could see), nor does closing a file a script opened when the script has no flush
+//! handler (or set `fi.noflush`), while a script that handles flush itself, or POSIX
+//! locks, still gets one per close; a file just created is stated from the kernel's cache. Counted with the
 //! mount's own `flu stats`.
 
 mod common;
@@ -68,6 +69,67 @@ fn a_flush_handler_in_lua_still_gets_every_close() {
         assert_eq!(m.sh("cat f"), "data\n");
     }
     assert_eq!(served(&m, "flush"), 3);
+    m.unmount();
+}
+
+/// A script's own `open`: without a `flush` handler the kernel is told not to send
+/// FLUSH at close (it would only be answered ENOSYS); with one, every close sends it,
+/// unless `open` set `fi.noflush` for that file.
+#[test]
+fn lua_opens_skip_flush_when_no_handler_would_hear_it() {
+    let backing = TempDir::new("noflush-lua");
+    std::fs::write(backing.join("loud"), "data\n").unwrap();
+    std::fs::write(backing.join("quiet"), "data\n").unwrap();
+    let dir = TempDir::new("noflush-lua-script");
+    let without = dir.join("without.lua");
+    std::fs::write(
+        &without,
+        "local base = require('flu').passthrough(...)\n\
+         return {\n\
+           getattr = base.getattr, read = base.read, release = base.release,\n\
+           open = function(path, fi) return base.open(path, fi) end,\n\
+         }\n",
+    )
+    .unwrap();
+    let Some(m) = mount_with(&without, MountOptions::new().arg(backing.path())) else {
+        return;
+    };
+    for _ in 0..3 {
+        assert_eq!(m.sh("cat loud"), "data\n");
+    }
+    assert_eq!(served(&m, "open"), 3, "opens were not counted");
+    assert_eq!(
+        served(&m, "flush"),
+        0,
+        "a close sent FLUSH with no handler for it"
+    );
+    m.unmount();
+
+    let with = dir.join("with.lua");
+    std::fs::write(
+        &with,
+        "local base = require('flu').passthrough(...)\n\
+         local fs = setmetatable({}, {__index = base})\n\
+         function fs.open(path, fi)\n\
+           local r, e, c = base.open(path, fi)\n\
+           if path == '/quiet' then fi.noflush = true end\n\
+           return r, e, c\n\
+         end\n\
+         function fs.flush(path, fi) return base.flush(path, fi) end\n\
+         return fs\n",
+    )
+    .unwrap();
+    let Some(m) = mount_with(&with, MountOptions::new().arg(backing.path())) else {
+        return;
+    };
+    for _ in 0..3 {
+        assert_eq!(m.sh("cat quiet"), "data\n");
+    }
+    assert_eq!(served(&m, "flush"), 0, "fi.noflush was not heeded");
+    for _ in 0..2 {
+        assert_eq!(m.sh("cat loud"), "data\n");
+    }
+    assert_eq!(served(&m, "flush"), 2, "the flush handler missed closes");
     m.unmount();
 }
 

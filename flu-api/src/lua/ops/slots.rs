@@ -69,6 +69,10 @@ impl LuaFilesystem {
         // libfuse's field: the script vouches that its listing changes only when the
         // directory does (a change through the mount, or a new mtime).
         let cache_dir = dir && flag("cache_readdir");
+        // A Lua open: the kernel may skip FLUSH at close when nobody would hear it (no
+        // flush handler: it would answer ENOSYS) or the script says so (libfuse's
+        // `noflush`); a flush handler is otherwise the script's business.
+        let no_flush = !dir && (self.handlers().route(Op::Flush).is_missing() || flag("noflush"));
         // The native handle came from whichever backend serves the ops natively.
         let native_ref = native.and_then(|handle| {
             self.handlers()
@@ -87,8 +91,7 @@ impl LuaFilesystem {
             keep_cache,
             nonseekable,
             backing_fd,
-            // A Lua open: whether a flush matters is the script's business.
-            no_flush: false,
+            no_flush,
             cache_dir,
         })
     }
