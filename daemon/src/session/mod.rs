@@ -18,6 +18,7 @@ mod reply;
 mod request;
 mod ring;
 mod ring_workers;
+mod spin;
 mod workers;
 
 use std::io;

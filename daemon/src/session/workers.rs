@@ -11,10 +11,8 @@
 //! another thread waits for the next. A busy mount therefore costs no thread switch per
 //! request, and grows only as far as requests wait.
 //!
-//! After answering, one thread at a time watches the queue (`poll` with no timeout) for
-//! up to `SessionConfig::spin` before it reads: a sequential client's next request comes
-//! within microseconds, and a thread already running takes it without the wakeup of a
-//! sleeping one (on a virtual machine, an idle CPU's halt exit: tens of µs per request).
+//! After answering, one thread at a time watches the queue for the next request before
+//! it reads (`spin`).
 
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -27,6 +25,7 @@ use super::buffer::RequestBuffer;
 use super::channel::{Channel, Received};
 use super::interrupts::{Delivered, InFlight};
 use super::ring_workers::{Prepared, Rings};
+use super::spin::Watch;
 use super::{Access, Handler, Reply, Request, SessionConfig};
 
 /// The most serving threads a mount may have.
@@ -101,8 +100,7 @@ pub fn run<H: Handler>(
         base: config.threads.clamp(1, MAX_THREADS),
         activity,
         reading: AtomicUsize::new(0),
-        spin: config.spin,
-        watching: AtomicBool::new(false),
+        watch: Watch::new(config.spin),
         reads: AtomicUsize::new(0),
         buffer_size,
         threads: Mutex::new(Vec::new()),
@@ -157,10 +155,8 @@ pub(super) struct Shared<H: Handler> {
     pub(super) activity: Arc<Activity>,
     /// Threads waiting in read.
     reading: AtomicUsize,
-    /// How long a thread that answered watches for the next request (`spin_for_next`).
-    spin: Duration,
-    /// Whether a thread is watching now (one at a time: two would take both CPUs here).
-    watching: AtomicBool,
+    /// The watch for the next request after an answer (`spin`).
+    watch: Watch,
     /// Requests read so far (the keeper's measure of progress).
     pub(super) reads: AtomicUsize,
     buffer_size: usize,
@@ -268,25 +264,6 @@ impl<H: Handler> Shared<H> {
                 .is_ok()
     }
 
-    /// Watch for the next request for up to `spin`, unless another thread watches; back
-    /// as soon as one waits (or the time is up), for the read to take it. A thread on
-    /// a shared fd does not watch: its read could wait behind another thread's.
-    fn watch_for_next(&self, channel: &Channel) {
-        if self.spin.is_zero()
-            || self
-                .watching
-                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-                .is_err()
-        {
-            return;
-        }
-        let start = std::time::Instant::now();
-        while !channel.readable_within(Duration::ZERO) && start.elapsed() < self.spin {
-            std::hint::spin_loop();
-        }
-        self.watching.store(false, Ordering::Release);
-    }
-
     /// Requests of users the mount does not admit (`allow_root`), except those the
     /// kernel sends on its own behalf.
     fn admits(&self, request: &Request<'_>) -> bool {
@@ -343,8 +320,9 @@ fn serve<H: Handler>(channel: &Arc<Channel>, shared: &Shared<H>, role: Role) -> 
         }
     };
     while !shared.done.load(Ordering::SeqCst) {
+        // A thread on a shared fd does not watch: its read could wait behind another's.
         if role != Role::ExtraShared {
-            shared.watch_for_next(channel);
+            shared.watch.before_read(channel);
         }
         shared.reading.fetch_add(1, Ordering::SeqCst);
         let received = if role == Role::Extra {
