@@ -21,16 +21,24 @@ fn passthrough(backing: &TempDir, spin: &str) -> Option<Mounted> {
 
 /// Namespace operations in a row, as one sequential client makes them; checked below.
 fn names_in_a_row(dir: &Path, n: usize) {
-    fs::create_dir(dir).unwrap();
+    let ok = |what: &str, p: &Path, r: std::io::Result<()>| {
+        r.unwrap_or_else(|e| panic!("{what} {}: {e}", p.display()))
+    };
+    ok("mkdir", dir, fs::create_dir(dir));
     for i in 0..n {
-        let f = dir.join(format!("f{i}"));
-        fs::write(&f, format!("{i}")).unwrap();
-        fs::rename(&f, dir.join(format!("g{i}"))).unwrap();
-        fs::create_dir(dir.join(format!("d{i}"))).unwrap();
+        let (f, g, d) = (
+            dir.join(format!("f{i}")),
+            dir.join(format!("g{i}")),
+            dir.join(format!("d{i}")),
+        );
+        ok("write", &f, fs::write(&f, format!("{i}")));
+        ok("rename", &f, fs::rename(&f, &g));
+        ok("mkdir", &d, fs::create_dir(&d));
     }
     for i in (0..n).step_by(2) {
-        fs::remove_file(dir.join(format!("g{i}"))).unwrap();
-        fs::remove_dir(dir.join(format!("d{i}"))).unwrap();
+        let (g, d) = (dir.join(format!("g{i}")), dir.join(format!("d{i}")));
+        ok("unlink", &g, fs::remove_file(&g));
+        ok("rmdir", &d, fs::remove_dir(&d));
     }
 }
 

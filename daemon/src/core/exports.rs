@@ -27,7 +27,7 @@ use std::path::{Component, Path, PathBuf};
 use flu_api::{Errno, OpResult, RequestContext};
 
 use super::nodes::{NewFile, ROOT_ID};
-use super::{Entry, FsCore};
+use super::{Entry, FsCore, Made};
 
 /// What [`FsCore::new_file`] learned; lent to `NodeTable::lookup_entry` as a `NewFile`.
 #[derive(Debug, Default)]
@@ -41,6 +41,7 @@ impl Known {
         NewFile {
             key: self.key.as_deref(),
             generation: self.generation,
+            made: false,
         }
     }
 }
@@ -212,7 +213,7 @@ impl FsCore {
             at.push(dir);
             parent = match self.nodes.child(parent, dir) {
                 Some(child) => child,
-                None => match self.register(ctx, parent, dir, &at, None) {
+                None => match self.register(ctx, parent, dir, &at, None, Made::Before) {
                     Ok(entry) => {
                         held.push(entry.nodeid);
                         entry.nodeid

@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 
 use flu_api::{Errno, Fh, FileLock, Op, OpResult, Opened, RequestContext};
 
-use super::{At, Entry, FsCore, OpenFile, OpenReply};
+use super::{At, Entry, FsCore, Made, OpenFile, OpenReply};
 
 impl FsCore {
     fn opened(&self, nodeid: u64, o: Opened) -> OpenReply {
@@ -49,7 +49,7 @@ impl FsCore {
         self.on(Op::Create, At::Child(parent, name), args, |path| {
             let mode = libc::S_IFREG | (mode & !libc::S_IFMT);
             let opened = self.create_or_mknod(ctx, path, mode, flags)?;
-            match self.register(ctx, parent, name, path, Some(Fh(opened.fh))) {
+            match self.register(ctx, parent, name, path, Some(Fh(opened.fh)), Made::Here) {
                 Ok(entry) => Ok((entry, self.opened(entry.nodeid, opened))),
                 Err(e) => {
                     // The kernel will never release a handle it did not get.

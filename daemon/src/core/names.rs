@@ -6,7 +6,7 @@ use std::path::Path;
 
 use flu_api::{Errno, Op, OpResult, RequestContext};
 
-use super::{At, Entry, FsCore};
+use super::{At, Entry, FsCore, Made};
 
 impl FsCore {
     pub fn lookup(&self, ctx: &RequestContext, parent: u64, name: &OsStr) -> OpResult<Entry> {
@@ -19,7 +19,7 @@ impl FsCore {
             });
         }
         self.on(Op::Lookup, At::Child(parent, name), String::new, |path| {
-            self.register(ctx, parent, name, path, None)
+            self.register(ctx, parent, name, path, None, Made::Before)
         })
     }
 
@@ -51,7 +51,7 @@ impl FsCore {
         let args = || format!("mode={mode:o} rdev={rdev}");
         self.on(Op::Mknod, At::Child(parent, name), args, |path| {
             self.ops.mknod(ctx, path, mode, rdev)?;
-            self.register(ctx, parent, name, path, None)
+            self.register(ctx, parent, name, path, None, Made::Here)
         })
     }
 
@@ -65,7 +65,7 @@ impl FsCore {
         let args = || format!("mode={mode:o}");
         self.on(Op::Mkdir, At::Child(parent, name), args, |path| {
             self.ops.mkdir(ctx, path, mode)?;
-            self.register(ctx, parent, name, path, None)
+            self.register(ctx, parent, name, path, None, Made::Here)
         })
     }
 
@@ -79,7 +79,7 @@ impl FsCore {
         let args = || format!("-> {target:?}");
         self.on(Op::Symlink, At::Child(parent, name), args, |path| {
             self.ops.symlink(ctx, target, path)?;
-            self.register(ctx, parent, name, path, None)
+            self.register(ctx, parent, name, path, None, Made::Here)
         })
     }
 
@@ -115,7 +115,7 @@ impl FsCore {
         let places = (At::Node(nodeid), At::Child(new_parent, new_name));
         self.on_two(Op::Link, places, String::new, |from, to| {
             self.ops.link(ctx, from, to)?;
-            self.register(ctx, new_parent, new_name, to, None)
+            self.register(ctx, new_parent, new_name, to, None, Made::Before)
         })
     }
 

@@ -135,6 +135,10 @@ pub struct NewFile<'a> {
     pub key: Option<&'a [u8]>,
     /// The implementation's own generation for it.
     pub generation: Option<u32>,
+    /// The request made the file (create, mkdir, mknod, symlink): it has no other name
+    /// yet, so a named node holding its key is of an earlier file whose inode number
+    /// was reused (removed by a request served in parallel, its node not yet told).
+    pub made: bool,
 }
 
 /// A node that left the tree with a name: the core takes the implementation's key for
@@ -237,13 +241,18 @@ impl NodeTable {
         }
         let kind = stat.file_type();
         // Another name of a file the kernel knows (a hard link), unless that node lost
-        // all its names or is of another type: then the inode number was reused by a new
-        // file, and the old node (still held by the kernel) must never be taken for it.
-        let known = key.and_then(|k| tree.owner_of(k)).filter(|id| {
-            tree.nodes
-                .get(id)
-                .is_some_and(|n| n.name.is_some() && n.kind() == kind)
-        });
+        // all its names or is of another type, or this request made the file: then the
+        // inode number was reused by a new file, and the old node (still held by the
+        // kernel) must never be taken for it (for a directory the kernel would find the
+        // old one's dentry and fail the mkdir with ESTALE).
+        let known = key
+            .filter(|_| !new.made)
+            .and_then(|k| tree.owner_of(k))
+            .filter(|id| {
+                tree.nodes
+                    .get(id)
+                    .is_some_and(|n| n.name.is_some() && n.kind() == kind)
+            });
         if let (Some(k), None) = (key, known) {
             if let Some(old) = tree.owner_of(k) {
                 tree.drop_key(old);

@@ -235,6 +235,38 @@ fn use_ino_replaced_file_gets_a_new_node() {
     assert_eq!(path(&t, a).as_deref(), Some(Path::new("/a")));
 }
 
+/// A file a request made whose inode number a named node still holds: the number was
+/// reused after a removal served in parallel, whose table update has not come yet (the
+/// backing directory was removed, its node still has the name). The made file gets a
+/// new node; the kernel would otherwise take the old directory's inode and dentry for
+/// the new one (mkdir failed with ESTALE under parallel mkdir/rmdir on ext4). A lookup
+/// of the same number is still another name of the known file (a hard link).
+#[test]
+fn a_made_file_never_takes_a_named_node_of_its_inode_number() {
+    let t = NodeTable::new(true);
+    let a = t.lookup(ROOT_ID, os("a"), &dir(50)).unwrap();
+    let p = t.lookup(ROOT_ID, os("p"), &dir(51)).unwrap();
+    let made = NewFile {
+        made: true,
+        ..NewFile::default()
+    };
+    let (b, _) = t.lookup_entry(p, os("b"), &dir(50), made).unwrap();
+    assert_ne!(b, a, "a made directory took the old one's node");
+    assert_eq!(path(&t, a).as_deref(), Some(Path::new("/a")));
+    assert_eq!(path(&t, b).as_deref(), Some(Path::new("/p/b")));
+    // The removal's update comes: the old node loses its name, the new one stays.
+    t.unlink(ROOT_ID, os("a"));
+    assert_eq!(t.node_of_path(Path::new("/p/b")), Some(b));
+    // The new node holds the number now: a later lookup of it finds the new node.
+    assert_eq!(t.lookup(p, os("b"), &dir(50)), Some(b));
+    // Files: a made one gets its own node, a looked-up one is another name (a link).
+    let f = t.lookup(ROOT_ID, os("f"), &file(60)).unwrap();
+    let (g, _) = t.lookup_entry(ROOT_ID, os("g"), &file(60), made).unwrap();
+    assert_ne!(g, f);
+    let h = t.lookup(ROOT_ID, os("h"), &file(60)).unwrap();
+    assert_eq!(h, g, "a hard link of the file that holds the number");
+}
+
 /// An inode number reused by a new file while the kernel still holds the old, unlinked
 /// file's node: the new file gets its own node, and the old node never gets the new
 /// name (an operation on the old file would otherwise act on the new one; seen as EINVAL
@@ -358,6 +390,7 @@ fn with_key(key: &[u8]) -> NewFile<'_> {
     NewFile {
         key: Some(key),
         generation: None,
+        made: false,
     }
 }
 
@@ -509,6 +542,7 @@ fn a_node_numbered_by_its_inode_takes_the_implementations_generation() {
     let own = NewFile {
         key: None,
         generation: Some(77),
+        made: false,
     };
     assert_eq!(t.would_make(&file(40)), Some(false));
     let (a, g) = t.lookup_entry(ROOT_ID, os("a"), &file(40), own).unwrap();
