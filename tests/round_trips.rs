@@ -20,6 +20,13 @@ fn served(m: &Mounted, op: &str) -> u64 {
         .unwrap_or_else(|| panic!("no ops.{op}.requests in {stats:?}"))
 }
 
+/// Write script `body` as `name` in `dir` and mount it over `backing`.
+fn mount_script(dir: &TempDir, name: &str, body: &str, backing: &TempDir) -> Option<Mounted> {
+    let script = dir.join(name);
+    std::fs::write(&script, body).unwrap();
+    mount_with(&script, MountOptions::new().arg(backing.path()))
+}
+
 fn mount_over(script: &str, backing: &TempDir) -> Option<Mounted> {
     mount_with(
         &test_script(script),
@@ -52,17 +59,12 @@ fn a_flush_handler_in_lua_still_gets_every_close() {
     let backing = TempDir::new("flush-lua");
     std::fs::write(backing.join("f"), "data\n").unwrap();
     let dir = TempDir::new("flush-lua-script");
-    let script = dir.join("fs.lua");
-    std::fs::write(
-        &script,
-        "local base = require('flu').passthrough(...)\n\
+    let script = "local base = require('flu').passthrough(...)\n\
          local fs = setmetatable({}, {__index = base})\n\
          local flushes = 0\n\
          function fs.flush(path, fi) flushes = flushes + 1 return base.flush(path, fi) end\n\
-         return fs\n",
-    )
-    .unwrap();
-    let Some(m) = mount_with(&script, MountOptions::new().arg(backing.path())) else {
+         return fs\n";
+    let Some(m) = mount_script(&dir, "fs.lua", script, &backing) else {
         return;
     };
     for _ in 0..3 {
@@ -81,17 +83,12 @@ fn lua_opens_skip_flush_when_no_handler_would_hear_it() {
     std::fs::write(backing.join("loud"), "data\n").unwrap();
     std::fs::write(backing.join("quiet"), "data\n").unwrap();
     let dir = TempDir::new("noflush-lua-script");
-    let without = dir.join("without.lua");
-    std::fs::write(
-        &without,
-        "local base = require('flu').passthrough(...)\n\
+    let without = "local base = require('flu').passthrough(...)\n\
          return {\n\
            getattr = base.getattr, read = base.read, release = base.release,\n\
            open = function(path, fi) return base.open(path, fi) end,\n\
-         }\n",
-    )
-    .unwrap();
-    let Some(m) = mount_with(&without, MountOptions::new().arg(backing.path())) else {
+         }\n";
+    let Some(m) = mount_script(&dir, "without.lua", without, &backing) else {
         return;
     };
     for _ in 0..3 {
@@ -105,10 +102,7 @@ fn lua_opens_skip_flush_when_no_handler_would_hear_it() {
     );
     m.unmount();
 
-    let with = dir.join("with.lua");
-    std::fs::write(
-        &with,
-        "local base = require('flu').passthrough(...)\n\
+    let with = "local base = require('flu').passthrough(...)\n\
          local fs = setmetatable({}, {__index = base})\n\
          function fs.open(path, fi)\n\
            local r, e, c = base.open(path, fi)\n\
@@ -116,10 +110,8 @@ fn lua_opens_skip_flush_when_no_handler_would_hear_it() {
            return r, e, c\n\
          end\n\
          function fs.flush(path, fi) return base.flush(path, fi) end\n\
-         return fs\n",
-    )
-    .unwrap();
-    let Some(m) = mount_with(&with, MountOptions::new().arg(backing.path())) else {
+         return fs\n";
+    let Some(m) = mount_script(&dir, "with.lua", with, &backing) else {
         return;
     };
     for _ in 0..3 {
