@@ -50,7 +50,7 @@ pub fn default_threads() -> usize {
 /// The default for `-o spin`: 30 µs where there is a CPU to spare. A sequential
 /// client's next request comes within a few µs of the last answer; a thread asleep in
 /// read costs a wakeup of its CPU for each (an idle virtual CPU's halt exit, here), and
-/// 30 µs catches nearly all of them (namespace operations 10–28 % faster on this 2-CPU
+/// 30 µs catches nearly all of them (namespace operations 4–24 % faster on this 2-CPU
 /// VM, docs/performance.md). On one CPU the watching thread would only keep the client
 /// from running.
 pub fn default_spin() -> std::time::Duration {
