@@ -2,8 +2,8 @@
 //! local filesystem sends no FLUSH (FOPEN_NOFLUSH: its flush would do nothing a caller
 //! could see), nor does closing a file a script opened when the script has no flush
 //! handler (or set `fi.noflush`), while a script that handles flush itself, or POSIX
-//! locks, still gets one per close; a file just created is stated from the kernel's cache. Counted with the
-//! mount's own `flu stats`.
+//! locks, still gets one per close; a file just created is stated from the kernel's
+//! cache. Counted with the mount's own `flu stats`.
 
 mod common;
 

@@ -1,7 +1,10 @@
 //! The serving loop's watch for the next request (`-o spin=USEC`): a mount serves the
 //! same with the watch off, short or long, sequential and parallel clients alike; and a
 //! daemon left idle stops watching (its CPU time stays nearly flat), so the watch costs
-//! CPU only while requests come.
+//! CPU only while requests come. The backing directories are under the test temp dir
+//! (ext4 here), which hands a removed directory's inode number out again at once: the
+//! parallel clients also check that a mkdir never takes the node of a directory another
+//! client just removed (it failed with ESTALE before `Made`).
 
 mod common;
 

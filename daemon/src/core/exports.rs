@@ -41,7 +41,7 @@ impl Known {
         NewFile {
             key: self.key.as_deref(),
             generation: self.generation,
-            made: false,
+            made: Made::Before,
         }
     }
 }

@@ -25,7 +25,7 @@ use flu_api::{DirEntry, Errno, Fh, HandleTable, Op, OpResult, Operations, Reques
 
 use crate::adapter_config::AdapterConfig;
 use counts::OpCounts;
-use nodes::{NewFile, NodeTable};
+use nodes::{Made, NewFile, NodeTable};
 use oplog::{traced, LogValue};
 
 mod attrs;
@@ -405,7 +405,7 @@ impl FsCore {
     }
 
     /// Getattr `path` and register `name` in `parent` with it (one kernel lookup).
-    /// `made`: whether this request made the file (see `NewFile::made`).
+    /// `made`: whether this request made the file (see `Made`).
     fn register(
         &self,
         ctx: &RequestContext,
@@ -418,7 +418,7 @@ impl FsCore {
         let stat = self.ops.getattr(ctx, path, fh)?;
         let known = self.new_file(&stat, || Some(path.to_path_buf()));
         let new = NewFile {
-            made: made == Made::Here,
+            made,
             ..known.new_file()
         };
         let (nodeid, generation) = self
@@ -431,15 +431,6 @@ impl FsCore {
             stat,
         })
     }
-}
-
-/// Whether the request registering a name made the file it names.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Made {
-    /// Created by this request (create, mkdir, mknod, symlink): a new file.
-    Here,
-    /// Found (lookup, link): maybe another name of a file already known.
-    Before,
 }
 
 /// A log line's arguments: the target, then the operation's own, if any.

@@ -135,10 +135,20 @@ pub struct NewFile<'a> {
     pub key: Option<&'a [u8]>,
     /// The implementation's own generation for it.
     pub generation: Option<u32>,
-    /// The request made the file (create, mkdir, mknod, symlink): it has no other name
+    /// Whether the request made the file (see `Made::Here`).
+    pub made: Made,
+}
+
+/// Whether the request registering a name made the file it names.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Made {
+    /// Created by this request (create, mkdir, mknod, symlink): it has no other name
     /// yet, so a named node holding its key is of an earlier file whose inode number
     /// was reused (removed by a request served in parallel, its node not yet told).
-    pub made: bool,
+    Here,
+    /// Found (lookup, link, a listing): maybe another name of a file already known.
+    #[default]
+    Before,
 }
 
 /// A node that left the tree with a name: the core takes the implementation's key for
@@ -246,7 +256,7 @@ impl NodeTable {
         // kernel) must never be taken for it (for a directory the kernel would find the
         // old one's dentry and fail the mkdir with ESTALE).
         let known = key
-            .filter(|_| !new.made)
+            .filter(|_| new.made == Made::Before)
             .and_then(|k| tree.owner_of(k))
             .filter(|id| {
                 tree.nodes

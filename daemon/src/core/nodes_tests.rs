@@ -247,7 +247,7 @@ fn a_made_file_never_takes_a_named_node_of_its_inode_number() {
     let a = t.lookup(ROOT_ID, os("a"), &dir(50)).unwrap();
     let p = t.lookup(ROOT_ID, os("p"), &dir(51)).unwrap();
     let made = NewFile {
-        made: true,
+        made: Made::Here,
         ..NewFile::default()
     };
     let (b, _) = t.lookup_entry(p, os("b"), &dir(50), made).unwrap();
@@ -390,7 +390,7 @@ fn with_key(key: &[u8]) -> NewFile<'_> {
     NewFile {
         key: Some(key),
         generation: None,
-        made: false,
+        made: Made::Before,
     }
 }
 
@@ -542,7 +542,7 @@ fn a_node_numbered_by_its_inode_takes_the_implementations_generation() {
     let own = NewFile {
         key: None,
         generation: Some(77),
-        made: false,
+        made: Made::Before,
     };
     assert_eq!(t.would_make(&file(40)), Some(false));
     let (a, g) = t.lookup_entry(ROOT_ID, os("a"), &file(40), own).unwrap();

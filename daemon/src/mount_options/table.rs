@@ -319,8 +319,8 @@ pub static OPTIONS: &[OptionSpec] = &[
         Value("USEC"),
         Group::Caching,
         "after answering, one serving thread watches for the next request this many \
-         microseconds before it sleeps (a sleeping thread costs a wakeup per request); \
-         0: never",
+         microseconds before it sleeps (a sleeping thread costs a wakeup per request), \
+         less often while watches see nothing; 0: never",
         "30, or 0 on one CPU",
         |o, n, v| {
             let us: u64 = v

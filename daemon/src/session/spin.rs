@@ -78,6 +78,7 @@ impl Watch {
             .is_ok()
     }
 
+    /// Only the watching thread records, so the load and store need no atomic update.
     fn record(&self, seen: bool) {
         if seen {
             self.misses.store(0, Ordering::Relaxed);
