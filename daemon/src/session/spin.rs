@@ -1,5 +1,5 @@
 //! The watch for the next request (`-o spin=USEC`): after answering, one serving thread
-//! at a time polls the queue with no timeout for up to `spin` before it reads. A
+//! at a time polls the queue (a zero-timeout `poll`) for up to `spin` before it reads. A
 //! sequential client's next request comes within microseconds of the answer, and a
 //! thread already running takes it without the wakeup of a sleeping one (on a virtual
 //! machine, an idle CPU's halt exit: tens of µs per request).
