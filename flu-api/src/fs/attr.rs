@@ -7,10 +7,10 @@
 //! (`mtime_ns`): a double cannot hold today's times to the nanosecond, and passthrough
 //! filesystems must round-trip them exactly.
 
-use std::ffi::CStr;
+use std::ffi::{c_int, CStr};
 use std::os::fd::RawFd;
 
-use mlua::{IntoLua, Lua, Table, Value};
+use mlua::{ffi, IntoLua, Lua, Table, Value};
 
 use super::error::{cvt, misuse, retry, FsResult};
 use super::flags::parse_perms;
@@ -109,52 +109,123 @@ fn ns(sec: i64, nsec: i64) -> i64 {
     sec.saturating_mul(1_000_000_000).saturating_add(nsec)
 }
 
+/// One attribute's value, before it is a Lua value.
+enum AttrValue {
+    Integer(i64),
+    Float(f64),
+    Name(&'static str),
+    Bytes(Vec<u8>),
+    Absent,
+}
+
 /// One attribute of a stat result. `target` reads the link only when asked for.
 // `i64::from` is a no-op on x86_64 but not where `st_blksize` and friends are i32.
 #[allow(clippy::useless_conversion)]
-pub(crate) fn value(lua: &Lua, st: &libc::stat, name: &str, t: &Target) -> mlua::Result<Value> {
-    let time = |s: i64, n: i64| Timespec::new(s, n as u32).as_secs_f64();
+fn attr_value(st: &libc::stat, name: &str, t: &Target) -> mlua::Result<AttrValue> {
+    use AttrValue::{Float, Integer};
+    let time = |s: i64, n: i64| Float(Timespec::new(s, n as u32).as_secs_f64());
     Ok(match name {
-        "type" => type_name(st.st_mode).into_lua(lua)?,
-        "size" => Value::Integer(i64::from(st.st_size)),
-        "perms" => Value::Integer((st.st_mode & 0o7777) as i64),
-        "mode" => Value::Integer(st.st_mode as i64),
-        "uid" => Value::Integer(st.st_uid as i64),
-        "gid" => Value::Integer(st.st_gid as i64),
-        "dev" => Value::Integer(st.st_dev as i64),
-        "inode" => Value::Integer(st.st_ino as i64),
-        "nlink" => Value::Integer(st.st_nlink as i64),
-        "rdev" => Value::Integer(st.st_rdev as i64),
-        "blksize" => Value::Integer(i64::from(st.st_blksize)),
-        "blocks" => Value::Integer(i64::from(st.st_blocks)),
-        "atime" => Value::Number(time(st.st_atime, st.st_atime_nsec)),
-        "mtime" => Value::Number(time(st.st_mtime, st.st_mtime_nsec)),
-        "ctime" => Value::Number(time(st.st_ctime, st.st_ctime_nsec)),
-        "atime_ns" => Value::Integer(ns(st.st_atime, st.st_atime_nsec)),
-        "mtime_ns" => Value::Integer(ns(st.st_mtime, st.st_mtime_nsec)),
-        "ctime_ns" => Value::Integer(ns(st.st_ctime, st.st_ctime_nsec)),
+        "type" => AttrValue::Name(type_name(st.st_mode)),
+        "size" => Integer(i64::from(st.st_size)),
+        "perms" => Integer((st.st_mode & 0o7777) as i64),
+        "mode" => Integer(st.st_mode as i64),
+        "uid" => Integer(st.st_uid as i64),
+        "gid" => Integer(st.st_gid as i64),
+        "dev" => Integer(st.st_dev as i64),
+        "inode" => Integer(st.st_ino as i64),
+        "nlink" => Integer(st.st_nlink as i64),
+        "rdev" => Integer(st.st_rdev as i64),
+        "blksize" => Integer(i64::from(st.st_blksize)),
+        "blocks" => Integer(i64::from(st.st_blocks)),
+        "atime" => time(st.st_atime, st.st_atime_nsec),
+        "mtime" => time(st.st_mtime, st.st_mtime_nsec),
+        "ctime" => time(st.st_ctime, st.st_ctime_nsec),
+        "atime_ns" => Integer(ns(st.st_atime, st.st_atime_nsec)),
+        "mtime_ns" => Integer(ns(st.st_mtime, st.st_mtime_nsec)),
+        "ctime_ns" => Integer(ns(st.st_ctime, st.st_ctime_nsec)),
         "target" => {
             if st.st_mode & libc::S_IFMT != libc::S_IFLNK {
-                return Ok(Value::Nil);
+                return Ok(AttrValue::Absent);
             }
             // The link may vanish or be unreadable between stat and readlink; the
             // attribute is then absent rather than the whole call failing.
             match t.readlink() {
-                Ok(b) => Value::String(lua.create_string(b)?),
-                Err(_) => Value::Nil,
+                Ok(b) => AttrValue::Bytes(b),
+                Err(_) => AttrValue::Absent,
             }
         }
         other => return Err(misuse(format!("unknown attribute '{other}'"))),
     })
 }
 
-/// All attributes as a table.
+/// One attribute of a stat result, as a Lua value.
+pub(crate) fn value(lua: &Lua, st: &libc::stat, name: &str, t: &Target) -> mlua::Result<Value> {
+    Ok(match attr_value(st, name, t)? {
+        AttrValue::Integer(n) => Value::Integer(n),
+        AttrValue::Float(f) => Value::Number(f),
+        AttrValue::Name(n) => n.into_lua(lua)?,
+        AttrValue::Bytes(b) => Value::String(lua.create_string(b)?),
+        AttrValue::Absent => Value::Nil,
+    })
+}
+
+/// `NAMES` as C strings, for the table built through the C API (a test holds the two
+/// together).
+const C_NAMES: [&CStr; 19] = [
+    c"type",
+    c"size",
+    c"perms",
+    c"mode",
+    c"uid",
+    c"gid",
+    c"dev",
+    c"inode",
+    c"nlink",
+    c"rdev",
+    c"blksize",
+    c"blocks",
+    c"atime",
+    c"mtime",
+    c"ctime",
+    c"atime_ns",
+    c"mtime_ns",
+    c"ctime_ns",
+    c"target",
+];
+
+/// All attributes as a table, built through Lua's C API: a script on the `fs` module
+/// makes one at every getattr, and one protected call costs less than nineteen.
 pub(crate) fn table(lua: &Lua, st: &libc::stat, t: &Target) -> mlua::Result<Table> {
-    let tbl = lua.create_table_with_capacity(0, NAMES.len())?;
+    let mut values = Vec::with_capacity(C_NAMES.len());
     for name in NAMES {
-        tbl.raw_set(*name, value(lua, st, name, t)?)?;
+        values.push(attr_value(st, name, t)?);
     }
-    Ok(tbl)
+    // SAFETY: the closure pushes a new table and, per attribute, one value that it stores
+    // into it (lua_setfield pops it), after asking for the room; `values` stays owned by
+    // this function, so a Lua error (out of memory) that jumps out of the closure leaks
+    // nothing, and `exec_raw` returns it as Err. It leaves exactly the new table.
+    unsafe {
+        lua.exec_raw::<Table>((), |state| {
+            if ffi::lua_checkstack(state, 3) == 0 {
+                ffi::luaL_error(state, c"stack overflow".as_ptr());
+            }
+            ffi::lua_createtable(state, 0, C_NAMES.len() as c_int);
+            for (name, v) in C_NAMES.iter().zip(&values) {
+                match v {
+                    AttrValue::Integer(n) => ffi::lua_pushinteger(state, *n),
+                    AttrValue::Float(f) => ffi::lua_pushnumber(state, *f),
+                    AttrValue::Name(n) => {
+                        ffi::lua_pushlstring(state, n.as_ptr().cast(), n.len());
+                    }
+                    AttrValue::Bytes(b) => {
+                        ffi::lua_pushlstring(state, b.as_ptr().cast(), b.len());
+                    }
+                    AttrValue::Absent => continue,
+                }
+                ffi::lua_setfield(state, -2, name.as_ptr());
+            }
+        })
+    }
 }
 
 /// Get one attribute (`Some(name)`) or all of them.
@@ -371,6 +442,43 @@ fn truncate(t: &Target, size: i64) -> FsResult<()> {
             // SAFETY: fd was opened above and is not used after this.
             unsafe { libc::close(fd) };
             r.map(drop)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn c_names_are_the_names() {
+        let c: Vec<&str> = C_NAMES.iter().map(|n| n.to_str().unwrap()).collect();
+        assert_eq!(c, NAMES);
+    }
+
+    #[test]
+    fn the_table_holds_each_attribute_as_attr_gives_it() {
+        let dir = crate::test_support::TempDir::new("fs-attr-table");
+        std::fs::write(dir.join("f"), b"abc").unwrap();
+        std::os::unix::fs::symlink("f", dir.join("l")).unwrap();
+        let lua = Lua::new();
+        for name in ["f", "l"] {
+            let path = std::ffi::CString::new(dir.join(name).into_os_string().into_encoded_bytes())
+                .unwrap();
+            let t = Target::At {
+                dirfd: libc::AT_FDCWD,
+                path: &path,
+                deref: false,
+            };
+            let st = t.stat().unwrap();
+            let tbl = table(&lua, &st, &t).unwrap();
+            for n in NAMES {
+                let one = value(&lua, &st, n, &t).unwrap();
+                let got: Value = tbl.raw_get(*n).unwrap();
+                assert_eq!(format!("{got:?}"), format!("{one:?}"), "{name} {n}");
+            }
+            let target: Option<String> = tbl.raw_get("target").unwrap();
+            assert_eq!(target.as_deref(), (name == "l").then_some("f"));
         }
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! Everything here is misuse-checking: a bad word raises a Lua error naming it.
 
-use mlua::{Table, Value};
+use mlua::{ffi, Table, Value};
 
 use super::error::misuse;
 
@@ -77,26 +77,78 @@ pub(crate) fn parse_flags(v: &Value) -> mlua::Result<libc::c_int> {
                 .filter(|w| !w.is_empty())
                 .try_fold(0, |acc, w| Ok(acc | word(w)?))
         }
-        Value::Table(t) => {
-            let mut acc = 0;
-            for pair in t.pairs::<Value, Value>() {
-                let (k, v) = pair?;
-                match (k, v) {
-                    (Value::Integer(_), Value::String(w)) => acc |= word(&w.to_str()?)?,
-                    (Value::String(w), on) => {
-                        if on.as_boolean() != Some(false) && !on.is_nil() {
-                            acc |= word(&w.to_str()?)?
-                        }
-                    }
-                    _ => return Err(misuse("open flags table: expected words")),
-                }
-            }
-            Ok(acc)
-        }
+        Value::Table(t) => words_of_table(t),
         other => Err(misuse(format!(
             "open flags: string, table or number expected, got {}",
             other.type_name()
         ))),
+    }
+}
+
+/// The flags of a flag table: an array of words, or a set of them (`{rdwr=true}`; a
+/// false value leaves its word out). One pass through Lua's C API over the raw entries:
+/// `fi.flags` handed to `fs.open` is read at every open of a script on the `fs` module.
+fn words_of_table(t: &Table) -> mlua::Result<libc::c_int> {
+    let mut acc = 0;
+    let mut bad: Option<String> = None;
+    let mut take = |w: &[u8], bad: &mut Option<String>| match std::str::from_utf8(w)
+        .ok()
+        .and_then(flag_word)
+    {
+        Some(f) => {
+            acc |= f;
+            true
+        }
+        None => {
+            *bad = Some(format!(
+                "unknown open flag '{}'",
+                String::from_utf8_lossy(w)
+            ));
+            false
+        }
+    };
+    // SAFETY: the closure works on its one argument (the table, stack index 1) and the
+    // key and value lua_next pushes, which it pops, after asking for that room. It reads
+    // strings only from values whose type is string (lua_tolstring never converts a key
+    // in place, which would confuse lua_next), and the bytes live while they stay on the
+    // stack, which is while `take` runs. lua_next on a table nobody changes raises
+    // nothing, and the closure owns nothing that needs dropping.
+    unsafe {
+        t.weak_lua().upgrade().exec_raw::<()>(t, |state| {
+            if ffi::lua_checkstack(state, 3) == 0 {
+                ffi::luaL_error(state, c"stack overflow".as_ptr());
+            }
+            let bytes = |idx| {
+                let mut len = 0usize;
+                let p = ffi::lua_tolstring(state, idx, &mut len);
+                std::slice::from_raw_parts(p.cast::<u8>(), len)
+            };
+            ffi::lua_pushnil(state);
+            while ffi::lua_next(state, 1) != 0 {
+                let key = ffi::lua_type(state, -2);
+                let value = ffi::lua_type(state, -1);
+                let go_on = if key == ffi::LUA_TNUMBER
+                    && ffi::lua_isinteger(state, -2) != 0
+                    && value == ffi::LUA_TSTRING
+                {
+                    take(bytes(-1), &mut bad)
+                } else if key == ffi::LUA_TSTRING {
+                    ffi::lua_toboolean(state, -1) == 0 || take(bytes(-2), &mut bad)
+                } else {
+                    bad = Some("open flags table: expected words".into());
+                    false
+                };
+                ffi::lua_settop(state, -2);
+                if !go_on {
+                    break;
+                }
+            }
+            ffi::lua_settop(state, 0);
+        })?;
+    }
+    match bad {
+        Some(message) => Err(misuse(message)),
+        None => Ok(acc),
     }
 }
 
@@ -285,6 +337,50 @@ mod tests {
     fn perms(lua: &Lua, s: &str, base: u32) -> (u32, bool) {
         let v = Value::String(lua.create_string(s).unwrap());
         parse_perms(&v, base).unwrap()
+    }
+
+    #[test]
+    fn flag_tables_as_arrays_and_sets() {
+        let lua = Lua::new();
+        let flags = |src: &str| parse_flags(&lua.load(src).eval::<Value>().unwrap());
+        use libc::{O_APPEND, O_CREAT, O_EXCL, O_RDWR, O_WRONLY};
+        assert_eq!(flags("return {'rdwr', 'creat'}").unwrap(), O_RDWR | O_CREAT);
+        assert_eq!(
+            flags("return {wronly = true, append = 1, excl = false}").unwrap(),
+            O_WRONLY | O_APPEND
+        );
+        assert_eq!(
+            flags("return {O_RDWR = true, 'O_EXCL'}").unwrap(),
+            O_RDWR | O_EXCL
+        );
+        assert_eq!(flags("return {}").unwrap(), 0);
+        // A flag set handed to a handler has a metatable; its raw entries are read.
+        assert_eq!(
+            flags("return setmetatable({rdwr = true}, {__index = function() return true end})")
+                .unwrap(),
+            O_RDWR
+        );
+        for (bad, says) in [
+            (
+                "return {'rdwr', 'frobnicate'}",
+                "unknown open flag 'frobnicate'",
+            ),
+            (
+                "return {frobnicate = true}",
+                "unknown open flag 'frobnicate'",
+            ),
+            ("return {true}", "expected words"),
+            ("return {[1.5] = 'rdwr'}", "expected words"),
+            ("return {[{}] = true}", "expected words"),
+        ] {
+            let e = flags(bad).unwrap_err().to_string();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+        // A false value leaves even an unknown word out, as before.
+        assert_eq!(
+            flags("return {frobnicate = false, rdwr = true}").unwrap(),
+            O_RDWR
+        );
     }
 
     #[test]

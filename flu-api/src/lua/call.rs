@@ -103,7 +103,7 @@ pub fn call_protected(
     args: impl IntoLuaMulti,
 ) -> Result<MultiValue, HandlerError> {
     match super::interpreter::Gate::of(lua) {
-        Some(gate) => super::pending::call_yielding(lua, &gate, f, args.into_lua_multi(lua)?),
+        Some(gate) => super::pending::call_yielding(lua, &gate, f, args),
         None => call_unyielding(lua, f, args),
     }
 }
@@ -119,17 +119,15 @@ pub fn call_unyielding(
     xpcall_results(results)
 }
 
-/// The arguments of `xpcall(f, message handler, args…)`.
-pub(super) fn xpcall_args(
+/// The arguments of `xpcall(f, message handler, args…)`, pushed onto the stack as they
+/// are (mlua takes a tuple's last member as the rest of the arguments).
+pub(super) fn xpcall_args<A: IntoLuaMulti>(
     lua: &Lua,
     f: &Function,
-    args: impl IntoLuaMulti,
-) -> mlua::Result<MultiValue> {
+    args: A,
+) -> mlua::Result<(Function, Function, A)> {
     let handler = protection(lua, |p| p.handler.clone())?;
-    let mut call_args = args.into_lua_multi(lua)?;
-    call_args.push_front(Value::Function(handler));
-    call_args.push_front(Value::Function(f.clone()));
-    Ok(call_args)
+    Ok((f.clone(), handler, args))
 }
 
 /// `xpcall` itself (a driver coroutine's body).

@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 
 use mlua::{Lua, Table, UserData, UserDataFields};
 
-use super::sets::open_flags_to_lua;
 use crate::operations::{Fh, OpResult, Operations, RequestContext};
 
 /// A native backend's handle, as a Lua value (`fi.fh` after `base.open(path, fi)`).
@@ -65,16 +64,7 @@ impl Slot {
 /// A fresh `fi` table, as Flu's file-info object: `flags` (a set), `fh` (0 until set),
 /// and the open options a handler may set.
 pub fn new_file_info(lua: &Lua, flags: i32) -> mlua::Result<Table> {
-    let fi = lua.create_table_with_capacity(0, 8)?;
-    fi.raw_set("flags", open_flags_to_lua(lua, flags)?)?;
-    fi.raw_set("fh", 0)?;
-    fi.raw_set("direct_io", false)?;
-    fi.raw_set("keep_cache", false)?;
-    fi.raw_set("nonseekable", false)?;
-    fi.raw_set("flush", false)?;
-    fi.raw_set("writepage", 0)?;
-    fi.raw_set("lock_owner", 0)?;
-    Ok(fi)
+    super::sets::file_info_to_lua(lua, flags)
 }
 
 /// What a handle is open on.

@@ -32,7 +32,11 @@ mod pending_tests;
 mod reload;
 mod script;
 pub mod sets;
+mod sets_raw;
 pub mod stat;
+mod stat_handoff;
+#[cfg(test)]
+mod stat_handoff_tests;
 mod stat_raw;
 pub mod time;
 mod timers;

@@ -7,6 +7,8 @@
 
 use mlua::{Lua, Table, Value};
 
+use super::sets_raw;
+
 const S_IFMT: u32 = libc::S_IFMT;
 
 /// Mode names and bits. File types are matched against `S_IFMT`, permissions as bits.
@@ -108,13 +110,10 @@ pub fn mode_from_lua(v: &Value) -> Result<u32, String> {
         Value::Table(t) => {
             // One pass over the set's entries (raw), not a lookup per name.
             let mut mode = 0;
-            for (k, v) in t.clone().pairs::<Value, Value>().flatten() {
-                if let Value::String(k) = k {
-                    if truthy(&v) {
-                        mode |= mode_bit_named(&k.as_bytes()).unwrap_or(0);
-                    }
-                }
-            }
+            sets_raw::each_name(&t.weak_lua().upgrade(), t, |name| {
+                mode |= mode_bit_named(name).unwrap_or(0);
+            })
+            .map_err(|e| e.to_string())?;
             Ok(mode)
         }
         other => Err(format!(
@@ -175,13 +174,8 @@ pub fn open_flags_from_lua(v: &Value) -> Result<i32, String> {
             // One pass over the set's entries (raw, as a set is read): a name counts
             // when its value is true, in either spelling (`wronly` or `O_WRONLY`).
             let (mut rdwr, mut wronly, mut bits) = (false, false, 0);
-            for (k, v) in t.clone().pairs::<Value, Value>().flatten() {
-                let Value::String(k) = k else { continue };
-                if !truthy(&v) {
-                    continue;
-                }
-                let k = k.as_bytes();
-                let is = |name: &str| spells(&k, name);
+            sets_raw::each_name(&t.weak_lua().upgrade(), t, |k| {
+                let is = |name: &str| spells(k, name);
                 if is("rdwr") {
                     rdwr = true;
                 } else if is("wronly") {
@@ -189,7 +183,8 @@ pub fn open_flags_from_lua(v: &Value) -> Result<i32, String> {
                 } else if let Some((_, bit)) = OPEN_FLAG_BITS.iter().find(|(n, _)| is(n)) {
                     bits |= bit;
                 }
-            }
+            })
+            .map_err(|e| e.to_string())?;
             let access = if rdwr {
                 libc::O_RDWR
             } else if wronly {
@@ -332,22 +327,22 @@ pub(crate) fn modeset_metatable(lua: &Lua) -> mlua::Result<Table> {
 
 /// A mode as a Flu set (with `.number`).
 pub fn mode_to_lua(lua: &Lua, mode: u32) -> mlua::Result<Table> {
-    let t = lua.create_table()?;
-    for name in mode_names(mode) {
-        t.raw_set(name, true)?;
-    }
-    t.set_metatable(Some(modeset_metatable(lua)?))?;
-    Ok(t)
+    sets_raw::make_set(lua, mode_names(mode), &modeset_metatable(lua)?)
 }
 
 /// Open flags as a Flu set (`rdonly`/`wronly`/`rdwr` always present; `O_` spellings too).
 pub fn open_flags_to_lua(lua: &Lua, flags: i32) -> mlua::Result<Table> {
-    let t = lua.create_table()?;
-    for name in open_flag_names(flags) {
-        t.raw_set(name, true)?;
-    }
-    t.set_metatable(Some(set_metatable(lua, "flu.flagset", flags_number)?))?;
-    Ok(t)
+    sets_raw::make_set(lua, open_flag_names(flags), &flagset_metatable(lua)?)
+}
+
+/// The metatable of open flag sets (`.number`, `O_` spellings).
+pub(super) fn flagset_metatable(lua: &Lua) -> mlua::Result<Table> {
+    set_metatable(lua, "flu.flagset", flags_number)
+}
+
+/// A fresh `fi` table for an open with `flags` (`handles::new_file_info`).
+pub(super) fn file_info_to_lua(lua: &Lua, flags: i32) -> mlua::Result<Table> {
+    sets_raw::make_file_info(lua, open_flag_names(flags), &flagset_metatable(lua)?)
 }
 
 /// A small set (`{create=true}`) from named bits, as xattr and statvfs flags use.

@@ -14,6 +14,7 @@ use crate::lua::call::{bad_result, call_protected, first, HandlerError};
 use crate::lua::filesystem::LuaFilesystem;
 use crate::lua::sets::{mode_from_lua, mode_to_lua};
 use crate::lua::stat::{stat_from_lua, stat_to_lua, statfs_from_lua, statfs_to_lua};
+use crate::lua::stat_handoff;
 use crate::lua::time::timespec_to_lua;
 use crate::op::Op;
 use crate::operations::{AttrOps, Fh, OpResult, Operations, RequestContext};
@@ -23,6 +24,9 @@ use crate::time::{TimeSet, Timespec};
 impl LuaFilesystem {
     /// A handler's stat result as the daemon gets it (also what `flu check` validates).
     pub(in crate::lua) fn stat_result(&self, op: Op, v: Value) -> Result<Stat, HandlerError> {
+        if let Some(handed) = stat_handoff::take(&v) {
+            return handed.map_err(HandlerError::Errno);
+        }
         match &v {
             Value::Table(_) => stat_from_lua(&v, &self.defaults).map_err(|e| {
                 HandlerError::BadResult(format!("bad result #1 from '{}' ({e})", op.name()))
@@ -84,7 +88,7 @@ impl AttrOps for LuaFilesystem {
                     };
                     return self.stat_result(op, v);
                 }
-                let v = first(call_protected(lua, f, (p, fi))?)?;
+                let v = first(stat_handoff::armed(|| call_protected(lua, f, (p, fi)))?)?;
                 self.stat_result(op, v)
             },
         )
@@ -244,7 +248,11 @@ pub(super) fn natives() -> Vec<(Op, Raw)> {
 fn native_getattr(lua: &Lua, b: &Arc<dyn Operations>, a: MultiValue) -> mlua::Result<MultiValue> {
     let p = path_arg(&arg(&a, 0), "path")?;
     let fh = handle_of(&arg(&a, 1)).map(|h| Fh(h.fh));
-    match b.getattr(&ctx(lua), &p, fh) {
+    let result = b.getattr(&ctx(lua), &p, fh);
+    if let Some(marker) = stat_handoff::hand_off(lua, &result) {
+        return answer(lua, Ok(marker));
+    }
+    match result {
         Ok(st) => answer(lua, Ok(stat_to_lua(lua, &st)?)),
         Err(e) => answer::<()>(lua, Err(e)),
     }

@@ -87,7 +87,7 @@ fn raising_wrapper(lua: &Lua) -> mlua::Result<Function> {
             end
             "#,
         )
-        .set_name("=flu.native")
+        .set_name(crate::lua::stat_handoff::SHIM_CHUNK)
         .eval()?;
     lua.set_named_registry_value(KEY, &f)?;
     Ok(f)

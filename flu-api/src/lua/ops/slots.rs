@@ -13,6 +13,7 @@ use crate::lua::handles::{
     new_file_info, with_native_handle, HandleKind, NativeHandle, NativeRef, Slot,
 };
 use crate::lua::sets::mode_to_lua;
+use crate::lua::sets_raw::file_info_fields;
 use crate::op::Op;
 use crate::operations::{Fh, OpResult, Opened, Operations, RequestContext};
 
@@ -55,24 +56,20 @@ impl LuaFilesystem {
             None => call_protected(lua, f, (p, fi.clone()))?,
         };
         expect_unit(results)?;
-        let native = match fi.raw_get::<Value>("fh")? {
+        let (fh, options) = file_info_fields(lua, &fi)?;
+        let native = match fh {
             Value::UserData(ud) => ud.borrow::<NativeHandle>().ok().map(|h| *h),
             _ => None,
         };
-        let flag = |k: &str| {
-            fi.raw_get::<Value>(k)
-                .map(|v| !matches!(v, Value::Nil | Value::Boolean(false)))
-                .unwrap_or(false)
-        };
         let (direct_io, keep_cache, nonseekable) =
-            (flag("direct_io"), flag("keep_cache"), flag("nonseekable"));
+            (options.direct_io, options.keep_cache, options.nonseekable);
         // libfuse's field: the script vouches that its listing changes only when the
         // directory does (a change through the mount, or a new mtime).
-        let cache_dir = dir && flag("cache_readdir");
+        let cache_dir = dir && options.cache_readdir;
         // A Lua open: the kernel may skip FLUSH at close when nobody would hear it (no
         // flush handler: it would answer ENOSYS) or the script says so (libfuse's
         // `noflush`); a flush handler is otherwise the script's business.
-        let no_flush = !dir && (self.handlers().route(Op::Flush).is_missing() || flag("noflush"));
+        let no_flush = !dir && (self.handlers().route(Op::Flush).is_missing() || options.noflush);
         // The native handle came from whichever backend serves the ops natively.
         let native_ref = native.and_then(|handle| {
             self.handlers()

@@ -10,7 +10,7 @@
 use std::sync::{Arc, Mutex};
 
 use mlua::thread::ThreadStatus;
-use mlua::{Lua, MultiValue, Table, Thread};
+use mlua::{IntoLuaMulti, Lua, MultiValue, Table, Thread};
 
 use super::{yielded_work, Work, KEY_DRIVERS};
 use crate::errno::Errno;
@@ -29,12 +29,12 @@ pub fn call_yielding(
     lua: &Lua,
     gate: &Arc<Gate>,
     f: &mlua::Function,
-    args: MultiValue,
+    args: impl IntoLuaMulti,
 ) -> Result<MultiValue, HandlerError> {
     let thread = driver(lua)?;
-    let mut input = xpcall_args(lua, f, args)?;
+    let _expecting = crate::lua::stat_handoff::Expecting::begin(thread.state());
+    let mut output: MultiValue = thread.resume(xpcall_args(lua, f, args)?)?;
     loop {
-        let output: MultiValue = thread.resume(input)?;
         match thread.status() {
             ThreadStatus::Finished => {
                 recycle(lua, thread);
@@ -55,7 +55,7 @@ pub fn call_yielding(
             });
         };
         let Some(job) = work.borrow::<Work>().ok().and_then(|w| w.take()) else {
-            input = MultiValue::new();
+            output = thread.resume(())?;
             continue;
         };
         let context = super::super::caller::get(lua);
@@ -76,7 +76,7 @@ pub fn call_yielding(
             }
             return Err(HandlerError::Errno(Errno::EINTR));
         }
-        input = outcome(lua)?;
+        output = thread.resume(outcome(lua)?)?;
     }
 }
 
