@@ -31,6 +31,7 @@ mod pending;
 mod pending_tests;
 mod reload;
 mod script;
+mod searchers;
 pub mod sets;
 mod sets_raw;
 pub mod stat;

@@ -2,6 +2,7 @@
 //! requirable, the script's directory on `package.path`, `arg` and `...` set as the
 //! `lua` interpreter does, and the main chunk run as a coroutine so that `flu.main`
 //! can hand over the filesystem, let the daemon serve it, and return after unmount.
+//! Where `require` looks is `searchers.rs`'s.
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
@@ -39,39 +40,6 @@ impl From<mlua::Error> for ScriptError {
     fn from(e: mlua::Error) -> ScriptError {
         ScriptError::Setup(e.to_string())
     }
-}
-
-/// A last `package.searchers` entry: when a module is found nowhere, say whether it
-/// exists for another Lua version (Debian ships lua-posix, lua-cjson, lua-socket for
-/// 5.1–5.3 only), so `require 'posix'` explains itself.
-fn other_lua_versions_searcher(lua: &Lua) -> mlua::Result<Function> {
-    lua.create_function(|lua, name: String| {
-        let file = name.replace('.', "/");
-        let arch = std::env::consts::ARCH;
-        let mut found = Vec::new();
-        for v in ["5.3", "5.2", "5.1"] {
-            for p in [
-                format!("/usr/lib/{arch}-linux-gnu/lua/{v}/{file}.so"),
-                format!("/usr/local/lib/lua/{v}/{file}.so"),
-                format!("/usr/share/lua/{v}/{file}.lua"),
-                format!("/usr/share/lua/{v}/{file}/init.lua"),
-                format!("/usr/local/share/lua/{v}/{file}.lua"),
-            ] {
-                if Path::new(&p).exists() {
-                    found.push(format!("{p} (Lua {v})"));
-                }
-            }
-        }
-        let message = if found.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "\n\tfound {name} for another Lua version: {}; flu runs Lua 5.4, which cannot load it: install a build for Lua 5.4, or use flu's fs module instead (docs/migration.md maps luaposix and LuaFileSystem calls to it)",
-                found.join(", ")
-            )
-        };
-        lua.create_string(message)
-    })
 }
 
 /// How much memory the Lua state may use unless `--lua-memory-limit` says otherwise: far
@@ -153,44 +121,7 @@ impl Script {
         install_call(&lua, is_errno)?;
         super::compat::install(&lua)?;
 
-        let package: Table = lua.globals().get("package")?;
-        // flu's `flu` and `fs` come after the script's own modules: a script that ships
-        // an fs.lua (as Flu filesystems in the wild do) gets it from `require 'fs'`;
-        // flu's stays reachable as `flu.fs`.
-        let flu_value = flu.clone();
-        let builtin = lua.create_function(move |lua, name: mlua::LuaString| {
-            let module = match &*name.as_bytes() {
-                b"flu" => Value::Table(flu_value.clone()),
-                b"fs" => Value::Table(fs_module.clone()),
-                _ => {
-                    return Ok(mlua::MultiValue::from_vec(vec![Value::String(
-                        lua.create_string("\n\tno flu built-in module of that name")?,
-                    )]))
-                }
-            };
-            let loader = lua.create_function(move |_, _: mlua::MultiValue| Ok(module.clone()))?;
-            Ok(mlua::MultiValue::from_vec(vec![Value::Function(loader)]))
-        })?;
-        let searchers: Table = package.get("searchers")?;
-        searchers.raw_push(builtin)?;
-        searchers.raw_push(other_lua_versions_searcher(&lua)?)?;
-        let dir = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let dir = String::from_utf8_lossy(dir.as_os_str().as_bytes()).into_owned();
-        let old: String = package.get("path")?;
-        // Also where Debian installs Lua 5.4 modules (lua-* packages), after the defaults.
-        package.set(
-            "path",
-            format!("{dir}/?.lua;{dir}/?/init.lua;{old};/usr/share/lua/5.4/?.lua;/usr/share/lua/5.4/?/init.lua"),
-        )?;
-        let cpath: String = package.get("cpath")?;
-        let arch = std::env::consts::ARCH;
-        package.set(
-            "cpath",
-            format!("{cpath};/usr/lib/{arch}-linux-gnu/lua/5.4/?.so;/usr/lib/lua/5.4/?.so"),
-        )?;
+        super::searchers::install(&lua, path, flu.clone(), fs_module)?;
 
         let argt = lua.create_table()?;
         argt.set(0, lua.create_string(path.as_os_str().as_bytes())?)?;

@@ -25,7 +25,7 @@ pub(super) fn try_load(
 }
 
 /// `try_load` from a script file named `file_name`.
-fn try_load_as(
+pub(super) fn try_load_as(
     file_name: &str,
     source: &str,
     args: &[&str],
