@@ -39,6 +39,12 @@ local TYPE_FLAG = {file = 'reg', dir = 'dir', link = 'lnk', fifo = 'fifo', socke
 	chardev = 'chr', blockdev = 'blk'}
 
 local BLOCK = 4096
+-- File contents are kept in pieces of PIECE bytes (piece i holds bytes i*PIECE ..
+-- (i+1)*PIECE - 1), so a write copies at most the pieces it touches, never the whole
+-- file. A piece may be shorter than PIECE or missing: what is not stored, up to the
+-- file's size, reads as zeros (so a file grown by truncate or a write past its end
+-- takes no memory for the gap).
+local PIECE = 65536
 local TOTAL_BLOCKS = 1048576 -- what statfs reports: 4 GiB
 local TOTAL_FILES = 1000000
 
@@ -92,16 +98,71 @@ local function new_node(kind, perms, owned)
 		node.entries = {}
 		node.subdirs = 0
 	elseif kind == 'file' then
-		node.data = ""
+		node.pieces = {}
+		node.size = 0
 	end
 	return node
 end
 
-local function set_data(node, data)
-	bytes_used = bytes_used + #data - #node.data
-	node.data = data
+local function touch_content(node, size)
+	bytes_used = bytes_used + size - node.size
+	node.size = size
 	local t = now()
 	node.mtime, node.ctime = t, t
+end
+
+-- `count` bytes of the file at `offset` (0-based), cut to its size.
+local function read_content(node, offset, count)
+	local stop = math.min(offset + count, node.size) -- one past the last byte
+	if stop <= offset then return "" end
+	local parts = {}
+	for i = offset // PIECE, (stop - 1) // PIECE do
+		local base = i * PIECE
+		local from = math.max(offset, base) - base -- 0-based, within piece i
+		local to = math.min(stop, base + PIECE) - base -- one past
+		local piece = node.pieces[i] or ""
+		local part = piece:sub(from + 1, to)
+		if #part < to - from then -- not stored: zeros
+			part = part .. string.rep("\0", to - from - #part)
+		end
+		parts[#parts + 1] = part
+	end
+	return table.concat(parts)
+end
+
+-- Put `data` at `offset` (0-based), growing the file if it ends past the end.
+local function write_content(node, offset, data)
+	if #data == 0 then return end
+	local stop = offset + #data
+	for i = offset // PIECE, (stop - 1) // PIECE do
+		local base = i * PIECE
+		local from = math.max(offset, base) - base
+		local to = math.min(stop, base + PIECE) - base
+		local part = data:sub(from + base - offset + 1, to + base - offset)
+		local piece = node.pieces[i] or ""
+		if from == 0 and to >= #piece then
+			node.pieces[i] = part
+		else
+			if #piece < from then piece = piece .. string.rep("\0", from - #piece) end
+			node.pieces[i] = piece:sub(1, from) .. part .. piece:sub(to + 1)
+		end
+	end
+	touch_content(node, math.max(node.size, stop))
+end
+
+-- Cut or extend the file to `size` bytes (an extension reads as zeros).
+local function resize_content(node, size)
+	if size < node.size then
+		local last = (size - 1) // PIECE -- the last piece kept (-1: none)
+		for i in pairs(node.pieces) do
+			if i > last then node.pieces[i] = nil end
+		end
+		local piece = node.pieces[last]
+		if piece and #piece > size - last * PIECE then
+			node.pieces[last] = piece:sub(1, size - last * PIECE)
+		end
+	end
+	touch_content(node, size)
 end
 
 -- A node is gone once no directory names it and no open handle holds it.
@@ -109,7 +170,7 @@ local function forget(node)
 	if node.nlink == 0 and not node.gone then
 		node.gone = true
 		node_count = node_count - 1
-		if node.data then bytes_used = bytes_used - #node.data end
+		if node.size then bytes_used = bytes_used - node.size end
 	end
 end
 
@@ -153,7 +214,7 @@ local function load_tree(dir, t)
 			load_tree(sub, value)
 		else
 			local file = new_node('file', set_of('rusr', 'wusr', 'rgrp', 'roth'), false)
-			set_data(file, tostring(value))
+			write_content(file, 0, tostring(value))
 			add_entry(dir, name, file)
 		end
 	end
@@ -205,7 +266,7 @@ local function stat_of(node)
 	mode[TYPE_FLAG[node.kind]] = true
 	local size = 0
 	if node.kind == 'file' then
-		size = #node.data
+		size = node.size
 	elseif node.kind == 'link' then
 		size = #node.target
 	elseif node.kind == 'dir' then
@@ -242,8 +303,8 @@ end
 local luafs = {}
 
 -- The largest file: the daemon answers EFBIG to writes, truncates and allocations past
--- it before they reach Lua (a file is one Lua string; the Lua memory limit, 1 GiB by
--- default, is the practical bound well before this one).
+-- it before they reach Lua (a file's pieces are Lua strings: the Lua memory limit, 1 GiB
+-- by default, is the practical bound well before this one).
 luafs.max_file_size = TOTAL_BLOCKS * BLOCK
 
 function luafs.getattr(path, fi)
@@ -261,6 +322,10 @@ end
 function luafs.opendir(path, fi)
 	local dir = find(path)
 	if dir.kind ~= 'dir' then error(errno.ENOTDIR) end
+	-- A listing here changes only through the mount, and the kernel drops a cached
+	-- listing at every change made through it: let it keep listings, across opens.
+	fi.cache_readdir = true
+	fi.keep_cache = true
 end
 
 function luafs.readdir(path, filler, fi)
@@ -271,9 +336,6 @@ function luafs.readdir(path, filler, fi)
 	for name in pairs(dir.entries) do
 		filler(name)
 	end
-end
-
-function luafs.releasedir(path, fi)
 end
 
 function luafs.mkdir(path, mode)
@@ -309,7 +371,7 @@ function luafs.create(path, mode, fi)
 	if node then
 		if fi.flags.excl then error(errno.EEXIST) end
 		if node.kind == 'dir' then error(errno.EISDIR) end
-		if fi.flags.trunc then set_data(node, "") end
+		if fi.flags.trunc then resize_content(node, 0) end
 	else
 		node = create_at(path, 'file', perms_of(mode))
 	end
@@ -320,7 +382,7 @@ function luafs.open(path, fi)
 	local node = find(path)
 	if node.kind == 'dir' then error(errno.EISDIR) end
 	if fi.flags.trunc and (fi.flags.wronly or fi.flags.rdwr) and node.kind == 'file' then
-		set_data(node, "")
+		resize_content(node, 0)
 	end
 	open_handle(fi, node)
 end
@@ -328,30 +390,20 @@ end
 function luafs.read(path, size, offset, fi)
 	local node = node_of(path, fi)
 	if node.kind ~= 'file' then error(errno.EINVAL) end
-	return node.data:sub(offset + 1, offset + size)
+	return read_content(node, offset, size)
 end
 
 function luafs.write(path, buf, offset, fi)
 	local node = node_of(path, fi)
 	if node.kind ~= 'file' then error(errno.EINVAL) end
-	local data = node.data
-	if offset > #data then
-		-- writing past the end: the gap reads as zeros
-		data = data .. string.rep("\0", offset - #data)
-	end
-	set_data(node, data:sub(1, offset) .. buf .. data:sub(offset + #buf + 1))
+	write_content(node, offset, buf)
 	return #buf
 end
 
 local function resize(node, size)
 	if node.kind == 'dir' then error(errno.EISDIR) end
 	if node.kind ~= 'file' then error(errno.EINVAL) end
-	local data = node.data
-	if size > #data then
-		set_data(node, data .. string.rep("\0", size - #data))
-	else
-		set_data(node, data:sub(1, size))
-	end
+	resize_content(node, size)
 end
 
 function luafs.truncate(path, size, fi)
@@ -362,11 +414,9 @@ function luafs.ftruncate(path, size, fi)
 	resize(node_of(path, fi), size)
 end
 
-function luafs.flush(path, fi)
-end
-
-function luafs.fsync(path, datasync, fi)
-end
+-- No flush, fsync or releasedir: there is nothing to write out or let go of, and a
+-- handler that does nothing would still cost a round trip (without `flush`, a close
+-- costs none; without `fsync`, the kernel stops asking after the first call).
 
 function luafs.release(path, fi)
 	local node = handles[fi.fh]

@@ -323,6 +323,124 @@ fn dd_seek_leaves_a_gap_of_zeros() {
     m.unmount();
 }
 
+/// Random writes, truncates and reads against a model (a byte vector), with offsets
+/// and lengths that straddle luafs's 64 KiB pieces, sparse gaps and cuts inside a
+/// piece; every few steps the file is reopened (dropping the kernel's page cache) and
+/// read whole.
+#[test]
+fn random_writes_truncates_and_reads_match_a_model() {
+    let Some(m) = luafs() else { return };
+    let path = m.path("model");
+    let open = || {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .unwrap()
+    };
+    let mut f = open();
+    let mut model: Vec<u8> = Vec::new();
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = |bound: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % bound
+    };
+    const SPAN: u64 = 5 * 65536;
+    for step in 0..400u32 {
+        match next(10) {
+            0..=5 => {
+                let off = next(SPAN) as usize;
+                let len = 1 + next(3 * 65536) as usize;
+                let data = pattern(step as u8, len);
+                f.write_all_at(&data, off as u64).unwrap();
+                if model.len() < off + len {
+                    model.resize(off + len, 0);
+                }
+                model[off..off + len].copy_from_slice(&data);
+            }
+            6 | 7 => {
+                let len = next(SPAN) as usize;
+                f.set_len(len as u64).unwrap();
+                model.resize(len, 0);
+            }
+            _ => {
+                let off = next(SPAN + 4096) as usize;
+                let len = 1 + next(2 * 65536) as usize;
+                let mut buf = vec![0xeeu8; len];
+                let mut got = 0;
+                while got < len {
+                    let n = f.read_at(&mut buf[got..], (off + got) as u64).unwrap();
+                    if n == 0 {
+                        break;
+                    }
+                    got += n;
+                }
+                let want = &model[off.min(model.len())..(off + len).min(model.len())];
+                assert_eq!(got, want.len(), "step {step}: read of {len} at {off}");
+                assert!(
+                    buf[..got] == *want,
+                    "step {step}: bytes read at {off} differ"
+                );
+            }
+        }
+        assert_eq!(
+            f.metadata().unwrap().len(),
+            model.len() as u64,
+            "step {step}"
+        );
+        if step % 25 == 24 {
+            drop(f);
+            assert!(
+                fs::read(&path).unwrap() == model,
+                "step {step}: whole file differs"
+            );
+            f = open();
+        }
+    }
+    drop(f);
+    assert!(
+        fs::read(&path).unwrap() == model,
+        "the file differs at the end"
+    );
+    m.unmount();
+}
+
+/// luafs lets the kernel keep its listings (`fi.cache_readdir`, `fi.keep_cache`): each
+/// listing after a change made through the mount still shows the change.
+#[test]
+fn cached_listings_follow_every_change() {
+    let Some(m) = luafs() else { return };
+    let names = |dir: &str| -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(m.path(dir))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    fs::create_dir(m.path("d")).unwrap();
+    assert!(names("d").is_empty());
+    assert!(names("d").is_empty()); // twice: the second from the kernel's cache
+    fs::write(m.path("d/a"), "1").unwrap();
+    assert_eq!(names("d"), ["a"]);
+    fs::rename(m.path("d/a"), m.path("d/b")).unwrap();
+    assert_eq!(names("d"), ["b"]);
+    fs::rename(m.path("README"), m.path("d/README")).unwrap();
+    assert_eq!(names("d"), ["README", "b"]);
+    assert_eq!(names(""), ["d", "docs"]);
+    fs::create_dir(m.path("d/sub")).unwrap();
+    fs::remove_file(m.path("d/b")).unwrap();
+    assert_eq!(names("d"), ["README", "sub"]);
+    fs::remove_dir(m.path("d/sub")).unwrap();
+    fs::hard_link(m.path("d/README"), m.path("d/again")).unwrap();
+    assert_eq!(names("d"), ["README", "again"]);
+    m.unmount();
+}
+
 #[test]
 fn xattrs_with_setfattr_and_getfattr() {
     let Some(m) = luafs() else { return };
