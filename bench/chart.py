@@ -19,14 +19,16 @@ def main():
     workloads = data['workloads'] + ['geomean']
     fig, ax = plt.subplots(figsize=(13, 5.5), dpi=100)
     width = 0.8 / max(len(targets), 1)
-    colors = ['#1b9e77', '#d95f02', '#7570b3', '#e7298a', '#66a61e']
+    # One colour per target (tab20 has 20), so no two bars of a group look alike.
+    palette = plt.get_cmap('tab20').colors
+    colors = [palette[(2 * i) % 20 + (2 * i) // 20 % 2] for i in range(len(targets))]
     for i, t in enumerate(targets):
         r = data['results'][t]
         ys = r['ratios'] + [r['geomean']]
         xs = [w + (i - (len(targets) - 1) / 2) * width for w in range(len(workloads))]
         pts = [(x, y) for x, y in zip(xs, ys) if y is not None]
         bars = ax.bar([p[0] for p in pts], [p[1] for p in pts], width,
-                      label=t, color=colors[i % len(colors)])
+                      label=t, color=colors[i])
         if r['geomean'] is not None:
             bars[-1].set_edgecolor('black')
             ax.annotate(f"×{r['geomean']:.1f}", (pts[-1][0], pts[-1][1]), ha='center',

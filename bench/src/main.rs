@@ -40,7 +40,7 @@ const USAGE: &str =
     "usage: bench/run [--reps N] [--quick] [--targets a,b,…] [--options OPTS] [--no-doc]
                  [--doc FILE] [--work DIR] [--flu BIN] [--python PY] [--no-drop-caches]
 targets: native flu-native flu-lua flu-compose flu-example flu-native-uring flu-lua-uring
-         passthrough_ll bindfs mfusepy
+         flu-luafs passthrough_ll bindfs mfusepy mfusepy-memory
 --options: mount options every FUSE target gets (allow_other,default_permissions)
 --scale N: instead of the workloads, create N files through each target, find them
            twice (warm, after drop_caches), report µs per create and RSS per node";
@@ -132,6 +132,8 @@ fn targets(o: &Opts, work: &Path, notes: &mut Vec<String>) -> Result<Vec<Target>
         what: "the backing tmpfs directory itself, no FUSE".into(),
         kind: Kind::Native,
         options: String::new(),
+        in_memory: false,
+        skips: Vec::new(),
     }];
     let native = lua_script(
         work,
@@ -149,6 +151,8 @@ fn targets(o: &Opts, work: &Path, notes: &mut Vec<String>) -> Result<Vec<Target>
             own_options: "",
         },
         options: String::new(),
+        in_memory: false,
+        skips: Vec::new(),
     });
     let wrapped = lua_script(
         work,
@@ -168,6 +172,8 @@ fn targets(o: &Opts, work: &Path, notes: &mut Vec<String>) -> Result<Vec<Target>
             own_options: "",
         },
         options: String::new(),
+        in_memory: false,
+        skips: Vec::new(),
     });
     let composed = lua_script(
         work,
@@ -189,6 +195,8 @@ fn targets(o: &Opts, work: &Path, notes: &mut Vec<String>) -> Result<Vec<Target>
             own_options: "",
         },
         options: String::new(),
+        in_memory: false,
+        skips: Vec::new(),
     });
     let example = o.repo.join("examples/passthrough.lua");
     if example.exists() {
@@ -203,11 +211,33 @@ fn targets(o: &Opts, work: &Path, notes: &mut Vec<String>) -> Result<Vec<Target>
                 own_options: "",
             },
             options: String::new(),
+            in_memory: false,
+            skips: Vec::new(),
         });
     } else {
         notes.push(
             "flu-example skipped: examples/passthrough.lua does not exist in this tree.".into(),
         );
+    }
+    let luafs = o.repo.join("examples/luafs.lua");
+    if luafs.exists() {
+        let abs = std::fs::canonicalize(&luafs).map_err(|e| e.to_string())?;
+        t.push(Target {
+            name: "flu-luafs".into(),
+            what: "flu, `examples/luafs.lua`: a filesystem kept in Lua tables, no backing \
+                   directory (its peer: mfusepy-memory)"
+                .into(),
+            kind: Kind::Flu {
+                script: abs,
+                subdir: None,
+                own_options: "",
+            },
+            options: String::new(),
+            in_memory: true,
+            skips: Vec::new(),
+        });
+    } else {
+        notes.push("flu-luafs skipped: examples/luafs.lua does not exist in this tree.".into());
     }
     match uring::enable() {
         Ok(()) => {
@@ -229,6 +259,8 @@ fn targets(o: &Opts, work: &Path, notes: &mut Vec<String>) -> Result<Vec<Target>
                         own_options: "io_uring",
                     },
                     options: String::new(),
+                    in_memory: false,
+                    skips: Vec::new(),
                 });
             }
         }
@@ -253,10 +285,12 @@ fn targets(o: &Opts, work: &Path, notes: &mut Vec<String>) -> Result<Vec<Target>
     Ok(t)
 }
 
-/// results[target][workload] = samples; errors[target][workload] = last error.
+/// results[target][workload] = samples; errors[target][workload] = last error;
+/// skipped[target][workload] = why the target does not run it.
 pub struct Results {
     pub samples: Vec<Vec<Vec<Sample>>>,
     pub errors: Vec<Vec<Option<String>>>,
+    pub skipped: Vec<Vec<Option<&'static str>>>,
 }
 
 fn main() {
@@ -375,6 +409,7 @@ fn run(o: &Opts) -> Result<(), String> {
     let mut res = Results {
         samples: vec![vec![Vec::new(); nw]; nt],
         errors: vec![vec![None; nw]; nt],
+        skipped: vec![vec![None; nw]; nt],
     };
     for rep in 0..o.reps {
         // Round-robin: every target once per repetition, starting with a different one
@@ -392,10 +427,15 @@ fn run(o: &Opts) -> Result<(), String> {
                 }
             };
             for (wi, &id) in workloads::ALL.iter().enumerate() {
+                if let Some(why) = targets[ti].skip_reason(id) {
+                    res.skipped[ti][wi] = Some(why);
+                    continue;
+                }
                 let ctx = workloads::Ctx {
                     sizes: &sizes,
                     dir: &m.dir,
-                    backing: &m.backing,
+                    backing: &m.prep,
+                    in_memory: targets[ti].in_memory,
                     tarball: &tarball,
                     tree_entries,
                     drop_caches,

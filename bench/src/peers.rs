@@ -2,13 +2,15 @@
 //! same run with the same mount options: libfuse's `passthrough_ll` (C, the low-level
 //! API; built here with cc from the example source Debian's libfuse3-dev ships),
 //! `bindfs` (the Debian package) and mfusepy's loopback (Python, libfuse's high-level
-//! API). A peer that cannot run here is left out with a note saying why.
+//! API); and, next to examples/luafs.lua, mfusepy's in-memory example. A peer that
+//! cannot run here is left out with a note saying why.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::cmd_output;
 use crate::targets::{Arg, Kind, Target};
+use crate::workloads::Id;
 
 /// Where Debian's libfuse3-dev puts the example sources.
 const LIBFUSE_EXAMPLES: &str = "/usr/share/doc/libfuse3-dev/examples";
@@ -31,6 +33,10 @@ pub fn all(
     match mfusepy(repo, python) {
         Ok(t) => peers.push(t),
         Err(why) => notes.push(format!("mfusepy skipped: {why}")),
+    }
+    match mfusepy_memory(repo, python) {
+        Ok(t) => peers.push(t),
+        Err(why) => notes.push(format!("mfusepy-memory skipped: {why}")),
     }
     Ok(peers)
 }
@@ -85,6 +91,8 @@ fn passthrough_ll(work: &Path) -> Result<Target, String> {
             ],
         },
         options: String::new(),
+        in_memory: false,
+        skips: Vec::new(),
     })
 }
 
@@ -109,12 +117,13 @@ fn bindfs() -> Result<Target, String> {
             ],
         },
         options: String::new(),
+        in_memory: false,
+        skips: Vec::new(),
     })
 }
 
-fn mfusepy(repo: &Path, python: &str) -> Result<Target, String> {
-    let loopback = std::fs::canonicalize(repo.join("bench/peers/loopback.py"))
-        .map_err(|e| format!("bench/peers/loopback.py: {e}"))?;
+/// mfusepy's version and Python's, or why mfusepy cannot be imported.
+fn mfusepy_versions(python: &str) -> Result<(String, String), String> {
     let v = cmd_output(Command::new(python).args([
         "-c",
         "import importlib.metadata as m, platform, mfusepy; \
@@ -122,7 +131,20 @@ fn mfusepy(repo: &Path, python: &str) -> Result<Target, String> {
     ]))
     .ok_or_else(|| format!("`{python} -c 'import mfusepy'` failed (pip install mfusepy)."))?;
     let mut it = v.split_whitespace();
-    let (mv, pv) = (it.next().unwrap_or("?"), it.next().unwrap_or("?"));
+    Ok((
+        it.next().unwrap_or("?").to_string(),
+        it.next().unwrap_or("?").to_string(),
+    ))
+}
+
+fn peer_script(repo: &Path, name: &str) -> Result<PathBuf, String> {
+    std::fs::canonicalize(repo.join("bench/peers").join(name))
+        .map_err(|e| format!("bench/peers/{name}: {e}"))
+}
+
+fn mfusepy(repo: &Path, python: &str) -> Result<Target, String> {
+    let script = peer_script(repo, "loopback.py")?;
+    let (mv, pv) = mfusepy_versions(python)?;
     Ok(Target {
         name: "mfusepy".into(),
         what: format!(
@@ -131,8 +153,50 @@ fn mfusepy(repo: &Path, python: &str) -> Result<Target, String> {
         ),
         kind: Kind::Mfusepy {
             python: python.to_string(),
-            loopback,
+            script,
         },
         options: String::new(),
+        in_memory: false,
+        skips: Vec::new(),
+    })
+}
+
+/// The in-memory peer of examples/luafs.lua: mfusepy's own in-memory example.
+fn mfusepy_memory(repo: &Path, python: &str) -> Result<Target, String> {
+    let script = peer_script(repo, "memory.py")?;
+    let (mv, pv) = mfusepy_versions(python)?;
+    // Its every write copies the whole file (bytes sliced and joined): these would run
+    // for minutes, past the workload deadline.
+    const WHOLE_FILE: &str = "every write copies the whole file (mfusepy's memory.py joins \
+         slices of one bytes object), so writing 256 MiB, the 64 MiB file rand-read prepares, \
+         or 5,000 writes into 64 MiB takes minutes (past the workload's deadline)";
+    // "Supports only one level of files", says its docstring: one dict of paths.
+    const ONE_LEVEL: &str = "it holds one level of files: a listing below the root gives \
+         names with a '/' in them, which the kernel refuses (EIO)";
+    const NO_RM_R: &str = "its rmdir drops a directory whatever it holds and its listings \
+         below the root fail, so `rm -r` would seem to succeed while the files stay";
+    Ok(Target {
+        name: "mfusepy-memory".into(),
+        what: format!(
+            "mfusepy {mv}'s in-memory example (`examples/memory.py` of its repository, \
+             as `bench/peers/memory.py`, without its logging mixin), Python {pv}; no backing \
+             directory"
+        ),
+        kind: Kind::Mfusepy {
+            python: python.to_string(),
+            script,
+        },
+        options: String::new(),
+        in_memory: true,
+        skips: vec![
+            (Id::SeqWrite, WHOLE_FILE),
+            (Id::SeqRead, "it reads seq-write's file, which is skipped"),
+            (Id::RandRead, WHOLE_FILE),
+            (Id::RandWrite, WHOLE_FILE),
+            (Id::Readdir, ONE_LEVEL),
+            (Id::Find, ONE_LEVEL),
+            (Id::Grep, ONE_LEVEL),
+            (Id::RmR, NO_RM_R),
+        ],
     })
 }

@@ -23,6 +23,8 @@ const WORKLOAD_GOAL: f64 = 1.1;
 /// A composition's passthrough branch, against a plain passthrough mount (issue 15).
 const COMPOSE_GOAL: f64 = 1.1;
 const LUA_GOALS: [(&str, f64); 2] = [("flu-lua", 1.3), ("flu-example", 1.4)];
+/// examples/luafs.lua and its in-memory peer: luafs no slower on any workload both ran.
+const IN_MEMORY_PAIR: (&str, &str) = ("flu-luafs", "mfusepy-memory");
 /// The metadata workloads (overridden read/write necessarily go through the daemon).
 const METADATA: [Id; 10] = [
     Id::Create,
@@ -301,6 +303,7 @@ impl Report<'_> {
             let _ = write!(s, "| {} |", Self::label(id));
             for t in 0..nt {
                 let cell = match (self.rate(t, w), self.ratio(t, w), &self.res.errors[t][w]) {
+                    _ if self.res.skipped[t][w].is_some() => "skipped".to_string(),
                     (_, _, Some(_)) => "failed".to_string(),
                     (Some(r), _, _) if t == 0 => rate_str(r),
                     (Some(r), Some(q), _) => format!("{} ({})", rate_str(r), ratio_str(q)),
@@ -419,6 +422,7 @@ impl Report<'_> {
                 };
                 s.push_str(&line);
             }
+            s.push_str(&self.in_memory_goal());
             for (name, goal) in LUA_GOALS {
                 let line = match idx(name).and_then(meta) {
                     Some(g) => format!(
@@ -433,6 +437,44 @@ impl Report<'_> {
         }
         s.push('\n');
         s
+    }
+
+    /// flu-luafs against mfusepy-memory on every workload both ran, and their geometric
+    /// means over those workloads.
+    fn in_memory_goal(&self) -> String {
+        let (ours, theirs) = IN_MEMORY_PAIR;
+        let idx = |name: &str| self.targets.iter().position(|t| t.name == name);
+        let (Some(a), Some(b)) = (idx(ours), idx(theirs)) else {
+            return format!("- {ours} no slower than {theirs}: not measured (both must run)\n");
+        };
+        let mut slower = Vec::new();
+        let (mut ra, mut rb) = (Vec::new(), Vec::new());
+        for (w, id) in workloads::ALL.iter().enumerate() {
+            if let (Some(x), Some(y)) = (self.ratio(a, w), self.ratio(b, w)) {
+                ra.push(x);
+                rb.push(y);
+                if x > y {
+                    slower.push(format!("{} {:.2}x", id.key(), x / y));
+                }
+            }
+        }
+        match (geomean(&ra), geomean(&rb)) {
+            (Some(ga), Some(gb)) => format!(
+                "- {ours} no slower than {theirs} on any workload both ran ({} of {}; {ours} {} \
+                 against {}): {} — **{}**\n",
+                ra.len(),
+                workloads::ALL.len(),
+                ratio_str(ga),
+                ratio_str(gb),
+                if slower.is_empty() {
+                    "none slower".to_string()
+                } else {
+                    slower.join(", ")
+                },
+                if slower.is_empty() { "met" } else { "missed" }
+            ),
+            _ => format!("- {ours} no slower than {theirs}: no workload ran on both\n"),
+        }
     }
 
     fn raw_table(&self) -> String {
@@ -581,8 +623,9 @@ impl Report<'_> {
             s,
             "\nEach repetition runs every target in turn (round-robin, the first target rotates \
              from one repetition to the next, so a burst of noise hits all targets alike); each \
-             target gets a fresh mount over an empty backing directory under /dev/shm and runs \
-             the workloads above in order. {}\n",
+             target gets a fresh mount over an empty backing directory under /dev/shm (an \
+             in-memory target has none: its untimed preparation goes through the mount) and \
+             runs the workloads above in order. {}\n",
             if self.drop_caches {
                 "Before seq-read and rand-read the page cache is dropped (`echo 1 > \
                  /proc/sys/vm/drop_caches`); tmpfs data itself is never evicted, so native reads \
@@ -615,6 +658,23 @@ impl Report<'_> {
             .collect();
         if !errs.is_empty() {
             let _ = writeln!(s, "Failures:\n\n{}\n", errs.join("\n"));
+        }
+        let skips: Vec<String> = self
+            .targets
+            .iter()
+            .enumerate()
+            .flat_map(|(t, tg)| {
+                workloads::ALL
+                    .iter()
+                    .enumerate()
+                    .filter_map(move |(w, id)| {
+                        self.res.skipped[t][w]
+                            .map(|why| format!("- {} {}: {why}", tg.name, id.key()))
+                    })
+            })
+            .collect();
+        if !skips.is_empty() {
+            let _ = writeln!(s, "Skipped:\n\n{}\n", skips.join("\n"));
         }
         let _ = writeln!(
             s,

@@ -7,6 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::cleanup;
+use crate::workloads::Id;
 
 #[derive(Clone, Debug)]
 pub enum Kind {
@@ -20,8 +21,8 @@ pub enum Kind {
         /// Options of this target's own (`io_uring`), before the run's.
         own_options: &'static str,
     },
-    /// `python3 LOOPBACK BACKING MNT [OPTS]` (mfusepy, foreground).
-    Mfusepy { python: String, loopback: PathBuf },
+    /// `python3 SCRIPT BACKING MNT [OPTS]` (mfusepy, foreground).
+    Mfusepy { python: String, script: PathBuf },
     /// Another FUSE server started in the foreground: `program` with `args`, where
     /// `Arg::Backing`, `Arg::Mnt` and `Arg::Options` stand for this run's values.
     Peer { program: PathBuf, args: Vec<Arg> },
@@ -51,6 +52,11 @@ pub struct Target {
     pub kind: Kind,
     /// Mount options every FUSE target gets in this run (`--options`), comma-separated.
     pub options: String,
+    /// Keeps its files in its own memory: no backing directory, so untimed preparation
+    /// goes through the mount.
+    pub in_memory: bool,
+    /// Workloads this target does not run, and why (reported as skipped, not failed).
+    pub skips: Vec<(Id, &'static str)>,
 }
 
 /// A target ready for workloads: `dir` is where they run.
@@ -58,6 +64,9 @@ pub struct Mounted {
     pub dir: PathBuf,
     /// The backing directory (equal to `dir` for the native target).
     pub backing: PathBuf,
+    /// Where untimed preparation writes: the backing directory, or the mount itself for
+    /// an in-memory target.
+    pub prep: PathBuf,
     pub mountpoint: Option<PathBuf>,
     child: Option<Child>,
     log: PathBuf,
@@ -70,6 +79,14 @@ fn log_tail(log: &Path) -> String {
 }
 
 impl Target {
+    /// Why this target does not run `id`, if it does not.
+    pub fn skip_reason(&self, id: Id) -> Option<&'static str> {
+        self.skips
+            .iter()
+            .find(|(s, _)| *s == id)
+            .map(|(_, why)| *why)
+    }
+
     /// Fresh backing dir and mount under `work/<name>/`.
     pub fn mount(&self, work: &Path, flu: &Path, rep: usize) -> Result<Mounted, String> {
         let base = work.join(&self.name);
@@ -84,6 +101,7 @@ impl Target {
             Kind::Native => {
                 return Ok(Mounted {
                     dir: backing.clone(),
+                    prep: backing.clone(),
                     backing,
                     mountpoint: None,
                     child: None,
@@ -104,12 +122,14 @@ impl Target {
                 if !all.is_empty() {
                     c.arg("-o").arg(all.join(","));
                 }
-                c.arg("--").arg(&backing);
+                if !self.in_memory {
+                    c.arg("--").arg(&backing);
+                }
                 c
             }
-            Kind::Mfusepy { python, loopback } => {
+            Kind::Mfusepy { python, script } => {
                 let mut c = Command::new(python);
-                c.arg(loopback).arg(&backing).arg(&mnt);
+                c.arg(script).arg(&backing).arg(&mnt);
                 if !self.options.is_empty() {
                     c.arg(&self.options);
                 }
@@ -188,8 +208,14 @@ impl Target {
             } => mnt.join(sub),
             _ => mnt.clone(),
         };
+        let prep = if self.in_memory {
+            dir.clone()
+        } else {
+            backing.clone()
+        };
         Ok(Mounted {
             dir,
+            prep,
             backing,
             mountpoint: Some(mnt),
             child: Some(child),

@@ -181,8 +181,11 @@ pub struct Ctx<'a> {
     pub sizes: &'a Sizes,
     /// Where the workloads run (the mount, or the native directory).
     pub dir: &'a Path,
-    /// The backing directory, for untimed preparation that need not go through FUSE.
+    /// Where untimed preparation writes: the backing directory (so it need not go
+    /// through FUSE), or the mount itself for an in-memory target.
     pub backing: &'a Path,
+    /// An in-memory target: `backing` is the mount itself.
+    pub in_memory: bool,
     pub tarball: &'a Path,
     pub tree_entries: usize,
     pub drop_caches: bool,
@@ -195,6 +198,13 @@ fn err(what: &str, path: &Path, e: std::io::Error) -> String {
 /// Evict clean page-cache pages (so FUSE reads go to the daemon); tmpfs data stays.
 pub fn drop_page_cache() -> bool {
     std::fs::write("/proc/sys/vm/drop_caches", "1\n").is_ok()
+}
+
+/// Evict the kernel's cached names and inodes as well: what preparation made through
+/// an in-memory target's mount is then looked up afresh, as a backing directory's
+/// names would be.
+fn drop_names_and_pages() -> bool {
+    std::fs::write("/proc/sys/vm/drop_caches", "3\n").is_ok()
 }
 
 fn timed(f: impl FnOnce() -> Result<f64, String>) -> Result<Sample, String> {
@@ -352,7 +362,8 @@ pub fn run(id: Id, c: &Ctx) -> Result<Sample, String> {
         }
         Id::SmallRead => {
             // Written in the backing directory under names the mount never saw, so no
-            // cached attributes are stale; read through the mount.
+            // cached attributes are stale; read through the mount. (An in-memory target
+            // is written through its mount, whose names are then dropped.)
             let prep = c.backing.join("small");
             std::fs::create_dir(&prep).map_err(|e| err("mkdir", &prep, e))?;
             let content = vec![0x42u8; 4096];
@@ -360,7 +371,11 @@ pub fn run(id: Id, c: &Ctx) -> Result<Sample, String> {
                 std::fs::write(&p, &content).map_err(|e| err("write", &p, e))?;
             }
             if c.drop_caches {
-                drop_page_cache();
+                if c.in_memory {
+                    drop_names_and_pages();
+                } else {
+                    drop_page_cache();
+                }
             }
             let names = files(&c.dir.join("small"), "s", s.files);
             let mut buf = Vec::with_capacity(8192);
