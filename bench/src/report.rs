@@ -454,7 +454,8 @@ impl Report<'_> {
                 ra.push(x);
                 rb.push(y);
                 if x > y {
-                    slower.push(format!("{} {:.2}x", id.key(), x / y));
+                    // Three decimals: a tie on a cached workload must not read as 1.00x.
+                    slower.push(format!("{} {:.3}x", id.key(), x / y));
                 }
             }
         }
