@@ -121,13 +121,14 @@ local function read_content(node, offset, count)
 		local from = math.max(offset, base) - base -- 0-based, within piece i
 		local to = math.min(stop, base + PIECE) - base -- one past
 		local piece = node.pieces[i] or ""
-		local part = piece:sub(from + 1, to)
+		local part = piece
+		if from > 0 or to < #piece then part = piece:sub(from + 1, to) end -- else no copy
 		if #part < to - from then -- not stored: zeros
 			part = part .. string.rep("\0", to - from - #part)
 		end
 		parts[#parts + 1] = part
 	end
-	return table.concat(parts)
+	return #parts == 1 and parts[1] or table.concat(parts)
 end
 
 -- Put `data` at `offset` (0-based), growing the file if it ends past the end.
