@@ -113,15 +113,21 @@ class Loopback(fuse.Operations):
         return {k: getattr(sv, k) for k in keys}
 
 
-def main():
+def serve(make_operations, usage):
+    """The benchmark's command line, `SCRIPT DIR MOUNTPOINT [OPTS]`: mount what
+    make_operations(DIR) returns, in the foreground, with OPTS as mfusepy takes mount
+    options (keyword arguments: allow_other=True, ...)."""
     if len(sys.argv) not in (3, 4):
-        sys.exit('usage: loopback.py ROOT MOUNTPOINT [OPT,OPT=VALUE,...]')
-    # Mount options as mfusepy takes them: keyword arguments (allow_other=True, ...).
+        sys.exit(usage)
     opts = {}
     for o in (sys.argv[3].split(',') if len(sys.argv) == 4 else []):
         key, _, value = o.partition('=')
         opts[key] = value if value else True
-    fuse.FUSE(Loopback(sys.argv[1]), sys.argv[2], foreground=True, **opts)
+    fuse.FUSE(make_operations(sys.argv[1]), sys.argv[2], foreground=True, **opts)
+
+
+def main():
+    serve(Loopback, 'usage: loopback.py ROOT MOUNTPOINT [OPT,OPT=VALUE,...]')
 
 
 if __name__ == '__main__':

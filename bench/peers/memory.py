@@ -7,7 +7,7 @@ it no longer mixes in fuse.LoggingMixIn, whose repr() of every argument (each wr
 data included) would dominate its times; upstream's own comment calls the mixin a
 compatibility relic. Its limits are upstream's: one flat dict of paths, so a listing
 below the root shows names with slashes (the kernel refuses them), and every write
-copies the whole file. The command line is the benchmark's, as loopback.py's:
+copies the whole file. The command line is the benchmark's (loopback.py's `serve`):
 
     python3 bench/peers/memory.py IGNORED MOUNTPOINT [OPTS]    # stays in the foreground
 
@@ -36,7 +36,6 @@ import logging
 import os
 import stat
 import struct
-import sys
 import time
 from collections.abc import Iterable
 from typing import Any, Optional
@@ -277,14 +276,9 @@ class Memory(fuse.Operations):
 
 
 def main():
-    if len(sys.argv) not in (3, 4):
-        sys.exit('usage: memory.py IGNORED MOUNTPOINT [OPT,OPT=VALUE,...]')
-    # Mount options as mfusepy takes them: keyword arguments (allow_other=True, ...).
-    opts = {}
-    for o in (sys.argv[3].split(',') if len(sys.argv) == 4 else []):
-        key, _, value = o.partition('=')
-        opts[key] = value if value else True
-    fuse.FUSE(Memory(), sys.argv[2], foreground=True, **opts)
+    # The command line is loopback.py's (this directory is on sys.path when run).
+    from loopback import serve
+    serve(lambda _ignored: Memory(), 'usage: memory.py IGNORED MOUNTPOINT [OPT,OPT=VALUE,...]')
 
 
 if __name__ == '__main__':

@@ -125,6 +125,33 @@ fn lua_script(work: &Path, name: &str, body: &str) -> Result<PathBuf, String> {
     Ok(p)
 }
 
+/// flu serving one of the repository's examples, if this tree has it.
+fn example_target(
+    o: &Opts,
+    file: &str,
+    name: &str,
+    what: &str,
+    in_memory: bool,
+) -> Result<Option<Target>, String> {
+    let path = o.repo.join("examples").join(file);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let script = std::fs::canonicalize(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(Some(Target {
+        name: name.into(),
+        what: what.into(),
+        kind: Kind::Flu {
+            script,
+            subdir: None,
+            own_options: "",
+        },
+        options: String::new(),
+        in_memory,
+        skips: Vec::new(),
+    }))
+}
+
 /// All targets that can run here, and notes on those that cannot.
 fn targets(o: &Opts, work: &Path, notes: &mut Vec<String>) -> Result<Vec<Target>, String> {
     let mut t = vec![Target {
@@ -198,46 +225,27 @@ fn targets(o: &Opts, work: &Path, notes: &mut Vec<String>) -> Result<Vec<Target>
         in_memory: false,
         skips: Vec::new(),
     });
-    let example = o.repo.join("examples/passthrough.lua");
-    if example.exists() {
-        let abs = std::fs::canonicalize(&example).map_err(|e| e.to_string())?;
-        t.push(Target {
-            name: "flu-example".into(),
-            what: "flu, `examples/passthrough.lua`: a pure-Lua passthrough on the `fs` module"
-                .into(),
-            kind: Kind::Flu {
-                script: abs,
-                subdir: None,
-                own_options: "",
-            },
-            options: String::new(),
-            in_memory: false,
-            skips: Vec::new(),
-        });
-    } else {
-        notes.push(
-            "flu-example skipped: examples/passthrough.lua does not exist in this tree.".into(),
-        );
-    }
-    let luafs = o.repo.join("examples/luafs.lua");
-    if luafs.exists() {
-        let abs = std::fs::canonicalize(&luafs).map_err(|e| e.to_string())?;
-        t.push(Target {
-            name: "flu-luafs".into(),
-            what: "flu, `examples/luafs.lua`: a filesystem kept in Lua tables, no backing \
-                   directory (its peer: mfusepy-memory)"
-                .into(),
-            kind: Kind::Flu {
-                script: abs,
-                subdir: None,
-                own_options: "",
-            },
-            options: String::new(),
-            in_memory: true,
-            skips: Vec::new(),
-        });
-    } else {
-        notes.push("flu-luafs skipped: examples/luafs.lua does not exist in this tree.".into());
+    for (file, name, what, in_memory) in [
+        (
+            "passthrough.lua",
+            "flu-example",
+            "flu, `examples/passthrough.lua`: a pure-Lua passthrough on the `fs` module",
+            false,
+        ),
+        (
+            "luafs.lua",
+            "flu-luafs",
+            "flu, `examples/luafs.lua`: a filesystem kept in Lua tables, no backing \
+             directory (its peer: mfusepy-memory)",
+            true,
+        ),
+    ] {
+        match example_target(o, file, name, what, in_memory)? {
+            Some(target) => t.push(target),
+            None => notes.push(format!(
+                "{name} skipped: examples/{file} does not exist in this tree."
+            )),
+        }
     }
     match uring::enable() {
         Ok(()) => {

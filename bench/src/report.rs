@@ -642,38 +642,11 @@ impl Report<'_> {
             }
             s.push('\n');
         }
-        let errs: Vec<String> = self
-            .targets
-            .iter()
-            .enumerate()
-            .flat_map(|(t, tg)| {
-                workloads::ALL
-                    .iter()
-                    .enumerate()
-                    .filter_map(move |(w, id)| {
-                        self.res.errors[t][w]
-                            .as_ref()
-                            .map(|e| format!("- {} {}: {e}", tg.name, id.key()))
-                    })
-            })
-            .collect();
+        let errs = self.per_cell(|t, w| self.res.errors[t][w].clone());
         if !errs.is_empty() {
             let _ = writeln!(s, "Failures:\n\n{}\n", errs.join("\n"));
         }
-        let skips: Vec<String> = self
-            .targets
-            .iter()
-            .enumerate()
-            .flat_map(|(t, tg)| {
-                workloads::ALL
-                    .iter()
-                    .enumerate()
-                    .filter_map(move |(w, id)| {
-                        self.res.skipped[t][w]
-                            .map(|why| format!("- {} {}: {why}", tg.name, id.key()))
-                    })
-            })
-            .collect();
+        let skips = self.per_cell(|t, w| self.res.skipped[t][w].map(str::to_string));
         if !skips.is_empty() {
             let _ = writeln!(s, "Skipped:\n\n{}\n", skips.join("\n"));
         }
@@ -683,6 +656,19 @@ impl Report<'_> {
             self.raw_table()
         );
         s
+    }
+
+    /// `- target workload: what` for every cell `what` says something of.
+    fn per_cell(&self, what: impl Fn(usize, usize) -> Option<String>) -> Vec<String> {
+        let mut lines = Vec::new();
+        for (t, target) in self.targets.iter().enumerate() {
+            for (w, id) in workloads::ALL.iter().enumerate() {
+                if let Some(text) = what(t, w) {
+                    lines.push(format!("- {} {}: {text}", target.name, id.key()));
+                }
+            }
+        }
+        lines
     }
 
     /// Others used a noticeable share of the CPUs.
