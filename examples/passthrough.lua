@@ -19,7 +19,8 @@
 --   working, exactly as on the directory below.
 -- * Symlinks are never followed: attributes, ownership, times and xattrs use
 --   deref = false (lstat semantics), so a link is shown and changed as a link.
--- * Times are exact: stat tables get {sec=, nsec=} built from the *_ns attributes.
+-- * Times are exact: getattr returns fs.attr's table, whose *_ns times flu reads to
+--   the nanosecond.
 
 local flu = require 'flu'
 local fs = require 'fs'
@@ -34,19 +35,6 @@ local PERMS = 4095   -- 0o7777, the permission bits of a mode
 
 -- The backing path of a path in the mount ('/' is the root itself).
 local function real(path) return root .. path end
-
--- A time in integer nanoseconds as a stat-table time.
-local function ts(ns) return {sec = ns // 1000000000, nsec = ns % 1000000000} end
-
--- fs attributes (a table, or nil, err, code) -> a stat table (or the error).
-local function stat(a, err, code)
-  if not a then return nil, err, code end
-  return {
-    dev = a.dev, ino = a.inode, mode = a.mode, nlink = a.nlink, uid = a.uid, gid = a.gid,
-    rdev = a.rdev, size = a.size, blocks = a.blocks, blksize = a.blksize,
-    atime = ts(a.atime_ns), mtime = ts(a.mtime_ns), ctime = ts(a.ctime_ns),
-  }
-end
 
 -- The open fs file of a handle, if the call came with one.
 local function file_of(fi)
@@ -85,10 +73,12 @@ local P = {}
 
 -- Attributes ----------------------------------------------------------------------------
 
+-- An fs attribute table is a stat table as it is (mode, inode, the exact *_ns times),
+-- and a failure's nil, message, code is the error: no conversion needed.
 function P.getattr(path, fi)
   local f = file_of(fi)
-  if f then return stat(f:attr()) end
-  return stat(fs.attr(real(path), false))   -- lstat: never follow a symlink
+  if f then return f:attr() end
+  return fs.attr(real(path), false)   -- lstat: never follow a symlink
 end
 
 function P.fgetattr(path, fi) return P.getattr(path, fi) end

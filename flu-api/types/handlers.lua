@@ -125,6 +125,10 @@
 ---@field change? flu.TimeValue Flu's name for ctime (ctime wins)
 ---@field attr_timeout? number seconds the kernel may cache these attributes
 ---@field entry_timeout? number seconds the kernel may cache the name
+---@field inode? integer the fs module's name for ino (ino wins)
+---@field atime_ns? integer atime in integer nanoseconds, as fs.attr gives it (wins over atime)
+---@field mtime_ns? integer mtime in integer nanoseconds (wins over mtime)
+---@field ctime_ns? integer ctime in integer nanoseconds (wins over ctime)
 
 ---A statfs table (statfs handler, fs.statvfs). Every field is optional.
 ---@class flu.Statfs

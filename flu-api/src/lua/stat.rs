@@ -2,7 +2,9 @@
 //! `StatFs` with Flu's defaults, and the tables handed to scripts by native handlers.
 //!
 //! Field names: `dev ino mode nlink uid gid rdev size blocks blksize` and the times as
-//! `atime mtime ctime` or Flu/LuaFileSystem's `access modification change`.
+//! `atime mtime ctime` or Flu/LuaFileSystem's `access modification change`; and the
+//! names of the `fs` module's attribute tables (`inode`, integer nanoseconds as
+//! `atime_ns mtime_ns ctime_ns`), so `fs.attr(path, false)` is a stat table as it is.
 
 use std::borrow::Cow;
 
@@ -43,6 +45,10 @@ pub const STAT_FIELDS: &[&str] = &[
     "change",
     "attr_timeout",
     "entry_timeout",
+    "inode",
+    "atime_ns",
+    "mtime_ns",
+    "ctime_ns",
 ];
 
 /// statvfs flag names as Flu spells them.
@@ -117,6 +123,10 @@ enum Field {
     Change,
     AttrTimeout,
     EntryTimeout,
+    Inode,
+    AtimeNs,
+    MtimeNs,
+    CtimeNs,
 }
 
 impl Field {
@@ -207,8 +217,15 @@ impl Fields {
         decoded.map(Some).map_err(|e| format!("field 'mode': {e}"))
     }
 
-    /// The first of two spellings of a time that is given.
-    fn time(&self, fields: [Field; 2]) -> Result<Option<Timespec>, String> {
+    /// A time: integer nanoseconds (`ns`, the fs module's exact spelling) if given,
+    /// else the first of two spellings that is.
+    fn time(&self, ns: Field, fields: [Field; 2]) -> Result<Option<Timespec>, String> {
+        if let Some(n) = self.integer(ns)? {
+            return Ok(Some(Timespec::new(
+                n.div_euclid(1_000_000_000),
+                n.rem_euclid(1_000_000_000) as u32,
+            )));
+        }
         for field in fields {
             let t = match self.read(field) {
                 Read::Nil => continue,
@@ -296,15 +313,20 @@ fn read_stat(v: &Value, defaults: &StatDefaults, reader: Reader) -> Result<Stat,
     let size = f.integer(Field::Size)?.unwrap_or(0).max(0) as u64;
     let is_dir = mode & libc::S_IFMT == libc::S_IFDIR;
     let atime = f
-        .time([Field::Atime, Field::Access])?
+        .time(Field::AtimeNs, [Field::Atime, Field::Access])?
         .unwrap_or(defaults.time);
     let mtime = f
-        .time([Field::Mtime, Field::Modification])?
+        .time(Field::MtimeNs, [Field::Mtime, Field::Modification])?
         .unwrap_or(defaults.time);
-    let ctime = f.time([Field::Ctime, Field::Change])?.unwrap_or(mtime);
+    let ctime = f
+        .time(Field::CtimeNs, [Field::Ctime, Field::Change])?
+        .unwrap_or(mtime);
     Ok(Stat {
         dev: f.integer(Field::Dev)?.unwrap_or(0) as u64,
-        ino: f.integer(Field::Ino)?.unwrap_or(0) as u64,
+        ino: f
+            .integer(Field::Ino)?
+            .or(f.integer(Field::Inode)?)
+            .unwrap_or(0) as u64,
         mode,
         nlink: f
             .integer(Field::Nlink)?
@@ -420,6 +442,75 @@ mod tests {
         assert!(stat_from_lua(&Value::Integer(1), &d).is_err());
     }
 
+    /// An `fs.attr` table (any file, `deref` false) read as a stat table gives the
+    /// file's lstat, times to the nanosecond; both readers agree.
+    #[test]
+    fn fs_attr_tables_are_stat_tables() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = crate::test_support::TempDir::new("stat-attr");
+        let file = dir.path().join("f");
+        std::fs::write(&file, b"hello").unwrap();
+        let link = dir.path().join("l");
+        std::os::unix::fs::symlink("f", &link).unwrap();
+        let lua = Lua::new();
+        lua.globals()
+            .set("fs", crate::fs::create_module(&lua).unwrap())
+            .unwrap();
+        let d = StatDefaults::default();
+        for path in [dir.path(), &file, &link] {
+            let v: Value = lua
+                .load("return fs.attr(..., false)")
+                .call(path.to_str().unwrap())
+                .unwrap();
+            let md = std::fs::symlink_metadata(path).unwrap();
+            for st in [
+                stat_from_lua(&v, &d).unwrap(),
+                stat_from_lua_general(&v, &d).unwrap(),
+            ] {
+                assert_eq!(st.mode, md.mode(), "{path:?}");
+                assert_eq!(st.ino, md.ino());
+                assert_eq!(
+                    (st.dev, st.nlink, st.size),
+                    (md.dev(), md.nlink(), md.size())
+                );
+                assert_eq!(
+                    (st.uid, st.gid, st.blocks),
+                    (md.uid(), md.gid(), md.blocks())
+                );
+                assert_eq!(st.blksize as u64, md.blksize());
+                // (Not atime: any reader of the directory may move it meanwhile.)
+                assert_eq!(st.mtime, Timespec::new(md.mtime(), md.mtime_nsec() as u32));
+                assert_eq!(st.ctime, Timespec::new(md.ctime(), md.ctime_nsec() as u32));
+            }
+        }
+    }
+
+    /// `_ns` times win over the other spellings, `ino` over `inode`; times before the
+    /// epoch count down from it.
+    #[test]
+    fn fs_module_spellings_and_their_precedence() {
+        let lua = Lua::new();
+        let d = StatDefaults::default();
+        let read = |src: &str| {
+            let v: Value = lua.load(src).eval().unwrap();
+            let a = stat_from_lua(&v, &d).unwrap();
+            assert_eq!(a, stat_from_lua_general(&v, &d).unwrap(), "{src}");
+            a
+        };
+        let st = read("return {atime=1.5, atime_ns=2000000003, mtime_ns=7, access=9}");
+        assert_eq!(st.atime, Timespec::new(2, 3));
+        assert_eq!(st.mtime, Timespec::new(0, 7));
+        assert_eq!(st.ctime, st.mtime);
+        assert_eq!(
+            read("return {ctime_ns=-1}").ctime,
+            Timespec::new(-1, 999_999_999)
+        );
+        assert_eq!(read("return {inode=7}").ino, 7);
+        assert_eq!(read("return {ino=5, inode=7}").ino, 5);
+        let v: Value = lua.load("return {mtime_ns='soon'}").eval().unwrap();
+        assert!(stat_from_lua(&v, &d).unwrap_err().contains("'mtime_ns'"));
+    }
+
     #[test]
     fn field_positions_follow_stat_fields() {
         use Field::*;
@@ -442,6 +533,10 @@ mod tests {
             Change,
             AttrTimeout,
             EntryTimeout,
+            Inode,
+            AtimeNs,
+            MtimeNs,
+            CtimeNs,
         ];
         assert_eq!(all.len(), STAT_FIELDS.len());
         for f in all {

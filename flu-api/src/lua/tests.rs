@@ -695,11 +695,17 @@ fn getattr_through_lua_costs() {
         ("wrapped native", wrapped, "/f"),
         ("wrapped native, ENOENT", wrapped, "/missing"),
         ("native", "return require('flu').passthrough(...)", "/f"),
+        (
+            "example",
+            include_str!("../../../examples/passthrough.lua"),
+            "/f",
+        ),
     ] {
         if only.as_deref().is_some_and(|o| o != name) {
             continue;
         }
-        let (_s, ops) = load(source, &[root_s]);
+        let (_s, ops) = try_load_as("passthrough.lua", source, &[root_s])
+            .unwrap_or_else(|e| panic!("{name}: the script failed: {e}"));
         let c = RequestContext::default();
         let start = std::time::Instant::now();
         for _ in 0..calls {

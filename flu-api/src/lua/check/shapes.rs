@@ -9,11 +9,20 @@ use crate::lua::handler_names::nearest;
 use crate::lua::sets::{MODE_BITS, MODE_TYPES};
 use crate::lua::stat::STAT_FIELDS;
 
+/// The fields of an `fs.attr` table that a stat table does not read: returning such a
+/// table as it is (`return fs.attr(p, false)`) is meant, since its `mode` says the
+/// type and permissions; without a `mode` they are reported like any other.
+const FS_ATTR_EXTRAS: [&str; 3] = ["type", "perms", "target"];
+
 /// What in stat table `v` flu ignores, one sentence each (`who`: "getattr").
 pub(super) fn ignored_in_stat(who: &str, v: &Value) -> Vec<String> {
     let Value::Table(t) = v else {
         return Vec::new();
     };
+    let has_mode = !t
+        .raw_get::<Value>("mode")
+        .map(|m| m.is_nil())
+        .unwrap_or(true);
     let mut notes = Vec::new();
     for (key, value) in t.clone().pairs::<Value, Value>().flatten() {
         let Value::String(key) = key else {
@@ -30,7 +39,9 @@ pub(super) fn ignored_in_stat(who: &str, v: &Value) -> Vec<String> {
             }
             continue;
         }
-        if STAT_FIELDS.contains(&key.as_str()) {
+        if STAT_FIELDS.contains(&key.as_str())
+            || (has_mode && FS_ATTR_EXTRAS.contains(&key.as_str()))
+        {
             continue;
         }
         notes.push(match nearest(&key, STAT_FIELDS.iter().copied()) {

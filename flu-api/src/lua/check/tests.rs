@@ -175,6 +175,28 @@ fn stat_fields_of_the_wrong_type_are_errors_and_unknown_ones_warnings() {
     assert_eq!(r.errors(), 0, "{:#?}", r.findings);
 }
 
+/// `return fs.attr(p, false)` is a getattr answer as it is: its extra fields (`type`,
+/// `perms`) are no warning while it has a `mode`; without one they are.
+#[test]
+fn an_fs_attr_table_returned_as_it_is_is_no_warning() {
+    let (r, _) = check_source(
+        "local fs = require 'fs'\nreturn {\n  getattr = function(p) return fs.attr('/', false) end,\n  readdir = function(p, filler) filler('.') filler('..') end,\n}",
+        &[],
+    );
+    assert!(
+        r.findings.iter().all(|f| !f.message.contains("ignores")),
+        "{:#?}",
+        r.findings
+    );
+    assert_eq!((r.errors(), r.warnings()), (0, 0), "{:#?}", r.findings);
+    let (r, _) = check_source(
+        "return { getattr = function() return { type = 'dir', perms = 493 } end }",
+        &[],
+    );
+    assert_eq!(finding(&r, "field 'type'").severity, Severity::Warning);
+    assert_eq!(finding(&r, "field 'perms'").severity, Severity::Warning);
+}
+
 #[test]
 fn the_root_must_have_the_directory_type() {
     for mode in ["0644", "{ rusr = true, xusr = true }"] {
