@@ -100,15 +100,23 @@ local function new_node(kind, perms, owned)
 	elseif kind == 'file' then
 		node.pieces = {}
 		node.size = 0
+		node.stored = 0 -- bytes held in pieces: what df and du count
 	end
 	return node
 end
 
 local function touch_content(node, size)
-	bytes_used = bytes_used + size - node.size
 	node.size = size
 	local t = now()
 	node.mtime, node.ctime = t, t
+end
+
+-- Piece i of the file becomes `piece` (nil: not stored).
+local function set_piece(node, i, piece)
+	local delta = #(piece or "") - #(node.pieces[i] or "")
+	node.pieces[i] = piece
+	node.stored = node.stored + delta
+	bytes_used = bytes_used + delta
 end
 
 -- `count` bytes of the file at `offset` (0-based), cut to its size.
@@ -142,10 +150,10 @@ local function write_content(node, offset, data)
 		local part = data:sub(from + base - offset + 1, to + base - offset)
 		local piece = node.pieces[i] or ""
 		if from == 0 and to >= #piece then
-			node.pieces[i] = part
+			set_piece(node, i, part)
 		else
 			if #piece < from then piece = piece .. string.rep("\0", from - #piece) end
-			node.pieces[i] = piece:sub(1, from) .. part .. piece:sub(to + 1)
+			set_piece(node, i, piece:sub(1, from) .. part .. piece:sub(to + 1))
 		end
 	end
 	touch_content(node, math.max(node.size, stop))
@@ -155,12 +163,14 @@ end
 local function resize_content(node, size)
 	if size < node.size then
 		local last = (size - 1) // PIECE -- the last piece kept (-1: none)
+		local dropped = {}
 		for i in pairs(node.pieces) do
-			if i > last then node.pieces[i] = nil end
+			if i > last then dropped[#dropped + 1] = i end
 		end
+		for _, i in ipairs(dropped) do set_piece(node, i, nil) end
 		local piece = node.pieces[last]
 		if piece and #piece > size - last * PIECE then
-			node.pieces[last] = piece:sub(1, size - last * PIECE)
+			set_piece(node, last, piece:sub(1, size - last * PIECE))
 		end
 	end
 	touch_content(node, size)
@@ -171,7 +181,7 @@ local function forget(node)
 	if node.nlink == 0 and not node.gone then
 		node.gone = true
 		node_count = node_count - 1
-		if node.size then bytes_used = bytes_used - node.size end
+		if node.stored then bytes_used = bytes_used - node.stored end
 	end
 end
 
@@ -282,7 +292,7 @@ local function stat_of(node)
 		rdev = node.rdev or 0,
 		size = size,
 		blksize = BLOCK,
-		blocks = (size + 511) // 512,
+		blocks = ((node.stored or size) + 511) // 512, -- a file's gaps take no room
 		access = node.atime,
 		modification = node.mtime,
 		change = node.ctime,

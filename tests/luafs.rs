@@ -515,6 +515,38 @@ fn df_and_statfs() {
     m.unmount();
 }
 
+/// Gaps are not stored: a sparse file's blocks and df's usage count what was written,
+/// and a truncate that cuts pieces off gives their room back.
+#[test]
+fn sparse_files_take_only_what_was_written() {
+    let Some(m) = luafs() else { return };
+    let free = |m: &Mounted| -> u64 { m.sh("stat -f -c %f .").trim().parse().unwrap() };
+    let before = free(&m);
+    let f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(m.path("sparse"))
+        .unwrap();
+    f.set_len(64 << 20).unwrap();
+    f.write_all_at(&[1u8; 4096], 32 << 20).unwrap();
+    drop(f);
+    let md = fs::metadata(m.path("sparse")).unwrap();
+    assert_eq!(md.len(), 64 << 20);
+    assert_eq!(md.blocks(), 8, "4 KiB written = 8 blocks of 512 bytes");
+    assert_eq!(before - free(&m), 1, "one 4 KiB block in use");
+    assert_eq!(m.sh("du -k sparse"), "4\tsparse\n");
+    fs::OpenOptions::new()
+        .write(true)
+        .open(m.path("sparse"))
+        .unwrap()
+        .set_len(1 << 20)
+        .unwrap();
+    assert_eq!(fs::metadata(m.path("sparse")).unwrap().blocks(), 0);
+    assert_eq!(free(&m), before);
+    m.unmount();
+}
+
 #[test]
 fn ls_la_lists_2000_entries_exactly_once() {
     let Some(m) = luafs() else { return };
