@@ -119,15 +119,20 @@ local function set_piece(node, i, piece)
 	bytes_used = bytes_used + delta
 end
 
+-- The part of bytes offset .. stop - 1 that falls in piece i, as 0-based positions
+-- within the piece: from (first) and to (one past the last).
+local function within(i, offset, stop)
+	local base = i * PIECE
+	return math.max(offset, base) - base, math.min(stop, base + PIECE) - base
+end
+
 -- `count` bytes of the file at `offset` (0-based), cut to its size.
 local function read_content(node, offset, count)
 	local stop = math.min(offset + count, node.size) -- one past the last byte
 	if stop <= offset then return "" end
 	local parts = {}
 	for i = offset // PIECE, (stop - 1) // PIECE do
-		local base = i * PIECE
-		local from = math.max(offset, base) - base -- 0-based, within piece i
-		local to = math.min(stop, base + PIECE) - base -- one past
+		local from, to = within(i, offset, stop)
 		local piece = node.pieces[i] or ""
 		local part = piece
 		if from > 0 or to < #piece then part = piece:sub(from + 1, to) end -- else no copy
@@ -144,10 +149,9 @@ local function write_content(node, offset, data)
 	if #data == 0 then return end
 	local stop = offset + #data
 	for i = offset // PIECE, (stop - 1) // PIECE do
-		local base = i * PIECE
-		local from = math.max(offset, base) - base
-		local to = math.min(stop, base + PIECE) - base
-		local part = data:sub(from + base - offset + 1, to + base - offset)
+		local from, to = within(i, offset, stop)
+		local at = i * PIECE - offset -- where piece i starts in data (0-based)
+		local part = data:sub(at + from + 1, at + to)
 		local piece = node.pieces[i] or ""
 		if from == 0 and to >= #piece then
 			set_piece(node, i, part)

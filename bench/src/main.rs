@@ -442,7 +442,7 @@ fn run(o: &Opts) -> Result<(), String> {
                 let ctx = workloads::Ctx {
                     sizes: &sizes,
                     dir: &m.dir,
-                    backing: &m.prep,
+                    prep: &m.prep,
                     in_memory: targets[ti].in_memory,
                     tarball: &tarball,
                     tree_entries,

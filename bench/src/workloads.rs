@@ -183,8 +183,8 @@ pub struct Ctx<'a> {
     pub dir: &'a Path,
     /// Where untimed preparation writes: the backing directory (so it need not go
     /// through FUSE), or the mount itself for an in-memory target.
-    pub backing: &'a Path,
-    /// An in-memory target: `backing` is the mount itself.
+    pub prep: &'a Path,
+    /// An in-memory target: `prep` is the mount itself.
     pub in_memory: bool,
     pub tarball: &'a Path,
     pub tree_entries: usize,
@@ -297,7 +297,7 @@ pub fn run(id: Id, c: &Ctx) -> Result<Sample, String> {
         }
         Id::RandRead => {
             // Prepared in the backing directory: the file only has to exist.
-            let prep = c.backing.join("rand");
+            let prep = c.prep.join("rand");
             {
                 let mut f = File::create(&prep).map_err(|e| err("create", &prep, e))?;
                 let mut block = vec![0u8; MIB];
@@ -364,7 +364,7 @@ pub fn run(id: Id, c: &Ctx) -> Result<Sample, String> {
             // Written in the backing directory under names the mount never saw, so no
             // cached attributes are stale; read through the mount. (An in-memory target
             // is written through its mount, whose names are then dropped.)
-            let prep = c.backing.join("small");
+            let prep = c.prep.join("small");
             std::fs::create_dir(&prep).map_err(|e| err("mkdir", &prep, e))?;
             let content = vec![0x42u8; 4096];
             for p in files(&prep, "s", s.files) {

@@ -10,7 +10,7 @@
 
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use mlua::{Function, Lua, MultiValue, Table, Value};
 
@@ -62,11 +62,22 @@ fn builtin_searcher(lua: &Lua, flu: Table, fs_module: Table) -> mlua::Result<Fun
 
 /// The searcher that keeps a script from loading itself as a module: when `name` is
 /// found on `package.path` as the script's own file, flu's module of that name (`fs`,
-/// `flu`), or a loader that says what happened.
+/// `flu`), or a loader that says what happened. Only a name whose last part is the
+/// script's file name (`fs` for fs.lua; any name for an init.lua) is searched for, so
+/// other requires cost no second search of the path.
 fn self_searcher(lua: &Lua, script: &Path, builtin: Function) -> mlua::Result<Function> {
-    let script: PathBuf = script.to_path_buf();
+    let nothing = || Ok(MultiValue::from_vec(vec![Value::Nil]));
+    let (Some(identity), Some(stem)) = (file_identity(script), script.file_stem()) else {
+        return lua.create_function(move |_, _: MultiValue| nothing());
+    };
+    let stem = stem.as_bytes().to_vec();
+    let shown = script.display().to_string();
     lua.create_function(move |lua, name: mlua::LuaString| {
-        let nothing = || Ok(MultiValue::from_vec(vec![Value::Nil]));
+        let bytes = name.as_bytes();
+        let last = bytes.rsplit(|&b| b == b'.').next().unwrap_or(&bytes);
+        if last != stem.as_slice() && stem != b"init" {
+            return nothing();
+        }
         let package: Table = lua.globals().get("package")?;
         let Ok(searchpath) = package.get::<Function>("searchpath") else {
             return nothing();
@@ -76,7 +87,7 @@ fn self_searcher(lua: &Lua, script: &Path, builtin: Function) -> mlua::Result<Fu
         let Some(found) = found else {
             return nothing();
         };
-        if !same_file(Path::new(std::ffi::OsStr::from_bytes(&found.as_bytes())), &script) {
+        if file_identity(Path::new(std::ffi::OsStr::from_bytes(&found.as_bytes()))) != Some(identity) {
             return nothing();
         }
         let from_flu: MultiValue = builtin.call(name.clone())?;
@@ -84,9 +95,8 @@ fn self_searcher(lua: &Lua, script: &Path, builtin: Function) -> mlua::Result<Fu
             return Ok(from_flu);
         }
         let message = format!(
-            "module '{}' is the script being mounted ({}): requiring it would load the script again; rename the script or the module",
+            "module '{}' is the script being mounted ({shown}): requiring it would load the script again; rename the script or the module",
             name.to_string_lossy(),
-            script.display()
         );
         let loader = lua.create_function(move |_, _: MultiValue| -> mlua::Result<()> {
             Err(mlua::Error::runtime(message.clone()))
@@ -95,12 +105,9 @@ fn self_searcher(lua: &Lua, script: &Path, builtin: Function) -> mlua::Result<Fu
     })
 }
 
-/// Whether `a` and `b` name the same file (same device and inode).
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::metadata(a), std::fs::metadata(b)) {
-        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-        _ => false,
-    }
+/// The device and inode of the file at `path` (following symlinks, as `require` does).
+fn file_identity(path: &Path) -> Option<(u64, u64)> {
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
 /// A last `package.searchers` entry: when a module is found nowhere, say whether it

@@ -323,10 +323,10 @@ fn read_stat(v: &Value, defaults: &StatDefaults, reader: Reader) -> Result<Stat,
         .unwrap_or(mtime);
     Ok(Stat {
         dev: f.integer(Field::Dev)?.unwrap_or(0) as u64,
-        ino: f
-            .integer(Field::Ino)?
-            .or(f.integer(Field::Inode)?)
-            .unwrap_or(0) as u64,
+        ino: match f.integer(Field::Ino)? {
+            Some(n) => n,
+            None => f.integer(Field::Inode)?.unwrap_or(0),
+        } as u64,
         mode,
         nlink: f
             .integer(Field::Nlink)?
